@@ -1,0 +1,301 @@
+"""One measurement, run in its own process (``python -m benchmarks.run --child KIND …``).
+
+Each measurement sets up a fresh run folder (untimed), times one call, and reports the
+wall time and the peak resident memory of its whole process tree (itself, the reader
+workers and the forkserver), sampled from ``/proc`` every 20 ms, plus ``getrusage``.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .inputs import SETTLE, Scale, districts, settings_for
+
+# The sampler runs in its own process (not a thread: scanning /proc under the GIL would slow
+# the measured code down). It rescans /proc for the tree every 0.5 s and reads the RSS of the
+# known processes every 50 ms, then prints the peak (bytes) when its stdin closes.
+_SAMPLER = r"""
+import os, sys, select, time
+root, me = int(sys.argv[1]), os.getpid()
+page = os.sysconf("SC_PAGE_SIZE")
+def tree():
+    parents = {}
+    for e in os.listdir("/proc"):
+        if e.isdigit():
+            try:
+                with open(f"/proc/{e}/stat", "rb") as fh:
+                    parents[int(e)] = int(fh.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(c for c, p in parents.items() if p == pid and c != me)
+    return out
+peak, pids, last = 0, [root], 0.0
+while True:
+    now = time.monotonic()
+    if now - last > 0.5:
+        pids, last = tree(), now
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as fh:
+                total += int(fh.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            pass
+    peak = max(peak, total)
+    if select.select([sys.stdin], [], [], 0.05)[0]:
+        break
+print(peak, flush=True)
+"""
+
+
+class PeakRss:
+    """Peak resident memory (bytes) of this process and all its descendants while active."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> PeakRss:
+        if Path("/proc").is_dir():
+            cmd = [sys.executable, "-c", _SAMPLER, str(os.getpid())]
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            out, _ = self._proc.communicate("stop\n", timeout=30)
+            self.peak = int(out.strip() or 0)
+
+
+def _fresh_run(scale: Scale, kind: str, ledger: str = "base") -> tuple[Path, Any]:
+    run = scale.folder / "runs" / kind
+    if run.exists():
+        shutil.rmtree(run)
+    run.mkdir(parents=True)
+    shutil.copy(scale.folder / "danhgia.toml", run / "danhgia.toml")
+    shutil.copytree(scale.folder / "templates_xlsx", run / "templates_xlsx")
+    shutil.copy(scale.folder / f"{ledger}.sqlite3", run / "danhgia.sqlite3")
+    settings = settings_for(run)
+    for name in ("inbox", "outbox", "archive", "logs"):
+        settings.path(name).mkdir(parents=True, exist_ok=True)
+    return run, settings
+
+
+def _link_inputs(scale: Scale, inbox: Path) -> None:
+    shutil.copytree(scale.folder / "inputs", inbox, copy_function=os.link, dirs_exist_ok=True)
+
+
+def _input_files(scale: Scale) -> list[Path]:
+    return sorted(p for p in (scale.folder / "inputs").rglob("*.xlsx"))
+
+
+# ---- (a) the read floor: python-calamine in the reader's own worker pool ------------------
+
+
+def _floor_worker(conn: Any, settings: Any, validate: bool) -> None:
+    """Same protocol as ``read.safe._worker``, but only python-calamine reads the sheets."""
+    from python_calamine import CalamineWorkbook
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from danhgia_batch.models import FormResult
+
+    while True:
+        batch = conn.recv()
+        if batch is None:
+            return
+        out = []
+        for i, path in enumerate(batch):
+            conn.send(("start", i))
+            cells = 0
+            try:
+                wb = CalamineWorkbook.from_path(str(path))
+                for name in (wb.sheet_names[0], "_meta"):
+                    if name in wb.sheet_names:
+                        cells += sum(len(r) for r in wb.get_sheet_by_name(name).to_python())
+            except Exception:  # the encrypted file: as the reader, it is just a failure
+                pass
+            out.append(FormResult(path=Path(path), sheet=str(cells)))
+        conn.send(("validate", len(batch)))
+        conn.send(("done", out))
+
+
+def measure_floor(scale: Scale) -> dict[str, Any]:
+    from danhgia_batch.read.safe import Pool, batches, context
+
+    settings = settings_for(scale.folder)
+    files = _input_files(scale)
+    n = settings.reader.workers
+
+    class FloorPool(Pool):
+        def _spawn(self) -> Any:
+            from danhgia_batch.read.safe import _Slot
+
+            ctx = context()
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_floor_worker, args=(child, self.settings, False), daemon=True)
+            proc.start()
+            child.close()
+            return _Slot(proc, parent)
+
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        done = list(FloorPool(settings, n).run(batches(files, n)))
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "files": len(done), "rss": rss.peak}
+
+
+# ---- (b) process without reports, (d) with reports ------------------------------------------
+
+
+def measure_process(scale: Scale, *, reports: bool) -> dict[str, Any]:
+    from danhgia_batch.pipeline import process_inbox
+
+    kind = "d" if reports else "b"
+    run, settings = _fresh_run(scale, kind)
+    _link_inputs(scale, settings.inbox)
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        result = process_inbox(settings, write_reports=reports)
+        seconds = time.perf_counter() - started
+    processed = scale.folder / "processed.sqlite3"
+    if not reports and not processed.exists():
+        shutil.copy(run / "danhgia.sqlite3", processed)
+    return {"seconds": seconds, "files": len(result.files), "counts": result.counts, "rss": rss.peak}
+
+
+# ---- (c) every report from the ledger, (c0) xlsxwriter with the same number of cells --------
+
+
+def _count_cells(paths: list[Path]) -> int:
+    from python_calamine import CalamineWorkbook
+
+    total = 0
+    for p in paths:
+        wb = CalamineWorkbook.from_path(str(p))
+        for name in wb.sheet_names:
+            total += sum(sum(1 for v in row if v != "") for row in wb.get_sheet_by_name(name).to_python())
+    return total
+
+
+def measure_reports(scale: Scale) -> dict[str, Any]:
+    from danhgia_batch.pipeline import regenerate_reports
+
+    _run, settings = _fresh_run(scale, "c", ledger="processed")
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        paths = regenerate_reports(settings, scale.period, scope="city" if scale.name == "city" else "district")
+        seconds = time.perf_counter() - started
+    paths = [Path(p) for p in paths if str(p).endswith(".xlsx")]
+    return {"seconds": seconds, "files": len(paths), "cells": _count_cells(paths), "rss": rss.peak}
+
+
+def measure_plain(scale: Scale, files: int, cells: int) -> dict[str, Any]:
+    """(c0): ``files`` workbooks holding ``cells`` cells in all, no formatting at all."""
+    import xlsxwriter
+
+    out = scale.folder / "runs" / "c0"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    per_file = max(1, cells // max(1, files))
+    cols = 20
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        for i in range(files):
+            wb = xlsxwriter.Workbook(str(out / f"plain_{i}.xlsx"))
+            ws = wb.add_worksheet()
+            for k in range(per_file):
+                r, c = divmod(k, cols)
+                if c % 3 == 0:
+                    ws.write_string(r, c, f"Nguyễn Văn {k}")
+                else:
+                    ws.write_number(r, c, k * 0.5)
+            wb.close()
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "files": files, "cells": per_file * files, "rss": rss.peak}
+
+
+# ---- (e) watcher latency --------------------------------------------------------------------
+
+
+def _newest(paths: Iterator[Path]) -> float:
+    return max((p.stat().st_mtime for p in paths), default=0.0)
+
+
+def measure_watcher(scale: Scale, drops: int = 50) -> dict[str, Any]:
+    """One file at a time into a running ``danhgia watch``: time until the file left the
+    inbox and its unit outputs, its block roll-up and the district roll-up were rewritten."""
+    from danhgia_batch.demo.inbox import write_list_variants
+
+    run, settings = _fresh_run(scale, "e", ledger="processed")
+    district = districts(scale)[0]
+    unit = next(u for u in district.units if u.code.endswith("PNV"))
+    staging = run / "staging"
+    variants = write_list_variants(settings, district, unit.code, staging, drops, period=scale.period)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DANHGIA_")}
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "danhgia_batch.cli", "-c", str(run / "danhgia.toml"), "watch"]
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    latencies: list[float] = []
+    try:
+        time.sleep(3.0)  # start-up rescan of an empty inbox
+        outbox = settings.outbox / scale.period
+        target = settings.inbox / unit.code
+        target.mkdir(parents=True, exist_ok=True)
+        for src in variants:
+            dst = target / src.name
+            start = time.time()
+            os.replace(src, dst)
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError("watcher exited: " + (proc.stderr.read().decode() if proc.stderr else ""))
+                if not dst.exists():
+                    unit_out = _newest((outbox / unit.block / unit.code).glob("*.xlsx"))
+                    block_out = _newest((outbox / unit.block).glob("*.xlsx"))
+                    top = _newest(outbox.glob("*.xlsx"))
+                    if min(unit_out, block_out, top) >= start:
+                        break
+                if time.time() - start > 60:
+                    raise RuntimeError(f"no outputs 60 s after dropping {dst.name}")
+                time.sleep(0.005)
+            latencies.append(time.time() - start - SETTLE)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    latencies.sort()
+    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
+    return {"seconds": statistics.median(latencies), "p95": p95, "drops": len(latencies), "rss": 0}
+
+
+def rusage_peak() -> int:
+    """Peak RSS in bytes of this process and its waited-for children (getrusage)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) * 1024
+
+
+MEASURES: dict[str, Callable[..., dict[str, Any]]] = {
+    "a": measure_floor,
+    "b": lambda scale: measure_process(scale, reports=False),
+    "c": measure_reports,
+    "c0": measure_plain,
+    "d": lambda scale: measure_process(scale, reports=True),
+    "e": measure_watcher,
+}

@@ -1,0 +1,421 @@
+"""Command line ``danhgia``: a thin shell over the library.
+
+Each command parses options, resolves settings, calls one library function of the same
+name and maps :class:`~danhgia_batch.errors.DanhgiaError` to a one-line Vietnamese message and
+an exit code (SPEC §11: 0 all accepted, 1 something rejected or invalid, 2 usage or
+configuration error). Heavy libraries are imported inside the commands, never here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from . import __version__
+from .errors import DanhgiaError
+
+app = typer.Typer(
+    help="Xử lý hàng loạt phiếu đánh giá, xếp loại CBCCVC, LĐHĐ hằng tháng từ các tệp Excel.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+registry_app = typer.Typer(help="Danh mục đơn vị và cán bộ (mẫu 00).", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+
+T = TypeVar("T")
+
+
+@dataclass
+class Context:
+    """Options common to every command."""
+
+    config: Path | None = None
+    ledger: str | None = None
+    as_json: bool = False
+    verbose: int = 0
+
+    def settings(self, **overrides: dict[str, Any]) -> Any:
+        """Resolve settings: flags > environment > danhgia.toml > defaults."""
+        from .settings import load_settings
+
+        flags: dict[str, dict[str, Any]] = {k: dict(v) for k, v in overrides.items() if v}
+        if self.ledger:
+            flags.setdefault("ledger", {})["url"] = self.ledger
+        return load_settings(self.config, overrides=flags)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"danhgia {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Tệp cấu hình danhgia.toml.")] = None,
+    ledger: Annotated[str | None, typer.Option("--ledger", help="Địa chỉ sổ cái (SQLAlchemy URL).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="In thêm nhật ký.")] = 0,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="In phiên bản rồi thoát.")
+    ] = False,
+) -> None:
+    """Đánh giá, xếp loại CBCCVC, LĐHĐ hằng tháng (Công văn 528-CV/QU)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = Context(config=config, ledger=ledger, as_json=as_json, verbose=verbose)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a one-line message to stderr and exit with ``code``."""
+    typer.echo(f"Lỗi: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def run(call: Callable[[], T]) -> T:
+    """Call a library function, mapping DanhgiaError to a message and exit code."""
+    try:
+        return call()
+    except DanhgiaError as exc:
+        fail(str(exc), exc.exit_code)
+
+
+def echo_lines(lines: Iterable[str]) -> None:
+    """Print each line to stdout."""
+    for line in lines:
+        typer.echo(line)
+
+
+def emit(ctx: typer.Context, result: Any, text: Callable[[], None]) -> None:
+    """Print ``result`` as JSON with ``--json``, else call ``text`` to print it for people."""
+    if ctx.obj.as_json:
+        payload = result.to_dict() if hasattr(result, "to_dict") else result
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        text()
+
+
+@app.command("init")
+def init_cmd(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Thư mục làm việc (mặc định: thư mục hiện tại).")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Ghi đè danhgia.toml nếu đã có.")] = False,
+) -> None:
+    """Tạo thư mục làm việc: danhgia.toml, inbox/, outbox/, archive/, biểu mẫu, danh mục mẫu."""
+    from .workdir import init_workdir
+
+    created = run(lambda: init_workdir(directory, force=force))
+    emit(ctx, [str(p) for p in created], lambda: echo_lines(f"Đã tạo {p}" for p in created))
+
+
+@app.command("templates")
+def templates_cmd(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option("--out", help="Thư mục ghi biểu mẫu.")] = None,
+    framework: Annotated[str | None, typer.Option("--framework", help="Mã khung tiêu chí.")] = None,
+) -> None:
+    """Tạo các biểu mẫu Excel (00 danh mục, 01 phiếu cá nhân, 02 tổng hợp đơn vị)."""
+    from .templates import generate_templates
+
+    settings = run(ctx.obj.settings)
+    paths = run(lambda: generate_templates(settings, out or settings.path("templates"), framework))
+    emit(ctx, [str(p) for p in paths], lambda: echo_lines(f"Đã tạo {p}" for p in paths))
+
+
+@registry_app.command("load")
+def registry_load_cmd(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Tệp danh mục (mẫu 00, danh_muc.xlsx).", exists=True, dir_okay=False)],
+) -> None:
+    """Nạp danh mục đơn vị và cán bộ từ tệp mẫu 00; mỗi lần nạp là một phiên bản mới."""
+    from .pipeline.registry import load_registry_file
+
+    settings = run(ctx.obj.settings)
+    result = run(lambda: load_registry_file(file, settings))
+
+    def text() -> None:
+        if result.ok:
+            typer.echo(f"Đã nạp danh mục phiên bản {result.version}: {result.units} đơn vị, {result.people} cán bộ.")
+        else:
+            typer.echo(f"Danh mục {file.name} không được chấp nhận ({len(result.issues)} vấn đề):")
+        for issue in result.issues:
+            where = issue.where()
+            typer.echo(f"  - [{issue.code}] {where + ': ' if where else ''}{issue.message}")
+        echo_lines(f"Tệp báo lỗi: {p}" for p in result.error_files)
+
+    emit(ctx, result, text)
+    raise typer.Exit(result.exit_code)
+
+
+@registry_app.command("show")
+def registry_show_cmd(ctx: typer.Context) -> None:
+    """In danh mục đang áp dụng: đơn vị theo khối và số người."""
+    from .pipeline.registry import show_registry
+
+    settings = run(ctx.obj.settings)
+    summary = run(lambda: show_registry(settings))
+
+    def text() -> None:
+        if not summary.has_registry:
+            typer.echo("Chưa có danh mục đơn vị và cán bộ. Nạp bằng lệnh: danhgia registry load danh_muc.xlsx")
+            return
+        typer.echo(f"Danh mục phiên bản {summary.version}: {summary.units} đơn vị, {summary.people} người.")
+        for block in summary.blocks:
+            typer.echo("")
+            typer.echo(f"{block.label} ({block.block}): {len(block.units)} đơn vị, {block.people} người")
+            width = max(len("Mã đơn vị"), *(len(u.code) for u in block.units))
+            name_w = max(len("Tên đơn vị"), *(len(u.name) for u in block.units))
+            typer.echo(f"  {'Mã đơn vị':<{width}}  {'Tên đơn vị':<{name_w}}  {'Số người':>8}  {'CBCCVC, LĐHĐ':>12}")
+            for u in block.units:
+                typer.echo(f"  {u.code:<{width}}  {u.name:<{name_w}}  {u.people:>8}  {u.size:>12}")
+
+    emit(ctx, summary, text)
+
+
+def _watch_logging(settings: Any, verbose: int) -> None:
+    """Watcher logs: console plus a rotating file in the work dir's logs folder."""
+    from logging.handlers import RotatingFileHandler
+
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+    logs = settings.path("logs")
+    logs.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(logs / "danhgia-watch.log", maxBytes=5_000_000, backupCount=10, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    logging.getLogger("watchdog").setLevel(logging.WARNING)
+    # watchdog's inotify emitter reports its own normal shutdown race as an error; not ours to show
+    logging.getLogger("watchdog.observers.inotify").addFilter(
+        lambda record: "called when the thread is inactive" not in str(record.msg)
+    )
+
+
+@app.command("watch")
+def watch_cmd(
+    ctx: typer.Context,
+    polling: Annotated[
+        bool, typer.Option("--polling", help="Thăm dò định kỳ thay cho sự kiện hệ thống (thư mục chia sẻ SMB/NFS).")
+    ] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Quét một lần, xử lý các tệp đã ổn định rồi thoát (dùng cho cron).")
+    ] = False,
+) -> None:
+    """Theo dõi thư mục inbox và xử lý mọi tệp đến cho tới khi bị dừng (Ctrl-C hoặc SIGTERM)."""
+    from .watch import watch_inbox
+
+    settings = run(lambda: ctx.obj.settings(watcher={"polling": True} if polling else {}))
+    _watch_logging(settings, ctx.obj.verbose)
+    code = run(lambda: watch_inbox(settings, polling=True if polling else None, once=once))
+    raise typer.Exit(code)
+
+
+# ---- processing and period administration (pipeline/process.py, pipeline/admin.py) ----
+
+PeriodOpt = Annotated[str, typer.Option("--period", "-p", help="Kỳ đánh giá YYYY-MM (ví dụ 2022-01).")]
+BlockOpt = Annotated[str | None, typer.Option("--block", "-k", help="Chỉ một khối (DANG, CHINH_QUYEN, TRUONG_HOC).")]
+
+
+def _print_table(title: str, headers: list[str], rows: Iterable[Iterable[object]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for h in headers:
+        table.add_column(h)
+    for r in rows:
+        table.add_row(*(str(v) for v in r))
+    Console().print(table)
+
+
+@app.command("check")
+def check_cmd(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Các tệp Excel cần kiểm tra.")],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Thư mục ghi tệp báo lỗi (bản sao tô đỏ ô sai + tệp .txt).")
+    ] = None,
+) -> None:
+    """Kiểm tra tệp (đọc, đối chiếu biểu mẫu, khung tiêu chí, quy tắc) mà không ghi nhận vào sổ."""
+    from .pipeline.check import check_files
+
+    settings = run(ctx.obj.settings)
+    result = run(lambda: check_files(files, settings, report_dir=report))
+
+    def text() -> None:
+        for f in result.files:
+            typer.echo(f"{f.path.name}: {'đạt' if f.ok else 'không đạt'} ({len(f.issues)} vấn đề)")
+            for i in f.issues:
+                where = ", ".join(x for x in (i.sheet, i.cell) if x) or "toàn tệp"
+                typer.echo(f"  {f.path.name} | {where} | {i.code} | {i.message}")
+            for p in f.reports:
+                typer.echo(f"  Đã ghi {p}")
+
+    emit(ctx, result, text)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command("process")
+def process_cmd(
+    ctx: typer.Context,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Tệp hoặc thư mục cần xử lý (mặc định: inbox).")] = None,
+    period: Annotated[str | None, typer.Option("--period", "-p", help="Chỉ ghi nhận tệp của kỳ YYYY-MM.")] = None,
+    no_reports: Annotated[bool, typer.Option("--no-reports", help="Không ghi báo cáo tổng hợp.")] = False,
+) -> None:
+    """Xử lý một lần mọi tệp trong inbox rồi thoát (dùng cho cron / Task Scheduler)."""
+    from .pipeline import OUTCOME_LABELS, normalise_period, process_inbox, summary_rows
+
+    settings = run(ctx.obj.settings)
+    wanted = run(lambda: normalise_period(period)) if period else None
+    result = run(
+        lambda: process_inbox(
+            settings,
+            paths=paths or None,
+            period=wanted,
+            write_reports=False if no_reports else None,
+            progress=not ctx.obj.as_json and sys.stderr.isatty(),
+            settle=settings.watcher.settle_seconds,
+        )
+    )
+
+    def text() -> None:
+        shown = [f for f in result.files if f.outcome != "skipped"]
+        if shown:
+            _print_table(
+                "Kết quả từng tệp",
+                ["Tệp", "Kết quả", "Đơn vị", "Kỳ", "Số vấn đề"],
+                (
+                    (f.name, OUTCOME_LABELS.get(f.outcome, f.outcome), f.unit_code, f.period, len(f.issues))
+                    for f in shown
+                ),
+            )
+        _print_table("Tổng hợp", ["Kết quả", "Số tệp"], summary_rows(result))
+
+    emit(ctx, result, text)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command("status")
+def status_cmd(ctx: typer.Context, period: PeriodOpt, block: BlockOpt = None) -> None:
+    """Tình hình nộp của một kỳ: đơn vị đã nộp, hợp lệ, vi phạm tỷ lệ, bị trả lại, chưa nộp, muộn."""
+    from .pipeline import period_status
+
+    settings = run(ctx.obj.settings)
+    status = run(lambda: period_status(settings, period, block))
+    names = {"valid": "Hợp lệ", "invalid": "Vi phạm tỷ lệ", "rejected": "Bị trả lại", "missing": "Chưa nộp"}
+
+    def text() -> None:
+        typer.echo(f"Kỳ {status.period}" + (" (đã công khai, đang khóa)" if status.locked else ""))
+        if not status.has_registry:
+            typer.echo("Chưa có danh mục: không xác định được đơn vị chưa nộp.")
+        for b in status.blocks:
+            rows = []
+            for u in b.units:
+                timing = "" if u.on_time is None else "Đúng hạn" if u.on_time else "Muộn"
+                rows.append([u.unit_code, u.unit_name, names[u.state], timing, u.people, *u.grades.values()])
+            counts = ", ".join(f"{names[s]} {b.count(s)}" for s in names)
+            _print_table(
+                f"{b.label or 'Chưa rõ khối'} — {counts}",
+                ["Mã", "Đơn vị", "Trạng thái", "Hạn", "Số người", "A", "B", "C", "D", "KXL"],
+                rows,
+            )
+
+    emit(ctx, status, text)
+
+
+@app.command("publish")
+def publish_cmd(
+    ctx: typer.Context,
+    period: PeriodOpt,
+    block: BlockOpt = None,
+    by: Annotated[str, typer.Option("--by", help="Người công khai.")] = "",
+) -> None:
+    """Công khai kết quả một kỳ: khóa kỳ và ghi các danh sách công khai."""
+    from .pipeline import publish_period
+
+    settings = run(ctx.obj.settings)
+    res = run(lambda: publish_period(settings, period, block, by=by))
+    emit(ctx, res, lambda: echo_lines([f"Đã khóa kỳ {res.period}", *(f"Đã ghi {p}" for p in res.outputs)]))
+
+
+@app.command("reopen")
+def reopen_cmd(
+    ctx: typer.Context,
+    period: PeriodOpt,
+    by: Annotated[str, typer.Option("--by", help="Người mở lại kỳ.")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do mở lại.")],
+    block: BlockOpt = None,
+) -> None:
+    """Mở lại một kỳ đã khóa (ghi lại người mở và lý do trong sổ cái)."""
+    from .pipeline import reopen_period
+
+    settings = run(ctx.obj.settings)
+    res = run(lambda: reopen_period(settings, period, block, by=by, reason=reason))
+    emit(ctx, res, lambda: typer.echo(f"Đã mở lại kỳ {res.period}"))
+
+
+@app.command("report")
+def report_cmd(
+    ctx: typer.Context,
+    period: PeriodOpt,
+    block: BlockOpt = None,
+    unit: Annotated[str | None, typer.Option("--unit", "-u", help="Chỉ một đơn vị (mã đơn vị).")] = None,
+    scope: Annotated[str, typer.Option("--scope", help="Phạm vi tổng hợp: district hoặc city.")] = "district",
+) -> None:
+    """Ghi lại các báo cáo của một kỳ từ sổ cái."""
+    from .pipeline import regenerate_reports
+
+    settings = run(ctx.obj.settings)
+    paths = run(lambda: regenerate_reports(settings, period, block, unit, scope))
+    emit(ctx, [str(p) for p in paths], lambda: echo_lines(f"Đã ghi {p}" for p in paths))
+
+
+@app.command("year")
+def year_cmd(ctx: typer.Context, year: Annotated[int, typer.Argument(help="Năm (YYYY).")]) -> None:
+    """Tổng hợp cả năm: mỗi người một dòng, mỗi tháng một cột xếp loại."""
+    from .pipeline import year_view
+
+    settings = run(ctx.obj.settings)
+    path = run(lambda: year_view(settings, year))
+    emit(ctx, {"path": str(path)}, lambda: typer.echo(f"Đã ghi {path}"))
+
+
+@app.command("demo")
+def demo_cmd(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Option("--dir", help="Thư mục demo (tạo mới hoặc tạo lại).")] = Path("demo"),
+    units: Annotated[int | None, typer.Option("--units", min=1, help="Chỉ lấy N đơn vị (chạy nhanh).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Hạt giống ngẫu nhiên của dữ liệu giả lập.")] = 2022,
+    period: Annotated[str | None, typer.Option("--period", "-p", help="Kỳ YYYY-MM (mặc định: tháng này).")] = None,
+) -> None:
+    """Tạo một quận mẫu (Long Biên, dữ liệu giả lập) với các lỗi thường gặp, rồi xử lý toàn bộ."""
+    from .demo import describe, run_demo
+
+    progress = not ctx.obj.as_json and sys.stderr.isatty()
+    result = run(lambda: run_demo(directory, units=units, seed=seed, period=period, progress=progress))
+    emit(ctx, result, lambda: echo_lines(describe(result)))
+    raise typer.Exit(result.exit_code)
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,331 @@
+"""Domain data: scoring frameworks, the authority matrix and code lists.
+
+All three are shipped TOML files (``danhgia_batch/data``) that an administrator can replace
+through ``[domain]`` in ``danhgia.toml``; this module loads and validates them. Nothing here
+is hard-coded policy: org structure and rules are data (SPEC §3, §5, §7).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DATA_DIR = Path(__file__).parent / "data"
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def _fail(path: Path, key: str, message: str) -> ConfigError:
+    return ConfigError(f"Lỗi cấu hình trong tệp {path}, khóa '{key}': {message}")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning any failure into a :class:`ConfigError` naming the file."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"Không tìm thấy tệp cấu hình {path}") from exc
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Không đọc được tệp cấu hình {path}: {exc}") from exc
+
+
+def _decimal(path: Path, key: str, value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _fail(path, key, f"phải là số, nhận được {value!r}")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise _fail(path, key, f"phải là số, nhận được {value!r}") from exc
+
+
+def _text(path: Path, key: str, table: Mapping[str, Any], name: str, default: str | None = None) -> str:
+    value = table.get(name, default)
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, f"{key}.{name}", "thiếu hoặc không phải chuỗi ký tự")
+    return value.strip()
+
+
+# --------------------------------------------------------------------------- frameworks
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One scoring criterion: ``code`` (e.g. ``I.1``), label and allowed range."""
+
+    code: str
+    name: str
+    max: Decimal
+    min: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A framework part (I, II, III…); a deduction part has ``min`` below zero."""
+
+    code: str
+    name: str
+    max: Decimal
+    min: Decimal
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A scoring framework (khung tiêu chí) of SPEC §5, identified by ``id`` and ``version``."""
+
+    id: str
+    version: str
+    name: str
+    parts: tuple[Part, ...]
+    valid_from: str = "2000-01"
+    valid_to: str = "9999-12"
+    source: Path | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id, self.version)
+
+    @property
+    def max_total(self) -> Decimal:
+        return sum((p.max for p in self.parts), Decimal(0))
+
+    def part(self, code: str) -> Part:
+        for p in self.parts:
+            if p.code == code:
+                return p
+        raise KeyError(code)
+
+    def applies_to(self, period: str) -> bool:
+        """True when ``period`` (``YYYY-MM``) lies within this version's validity."""
+        return self.valid_from <= period <= self.valid_to
+
+
+def load_framework(path: Path) -> Framework:
+    """Load and validate one framework TOML file."""
+    data = read_toml(path)
+    fid = _text(path, "", data, "id")
+    version = str(data.get("version", "")).strip()
+    if not version:
+        raise _fail(path, "version", "thiếu phiên bản khung tiêu chí")
+    valid_from = str(data.get("valid_from", "2000-01"))
+    valid_to = str(data.get("valid_to", "9999-12"))
+    for key, val in (("valid_from", valid_from), ("valid_to", valid_to)):
+        if not PERIOD_RE.match(val):
+            raise _fail(path, key, f"kỳ phải có dạng YYYY-MM, nhận được {val!r}")
+    raw_parts = data.get("part")
+    if not isinstance(raw_parts, list) or not raw_parts:
+        raise _fail(path, "part", "khung tiêu chí phải có ít nhất một phần")
+    parts: list[Part] = []
+    seen: set[str] = set()
+    for i, rp in enumerate(raw_parts):
+        pkey = f"part[{i}]"
+        pcode = _text(path, pkey, rp, "code")
+        pmax = _decimal(path, f"{pkey}.max", rp.get("max", 0))
+        pmin = _decimal(path, f"{pkey}.min", rp.get("min", 0))
+        if pmin > pmax:
+            raise _fail(path, f"{pkey}.min", "điểm tối thiểu lớn hơn điểm tối đa")
+        crits: list[Criterion] = []
+        for j, rc in enumerate(rp.get("criterion", [])):
+            ckey = f"{pkey}.criterion[{j}]"
+            ccode = _text(path, ckey, rc, "code")
+            cmax = _decimal(path, f"{ckey}.max", rc.get("max", 0))
+            cmin = _decimal(path, f"{ckey}.min", rc.get("min", 0))
+            if cmin > cmax:
+                raise _fail(path, f"{ckey}.min", "điểm tối thiểu lớn hơn điểm tối đa")
+            crits.append(Criterion(ccode, _text(path, ckey, rc, "name"), cmax, cmin))
+        for code in [pcode, *(c.code for c in crits)]:
+            if code in seen:
+                raise _fail(path, pkey, f"mã '{code}' bị trùng")
+            seen.add(code)
+        if crits and (sum(c.max for c in crits) != pmax or sum(c.min for c in crits) != pmin):
+            raise _fail(path, pkey, f"tổng điểm các tiêu chí không bằng điểm của phần {pcode}")
+        parts.append(Part(pcode, _text(path, pkey, rp, "name"), pmax, pmin, tuple(crits)))
+    fw = Framework(fid, version, _text(path, "", data, "name"), tuple(parts), valid_from, valid_to, path)
+    if fw.max_total != 100:
+        raise _fail(path, "part", f"tổng điểm tối đa phải là 100, hiện là {fw.max_total}")
+    return fw
+
+
+# --------------------------------------------------------------------------- code lists
+
+
+@dataclass(frozen=True)
+class Code:
+    """An entry of a code list: code, Vietnamese label and optional extra attributes."""
+
+    code: str
+    label: str
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CodeLists:
+    """Blocks, categories, grades, unit kinds and position codes (``codes.toml``)."""
+
+    blocks: tuple[Code, ...]
+    categories: tuple[Code, ...]
+    grades: tuple[Code, ...]
+    unit_kinds: tuple[Code, ...]
+    positions: tuple[Code, ...]
+
+    def codes(self, name: str) -> list[str]:
+        """The codes of list ``name`` (``blocks``, ``categories``, ``grades``…), in order."""
+        return [c.code for c in getattr(self, name)]
+
+    def label(self, name: str, code: str) -> str:
+        for c in getattr(self, name):
+            if c.code == code:
+                return str(c.label)
+        return code
+
+
+def load_codes(path: Path) -> CodeLists:
+    """Load and validate the code lists file."""
+    data = read_toml(path)
+
+    def entries(key: str) -> tuple[Code, ...]:
+        raw = data.get(key)
+        if not isinstance(raw, list) or not raw:
+            raise _fail(path, key, "danh mục trống")
+        out: list[Code] = []
+        for i, item in enumerate(raw):
+            code = _text(path, f"{key}[{i}]", item, "code")
+            if code in {c.code for c in out}:
+                raise _fail(path, f"{key}[{i}]", f"mã '{code}' bị trùng")
+            extra = {k: v for k, v in item.items() if k not in ("code", "label")}
+            out.append(Code(code, _text(path, f"{key}[{i}]", item, "label"), extra))
+        return tuple(out)
+
+    lists = CodeLists(
+        entries("block"), entries("category"), entries("grade"), entries("unit_kind"), entries("position")
+    )
+    if set(lists.codes("grades")) != {"A", "B", "C", "D", "KXL"}:
+        raise _fail(path, "grade", "danh mục xếp loại phải gồm đúng A, B, C, D, KXL")
+    blocks = set(lists.codes("blocks"))
+    for kind in lists.unit_kinds:
+        if kind.extra.get("block") not in blocks:
+            raise _fail(path, f"unit_kind {kind.code}.block", "khối không có trong danh mục")
+    return lists
+
+
+# --------------------------------------------------------------------------- authority
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """Letter §2.2.b: in units of ``min_unit_size`` or more, comments go to a deputy."""
+
+    min_unit_size: int
+    evaluator_positions: tuple[str, ...]
+    exempt_positions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AuthorityRule:
+    """One row of the authority matrix (SPEC §7)."""
+
+    id: str
+    letter: str
+    block: str  # a block code, or "*" for any block
+    positions: tuple[str, ...]
+    deciders: tuple[str, ...]
+    unit_kinds: tuple[str, ...] = ()
+    evaluator_positions: tuple[str, ...] = ()
+    delegate: Delegation | None = None
+    proposal: str = ""
+
+
+@dataclass(frozen=True)
+class AuthorityMatrix:
+    """Who decides whom: the list of :class:`AuthorityRule` in file order."""
+
+    rules: tuple[AuthorityRule, ...]
+    source: Path | None = None
+
+    def rules_for(self, position: str, block: str | None, unit_kind: str | None = None) -> list[AuthorityRule]:
+        """Rules covering ``position`` in ``block`` (narrowed by ``unit_kind`` when known).
+
+        Without a known unit kind every kind-specific rule of the block matches, so the
+        allowed deciders are their union. When the block has no rule for the position (a
+        list submitted by a unit of another block, e.g. principals listed by the Education
+        Office), the rules for that position in any block apply.
+        """
+        matching = [r for r in self.rules if position in r.positions]
+        in_block = [r for r in matching if r.block in ("*", block)]
+        if unit_kind and in_block:
+            # A known kind narrows the block's rules; a position the block only covers in
+            # other kinds of unit (a civil servant on a ward Party committee's list) has no
+            # rule here rather than inheriting another kind's decider.
+            return [r for r in in_block if not r.unit_kinds or unit_kind in r.unit_kinds]
+        return in_block or matching
+
+
+def load_authority(path: Path, codes: CodeLists) -> AuthorityMatrix:
+    """Load the authority matrix, checking every code against ``codes``."""
+    data = read_toml(path)
+    raw = data.get("rule")
+    if not isinstance(raw, list) or not raw:
+        raise _fail(path, "rule", "ma trận thẩm quyền trống")
+    positions = set(codes.codes("positions"))
+    blocks = set(codes.codes("blocks")) | {"*"}
+    kinds = set(codes.codes("unit_kinds"))
+    rules: list[AuthorityRule] = []
+
+    def code_list(key: str, item: Mapping[str, Any], name: str, allowed: set[str]) -> tuple[str, ...]:
+        value = item.get(name, [])
+        if not isinstance(value, list) or any(v not in allowed for v in value):
+            bad = [v for v in value if v not in allowed] if isinstance(value, list) else value
+            raise _fail(path, f"{key}.{name}", f"mã không có trong danh mục: {bad}")
+        return tuple(value)
+
+    for i, item in enumerate(raw):
+        key = f"rule[{i}]"
+        block = _text(path, key, item, "block")
+        if block not in blocks:
+            raise _fail(path, f"{key}.block", f"khối '{block}' không có trong danh mục")
+        delegate = None
+        if "delegate" in item:
+            d = item["delegate"]
+            size = d.get("min_unit_size")
+            if not isinstance(size, int) or size < 1:
+                raise _fail(path, f"{key}.delegate.min_unit_size", "phải là số nguyên dương")
+            delegate = Delegation(
+                size,
+                code_list(f"{key}.delegate", d, "evaluator_positions", positions),
+                code_list(f"{key}.delegate", d, "exempt_positions", positions),
+            )
+        rule = AuthorityRule(
+            id=str(item.get("id", key)),
+            letter=str(item.get("letter", "")),
+            block=block,
+            positions=code_list(key, item, "positions", positions),
+            deciders=code_list(key, item, "deciders", positions),
+            unit_kinds=code_list(key, item, "unit_kinds", kinds),
+            evaluator_positions=code_list(key, item, "evaluator_positions", positions),
+            delegate=delegate,
+            proposal=str(item.get("proposal", "")),
+        )
+        if not rule.positions or not rule.deciders:
+            raise _fail(path, key, "mỗi quy tắc cần 'positions' và 'deciders'")
+        rules.append(rule)
+    return AuthorityMatrix(tuple(rules), path)
+
+
+def index_frameworks(frameworks: Iterable[Framework]) -> dict[tuple[str, str], Framework]:
+    """Frameworks keyed by (id, version); duplicates are a configuration error."""
+    out: dict[tuple[str, str], Framework] = {}
+    for fw in frameworks:
+        if fw.key in out:
+            raise ConfigError(
+                f"Khung tiêu chí {fw.id} phiên bản {fw.version} được khai báo hai lần "
+                f"({out[fw.key].source} và {fw.source})"
+            )
+        out[fw.key] = fw
+    return out

@@ -1,0 +1,229 @@
+"""The public shape of the three templates (SPEC §8), shared by the generator and the reader.
+
+Header fields are reached through Excel defined names (a stable public interface); table
+columns are found by their header label, folded with :func:`fold_label`, so a clerk who
+inserts or reorders columns is still read correctly. Score columns come from the framework,
+so a different framework yields different columns with no code change.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .domain import Framework
+
+TEMPLATE_VERSION = "1.0"
+SUPPORTED_VERSIONS = {"00": {"1.0"}, "01": {"1.0"}, "02": {"1.0"}}
+
+KIND_REGISTRY = "00"
+KIND_INDIVIDUAL = "01"
+KIND_UNIT_LIST = "02"
+
+FILE_NAMES = {
+    KIND_REGISTRY: "danh_muc.xlsx",
+    KIND_INDIVIDUAL: "mau_01_phieu_ca_nhan.xlsx",
+    KIND_UNIT_LIST: "mau_02_tong_hop_don_vi.xlsx",
+}
+KIND_TITLES = {
+    KIND_REGISTRY: "Mẫu 00 - Danh mục đơn vị và cán bộ",
+    KIND_INDIVIDUAL: "Mẫu 01 - Phiếu tự đánh giá, xếp loại hằng tháng",
+    KIND_UNIT_LIST: "Mẫu 02 - Danh sách tổng hợp kết quả đánh giá, xếp loại của đơn vị",
+}
+
+META_SHEET = "_meta"
+LISTS_SHEET = "_lists"
+HELP_SHEET = "HuongDan"
+SHEET_UNIT_LIST = "DanhSach"
+SHEET_INDIVIDUAL = "Phieu"
+SHEET_UNITS = "DonVi"
+SHEET_PEOPLE = "CanBo"
+
+# _meta sheet: column A key, column B value.
+META_KEYS = ("template_kind", "template_version", "framework_id", "framework_version", "generator")
+
+_SPACE_RE = re.compile(r"\s+")
+_TRIM_CHARS = " *:.()[]"
+
+
+def fold_label(text: object) -> str:
+    """Fold a header label for matching: NFC, casefolded, spacing collapsed, decoration trimmed."""
+    s = unicodedata.normalize("NFC", str(text or ""))
+    s = _SPACE_RE.sub(" ", s.replace("\n", " ")).strip().casefold()
+    return s.strip(_TRIM_CHARS).replace(" - ", " ").replace("–", "-")
+
+
+def strip_accents(text: str) -> str:
+    """Remove Vietnamese diacritics (đ → d) for a secondary, accent-insensitive comparison."""
+    s = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return unicodedata.normalize("NFC", "".join(ch for ch in s if not unicodedata.combining(ch)))
+
+
+@dataclass(frozen=True)
+class Field:
+    """A header field or a table column.
+
+    ``kind``: text, code, date, period, score, total, grade, int.
+    ``codes``: for kind ``code``/``grade``, the CodeLists attribute giving allowed values.
+    ``part``: for score/total columns, the framework part code (``None`` for totals).
+    ``formula``: the generated cell holds a formula (the reader recomputes it).
+    """
+
+    key: str
+    label: str
+    kind: str = "text"
+    required: bool = False
+    codes: str = ""
+    name: str = ""  # defined name for header fields
+    part: str | None = None
+    formula: bool = False
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def folded(self) -> tuple[str, ...]:
+        return tuple(fold_label(x) for x in (self.label, *self.aliases))
+
+
+# ---- header fields ------------------------------------------------------------------
+
+_PERIOD = Field("period", "Kỳ đánh giá (tháng/năm)", "period", True, name="KY_DANH_GIA", aliases=("Kỳ đánh giá",))
+_UNIT_CODE = Field("unit_code", "Mã đơn vị", "text", True, name="MA_DON_VI")
+_UNIT_NAME = Field("unit_name", "Tên đơn vị", "text", True, name="TEN_DON_VI")
+_BLOCK = Field("block", "Khối", "code", True, codes="blocks", name="KHOI")
+_DECIDER = Field("decider_name", "Người quyết định xếp loại", "text", True, name="NGUOI_QUYET_DINH")
+_DECIDER_POS = Field(
+    "decider_position",
+    "Chức danh người quyết định",
+    "code",
+    True,
+    codes="positions",
+    name="CHUC_DANH_NGUOI_QUYET_DINH",
+)
+_DECISION_DATE = Field("decision_date", "Ngày quyết định xếp loại", "date", True, name="NGAY_QUYET_DINH")
+_PREPARER = Field("prepared_by", "Người lập biểu", "text", False, name="NGUOI_LAP")
+_PREPARED_DATE = Field("prepared_date", "Ngày lập", "date", False, name="NGAY_LAP")
+
+UNIT_LIST_HEADER: tuple[Field, ...] = (
+    _PERIOD,
+    _UNIT_CODE,
+    _UNIT_NAME,
+    _BLOCK,
+    _DECIDER,
+    _DECIDER_POS,
+    _DECISION_DATE,
+    _PREPARER,
+    _PREPARED_DATE,
+)
+
+INDIVIDUAL_HEADER: tuple[Field, ...] = (
+    _PERIOD,
+    _UNIT_CODE,
+    _UNIT_NAME,
+    _BLOCK,
+    Field("person_code", "Mã cán bộ", "text", True, name="MA_CAN_BO"),
+    Field("full_name", "Họ và tên", "text", True, name="HO_TEN"),
+    Field("birth_date", "Ngày sinh", "date", False, name="NGAY_SINH"),
+    Field("position_title", "Chức vụ", "text", False, name="CHUC_VU"),
+    Field("position_code", "Mã chức danh", "code", True, codes="positions", name="MA_CHUC_DANH"),
+    Field("category", "Đối tượng", "code", True, codes="categories", name="DOI_TUONG"),
+    Field("group", "Nhóm đối tượng", "text", False, name="NHOM_DOI_TUONG"),
+    Field("self_date", "Ngày tự đánh giá", "date", True, name="NGAY_TU_DANH_GIA"),
+    Field("evaluator_name", "Người nhận xét, đánh giá", "text", False, name="NGUOI_NHAN_XET"),
+    Field(
+        "evaluator_position",
+        "Chức danh người nhận xét",
+        "code",
+        False,
+        codes="positions",
+        name="CHUC_DANH_NGUOI_NHAN_XET",
+    ),
+    _DECIDER,
+    _DECIDER_POS,
+    _DECISION_DATE,
+    _PREPARER,
+    _PREPARED_DATE,
+)
+
+# Result cells of template 01 (below the criteria table), also reached by defined names.
+INDIVIDUAL_RESULTS: tuple[Field, ...] = (
+    Field("self_total", "Tổng điểm tự chấm", "total", formula=True, name="TONG_DIEM_TU_CHAM"),
+    Field("final_total", "Tổng điểm cấp có thẩm quyền", "total", formula=True, name="TONG_DIEM"),
+    Field("self_grade", "Tự xếp loại", "grade", True, codes="grades", name="TU_XEP_LOAI"),
+    Field("band_grade", "Xếp loại theo điểm", "grade", formula=True, name="XEP_LOAI_THEO_DIEM"),
+    Field("final_grade", "Xếp loại của cấp có thẩm quyền", "grade", True, codes="grades", name="XEP_LOAI"),
+    Field("comments", "Nhận xét của người nhận xét, đánh giá", "text", name="NHAN_XET"),
+    Field("note", "Ghi chú (lý do hạ loại, không xếp loại)", "text", name="GHI_CHU", aliases=("Ghi chú",)),
+)
+
+# Criteria table of template 01: one row per part (subtotal formulas) and per criterion.
+INDIVIDUAL_TABLE: tuple[Field, ...] = (
+    Field("code", "Mã", "text", True),
+    Field("name", "Tiêu chí đánh giá", "text", True),
+    Field("max", "Điểm tối đa", "score", True),
+    Field("self_score", "Điểm tự chấm", "score", True),
+    Field("final_score", "Điểm cấp có thẩm quyền chấm", "score", True),
+)
+
+
+# ---- template 02 table ------------------------------------------------------------------
+
+
+def self_part_label(part_code: str) -> str:
+    return f"Tự chấm Phần {part_code}"
+
+
+def final_part_label(part_code: str) -> str:
+    return f"Cấp có thẩm quyền chấm Phần {part_code}"
+
+
+def unit_list_columns(framework: Framework) -> tuple[Field, ...]:
+    """Columns of template 02, in generated order, for ``framework``."""
+    parts = framework.parts
+    return (
+        Field("stt", "STT", "int"),
+        Field("person_code", "Mã cán bộ", "text", True),
+        Field("full_name", "Họ và tên", "text", True),
+        Field("birth_date", "Ngày sinh", "date"),
+        Field("position_title", "Chức vụ", "text"),
+        Field("position_code", "Mã chức danh", "code", True, codes="positions"),
+        Field("category", "Đối tượng", "code", True, codes="categories"),
+        Field("group", "Nhóm đối tượng", "text"),
+        *(Field(f"self_{p.code}", self_part_label(p.code), "score", True, part=p.code) for p in parts),
+        Field("self_total", "Tổng điểm tự chấm", "total", formula=True),
+        Field("self_grade", "Tự xếp loại", "grade", True, codes="grades"),
+        Field("self_date", "Ngày tự đánh giá", "date", True),
+        *(Field(f"final_{p.code}", final_part_label(p.code), "score", True, part=p.code) for p in parts),
+        Field("final_total", "Tổng điểm cấp có thẩm quyền", "total", formula=True),
+        Field("band_grade", "Xếp loại theo điểm", "grade", formula=True),
+        Field("final_grade", "Xếp loại", "grade", True, codes="grades", aliases=("Xếp loại của cấp có thẩm quyền",)),
+        Field("evaluator_name", "Người nhận xét", "text"),
+        Field("evaluator_position", "Chức danh người nhận xét", "code", codes="positions"),
+        Field("note", "Ghi chú", "text"),
+    )
+
+
+# ---- template 00 tables -----------------------------------------------------------------
+
+UNIT_COLUMNS: tuple[Field, ...] = (
+    Field("unit_code", "Mã đơn vị", "text", True),
+    Field("unit_name", "Tên đơn vị", "text", True),
+    Field("block", "Khối", "code", True, codes="blocks"),
+    Field("unit_kind", "Loại đơn vị", "code", True, codes="unit_kinds"),
+    Field("parent_code", "Mã đơn vị cấp trên", "text"),
+)
+
+PEOPLE_COLUMNS: tuple[Field, ...] = (
+    Field("person_code", "Mã cán bộ", "text", True),
+    Field("full_name", "Họ và tên", "text", True),
+    Field("birth_date", "Ngày sinh", "date"),
+    Field("unit_code", "Mã đơn vị", "text", True),
+    Field("position_title", "Chức vụ", "text"),
+    Field("position_code", "Mã chức danh", "code", True, codes="positions"),
+    Field("category", "Đối tượng", "code", True, codes="categories"),
+    Field("group", "Nhóm đối tượng", "text"),
+    Field("active", "Đang công tác", "text", aliases=("Đang công tác (Có/Không)",)),
+)
+
+ACTIVE_YES = ("có", "co", "x", "1", "true", "yes")
+ACTIVE_NO = ("không", "khong", "0", "false", "no")

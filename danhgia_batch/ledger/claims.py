@@ -1,0 +1,173 @@
+"""Who holds a file: claims on the content hash, heartbeats, and taking over dead claims.
+
+A claim is a row of ``files`` inserted with ``ON CONFLICT DO NOTHING`` on the unique
+``claim_key`` (issue 10 ¶2): whichever process inserts it processes the file, every other
+process sees the conflict and leaves the file alone. A claim whose holder died (no
+heartbeat for ``stale_after``; or, on the same machine, a holder process or run that no
+longer exists) is taken over with a compare-and-set ``UPDATE``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import uuid
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Insert, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from . import schema as s
+
+HOST = socket.gethostname()
+MAX_ATTEMPTS = 3  # a file whose processing fails this often is rejected (processing-failed)
+_LIVE_TOKENS: set[str] = set()  # runs of this process that are still going
+
+
+def utcnow() -> datetime:
+    """Naive UTC time, for claims and heartbeats (comparable across machines)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_worker_id() -> str:
+    """``host:pid:token``; the token tells runs of one process apart (a crashed run is dead)."""
+    token = uuid.uuid4().hex[:10]
+    _LIVE_TOKENS.add(token)
+    return f"{HOST}:{os.getpid()}:{token}"
+
+
+def retire_worker_id(worker: str) -> None:
+    _LIVE_TOKENS.discard(worker.rsplit(":", 1)[-1])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def holder_alive(claimed_by: str | None, heartbeat: datetime | None, stale_after: float, now: datetime) -> bool:
+    """Whether the holder of a claim may still be working on it."""
+    if not claimed_by:
+        return False
+    if heartbeat is None or (now - heartbeat).total_seconds() > stale_after:
+        return False
+    host, _, rest = claimed_by.partition(":")
+    pid, _, token = rest.partition(":")
+    if host == HOST and pid.isdigit():
+        if int(pid) == os.getpid():
+            return token in _LIVE_TOKENS
+        return _pid_alive(int(pid))
+    return True
+
+
+@dataclass
+class FileRecord:
+    """One row of ``files``."""
+
+    id: int
+    claim_key: str
+    sha256: str
+    name: str
+    inbox_path: str
+    unit_folder: str | None
+    size: int
+    arrival: datetime
+    kind: str
+    period: str
+    unit_code: str
+    block: str
+    state: str
+    outcome: str | None
+    issue_count: int
+    duplicate_of: int | None
+    attempts: int
+    claimed_by: str | None
+    heartbeat: datetime | None
+    archived_path: str | None
+    error_report: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> FileRecord:
+        m = row._mapping
+        return cls(**{f.name: m[f.name] for f in fields(cls)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass
+class Claim:
+    """Result of :meth:`Ledger.claim`.
+
+    ``action``: ``process`` (read, check and record it), ``finish`` (already recorded by a
+    run that died: write outputs and archive), ``busy`` (another live process has it).
+    ``duplicate_of`` is set when the bytes were already recorded under another file.
+    """
+
+    action: str
+    file: FileRecord | None = None
+    duplicate_of: FileRecord | None = None
+
+
+def insert_ignore(conn: Connection, values: dict[str, Any]) -> int | None:
+    """INSERT a claim row; ``None`` when its ``claim_key`` exists (ON CONFLICT DO NOTHING)."""
+    stmt: Insert
+    if conn.dialect.name == "postgresql":
+        stmt = postgresql.insert(s.files).values(**values).on_conflict_do_nothing(index_elements=["claim_key"])
+    elif conn.dialect.name == "sqlite":
+        stmt = sqlite.insert(s.files).values(**values).on_conflict_do_nothing(index_elements=["claim_key"])
+    else:  # any other engine: check first (inside the write transaction)
+        if conn.execute(select(s.files.c.id).where(s.files.c.claim_key == values["claim_key"])).first():
+            return None
+        stmt = insert(s.files).values(**values)
+    result = conn.execute(stmt.returning(s.files.c.id))
+    row = result.first()
+    return int(row[0]) if row else None
+
+
+def by_key(conn: Connection, key: str) -> FileRecord | None:
+    row = conn.execute(select(s.files).where(s.files.c.claim_key == key)).first()
+    return FileRecord.from_row(row) if row else None
+
+
+def by_id(conn: Connection, file_id: int) -> FileRecord:
+    return FileRecord.from_row(conn.execute(select(s.files).where(s.files.c.id == file_id)).one())
+
+
+def take_over(conn: Connection, rec: FileRecord, worker: str, **changes: Any) -> bool:
+    """Compare-and-set: become the holder of ``rec`` if nobody changed it since it was read."""
+    now = utcnow()
+    holder = s.files.c.claimed_by
+    cond = holder.is_(None) if rec.claimed_by is None else holder == rec.claimed_by
+    stmt = (
+        update(s.files)
+        .where(s.files.c.id == rec.id, s.files.c.state == rec.state, cond)
+        .values(claimed_by=worker, claimed_at=now, heartbeat=now, attempts=s.files.c.attempts + 1, **changes)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def duplicate_key(sha256: str, inbox_path: str, mtime_ns: int, n: int, prefix: str = "dup") -> str:
+    """Claim key of a byte-identical copy: one per arriving copy (same for every watcher)."""
+    digest = hashlib.sha256(f"{sha256}|{inbox_path}|{mtime_ns}|{n}".encode()).hexdigest()
+    return f"{prefix}:{digest}"
+
+
+def latest_attempt(conn: Connection, sha256: str) -> FileRecord | None:
+    """The latest new attempt at bytes first rejected (claim key ``again:…``), if any."""
+    q = (
+        select(s.files)
+        .where(s.files.c.sha256 == sha256, s.files.c.claim_key.like("again:%"))
+        .order_by(s.files.c.id.desc())
+        .limit(1)
+    )
+    row = conn.execute(q).first()
+    return FileRecord.from_row(row) if row else None

@@ -1,0 +1,86 @@
+"""Schema versions and ordered migrations, run every time a ledger is opened (both engines).
+
+``schema_version`` holds one row per applied migration. :data:`MIGRATIONS` is append-only:
+a later release adds ``(2, "…", upgrade_function)`` and an existing ledger is upgraded in
+place the next time it is opened. Migrations run in one transaction; on PostgreSQL an
+advisory lock keeps two watchers starting at once from migrating twice (SQLite's
+``BEGIN IMMEDIATE`` does the same there).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
+
+from ..errors import LedgerError
+from . import schema as s
+
+log = logging.getLogger(__name__)
+
+Migration = tuple[int, str, Callable[[Connection], None]]
+
+_ADVISORY_KEY = 528_2022  # letter 528-CV/QU, 2022: any constant shared by every watcher
+
+
+def _v1_initial(conn: Connection) -> None:
+    tables = [
+        s.files,
+        s.lists,
+        s.evaluations,
+        s.issues,
+        s.registry_versions,
+        s.registry_units,
+        s.registry_people,
+        s.period_locks,
+    ]
+    s.metadata.create_all(conn, tables=tables)
+
+
+def _v2_pending_rollups(conn: Connection) -> None:
+    s.pending_rollups.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Migration] = [
+    (1, "Sổ cái ban đầu: tệp, lỗi, danh sách, kết quả, danh mục, khóa kỳ", _v1_initial),
+    (2, "Bảng tổng hợp chờ ghi lại (pending_rollups)", _v2_pending_rollups),
+]
+
+
+def current_version(conn: Connection) -> int:
+    """Highest applied migration, 0 for an empty database."""
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    return int(conn.execute(select(func.coalesce(func.max(s.schema_version.c.version), 0))).scalar_one())
+
+
+def migrate(engine: Engine, migrations: list[Migration] | None = None) -> int:
+    """Apply the pending migrations in order; return the resulting version.
+
+    Raises:
+        LedgerError: the ledger is newer than this program (written by a later release).
+    """
+    steps = MIGRATIONS if migrations is None else migrations
+    latest = max(v for v, _, _ in steps)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+        s.schema_version.create(conn, checkfirst=True)
+        version = current_version(conn)
+        if version > latest:
+            raise LedgerError(
+                f"Sổ cái ở phiên bản {version}, mới hơn phiên bản chương trình hỗ trợ ({latest}); "
+                "hãy cập nhật danhgia_batch."
+            )
+        for number, description, step in sorted(steps, key=lambda m: m[0]):
+            if number <= version:
+                continue
+            log.info("ledger migration %s: %s", number, description)
+            step(conn)
+            conn.execute(
+                insert(s.schema_version).values(version=number, applied_at=datetime.now(), description=description)
+            )
+            version = number
+    return version

@@ -1,0 +1,213 @@
+"""Ledger tables (SQLAlchemy Core). Scores are integer hundredths (SPEC §5: at most two decimals).
+
+Column names follow the domain (``ma_don_vi``-style Vietnamese only where the template uses
+it; here plain English for the code). The same tables run on SQLite and PostgreSQL; they are
+created and upgraded by :mod:`.migrate`, never by ``create_all`` at random.
+
+``files.claim_key`` is the exactly-once claim (issue 10): it equals the SHA-256 for a file
+that is processed, so a second process inserting the same bytes hits the unique constraint
+(``ON CONFLICT DO NOTHING``) and knows the file is someone else's. A byte-identical copy that
+arrives later gets a key derived from its path and mtime: ``dup:…`` (recorded as a duplicate,
+not processed) when the earlier bytes were recorded, or ``again:…`` (processed again) when they
+were rejected — the same bytes may pass once the period is reopened or the registry fixed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# files.state: claimed → recorded → done; failed (processing error, retried a few times).
+STATE_CLAIMED = "claimed"
+STATE_RECORDED = "recorded"
+STATE_DONE = "done"
+STATE_FAILED = "failed"
+
+# files.outcome
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+DUPLICATE = "duplicate"
+INVALID = "invalid"  # recorded, but the list breaks the A-quota (letter §2.5)
+FAILED = "failed"  # unexpected processing error; the original stays in the inbox
+
+# lists.status
+VALID = "valid"
+INVALID_QUOTA = "invalid-quota"
+SUPERSEDED = "superseded"
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", DateTime, nullable=False),
+    Column("description", String(200), nullable=False, default=""),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("claim_key", String(120), nullable=False, unique=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("name", String(400), nullable=False),
+    Column("inbox_path", String(1000), nullable=False, default=""),  # relative to the inbox
+    Column("unit_folder", String(100)),
+    Column("size", BigInteger, nullable=False, default=0),
+    Column("arrival", DateTime, nullable=False),  # local time the file was taken (our clock)
+    Column("kind", String(4), nullable=False, default=""),
+    Column("period", String(7), nullable=False, default="", index=True),
+    Column("unit_code", String(100), nullable=False, default=""),
+    Column("block", String(40), nullable=False, default=""),
+    Column("state", String(12), nullable=False, default=STATE_CLAIMED),
+    Column("outcome", String(12)),
+    Column("issue_count", Integer, nullable=False, default=0),
+    Column("duplicate_of", Integer, ForeignKey("files.id")),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("claimed_by", String(200)),
+    Column("claimed_at", DateTime),  # UTC
+    Column("heartbeat", DateTime),  # UTC
+    Column("archived_path", String(1000)),
+    Column("error_report", String(1000)),
+    Column("recorded_at", DateTime),
+    Column("done_at", DateTime),
+)
+Index("ix_files_state", files.c.state)
+
+lists = Table(
+    "lists",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_id", Integer, ForeignKey("files.id"), nullable=False, index=True),
+    Column("kind", String(4), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("unit_code", String(100), nullable=False),
+    Column("unit_name", String(400), nullable=False, default=""),
+    Column("block", String(40), nullable=False, default=""),
+    Column("decider_position", String(60), nullable=False, default=""),
+    Column("decider_name", String(200), nullable=False, default=""),
+    Column("person_code", String(60), nullable=False, default=""),  # template 01: the one person
+    Column("decision_date", Date),
+    Column("prepared_by", String(200), nullable=False, default=""),
+    Column("prepared_date", Date),
+    Column("header_cells", JSON, nullable=False, default=dict),
+    Column("version", Integer, nullable=False, default=1),
+    Column("status", String(16), nullable=False),
+    Column("superseded_by", Integer, ForeignKey("lists.id")),
+    Column("arrival", DateTime, nullable=False),
+)
+Index("ix_lists_period_unit", lists.c.period, lists.c.unit_code)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("list_id", Integer, ForeignKey("lists.id"), nullable=False, index=True),
+    Column("row", Integer, nullable=False, default=0),
+    Column("person_code", String(60), nullable=False, index=True),
+    Column("full_name", String(200), nullable=False, default=""),
+    Column("birth_date", Date),
+    Column("position_title", String(200), nullable=False, default=""),
+    Column("position_code", String(60), nullable=False, default=""),
+    Column("category", String(20), nullable=False, default=""),
+    Column("grp", String(60), nullable=False, default=""),
+    Column("self_parts", JSON, nullable=False, default=dict),  # part code -> hundredths
+    Column("final_parts", JSON, nullable=False, default=dict),
+    Column("criteria", JSON, nullable=False, default=dict),  # criterion -> [self, final] hundredths
+    Column("self_total", Integer),  # hundredths
+    Column("final_total", Integer),
+    Column("self_grade", String(8), nullable=False, default=""),
+    Column("final_grade", String(8), nullable=False, default=""),
+    Column("self_date", Date),
+    Column("evaluator_name", String(200), nullable=False, default=""),
+    Column("evaluator_position", String(60), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("cells", JSON, nullable=False, default=dict),
+)
+
+issues = Table(
+    "issues",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_id", Integer, ForeignKey("files.id"), nullable=False, index=True),
+    Column("code", String(60), nullable=False),
+    Column("severity", String(12), nullable=False),
+    Column("sheet", String(100), nullable=False, default=""),
+    Column("cell", String(20), nullable=False, default=""),
+    Column("row", Integer),
+    Column("column_name", String(200), nullable=False, default=""),
+    Column("value", Text, nullable=False, default=""),
+    Column("message", Text, nullable=False, default=""),
+)
+
+registry_versions = Table(
+    "registry_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(1000), nullable=False, default=""),
+    Column("loaded_at", DateTime, nullable=False),
+    Column("unit_count", Integer, nullable=False, default=0),
+    Column("people_count", Integer, nullable=False, default=0),
+)
+
+registry_units = Table(
+    "registry_units",
+    metadata,
+    Column("version_id", Integer, ForeignKey("registry_versions.id"), primary_key=True),
+    Column("code", String(100), primary_key=True),
+    Column("name", String(400), nullable=False, default=""),
+    Column("block", String(40), nullable=False, default=""),
+    Column("kind", String(60), nullable=False, default=""),
+    Column("parent_code", String(100), nullable=False, default=""),
+)
+
+registry_people = Table(
+    "registry_people",
+    metadata,
+    Column("version_id", Integer, ForeignKey("registry_versions.id"), primary_key=True),
+    Column("code", String(60), primary_key=True),
+    Column("full_name", String(200), nullable=False, default=""),
+    Column("unit_code", String(100), nullable=False, default=""),
+    Column("position_code", String(60), nullable=False, default=""),
+    Column("category", String(20), nullable=False, default=""),
+    Column("grp", String(60), nullable=False, default=""),
+    Column("birth_date", Date),
+    Column("position_title", String(200), nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+period_locks = Table(
+    "period_locks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("period", String(7), nullable=False, index=True),
+    Column("block", String(40), nullable=False, default=""),  # "" = the whole period
+    Column("locked", Boolean, nullable=False),
+    Column("by", String(200), nullable=False, default=""),
+    Column("at", DateTime, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+)
+
+# Roll-ups (block, district) waiting to be rewritten: marked in the transaction that records a
+# list, cleared once written; so a crash between the two leaves them marked (migration 2).
+pending_rollups = Table(
+    "pending_rollups",
+    metadata,
+    Column("period", String(7), primary_key=True),
+    Column("block", String(40), primary_key=True),  # "" = the district (all blocks)
+    Column("generation", Integer, nullable=False, default=1),
+)

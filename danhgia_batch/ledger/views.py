@@ -1,0 +1,439 @@
+"""Read side of the ledger: the views the reports consume (UnitView, PeriodView, YearRow),
+locks, and the small queries :class:`~.store.Ledger` uses while recording.
+
+Bulk queries (one per table per period) so that a city period of thousands of lists is
+built in a few round trips.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Select, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..issues import Issue, Severity
+from ..models import EvaluationRow, ListHeader, ListView, Person, Unit, UnitView, YearRow
+from ..registry import Registry, norm_code
+from . import schema as s
+from .codec import evaluation_from_row, from_hundredths, issue_from_row, norm_text
+
+_L, _F, _E = s.lists, s.files, s.evaluations
+
+
+# ---------------------------------------------------------------- used while recording
+
+
+def _lists_query() -> Select[Any]:
+    return select(_L, _F.c.name.label("file_name")).join(_F, _F.c.id == _L.c.file_id)
+
+
+def active_lists(conn: Connection, period: str, unit_code: str, *, kind: str | None = None) -> list[Any]:
+    q = _lists_query().where(_L.c.period == period, _L.c.unit_code == unit_code, _L.c.status != s.SUPERSEDED)
+    if kind:
+        q = q.where(_L.c.kind == kind)
+    return list(conn.execute(q.order_by(_L.c.arrival, _L.c.id)))
+
+
+def same_decider(row: Any, header: ListHeader) -> bool:
+    """The same decider: same position code and the same name (NFC, spacing, case folded)."""
+    return bool(
+        row.decider_position == header.decider_position
+        and norm_text(row.decider_name) == norm_text(header.decider_name)
+    )
+
+
+def place_version(
+    conn: Connection, rec_kind: str, period: str, unit_code: str, header: ListHeader, person: str, key: tuple[Any, int]
+) -> int:
+    """Version of a new list = its rank by arrival among the lists of the same decider (or
+    person, for 01); lists that arrived later move one version up."""
+    q = select(_L.c.id, _L.c.decider_position, _L.c.decider_name, _L.c.person_code, _L.c.arrival, _L.c.file_id).where(
+        _L.c.period == period, _L.c.unit_code == unit_code, _L.c.kind == rec_kind
+    )
+    same = [r for r in conn.execute(q) if (r.person_code == person if rec_kind == "01" else same_decider(r, header))]
+    later = [r.id for r in same if (r.arrival, r.file_id) > key]
+    if later:
+        conn.execute(update(_L).where(_L.c.id.in_(later)).values(version=_L.c.version + 1))
+    return 1 + len(same) - len(later)
+
+
+def evaluations_of(conn: Connection, list_ids: list[int]) -> dict[int, list[EvaluationRow]]:
+    out: dict[int, list[EvaluationRow]] = defaultdict(list)
+    if list_ids:
+        for r in conn.execute(select(_E).where(_E.c.list_id.in_(list_ids)).order_by(_E.c.list_id, _E.c.id)):
+            out[r.list_id].append(evaluation_from_row(r))
+    return out
+
+
+def issues_of(conn: Connection, file_ids: Iterable[int]) -> dict[int, list[Issue]]:
+    ids = list(file_ids)
+    out: dict[int, list[Issue]] = defaultdict(list)
+    if ids:
+        q = (
+            select(s.issues, _F.c.name.label("file_name"))
+            .join(_F, _F.c.id == s.issues.c.file_id)
+            .where(s.issues.c.file_id.in_(ids))
+            .order_by(s.issues.c.id)
+        )
+        for r in conn.execute(q):
+            out[r.file_id].append(issue_from_row(r, r.file_name))
+    return out
+
+
+def evaluation_count(conn: Connection, period: str | None, active_only: bool) -> int:
+    q = select(func.count()).select_from(_E.join(_L, _L.c.id == _E.c.list_id))
+    if period is not None:
+        q = q.where(_L.c.period == period)
+    if active_only:
+        q = q.where(_L.c.status != s.SUPERSEDED)
+    return int(conn.execute(q).scalar_one())
+
+
+def people_listed(
+    conn: Connection, period: str, exclude: tuple[str, str, str] | None, persons: Iterable[str] | None = None
+) -> dict[str, str]:
+    q = (
+        select(_E.c.person_code, _L.c.unit_code, _L.c.unit_name, _L.c.decider_position, _L.c.decider_name, _L.c.kind)
+        .join(_L, _L.c.id == _E.c.list_id)
+        .where(_L.c.period == period, _L.c.status != s.SUPERSEDED)
+    )
+    if persons is not None:  # only the people of the file at hand (a city period is large)
+        codes = {c for p in persons for c in (p, p.strip(), p.strip().upper())}
+        q = q.where(_E.c.person_code.in_(sorted(codes)))
+    out: dict[str, str] = {}
+    for r in conn.execute(q):
+        if (
+            exclude
+            and r.unit_code == exclude[0]
+            and (
+                r.kind == "01"
+                or (r.decider_position == exclude[1] and norm_text(r.decider_name) == norm_text(exclude[2]))
+            )
+        ):
+            continue
+        out[r.person_code] = f"{r.unit_name or r.unit_code}, {r.decider_name}"
+    return out
+
+
+# ---------------------------------------------------------------- locks
+
+
+def locked(conn: Connection, period: str, block: str | None) -> bool:
+    """The latest lock row of (period, whole) or (period, block) decides."""
+    blocks = ["", block] if block else [""]
+    q = (
+        select(s.period_locks.c.locked)
+        .where(s.period_locks.c.period == period, s.period_locks.c.block.in_(blocks))
+        .order_by(s.period_locks.c.id.desc())
+        .limit(1)
+    )
+    return bool(conn.execute(q).scalar())
+
+
+def locked_blocks(conn: Connection, period: str) -> set[str]:
+    q = select(s.period_locks.c.block).where(s.period_locks.c.period == period, s.period_locks.c.block != "").distinct()
+    return {b for b in conn.execute(q).scalars() if locked(conn, period, b)}
+
+
+# ---------------------------------------------------------------- registry
+
+
+def unit_to_row(vid: int, code: str, u: Unit) -> dict[str, Any]:
+    return {
+        "version_id": vid,
+        "code": code,
+        "name": u.name,
+        "block": u.block,
+        "kind": u.kind,
+        "parent_code": u.parent_code,
+    }
+
+
+def person_to_row(vid: int, code: str, p: Person) -> dict[str, Any]:
+    return {
+        "version_id": vid,
+        "code": code,
+        "full_name": p.full_name,
+        "unit_code": p.unit_code,
+        "position_code": p.position_code,
+        "category": p.category,
+        "grp": p.group,
+        "birth_date": p.birth_date,
+        "position_title": p.position_title,
+        "active": p.active,
+    }
+
+
+def load_registry(conn: Connection, vid: int) -> Registry:
+    ru, rp = s.registry_units, s.registry_people
+    units = {
+        r.code: Unit(code=r.code, name=r.name, block=r.block, kind=r.kind, parent_code=r.parent_code)
+        for r in conn.execute(select(ru).where(ru.c.version_id == vid))
+    }
+    people = {
+        r.code: Person(
+            code=r.code,
+            full_name=r.full_name,
+            unit_code=r.unit_code,
+            position_code=r.position_code,
+            category=r.category,
+            group=r.grp,
+            birth_date=r.birth_date,
+            position_title=r.position_title,
+            active=bool(r.active),
+        )
+        for r in conn.execute(select(rp).where(rp.c.version_id == vid))
+    }
+    return Registry(units=units, people=people, version=vid)
+
+
+# ---------------------------------------------------------------- unit and period views
+
+
+def _header(r: Any) -> ListHeader:
+    return ListHeader(
+        period=r.period,
+        unit_code=r.unit_code,
+        unit_name=r.unit_name,
+        block=r.block,
+        decider_name=r.decider_name,
+        decider_position=r.decider_position,
+        decision_date=r.decision_date,
+        prepared_by=r.prepared_by,
+        prepared_date=r.prepared_date,
+        cells=dict(r.header_cells or {}),
+    )
+
+
+def _kept(issues: list[Issue]) -> list[Issue]:
+    return [i for i in issues if i.severity is not Severity.ERROR]
+
+
+def _list_views(
+    rows: list[Any], evals: dict[int, list[EvaluationRow]], issues: dict[int, list[Issue]]
+) -> list[ListView]:
+    """One ListView per decider list (02); individual forms (01) grouped per decider."""
+    out: list[ListView] = []
+    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for r in rows:
+        if r.kind == "01":
+            groups[(r.decider_position, norm_text(r.decider_name))].append(r)
+        else:
+            lv = ListView(
+                r.id, r.file_name, r.arrival, _header(r), evals.get(r.id, []), r.status, _kept(issues[r.file_id])
+            )
+            out.append(lv)
+    for members in groups.values():
+        last = max(members, key=lambda m: (m.arrival, m.id))
+        status = s.INVALID_QUOTA if any(m.status == s.INVALID_QUOTA for m in members) else s.VALID
+        files = [m.file_name for m in members]
+        name = files[0] if len(files) == 1 else f"{len(files)} phiếu cá nhân"
+        rows_ = [ev for m in members for ev in evals.get(m.id, [])]
+        kept = [i for m in members for i in _kept(issues[m.file_id]) if i.code != "quota-exceeded"]
+        kept += [i for i in issues[last.file_id] if i.code == "quota-exceeded"]
+        out.append(ListView(min(m.id for m in members), name, last.arrival, _header(last), rows_, status, kept))
+    return sorted(out, key=lambda lv: (lv.arrival, lv.list_id))
+
+
+class Staff:
+    """Active registry people per unit and the people evaluated in a period, indexed once
+    (a city period has thousands of units and 200,000 people)."""
+
+    def __init__(self, registry: Registry, evaluated: set[str]) -> None:
+        self.by_unit: dict[str, list[Person]] = defaultdict(list)
+        for p in registry.people.values():
+            if p.active:
+                self.by_unit[norm_code(p.unit_code)].append(p)
+        self.done = {norm_code(c) for c in evaluated}
+
+    def missing(self, unit_code: str) -> list[Person]:
+        return [p for p in self.by_unit.get(norm_code(unit_code), []) if norm_code(p.code) not in self.done]
+
+    def size(self, unit_code: str) -> int:
+        return len(self.by_unit.get(norm_code(unit_code), []))
+
+
+def empty_unit_view(period: str, unit_code: str, registry: Registry | None, staff: Staff | None = None) -> UnitView:
+    unit = registry.unit(unit_code) if registry else None
+    view = UnitView(
+        period=period, unit_code=unit_code, unit_name=unit.name if unit else "", block=unit.block if unit else ""
+    )
+    if unit is not None:
+        view.unit_kind = unit.kind
+    if registry is not None:
+        staff = staff or Staff(registry, set())
+        view.missing_people = staff.missing(unit_code)
+        view.registry_size = staff.size(unit_code)
+    return view
+
+
+def unit_views(
+    conn: Connection,
+    period: str,
+    registry: Registry | None,
+    *,
+    unit_codes: list[str] | None = None,
+    block: str | None = None,
+) -> dict[str, UnitView]:
+    """UnitViews of ``period``: every unit of ``unit_codes`` (even with nothing submitted), or
+    else every unit with lists or rejected files."""
+    return unit_views_by_block(conn, period, registry, [block], unit_codes=unit_codes)[block]
+
+
+def unit_views_by_block(
+    conn: Connection,
+    period: str,
+    registry: Registry | None,
+    blocks: Sequence[str | None],
+    *,
+    unit_codes: list[str] | None = None,
+) -> dict[str | None, dict[str, UnitView]]:
+    """:func:`unit_views` of several blocks of one period (a falsy block: all of them) from one
+    read of the ledger: the roll-ups of a run need every block and the district."""
+    q = _lists_query().where(_L.c.period == period, _L.c.status != s.SUPERSEDED)
+    fq = select(_F.c.unit_code, _F.c.block, _F.c.name).where(_F.c.period == period, _F.c.outcome == s.REJECTED)
+    if unit_codes is not None:
+        q = q.where(_L.c.unit_code.in_(unit_codes))
+        fq = fq.where(_F.c.unit_code.in_(unit_codes))
+    only = set(blocks)
+    if len(only) == 1 and (block := next(iter(only))):  # one block: filtered by the database
+        q = q.where(_L.c.block == block)
+        fq = fq.where(_F.c.block == block)
+    rows = list(conn.execute(q.order_by(_L.c.arrival, _L.c.id)))
+    files = list(conn.execute(fq.order_by(_F.c.arrival, _F.c.id)))
+    evals = evaluations_of(conn, [r.id for r in rows])
+    issues = issues_of(conn, {r.file_id for r in rows})
+    staff: Staff | None = None
+    if registry is not None:
+        evaluated = {
+            r[0]
+            for r in conn.execute(
+                select(_E.c.person_code)
+                .join(_L, _L.c.id == _E.c.list_id)
+                .where(_L.c.period == period, _L.c.status != s.SUPERSEDED)
+            )
+        }
+        staff = Staff(registry, evaluated)
+    out: dict[str | None, dict[str, UnitView]] = {}
+    for b in blocks:
+        if b not in out:
+            mine = [r for r in rows if r.block == b] if b else rows
+            rejected_files = [f for f in files if f.block == b] if b else files
+            out[b] = _build_unit_views(period, registry, staff, mine, rejected_files, evals, issues, unit_codes)
+    return out
+
+
+def _build_unit_views(
+    period: str,
+    registry: Registry | None,
+    staff: Staff | None,
+    rows: list[Any],
+    files: list[Any],
+    evals: dict[int, list[EvaluationRow]],
+    issues: dict[int, list[Issue]],
+    unit_codes: list[str] | None,
+) -> dict[str, UnitView]:
+    by_unit: dict[str, list[Any]] = defaultdict(list)
+    for r in rows:
+        by_unit[r.unit_code].append(r)
+    rejected: dict[str, list[str]] = defaultdict(list)
+    for f in files:
+        if f.unit_code:
+            rejected[f.unit_code].append(f.name)
+    out: dict[str, UnitView] = {}
+    for code in sorted(set(by_unit) | set(rejected) | set(unit_codes or [])):
+        view = empty_unit_view(period, code, registry, staff)
+        lists = by_unit.get(code, [])
+        if lists:
+            last = lists[-1]
+            view.unit_name = view.unit_name or last.unit_name
+            view.block = view.block or last.block
+        view.lists = _list_views(lists, evals, issues)
+        view.rejected_files = rejected.get(code, [])
+        out[code] = view
+    return out
+
+
+# ---------------------------------------------------------------- year view
+
+
+def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[YearRow]:
+    q = (
+        select(
+            _E.c.person_code,
+            _E.c.full_name,
+            _E.c.position_title,
+            _E.c.final_grade,
+            _E.c.final_total,
+            _L.c.period,
+            _L.c.unit_code,
+            _L.c.unit_name,
+            _L.c.block,
+        )
+        .join(_L, _L.c.id == _E.c.list_id)
+        .where(_L.c.period.like(f"{year:04d}-%"), _L.c.status != s.SUPERSEDED)
+        .order_by(_L.c.period, _L.c.arrival, _L.c.id)
+    )
+    people: dict[str, YearRow] = {}
+    for r in conn.execute(q):
+        try:
+            month = int(r.period[5:7])
+        except ValueError:
+            continue
+        row = people.get(r.person_code)
+        if row is None:
+            row = people[r.person_code] = YearRow(r.person_code, r.full_name, r.unit_code, r.unit_name, r.block)
+        row.full_name, row.unit_code, row.block = r.full_name, r.unit_code, r.block
+        row.unit_name = r.unit_name or row.unit_name
+        row.position_title = r.position_title or row.position_title
+        row.grades[month] = r.final_grade
+        total: Decimal | None = from_hundredths(r.final_total)
+        if total is not None:
+            row.scores[month] = total
+    if registry is not None:
+        for row in people.values():
+            unit = registry.unit(row.unit_code)
+            if unit is not None:
+                row.unit_name, row.block = unit.name, unit.block
+    return sorted(people.values(), key=lambda y: (y.block, y.unit_code, y.full_name, y.person_code))
+
+
+# ---------------------------------------------------------------- pending roll-ups
+
+
+def mark_rollups(conn: Connection, period: str, block: str) -> None:
+    """Mark the block and district roll-ups of ``period`` as needing a rewrite (upsert)."""
+    table = s.pending_rollups
+    for key in {block, ""}:
+        values = {"period": period, "block": key, "generation": 1}
+        if conn.dialect.name in ("postgresql", "sqlite"):
+            mod = postgresql if conn.dialect.name == "postgresql" else sqlite
+            stmt = mod.insert(table).values(**values)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["period", "block"], set_={"generation": table.c.generation + 1}
+                )
+            )
+            continue
+        done = conn.execute(
+            update(table)
+            .where(table.c.period == period, table.c.block == key)
+            .values(generation=table.c.generation + 1)
+        )
+        if done.rowcount == 0:
+            conn.execute(table.insert().values(**values))
+
+
+def pending_rollups(conn: Connection) -> list[tuple[str, str, int]]:
+    t = s.pending_rollups
+    q = select(t.c.period, t.c.block, t.c.generation).order_by(t.c.period, t.c.block)
+    return [(r.period, r.block, r.generation) for r in conn.execute(q)]
+
+
+def clear_rollup(conn: Connection, period: str, block: str, generation: int) -> None:
+    t = s.pending_rollups
+    conn.execute(delete(t).where(t.c.period == period, t.c.block == block, t.c.generation == generation))

@@ -1,0 +1,194 @@
+"""Typed values that travel between stages: what the reader produces and the rest consume.
+
+Scores are :class:`~decimal.Decimal` with at most two decimals (SPEC §5: the grade is computed
+from the exact total). Every row keeps the A1 address of each of its cells (``cells``), so a
+rule can point at the exact cell of a problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from .issues import Issue, Severity
+
+
+@dataclass
+class ListHeader:
+    """Header of a template 02 list or of a template 01 form (SPEC §8)."""
+
+    period: str = ""  # "YYYY-MM"
+    unit_code: str = ""
+    unit_name: str = ""
+    block: str = ""
+    decider_name: str = ""
+    decider_position: str = ""
+    decision_date: date | None = None
+    prepared_by: str = ""
+    prepared_date: date | None = None
+    cells: dict[str, str] = field(default_factory=dict)  # field key -> A1 address
+
+
+@dataclass
+class EvaluationRow:
+    """One person's evaluation for one period (a row of template 02, or a template 01 form).
+
+    ``self_parts`` / ``final_parts`` map a framework part code to its score. ``self_total`` /
+    ``final_total`` are recomputed from the parts (never the formula's cached value).
+    ``criteria`` (template 01 only) maps a criterion code to (self, final) scores.
+    """
+
+    row: int  # Excel row number (1-based) in the sheet, for messages
+    person_code: str
+    full_name: str
+    position_code: str
+    category: str
+    group: str  # subject group for the quota; defaults to the category
+    birth_date: date | None = None
+    position_title: str = ""
+    self_parts: dict[str, Decimal] = field(default_factory=dict)
+    final_parts: dict[str, Decimal] = field(default_factory=dict)
+    self_total: Decimal | None = None
+    final_total: Decimal | None = None
+    self_grade: str = ""
+    final_grade: str = ""
+    self_date: date | None = None
+    evaluator_name: str = ""
+    evaluator_position: str = ""
+    note: str = ""
+    criteria: dict[str, tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)  # field key -> A1 address
+
+
+@dataclass
+class Person:
+    """A registry person (template 00, sheet CanBo)."""
+
+    code: str
+    full_name: str
+    unit_code: str
+    position_code: str
+    category: str
+    group: str
+    birth_date: date | None = None
+    position_title: str = ""
+    active: bool = True
+    row: int = 0
+    cells: dict[str, str] = field(default_factory=dict)  # column key (layout.PEOPLE_COLUMNS) -> A1
+
+
+@dataclass
+class Unit:
+    """A registry unit (template 00, sheet DonVi)."""
+
+    code: str
+    name: str
+    block: str
+    kind: str
+    parent_code: str = ""
+    row: int = 0
+    cells: dict[str, str] = field(default_factory=dict)  # column key (layout.UNIT_COLUMNS) -> A1
+
+
+@dataclass
+class FormResult:
+    """What :func:`danhgia_batch.read.read_form` returns for one file.
+
+    ``kind`` is ``"00"``, ``"01"``, ``"02"`` or ``""`` when the file could not be recognised.
+    For template 00 ``units``/``people`` are filled; for 01 and 02 ``header`` and ``rows``.
+    """
+
+    path: Path
+    kind: str = ""
+    sheet: str = ""  # main data sheet name
+    template_version: str = ""
+    framework_id: str = ""
+    framework_version: str = ""
+    header: ListHeader = field(default_factory=ListHeader)
+    rows: list[EvaluationRow] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# ---- views: what the ledger hands to the reports (reports never import the ledger) ------
+
+
+@dataclass
+class ListView:
+    """One accepted decider list (or a group of individual forms) of one unit and period."""
+
+    list_id: int
+    file_name: str
+    arrival: datetime
+    header: ListHeader
+    rows: list[EvaluationRow]
+    status: str  # "valid" | "invalid-quota"
+    issues: list[Issue] = field(default_factory=list)  # warnings and violations kept with it
+
+
+@dataclass
+class UnitView:
+    """Everything the unit reports need for one unit and period (SPEC §10)."""
+
+    period: str
+    unit_code: str
+    unit_name: str
+    block: str
+    unit_kind: str = ""
+    lists: list[ListView] = field(default_factory=list)
+    rejected_files: list[str] = field(default_factory=list)
+    missing_people: list[Person] | None = None  # None: no registry loaded ("chưa có danh mục")
+    registry_size: int | None = None
+
+    @property
+    def rows(self) -> list[EvaluationRow]:
+        return [r for lst in self.lists for r in lst.rows]
+
+    @property
+    def submitted(self) -> bool:
+        return bool(self.lists)
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.lists) and all(lst.status == "valid" for lst in self.lists)
+
+
+@dataclass
+class PeriodView:
+    """A period across units: the input of block, district and city roll-ups.
+
+    ``expected_units`` are the registry's units (empty without a registry); units that
+    are expected but have no :class:`UnitView` with lists are "not submitted".
+    """
+
+    period: str
+    units: list[UnitView] = field(default_factory=list)
+    expected_units: list[Unit] = field(default_factory=list)
+    has_registry: bool = False
+    locked: bool = False
+    generated_at: datetime | None = None
+
+
+@dataclass
+class YearRow:
+    """One person's grades across the months of a year (the year view)."""
+
+    person_code: str
+    full_name: str
+    unit_code: str
+    unit_name: str
+    block: str
+    position_title: str = ""
+    grades: dict[int, str] = field(default_factory=dict)  # month (1..12) -> final grade
+    scores: dict[int, Decimal] = field(default_factory=dict)

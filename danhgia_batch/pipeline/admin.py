@@ -1,0 +1,242 @@
+"""Period administration: status, publish (lock), reopen, regenerate reports, the year view.
+
+SPEC §9: after publication a period is locked and later files for it are rejected until an
+administrator reopens it; every lock and unlock is kept in the ledger with who, when, why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..ledger import Ledger, open_ledger
+from ..models import PeriodView, UnitView
+from ..settings import Settings
+from .effects import write_period_outputs
+
+GRADES = ("A", "B", "C", "D", "KXL")
+_PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$|^(\d{1,2})/(\d{4})$")
+
+
+def normalise_period(value: str) -> str:
+    """ "2022-01" or "01/2022" → "2022-01".
+
+    Raises:
+        UsageError: not a month.
+    """
+    m = _PERIOD_RE.match(value.strip())
+    if m:
+        year, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        if 1 <= int(month) <= 12:
+            return f"{year}-{int(month):02d}"
+    raise UsageError(f"Kỳ đánh giá '{value}' không hợp lệ; ghi theo dạng YYYY-MM, ví dụ 2022-01.")
+
+
+# ---------------------------------------------------------------- status
+
+
+@dataclass
+class UnitStatus:
+    """One unit in ``danhgia status``: state ``valid`` / ``invalid`` / ``rejected`` / ``missing``."""
+
+    unit_code: str
+    unit_name: str
+    block: str
+    state: str
+    on_time: bool | None = None  # None: nothing submitted
+    lists: int = 0
+    people: int = 0
+    rejected_files: int = 0
+    missing_people: int | None = None
+    grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
+
+    @property
+    def submitted(self) -> bool:
+        return self.lists > 0
+
+
+@dataclass
+class BlockStatus:
+    block: str
+    label: str
+    units: list[UnitStatus] = field(default_factory=list)
+
+    def count(self, state: str) -> int:
+        return sum(1 for u in self.units if u.state == state)
+
+    @property
+    def grades(self) -> dict[str, int]:
+        return {g: sum(u.grades[g] for u in self.units) for g in GRADES}
+
+
+@dataclass
+class StatusResult:
+    """Result of :func:`period_status` (``--json`` prints ``to_dict()``)."""
+
+    period: str
+    block: str | None
+    locked: bool
+    has_registry: bool
+    blocks: list[BlockStatus] = field(default_factory=list)
+
+    exit_code = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "block": self.block,
+            "locked": self.locked,
+            "has_registry": self.has_registry,
+            "blocks": [
+                {
+                    "block": b.block,
+                    "label": b.label,
+                    "counts": {s: b.count(s) for s in ("valid", "invalid", "rejected", "missing")},
+                    "grades": b.grades,
+                    "units": [{**asdict(u), "submitted": u.submitted} for u in b.units],
+                }
+                for b in self.blocks
+            ],
+        }
+
+
+def _unit_status(view: UnitView) -> UnitStatus:
+    rows = view.rows
+    state = "valid" if view.valid else "invalid" if view.lists else "rejected" if view.rejected_files else "missing"
+    late = any(i.code.startswith("late-") for lst in view.lists for i in lst.issues)
+    status = UnitStatus(
+        unit_code=view.unit_code,
+        unit_name=view.unit_name,
+        block=view.block,
+        state=state,
+        on_time=(not late) if view.lists else None,
+        lists=len(view.lists),
+        people=len(rows),
+        rejected_files=len(view.rejected_files),
+        missing_people=len(view.missing_people) if view.missing_people is not None else None,
+    )
+    for r in rows:
+        if r.final_grade in status.grades:
+            status.grades[r.final_grade] += 1
+    return status
+
+
+def status_from_view(settings: Settings, view: PeriodView, block: str | None) -> StatusResult:
+    """Build the status of a period from its :class:`PeriodView` (registry units are expected)."""
+    units = {u.unit_code: _unit_status(u) for u in view.units}
+    for expected in view.expected_units:
+        if expected.code not in units:
+            units[expected.code] = UnitStatus(expected.code, expected.name, expected.block, "missing")
+    order = {code: i for i, code in enumerate(settings.codes.codes("blocks"))}
+    blocks: dict[str, BlockStatus] = {}
+    for u in sorted(units.values(), key=lambda u: (order.get(u.block, 99), u.block, u.unit_code)):
+        b = blocks.setdefault(u.block, BlockStatus(u.block, settings.codes.label("blocks", u.block) if u.block else ""))
+        b.units.append(u)
+    return StatusResult(view.period, block, view.locked, view.has_registry, list(blocks.values()))
+
+
+def period_status(settings: Settings, period: str, block: str | None = None) -> StatusResult:
+    """``danhgia status``: per block and unit, submitted / valid / invalid / rejected / missing,
+    on time or late, counts per grade."""
+    period = normalise_period(period)
+    with open_ledger(settings) as ledger:
+        return status_from_view(settings, ledger.period_view(period, block), block)
+
+
+# ---------------------------------------------------------------- publish / reopen
+
+
+@dataclass
+class LockResult:
+    """Result of :func:`publish_period` / :func:`reopen_period`."""
+
+    period: str
+    block: str | None
+    locked: bool
+    by: str
+    reason: str = ""
+    outputs: list[Path] = field(default_factory=list)
+
+    exit_code = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "block": self.block,
+            "locked": self.locked,
+            "by": self.by,
+            "reason": self.reason,
+            "outputs": [str(p) for p in self.outputs],
+        }
+
+
+def publish_period(settings: Settings, period: str, block: str | None = None, by: str = "") -> LockResult:
+    """Lock ``period`` (one block or all) and write the publication lists from the ledger."""
+    period = normalise_period(period)
+    with open_ledger(settings) as ledger:
+        ledger.set_lock(period, block, locked=True, by=by, reason="công khai")
+        outputs = _regenerate(settings, ledger, period, block=block)
+    return LockResult(period, block, True, by, "công khai", outputs)
+
+
+def reopen_period(settings: Settings, period: str, block: str | None = None, *, by: str, reason: str) -> LockResult:
+    """Unlock ``period`` (one block or all); who and why are recorded in the ledger.
+
+    Raises:
+        UsageError: ``by`` or ``reason`` is empty.
+    """
+    period = normalise_period(period)
+    if not by.strip() or not reason.strip():
+        raise UsageError("Mở lại kỳ cần ghi rõ người mở (--by) và lý do (--reason).")
+    with open_ledger(settings) as ledger:
+        ledger.set_lock(period, block, locked=False, by=by, reason=reason)
+    return LockResult(period, block, False, by, reason)
+
+
+# ---------------------------------------------------------------- reports
+
+
+def _regenerate(
+    settings: Settings,
+    ledger: Ledger,
+    period: str,
+    *,
+    block: str | None = None,
+    unit: str | None = None,
+    scope: str = "district",
+) -> list[Path]:
+    view = ledger.period_view(period, block)
+    units = {(period, u.unit_code) for u in view.units if u.lists and (unit is None or u.unit_code == unit)}
+    return write_period_outputs(settings, ledger, units, scope=scope)
+
+
+def regenerate_reports(
+    settings: Settings,
+    period: str,
+    block: str | None = None,
+    unit: str | None = None,
+    scope: str = "district",
+) -> list[Path]:
+    """``danhgia report``: rewrite the unit reports and roll-ups of a period from the ledger.
+
+    ``scope="city"`` titles the top roll-up for a whole city (every district in a shared ledger).
+    """
+    period = normalise_period(period)
+    if scope not in ("district", "city"):
+        raise UsageError(f"Phạm vi '{scope}' không hợp lệ; chọn district hoặc city.")
+    with open_ledger(settings) as ledger:
+        return _regenerate(settings, ledger, period, block=block, unit=unit, scope=scope)
+
+
+def year_view(settings: Settings, year: int) -> Path:
+    """``danhgia year``: one row per person, one column per month (final grades)."""
+    from ..reports import write_year_view
+
+    if not 1900 <= year <= 9999:
+        raise UsageError(f"Năm '{year}' không hợp lệ.")
+    with open_ledger(settings) as ledger:
+        rows = ledger.year_rows(year)
+    return write_year_view(year, rows, settings)

@@ -1,0 +1,204 @@
+"""The effects of a run on disk, in the order of issue 6 ¶3: outputs, then the original's move.
+
+Where things go (decided here, documented in the README):
+
+- accepted or quota-invalid list → ``archive/<YYYY-MM>/<unit>/<id>_<name>``;
+- rejected file → ``archive/rejected/<YYYY-MM-DD>/<id>_<name>`` (arrival date), its error
+  workbook and .txt summary → ``outbox/_loi/<YYYY-MM-DD>/<id>_<stem>_loi.xlsx``;
+- duplicate → ``archive/duplicate/<YYYY-MM-DD>/<id>_<name>``;
+- registry (template 00) → ``archive/danh_muc/<id>_<name>``.
+
+The file id prefix keeps two submissions with the same name apart, and every path is a pure
+function of the ledger row, so a restart computes the same destinations.
+
+:data:`CRASH_HOOK` is the fault-injection point of the crash tests: it is called with the
+name of each step just completed (``recorded``, ``outputs``, ``moved``).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from ..issues import Issue
+from ..ledger import FileRecord, Ledger
+from ..models import UnitView
+from ..reports.common import atomic_write_text, safe_code
+from ..settings import Settings
+
+log = logging.getLogger(__name__)
+
+CRASH_HOOK: Callable[[str, FileRecord | None], None] | None = None
+
+ERRORS_DIR = "_loi"
+MOVE_DELAYS = (0.5, 1.0, 2.0)
+UNIT_WRITERS = 2  # worker processes writing unit workbooks when a run has many units
+POOL_MIN_UNITS = 24  # below this, starting the workers costs more than it saves
+
+
+def step_done(step: str, file: FileRecord | None = None) -> None:
+    """Tell the fault-injection hook (tests) that ``step`` has just completed."""
+    if CRASH_HOOK is not None:
+        CRASH_HOOK(step, file)
+
+
+def _stored_name(file: FileRecord) -> str:
+    return f"{file.id}_{Path(file.name).name}"
+
+
+def archive_path(settings: Settings, file: FileRecord) -> Path:
+    """Where the original of ``file`` goes once recorded."""
+    day = file.arrival.strftime("%Y-%m-%d")
+    root = settings.archive
+    if file.outcome == "duplicate":
+        return root / "duplicate" / day / _stored_name(file)
+    if file.outcome in ("rejected", "failed"):
+        return root / "rejected" / day / _stored_name(file)
+    if file.kind == "00":
+        return root / "danh_muc" / _stored_name(file)
+    period = safe_code(file.period) if file.period else "_khong_ky"
+    unit = safe_code(file.unit_code) if file.unit_code else "_khong_don_vi"
+    return root / period / unit / _stored_name(file)
+
+
+def error_report_path(settings: Settings, file: FileRecord) -> Path:
+    """Where the error workbook of a rejected ``file`` goes."""
+    day = file.arrival.strftime("%Y-%m-%d")
+    return settings.outbox / ERRORS_DIR / day / f"{file.id}_{Path(file.name).stem}_loi.xlsx"
+
+
+def write_errors(settings: Settings, file: FileRecord, source: Path, issues: list[Issue]) -> list[Path]:
+    """The annotated error workbook and its .txt summary (reader engineer's writer)."""
+    out = error_report_path(settings, file)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        from ..reports.errors import write_error_workbook
+
+        return list(write_error_workbook(source, issues, out))
+    except Exception:  # never let a broken report keep a recorded file in the inbox
+        log.exception("error workbook for %s failed; writing the text summary only", file.name)
+        lines = [f"Tệp: {file.name}", f"Nhận lúc: {file.arrival:%d/%m/%Y %H:%M}", ""]
+        lines += [f"- [{i.code}] {i.where()}: {i.message}".replace(" : ", ": ") for i in issues]
+        return [atomic_write_text(out.with_suffix(".txt"), "\n".join(lines) + "\n")]
+
+
+def source_of(settings: Settings, file: FileRecord) -> Path:
+    """Absolute path of the original as recorded (inbox-relative, or absolute for a PATH argument)."""
+    p = Path(file.inbox_path)
+    return p if p.is_absolute() else settings.inbox / p
+
+
+def move_original(settings: Settings, file: FileRecord) -> Path | None:
+    """Move the original out of the inbox into the archive (copy it when it came from elsewhere).
+
+    Idempotent: when the source is gone and the destination exists (a crash after the move),
+    nothing is done. Returns the archive path, or ``None`` when neither exists.
+    """
+    src = source_of(settings, file)
+    dest = archive_path(settings, file)
+    inside = not Path(file.inbox_path).is_absolute()
+    if not src.exists():
+        if dest.exists():
+            return dest
+        log.warning("original of file %s (%s) is gone and was never archived", file.id, file.name)
+        return None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not inside:
+        tmp = dest.with_name(f".{dest.name}.part")
+        shutil.copy2(src, tmp)
+        os.replace(tmp, dest)
+        return dest
+    for delay in (*MOVE_DELAYS, None):
+        try:
+            try:
+                os.replace(src, dest)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                # another filesystem: copy, rename into place, then delete the original
+                tmp = dest.with_name(f".{dest.name}.part")
+                shutil.copy2(src, tmp)
+                os.replace(tmp, dest)
+                src.unlink()
+            return dest
+        except PermissionError:  # held open (Excel on Windows, an antivirus scan): wait a little
+            if delay is None:
+                raise
+            time.sleep(delay)
+    return dest
+
+
+def write_unit_outputs(settings: Settings, ledger: Ledger, units: set[tuple[str, str]]) -> list[Path]:
+    """Unit list and commendation list of each (period, unit code), from the ledger.
+
+    The views are read here; many units' workbooks are written by :data:`UNIT_WRITERS`
+    worker processes (xlsxwriter is pure Python: threads would not help), a few in-process.
+    """
+    from ..reports import write_unit_reports
+
+    views: list[UnitView] = []
+    by_period: dict[str, set[str]] = {}
+    for period, unit_code in units:
+        by_period.setdefault(period, set()).add(unit_code)
+    for period, codes in sorted(by_period.items()):
+        views += [view for _code, view in sorted(ledger.unit_views(period, codes).items()) if view.lists]
+    written: list[Path] = []
+    if len(views) < POOL_MIN_UNITS:
+        for view in views:
+            written += write_unit_reports(view, settings)
+        return written
+    from ..read.safe import context
+
+    with ProcessPoolExecutor(UNIT_WRITERS, mp_context=context()) as pool:
+        for paths in pool.map(write_unit_reports, views, [settings] * len(views), chunksize=8):
+            written += paths
+    return written
+
+
+def write_rollups(
+    settings: Settings, ledger: Ledger, period: str, blocks: set[str], *, scope: str = "district"
+) -> list[Path]:
+    """Block roll-ups of ``blocks`` ("" = none) and the district (or city) roll-up of ``period``."""
+    from ..reports import write_block_rollup, write_district_rollup
+
+    wanted = [b for b in sorted(blocks) if b]
+    found = ledger.period_views(period, [*wanted, None])  # one read of the period for all of them
+    written = [write_block_rollup(found[b], b, settings) for b in wanted]
+    written.append(write_district_rollup(found[None], settings, scope=scope))
+    return written
+
+
+def write_pending_rollups(settings: Settings, ledger: Ledger) -> list[Path]:
+    """Rewrite the roll-ups marked by recorded lists, then clear the marks (once per run)."""
+    pending = ledger.pending_rollups()
+    by_period: dict[str, list[tuple[str, int]]] = {}
+    for period, block, generation in pending:
+        by_period.setdefault(period, []).append((block, generation))
+    written: list[Path] = []
+    for period, marks in sorted(by_period.items()):
+        written += write_rollups(settings, ledger, period, {b for b, _ in marks})
+        step_done("rollups")
+        for block, generation in marks:
+            ledger.rollup_written(period, block, generation)
+    return written
+
+
+def write_period_outputs(
+    settings: Settings,
+    ledger: Ledger,
+    units: set[tuple[str, str]],
+    *,
+    scope: str = "district",
+) -> list[Path]:
+    """Unit reports of ``units`` ((period, unit code)), then the roll-ups of their blocks and periods."""
+    written = write_unit_outputs(settings, ledger, units)
+    for period in sorted({p for p, _ in units}):
+        blocks = {v.block for v in ledger.unit_views(period, {u for p, u in units if p == period}).values()}
+        written += write_rollups(settings, ledger, period, blocks, scope=scope)
+    return written

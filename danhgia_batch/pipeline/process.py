@@ -1,0 +1,410 @@
+"""``danhgia process``: take everything in the inbox through read → validate → rules → ledger →
+outputs → archive (SPEC §9, issue 6).
+
+Order of effects per file, so that a crash at any point loses nothing and duplicates nothing:
+
+1. **claim** the content hash in the ledger (one process per bytes; issue 10);
+2. read, validate, apply the rules (no effect);
+3. **record** the outcome, issues and rows in one transaction (state ``recorded``);
+4. write the outputs (error workbook; unit reports and roll-ups, from the ledger) to temp
+   files renamed into place;
+5. **move** the original out of the inbox into the archive;
+6. mark the file ``done``.
+
+A restart finds files left in state ``recorded`` by a dead run and redoes 4–6 (outputs are
+regenerated from the ledger, the move is idempotent); a file claimed but not recorded is
+simply processed again. Files are handled in chunks; the block and district roll-ups are
+marked in the ledger when a list is recorded and rewritten once at the end of the run (a crash
+leaves them marked, so the next run rewrites them).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..intake import scan_inbox, sha256_file, unit_folder
+from ..issues import Issue, make_issue
+from ..ledger import Claim, ClaimLost, FileRecord, Ledger, Record, open_ledger
+from ..ledger.claims import MAX_ATTEMPTS
+from ..models import FormResult
+from ..settings import Settings
+from . import effects
+from .decide import decide_duplicate, decide_form, quota_checker
+from .results import SKIPPED, BatchResult, FileResult
+
+log = logging.getLogger(__name__)
+
+CHUNK = 512  # files claimed, then read by one reader pool while the parent decides and records
+ERROR_WRITERS = 1  # a thread waiting on the isolated children that write error workbooks (one at a time: memory)
+
+
+@dataclass
+class _Item:
+    """A file of the current chunk, from claim to done."""
+
+    path: Path
+    claim: Claim
+    file: FileRecord
+    result: FileResult
+    issues: list[Issue] = field(default_factory=list)
+
+
+def process_inbox(
+    settings: Settings,
+    *,
+    paths: Sequence[Path] | None = None,
+    period: str | None = None,
+    write_reports: bool | None = None,
+    progress: bool = False,
+    settle: float = 0.0,
+) -> BatchResult:
+    """Process the inbox once (or the given files/folders) and return what happened.
+
+    Args:
+        settings: the run's settings.
+        paths: files or folders to process instead of the inbox (folders are scanned like
+            the inbox; files outside the inbox are copied, not moved, to the archive).
+        period: only record files of this period ("YYYY-MM"); others stay where they are.
+        write_reports: write unit reports and roll-ups (default ``reports.write_reports``);
+            error workbooks of rejected files are always written.
+        progress: show a progress bar (rich) on the terminal.
+        settle: leave files changed less than this many seconds ago for a later run (a copy
+            over SMB may still be in progress; ``danhgia process`` passes
+            ``watcher.settle_seconds``, the watcher settles files itself).
+
+    Raises:
+        LedgerError: the ledger cannot be opened.
+    """
+    write = settings.reports.write_reports if write_reports is None else write_reports
+    candidates = list(_candidates(settings, paths))
+    result = BatchResult()
+    if settle > 0:
+        unsettled = _settle([p for p, _ in candidates], settle)
+        result.files += [FileResult(str(p), p.name, SKIPPED) for p in sorted(unsettled)]
+        candidates = [(p, root) for p, root in candidates if p not in unsettled]
+    with open_ledger(settings) as ledger, _progress(progress, len(candidates)) as advance:
+        run = _Run(settings, ledger, result, period=period, write=write, advance=advance)
+        try:
+            run.finish_unfinished()
+            for start in range(0, len(candidates), CHUNK):
+                run.chunk(candidates[start : start + CHUNK])
+            if write:  # block and district roll-ups once per run (marked in the ledger, crash-safe)
+                run.rollups()
+        finally:
+            run.close()
+    log.info("process: %s", result.counts)
+    return result
+
+
+def _candidates(settings: Settings, paths: Sequence[Path] | None) -> Iterator[tuple[Path, Path | None]]:
+    """(file, root it was found under) pairs; root is None for a file given outside the inbox."""
+    inbox = settings.inbox.resolve()
+    if paths is None:
+        yield from ((p, inbox) for p in scan_inbox(inbox))
+        return
+    seen: set[Path] = set()
+    for given in paths:
+        p = Path(given).resolve()
+        found: list[tuple[Path, Path | None]] = []
+        if p.is_dir():
+            found = [(q, inbox if _inside(q, inbox) else p) for q in scan_inbox(p)]
+        if p.is_file():
+            found = [(p, inbox if _inside(p, inbox) else None)]
+        for q, root in found:
+            if q not in seen:
+                seen.add(q)
+                yield q, root
+
+
+def _wait(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _settle(paths: list[Path], seconds: float) -> set[Path]:
+    """SPEC §9: take a file only once its size and times have been stable for ``seconds``.
+
+    Files changed within ``seconds`` are watched until they are that old (one wait, at most
+    ``seconds``); those that changed meanwhile (a copy over SMB still running) are returned,
+    to be left for a later run. ctime is the server's clock: a copy may keep the client's mtime.
+    """
+    now = time.time()
+    fresh = {}
+    for p in paths:
+        sig = _signature(p)
+        if sig is None or now - max(sig[1], sig[2]) / 1e9 < seconds:
+            fresh[p] = sig
+    if not fresh:
+        return set()
+    youngest = max((max(s[1], s[2]) / 1e9 for s in fresh.values() if s), default=now)
+    _wait(max(0.0, min(seconds, youngest + seconds - time.time())))
+    return {p for p, sig in fresh.items() if sig is None or _signature(p) != sig}
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+@contextmanager
+def _progress(enabled: bool, total: int) -> Iterator[Any]:
+    if not enabled or total == 0:
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("Đang xử lý"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+    ) as bar:
+        task = bar.add_task("process", total=total)
+        yield lambda: bar.advance(task)
+
+
+class _Run:
+    def __init__(
+        self, settings: Settings, ledger: Ledger, result: BatchResult, *, period: str | None, write: bool, advance: Any
+    ) -> None:
+        self.settings, self.ledger, self.result = settings, ledger, result
+        self.period, self.write, self.advance = period, write, advance
+        self.inbox = settings.inbox.resolve()
+        # error workbooks are written by isolated children (~0.4 s each): started as soon as
+        # a file is recorded rejected, so they overlap the reading and recording of the others
+        self._writers: ThreadPoolExecutor | None = None
+        self._error_jobs: dict[int, Future[list[Path]]] = {}
+
+    def close(self) -> None:
+        if self._writers is not None:
+            self._writers.shutdown(wait=True)
+
+    def _start_errors(self, item: _Item) -> None:
+        """Begin writing the error workbook of a recorded rejected file (idempotent)."""
+        if item.file.id in self._error_jobs:
+            return
+        if self._writers is None:
+            self._writers = ThreadPoolExecutor(ERROR_WRITERS, thread_name_prefix="danhgia-errors")
+        source = item.path if item.path.exists() else effects.archive_path(self.settings, item.file)
+        job = self._writers.submit(effects.write_errors, self.settings, item.file, source, list(item.issues))
+        self._error_jobs[item.file.id] = job
+
+    # ---------------------------------------------------------------- chunks
+
+    def finish_unfinished(self) -> None:
+        """Redo outputs and the move for files a dead run recorded but did not archive."""
+        items = []
+        for file in self.ledger.unfinished():
+            res = _file_result(file, effects.source_of(self.settings, file), resumed=True)
+            res.issues = self.ledger.file_issues(file.id)
+            items.append(_Item(effects.source_of(self.settings, file), Claim("finish", file), file, res, res.issues))
+        if items:
+            log.info("finishing %d file(s) left half-done by an earlier run", len(items))
+            self._finish(items)
+
+    def chunk(self, batch: Sequence[tuple[Path, Path | None]]) -> None:
+        to_read: list[_Item] = []
+        ready: list[_Item] = []
+        copies: list[tuple[Path, Path | None]] = []  # copies of a file this chunk is reading
+        for path, root in batch:
+            item = self._claim(path, root, copies)
+            if item is None:
+                continue
+            if item.claim.action == "finish":
+                item.result.resumed = True
+                item.issues = item.result.issues = self.ledger.file_issues(item.file.id)
+                ready.append(item)
+            elif item.claim.duplicate_of is not None:
+                self._record(item, decide_duplicate(item.file, item.claim.duplicate_of))
+                ready.append(item)
+            else:
+                to_read.append(item)
+        ready += self._read_and_record(to_read)
+        again: list[_Item] = []
+        for path, root in copies:  # the original is recorded now: the copy is a duplicate
+            item = self._claim(path, root, None)
+            if item is not None and item.claim.duplicate_of is not None:
+                self._record(item, decide_duplicate(item.file, item.claim.duplicate_of))
+                ready.append(item)
+            elif item is not None:  # the original was rejected: the copy is read on its own
+                again.append(item)
+        ready += self._read_and_record(again)
+        self._finish(ready)
+
+    def _claim(self, path: Path, root: Path | None, copies: list[tuple[Path, Path | None]] | None) -> _Item | None:
+        try:
+            st = path.stat()
+            sha = sha256_file(path)
+        except OSError:  # gone meanwhile (another watcher moved it)
+            self.advance()
+            return None
+        rel = str(path.relative_to(self.inbox)) if root == self.inbox else str(path)
+        folder = unit_folder(path, root) if root is not None else None
+        claim = self.ledger.claim(
+            sha, name=path.name, inbox_path=rel, unit_folder=folder, size=st.st_size, mtime_ns=st.st_mtime_ns
+        )
+        mine = claim.file is not None and claim.file.claimed_by == self.ledger.worker
+        if claim.action == "busy" and mine and copies is not None and claim.file and claim.file.inbox_path != rel:
+            copies.append((path, root))
+            return None
+        derived = claim.file is not None and claim.file.claim_key != sha  # "dup:…" or "again:…"
+        if claim.action == "process" and derived and claim.file and not path.exists():
+            # another process archived this very file between our hash and our claim: its
+            # bytes are recorded (a duplicate) or were just rejected (an "again" claim would
+            # record the same file a second time); either way it is not a new arrival
+            self.ledger.unclaim(claim.file.id)
+            claim = Claim("busy", claim.file)
+        if claim.action == "busy" or claim.file is None:
+            self.result.files.append(FileResult(str(path), path.name, SKIPPED))
+            self.advance()
+            return None
+        return _Item(path, claim, claim.file, _file_result(claim.file, path))
+
+    def _read_and_record(self, items: list[_Item]) -> list[_Item]:
+        if not items:
+            return []
+        from ..read import read_forms
+
+        by_path = {str(i.path): i for i in items}
+        done: list[_Item] = []
+        forms = read_forms([i.path for i in items], self.settings, workers=self.settings.reader.workers)
+        for form in forms:
+            item = by_path.pop(str(form.path), None)
+            if item is None:
+                continue
+            self._decide_and_record(item, form)
+            done.append(item)
+            self.ledger.heartbeat()
+        for item in by_path.values():  # the reader lost a file: count it as a failed attempt
+            self._fail(item, "không nhận được kết quả đọc tệp")
+            done.append(item)
+        return done
+
+    def _decide_and_record(self, item: _Item, form: FormResult) -> None:
+        try:
+            if self.period and form.header.period and form.header.period != self.period and form.kind != "00":
+                self.ledger.unclaim(item.file.id)
+                item.result.outcome = SKIPPED
+                return
+            rec = decide_form(self.settings, self.ledger, item.file, form)
+            self._record(item, rec, quota=quota_checker(self.settings, form))
+        except ClaimLost:
+            item.result.outcome = SKIPPED
+        except Exception as exc:  # a bug or a transient failure: never lose the file
+            log.exception("processing %s failed", item.path)
+            self._fail(item, f"{type(exc).__name__}: {exc}")
+
+    def _record(self, item: _Item, rec: Record, quota: Any = None) -> None:
+        recorded = self.ledger.record(item.file.id, rec, quota_check=quota)
+        item.file = recorded.file
+        item.issues = recorded.issues
+        item.result = _file_result(recorded.file, item.path)
+        item.result.issues = recorded.issues
+        item.result.superseded = recorded.superseded
+        effects.step_done("recorded", item.file)
+        if item.file.state == "recorded" and item.file.outcome == "rejected":
+            try:
+                self._start_errors(item)
+            except Exception:  # recorded all the same: _finish writes it itself
+                log.exception("could not start the error workbook of %s", item.path)
+
+    def _fail(self, item: _Item, detail: str) -> None:
+        """Unexpected error: keep the original in the inbox for a retry, reject after a few."""
+        if item.file.attempts >= MAX_ATTEMPTS:
+            issue = make_issue("processing-failed", file=item.path.name, detail=detail)
+            self._record(item, Record(outcome="rejected", kind=item.file.kind, issues=[issue]))
+            return
+        item.file = self.ledger.release_failed(item.file.id, detail)
+        item.result.outcome = "failed"
+        item.result.issues = [make_issue("processing-failed", file=item.path.name, detail=detail)]
+
+    # ---------------------------------------------------------------- effects
+
+    def rollups(self) -> None:
+        try:
+            self.result.outputs += effects.write_pending_rollups(self.settings, self.ledger)
+        except Exception:  # a roll-up open in Excel: it stays marked, the next run rewrites it
+            log.exception("writing the roll-ups failed; the next run retries")
+
+    def _finish(self, items: list[_Item]) -> None:
+        """Outputs of the chunk, then each original's move, then done (issue 6 ¶3)."""
+        recorded = [i for i in items if i.file.state == "recorded" and i.result.outcome != SKIPPED]
+        units = {(i.file.period, i.file.unit_code) for i in recorded if i.file.outcome in ("accepted", "invalid")}
+        units = {(p, u) for p, u in units if p and u}
+        error_files: dict[int, list[str]] = {}
+        rejected = [i for i in recorded if i.file.outcome == "rejected"]
+        for item in rejected:
+            job = self._error_jobs.pop(item.file.id, None)
+            if job is not None:
+                paths = job.result()
+            else:
+                source = item.path if item.path.exists() else effects.archive_path(self.settings, item.file)
+                paths = effects.write_errors(self.settings, item.file, source, item.issues)
+            error_files[item.file.id] = [str(p) for p in paths]
+        try:
+            if self.write and units:
+                self.result.outputs += effects.write_unit_outputs(self.settings, self.ledger, units)
+        except Exception:  # e.g. a report open in Excel on Windows: retry in the next run
+            log.exception("writing the reports failed; the originals stay in the inbox until they succeed")
+            recorded = []
+        for item in recorded:
+            effects.step_done("outputs", item.file)
+        for item in recorded:
+            try:
+                dest = effects.move_original(self.settings, item.file)
+            except OSError:
+                log.exception("could not move %s to the archive; the next run retries", item.path)
+                continue
+            effects.step_done("moved", item.file)
+            errs = error_files.get(item.file.id, [])
+            self.ledger.mark_done(item.file.id, str(dest) if dest else None, errs[0] if errs else None)
+            item.result.archived = str(dest) if dest else None
+            item.result.error_files = errs
+        for item in items:
+            self.result.files.append(item.result)
+            self.advance()
+        self.ledger.heartbeat()
+
+
+def _file_result(file: FileRecord, path: Path, *, resumed: bool = False) -> FileResult:
+    return FileResult(
+        path=str(path),
+        name=file.name,
+        outcome=file.outcome or "processing",
+        file_id=file.id,
+        kind=file.kind,
+        period=file.period,
+        unit_code=file.unit_code,
+        block=file.block,
+        resumed=resumed,
+    )
+
+
+OUTCOME_LABELS = {
+    "accepted": "Chấp nhận",
+    "invalid": "Vi phạm tỷ lệ (không hợp lệ)",
+    "rejected": "Bị trả lại",
+    "duplicate": "Trùng lặp (đã nhận trước đó)",
+    "failed": "Lỗi xử lý (giữ lại để thử lại)",
+    SKIPPED: "Để lần sau (đang chép dở, khác kỳ, hoặc tiến trình khác đang xử lý)",
+}
+
+
+def summary_rows(result: BatchResult) -> Iterable[tuple[str, int]]:
+    """(Vietnamese label, count) for the final summary table."""
+    counts = result.counts
+    return [(label, counts[k]) for k, label in OUTCOME_LABELS.items()]

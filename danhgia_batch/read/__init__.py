@@ -1,0 +1,47 @@
+"""Read stage: untrusted workbooks → :class:`~danhgia_batch.models.FormResult` (SPEC §8, §9).
+
+- :func:`read_form` reads one file in a limited child process and returns its rows and all
+  its issues (container, template, values, framework, batch schema);
+- :func:`read_forms` reads many with a pool of such workers, yielding in completion order.
+
+Neither raises on bad input. Modules: ``preflight`` (the zip container), ``safe`` (child
+processes and limits), ``workbook`` (calamine cell access), ``recognise`` (kind, version,
+framework, header fields, columns), ``normalise`` (values), ``tables`` / ``individual`` (the
+three templates), ``checks`` (typed-over formulas), ``schema`` (pandera, per batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from ..models import FormResult
+from ..settings import Settings
+from .safe import Pool, batches
+
+
+def read_forms(paths: Sequence[Path], settings: Settings, *, workers: int | None = None) -> Iterator[FormResult]:
+    """Read ``paths`` in worker processes (memory limit, per-file timeout); yield as they finish.
+
+    Args:
+        paths: workbook files (any content: bad input becomes issues).
+        settings: resolved settings; ``[reader]`` gives the limits and the default worker count.
+        workers: number of worker processes (default ``settings.reader.workers``).
+
+    Yields:
+        One :class:`FormResult` per path, in completion order (match them by ``.path``).
+    """
+    paths = [Path(p) for p in paths]
+    if not paths:
+        return
+    n = max(1, workers or settings.reader.workers)
+    work = batches(paths, n)
+    yield from Pool(settings, min(n, len(work))).run(work)
+
+
+def read_form(path: Path, settings: Settings) -> FormResult:
+    """Read one workbook safely (a child process) and return its rows and every issue."""
+    return next(iter(read_forms([Path(path)], settings, workers=1)))
+
+
+__all__ = ["read_form", "read_forms"]

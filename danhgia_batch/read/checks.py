@@ -1,0 +1,78 @@
+"""Per-file checks in plain Python: typed-over formulas (SPEC §8).
+
+A formula's cached value is never trusted (xlsxwriter stores 0 or "", openpyxl-saved files
+store none, and spreadsheet programs do not always recalculate), so a stale cached value under
+an intact formula is never an issue. What is an issue is a total (or grade-by-score) cell
+whose formula was typed over with a constant that disagrees with the recomputed value: the
+formula's absence is read from the sheet XML (:class:`~.preflight.SheetInfo.formulas`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from .. import layout
+from ..domain import Framework
+from ..models import EvaluationRow
+from ..settings import GradingSettings
+from . import normalise as norm
+from .recognise import Ctx
+from .workbook import Grid
+
+
+def band(total: Decimal, grading: GradingSettings) -> str:
+    """The grade-by-score formula of the templates, recomputed (only to compare a typed-over cell)."""
+    for grade, low in (("A", grading.a), ("B", grading.b), ("C", grading.c)):
+        if total >= Decimal(str(low)):
+            return grade
+    return "D"
+
+
+def _fmt(d: Decimal) -> str:
+    return format(d.normalize(), "f") if d != d.to_integral_value() else str(int(d))
+
+
+def _overwritten(ctx: Ctx, grid: Grid, ref: str, expected: Any, label: str) -> None:
+    """formula-overwritten when ``ref`` holds a constant (no formula) that disagrees with ``expected``."""
+    if not ref or expected is None or grid.has_formula(ref):
+        return
+    raw = grid.at(ref)
+    if norm.is_blank(raw):
+        return
+    if isinstance(expected, Decimal):
+        value, code = norm.number(raw)
+        same = not code and value == expected
+        shown = _fmt(expected)
+    else:
+        same = norm.code(raw)[0] == expected
+        shown = str(expected)
+    if not same:
+        ctx.add("formula-overwritten", sheet=grid.name, cell=ref, column=label, value=norm.display(raw), expected=shown)
+
+
+def check_row_formulas(ctx: Ctx, grid: Grid, row: EvaluationRow, labels: dict[str, str]) -> None:
+    """Totals and grade-by-score of a 02 row (``labels``: column key → label)."""
+    _overwritten(ctx, grid, row.cells.get("self_total", ""), row.self_total, labels["self_total"])
+    _overwritten(ctx, grid, row.cells.get("final_total", ""), row.final_total, labels["final_total"])
+    expected = band(row.final_total, ctx.settings.grading) if row.final_total is not None else None
+    _overwritten(ctx, grid, row.cells.get("band_grade", ""), expected, labels["band_grade"])
+
+
+def check_form_formulas(ctx: Ctx, row: EvaluationRow, fw: Framework) -> None:
+    """Part subtotals, table totals, result totals and grade-by-score of a 01 form."""
+    grid = ctx.grid(layout.SHEET_INDIVIDUAL)
+    if grid is None:
+        return
+    results = {f.key: f.label for f in layout.INDIVIDUAL_RESULTS}
+    for side, parts, total in (
+        ("self", row.self_parts, row.self_total),
+        ("final", row.final_parts, row.final_total),
+    ):
+        for p in fw.parts:
+            if p.criteria:
+                _overwritten(ctx, grid, row.cells.get(f"{side}_{p.code}", ""), parts.get(p.code), f"Phần {p.code}")
+        _overwritten(ctx, grid, row.cells.get(f"table_{side}_total", ""), total, "TỔNG CỘNG")
+        _overwritten(ctx, grid, row.cells.get(f"{side}_total", ""), total, results[f"{side}_total"])
+    expected = band(row.final_total, ctx.settings.grading) if row.final_total is not None else None
+    _overwritten(ctx, grid, row.cells.get("band_grade", ""), expected, results["band_grade"])

@@ -1,0 +1,336 @@
+"""Pre-flight check of an untrusted ``.xlsx`` container, before any spreadsheet parser sees it.
+
+Everything here is plain :mod:`zipfile` reading with hard caps, so a crafted file is turned
+into an :class:`~danhgia_batch.issues.Issue` instead of exhausting memory: declared and
+streamed uncompressed sizes, member count, compression ratio, legacy/foreign formats
+(``.xls``, encrypted OOXML, ODS, CSV, HTML), macros, Strict Open XML, DTDs/entities in any
+XML part (billion laughs, XXE) and the used range of every worksheet (a cell at XFD1048576
+would make python-calamine allocate the whole grid and abort).
+
+The scan also collects what the reader needs from the raw XML: the sheets with their part
+names and visibility, the defined names, the 1904 date flag and the cells that hold a formula
+(calamine does not tell formulas from constants; SPEC §8: a typed-over total is an issue).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from ..issues import Issue, make_issue
+from ..settings import ReaderSettings
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+STRICT_NS = b"http://purl.oclc.org/ooxml/"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CHUNK = 1 << 16
+RATIO_MIN_BYTES = 1 << 20  # compression ratio is only meaningful for large members
+
+# Patterns start with the literal 'r="' (fast scanning); whitespace before it is not required,
+# so a crafted separator (tab, newline) cannot hide a cell from the bound check.
+_CELL_COL_RE = re.compile(rb'r="([A-Z]{1,4})[0-9]')
+# Row numbers: of <row r="N"> and of every cell reference (a cell may sit in a row without r).
+_ROW_NUM_RE = re.compile(rb'r="[A-Z]{0,4}([0-9]{1,8})"')
+# A cell reference directly followed (after the cell's other attributes) by an <f> element.
+_FORMULA_RE = re.compile(rb'r="([A-Z]{1,4}[0-9]{1,8})"[^<>]*+>\s*+<(?:[A-Za-z]{1,8}:)?+f[\s>/]')
+_DTD_RE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+class Rejected(Exception):
+    """Pre-flight rejection carrying its issue (internal to this module and the reader)."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.code)
+        self.issue = issue
+
+
+@dataclass
+class SheetInfo:
+    """A worksheet of the workbook: name, zip part, visibility, used range and formula cells."""
+
+    name: str
+    part: str
+    state: str = "visible"
+    max_row: int = 0
+    max_col: int = 0
+    formulas: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Container:
+    """What the pre-flight learnt about a workbook that passed."""
+
+    sheets: list[SheetInfo] = field(default_factory=list)
+    defined_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (sheet, A1)
+    date1904: bool = False
+
+    def sheet(self, name: str) -> SheetInfo | None:
+        for s in self.sheets:
+            if s.name == name:
+                return s
+        return None
+
+
+def col_number(letters: str | bytes) -> int:
+    """``"A"`` → 1, ``"XFD"`` → 16384."""
+    text = letters.decode() if isinstance(letters, bytes) else letters
+    n = 0
+    for ch in text.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1 << 20):.0f} MB"
+
+
+def _reject(code: str, **params: object) -> Rejected:
+    return Rejected(make_issue(code, **params))  # type: ignore[arg-type]
+
+
+def _sniff_foreign(head: bytes) -> Rejected:
+    """Classify a file that is not a zip: HTML, CSV/text, zero-filled or garbage."""
+    if not head.strip(b"\x00"):
+        return _reject("file-corrupt", detail="nội dung toàn byte 0")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")) or b"<html" in text[:512]:
+        what = "tệp HTML/XML đổi tên thành .xlsx" if not text.startswith(b"<?xml") else "tệp XML đổi tên thành .xlsx"
+        return _reject("file-not-xlsx", detail=what)
+    try:
+        decoded = head.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            decoded = head.decode("utf-16")
+        except UnicodeDecodeError:
+            decoded = ""
+    if decoded and sum(ch.isprintable() or ch in "\r\n\t" for ch in decoded) >= 0.95 * len(decoded):
+        return _reject("file-not-xlsx", detail="tệp văn bản/CSV đổi tên thành .xlsx")
+    return _reject("file-corrupt", detail="không phải tệp Excel .xlsx (không phải tệp nén zip)")
+
+
+def _check_ole2(path: Path, limit: int) -> Rejected:
+    with path.open("rb") as fh:
+        data = fh.read(limit)
+    if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+        return _reject("file-encrypted")
+    return _reject("file-not-xlsx", detail="tệp Excel 97-2003 (.xls)")
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], scan: SheetInfo | None) -> bytes:
+    """Read a member with streamed caps; for worksheets scan cells instead of keeping the text.
+
+    ``budget`` is ``[remaining, cap]`` of the uncompressed allowance, shared by all members.
+    Returns the member's bytes (only the first chunk for worksheets, enough for a DTD check).
+    """
+    out: list[bytes] = []
+    first = b""
+    carry = b""
+    total = 0
+    try:
+        with zf.open(info) as fh:
+            while True:
+                chunk = fh.read(CHUNK)
+                if not chunk:
+                    break
+                total += len(chunk)
+                budget[0] -= len(chunk)
+                if budget[0] < 0 or total > info.file_size + CHUNK:
+                    detail = f"phần {info.filename} giải nén lớn hơn khai báo hoặc vượt giới hạn"
+                    raise _reject("file-too-large", detail=detail, limit=_mb(budget[1]))
+                if not first:
+                    first = chunk[:4096]
+                    if _DTD_RE.search(first):
+                        raise _reject("file-unsafe-xml", detail=f"DOCTYPE/ENTITY trong {info.filename}")
+                if scan is None:
+                    out.append(chunk)
+                    continue
+                data = carry + chunk
+                # cut after the last closing tag: never inside a tag, never between <c> and its <f>
+                last = data.rfind(b"</")
+                cut = data.find(b">", last) + 1 if last >= 0 else 0
+                _scan_cells(data[:cut], scan)
+                carry = data[cut:]
+                if len(carry) > 4 * CHUNK:  # no closing tag for long: scan all but the tail
+                    _scan_cells(carry[:-CHUNK], scan)
+                    carry = carry[-CHUNK:]
+    except Rejected:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise _reject("file-corrupt", detail=f"phần {info.filename}: {type(exc).__name__}") from exc
+    except Exception as exc:  # zlib.error and other decompressor failures
+        raise _reject("file-corrupt", detail=f"phần {info.filename}: {type(exc).__name__}") from exc
+    if scan is not None:
+        _scan_cells(carry, scan)
+        return first
+    return b"".join(out)
+
+
+def _scan_cells(data: bytes, scan: SheetInfo) -> None:
+    # Column letters compare correctly as (length, text): only distinct ones are converted.
+    letters = set(_CELL_COL_RE.findall(data))
+    if letters:
+        scan.max_col = max(scan.max_col, col_number(max(letters, key=lambda x: (len(x), x))))
+    rows = set(_ROW_NUM_RE.findall(data))
+    if rows:
+        scan.max_row = max(scan.max_row, int(max(rows, key=lambda x: (len(x.lstrip(b"0")), x.lstrip(b"0")))))
+    scan.formulas.update(ref.decode() for ref in _FORMULA_RE.findall(data))
+
+
+def _parse_xml(data: bytes, part: str) -> Any:
+    try:
+        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise _reject("file-unsafe-xml", detail=f"{type(exc).__name__} trong {part}") from exc
+    except Exception as exc:  # ParseError: malformed XML
+        raise _reject("file-corrupt", detail=f"XML hỏng trong {part}") from exc
+
+
+def _rels(zf: zipfile.ZipFile, part: str, members: dict[str, zipfile.ZipInfo], budget: list[int]) -> dict[str, str]:
+    """Relationship id → target part name for ``part`` (empty when the rels part is missing)."""
+    folder, name = posixpath.split(part)
+    rels_name = posixpath.join(folder, "_rels", name + ".rels")
+    if rels_name not in members:
+        return {}
+    root = _parse_xml(_read_member(zf, members[rels_name], budget, None), rels_name)
+    out: dict[str, str] = {}
+    for rel in root.iter(f"{{{PKG_REL_NS}}}Relationship"):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External":
+            continue
+        full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out[rel.get("Id", "")] = full
+    return out
+
+
+def _workbook_part(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], budget: list[int]) -> str:
+    for target in _rels(zf, "", members, budget).values():
+        if target.endswith(".xml") and "workbook" in posixpath.basename(target).lower():
+            return target
+    return "xl/workbook.xml"
+
+
+_DEFINED_RE = re.compile(r"^'?(.+?)'?!\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
+
+
+def _parse_workbook(data: bytes, part: str, rels: dict[str, str], container: Container) -> None:
+    root = _parse_xml(data, part)
+    ns = {"m": MAIN_NS}
+    pr = root.find("m:workbookPr", ns)
+    if pr is not None and pr.get("date1904", "0").lower() in ("1", "true"):
+        container.date1904 = True
+    for sh in root.iterfind("m:sheets/m:sheet", ns):
+        rid = sh.get(f"{{{REL_NS}}}id", "")
+        target = rels.get(rid, "")
+        container.sheets.append(SheetInfo(name=sh.get("name", ""), part=target, state=sh.get("state", "visible")))
+    for dn in root.iterfind("m:definedNames/m:definedName", ns):
+        if dn.get("localSheetId") is not None:
+            continue
+        m = _DEFINED_RE.match((dn.text or "").strip().lstrip("="))
+        if m:
+            sheet = m.group(1).replace("''", "'")
+            container.defined_names[dn.get("name", "")] = (sheet, f"{m.group(2)}{m.group(3)}")
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise _reject("file-corrupt", detail="tệp nén bị cắt cụt hoặc hỏng") from exc
+
+
+def _check_members(zf: zipfile.ZipFile, limits: ReaderSettings) -> dict[str, zipfile.ZipInfo]:
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise _reject("file-too-large", detail=f"{len(infos)} phần trong tệp nén", limit=f"{limits.max_members} phần")
+    declared = sum(i.file_size for i in infos)
+    cap = limits.max_uncompressed_mb << 20
+    if declared > cap:
+        raise _reject("file-too-large", detail=f"giải nén {_mb(declared)}", limit=_mb(cap))
+    for i in infos:
+        if i.file_size > RATIO_MIN_BYTES and i.file_size > limits.max_ratio * max(i.compress_size, 1):
+            raise _reject(
+                "file-too-large",
+                detail=f"tỷ lệ nén {i.file_size // max(i.compress_size, 1)}:1 ở {i.filename}",
+                limit=f"{limits.max_ratio:.0f}:1",
+            )
+    return {i.filename: i for i in infos}
+
+
+def _check_kind(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], budget: list[int]) -> None:
+    if "mimetype" in members:
+        mime = _read_member(zf, members["mimetype"], budget, None)[:200]
+        if b"opendocument" in mime:
+            raise _reject("file-not-xlsx", detail="bảng tính OpenDocument (.ods)")
+    if "[Content_Types].xml" not in members:
+        raise _reject("file-not-xlsx", detail="tệp nén không phải bảng tính Excel")
+    types = _read_member(zf, members["[Content_Types].xml"], budget, None)
+    _parse_xml(types, "[Content_Types].xml")
+    if any(n.lower().endswith("vbaproject.bin") for n in members) or b"macroEnabled" in types:
+        raise _reject("file-macro")
+    if b"wordprocessingml" in types and b"spreadsheetml" not in types:
+        raise _reject("file-not-xlsx", detail="tài liệu Word (.docx)")
+    if b"presentationml" in types and b"spreadsheetml" not in types:
+        raise _reject("file-not-xlsx", detail="tài liệu PowerPoint (.pptx)")
+
+
+def preflight(path: Path, limits: ReaderSettings) -> Container:
+    """Check the container of ``path``; return what was learnt, or raise :class:`Rejected`."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise _reject("file-corrupt", detail=f"không đọc được tệp: {type(exc).__name__}") from exc
+    if size == 0:
+        raise _reject("file-empty")
+    if size > limits.max_file_mb << 20:
+        raise _reject("file-too-large", detail=f"tệp {_mb(size)}", limit=_mb(limits.max_file_mb << 20))
+    if head.startswith(OLE2_MAGIC):
+        raise _check_ole2(path, limits.max_file_mb << 20)
+    if not head.startswith(ZIP_MAGICS):
+        raise _sniff_foreign(head)
+    with _open_zip(path) as zf:
+        return _scan_zip(zf, limits)
+
+
+def _scan_zip(zf: zipfile.ZipFile, limits: ReaderSettings) -> Container:
+    members = _check_members(zf, limits)
+    budget = [limits.max_uncompressed_mb << 20, limits.max_uncompressed_mb << 20]
+    _check_kind(zf, members, budget)
+    part = _workbook_part(zf, members, budget)
+    if part not in members:
+        raise _reject("file-corrupt", detail="thiếu phần workbook.xml")
+    data = _read_member(zf, members[part], budget, None)
+    if STRICT_NS in data[:2048]:
+        raise _reject("file-strict-ooxml")
+    container = Container()
+    _parse_workbook(data, part, _rels(zf, part, members, budget), container)
+    if not container.sheets:
+        raise _reject("file-no-sheets")
+    by_part = {s.part: s for s in container.sheets}
+    for name, info in members.items():
+        if name == part or not name.endswith((".xml", ".rels", ".vml")):
+            continue
+        sheet = by_part.get(name)
+        _read_member(zf, info, budget, sheet)
+    for s in container.sheets:
+        if s.part not in members:
+            raise _reject("file-corrupt", detail=f"thiếu trang tính {s.name}")
+        if s.max_row > limits.max_rows or s.max_col > limits.max_cols:
+            raise _reject(
+                "file-too-many-cells",
+                sheet=s.name,
+                detail=f"{s.max_row} dòng × {s.max_col} cột",
+                limit=f"{limits.max_rows} dòng × {limits.max_cols} cột",
+            )
+    return container

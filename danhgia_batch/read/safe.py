@@ -1,0 +1,279 @@
+"""Run the reader in child processes with a memory limit and a per-file timeout.
+
+python-calamine can abort its whole process on a crafted file and openpyxl can exhaust memory
+on a small zip bomb, so untrusted workbooks are never parsed in the caller's process. Workers
+come from a ``forkserver`` (never a plain ``fork``: the watcher has threads) preloaded with the
+reader and pandera, so a new worker costs a fork, not an interpreter start. Each worker sets
+``RLIMIT_AS`` to ``reader.memory_mb``; the parent enforces ``reader.timeout_seconds`` per file,
+and when a worker dies or times out it records ``file-reader-crash`` / ``file-timeout`` for
+the file in hand, replaces the worker and goes on with the others.
+
+A worker reads a batch of files (plain Python per file), then validates all their rows at
+once with pandera (:func:`.schema.validate_batch`) and sends the batch back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import multiprocessing as mp
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from ..issues import make_issue
+from ..models import FormResult
+from ..settings import Settings
+
+log = logging.getLogger(__name__)
+
+PRELOAD = ["danhgia_batch.read.form", "danhgia_batch.read.schema", "pandera.pandas", "python_calamine", "openpyxl"]
+MAX_BATCH = 16
+_context: Any = None
+
+
+def context() -> Any:
+    """The multiprocessing context of reader workers (forkserver, preloaded once)."""
+    global _context
+    if _context is None:
+        try:
+            server = mp.get_context("forkserver")
+            server.set_forkserver_preload(PRELOAD)
+            _context = server
+        except ValueError:  # platforms without forkserver
+            _context = mp.get_context("spawn")
+    return _context
+
+
+def limit_memory(memory_mb: int) -> None:
+    """Cap this process's address space (``RLIMIT_AS``) at ``memory_mb`` MB."""
+    try:
+        import resource
+
+        cap = memory_mb << 20
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        log.warning("cannot limit reader memory on this platform")
+
+
+def _worker(conn: Connection, settings: Settings, validate: bool) -> None:
+    """Worker loop: receive a batch of paths, read each, validate together, send results."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    limit_memory(settings.reader.memory_mb)
+    from .form import read_form_here
+    from .schema import validate_batch
+
+    while True:
+        try:
+            batch = conn.recv()
+        except EOFError:
+            return
+        if batch is None:
+            return
+        forms = []
+        for i, path in enumerate(batch):
+            conn.send(("start", i))
+            forms.append(read_form_here(path, settings))
+        conn.send(("validate", len(batch)))
+        if validate:
+            try:
+                validate_batch(forms, settings)
+            except MemoryError:
+                raise
+            except Exception as exc:  # a validation bug must not lose the files
+                log.exception("batch validation failed")
+                for form in forms:
+                    form.issues.append(make_issue("processing-failed", file=form.path.name, detail=type(exc).__name__))
+        conn.send(("done", forms))
+
+
+@dataclass
+class _Slot:
+    """A live worker and the batch it holds."""
+
+    proc: Any
+    conn: Connection
+    batch: list[Path] = field(default_factory=list)
+    index: int = -1  # file of ``batch`` being read; len(batch) while validating
+    deadline: float = math.inf
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "không phản hồi"
+    if code < 0:
+        try:
+            return f"tín hiệu {signal.Signals(-code).name}"
+        except ValueError:
+            return f"tín hiệu {-code}"
+    return f"mã thoát {code}"
+
+
+class Pool:
+    """A small pool of reader workers with per-file timeouts and crash replacement."""
+
+    def __init__(self, settings: Settings, workers: int, *, validate: bool = True) -> None:
+        self.settings = settings
+        self.size = max(1, workers)
+        self.validate = validate
+        self.timeout = settings.reader.timeout_seconds
+        self.slots: list[_Slot] = []
+
+    def _spawn(self) -> _Slot:
+        ctx = context()
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(child, self.settings, self.validate), daemon=True)
+        proc.start()
+        child.close()
+        return _Slot(proc, parent)
+
+    def _kill(self, slot: _Slot) -> None:
+        if slot.proc.is_alive():
+            slot.proc.kill()
+        slot.proc.join(5)
+        slot.conn.close()
+        self.slots.remove(slot)
+
+    def close(self) -> None:
+        for slot in list(self.slots):
+            with contextlib.suppress(OSError, ValueError):
+                slot.conn.send(None)
+        for slot in list(self.slots):
+            slot.proc.join(2)
+            self._kill(slot)
+
+    def _failed(self, slot: _Slot, code: str, queue: deque[list[Path]]) -> list[FormResult]:
+        """The worker died or hung: report the file in hand, re-queue the others of its batch."""
+        exit_text = _describe_exit(slot.proc.exitcode)
+        self._kill(slot)
+        batch, i = slot.batch, slot.index
+        if 0 <= i < len(batch):
+            bad = batch[i]
+            rest = batch[:i] + batch[i + 1 :]
+            for p in reversed(rest):
+                queue.appendleft([p])
+            return [_failure(bad, code, exit_text, self.timeout)]
+        return [_failure(p, code, exit_text, self.timeout) for p in batch]
+
+    def run(self, batches: Sequence[list[Path]]) -> Iterator[FormResult]:
+        queue: deque[list[Path]] = deque(batches)
+        try:
+            while queue or any(s.batch for s in self.slots):
+                while queue and len([s for s in self.slots if s.batch]) < self.size:
+                    slot = next((s for s in self.slots if not s.batch), None) or self._new_slot()
+                    slot.batch, slot.index = queue.popleft(), -1
+                    slot.deadline = time.monotonic() + self.timeout
+                    slot.conn.send(slot.batch)
+                yield from self._step(queue)
+        finally:
+            self.close()
+
+    def _new_slot(self) -> _Slot:
+        slot = self._spawn()
+        self.slots.append(slot)
+        return slot
+
+    def _step(self, queue: deque[list[Path]]) -> Iterator[FormResult]:
+        busy = [s for s in self.slots if s.batch]
+        now = time.monotonic()
+        wait_for = max(0.0, min(s.deadline for s in busy) - now)
+        handles: dict[Any, _Slot] = {}
+        for s in busy:
+            handles[s.conn] = s
+            handles[s.proc.sentinel] = s
+        ready = wait(list(handles), timeout=wait_for)
+        done: set[int] = set()
+        for h in ready:
+            slot = handles[h]
+            if id(slot) in done or slot not in self.slots:
+                continue
+            done.add(id(slot))
+            yield from self._drain(slot, queue)
+        now = time.monotonic()
+        for slot in [s for s in self.slots if s.batch and s.deadline <= now]:
+            log.warning(
+                "reader timeout on %s", slot.batch[slot.index] if 0 <= slot.index < len(slot.batch) else slot.batch
+            )
+            yield from self._failed(slot, "file-timeout", queue)
+
+    def _drain(self, slot: _Slot, queue: deque[list[Path]]) -> Iterator[FormResult]:
+        try:
+            while slot.conn.poll():
+                msg = slot.conn.recv()
+                if msg[0] in ("start", "validate"):
+                    slot.index = msg[1]
+                    slot.deadline = time.monotonic() + self.timeout
+                elif msg[0] == "done":
+                    slot.batch, slot.index, slot.deadline = [], -1, math.inf
+                    yield from msg[1]
+                    return
+        except (EOFError, OSError):
+            pass
+        if not slot.proc.is_alive():
+            slot.proc.join(1)
+            yield from self._failed(slot, "file-reader-crash", queue)
+
+
+def _failure(path: Path, code: str, exit_text: str, timeout: float) -> FormResult:
+    form = FormResult(path=Path(path))
+    params: dict[str, Any] = {"limit": f"{timeout:g}"} if code == "file-timeout" else {"detail": exit_text}
+    form.issues.append(make_issue(code, file=Path(path).name, **params))
+    return form
+
+
+def batches(paths: Sequence[Path], workers: int) -> list[list[Path]]:
+    """Split ``paths`` into batches: a few per worker, at most :data:`MAX_BATCH` files each."""
+    if not paths:
+        return []
+    size = max(1, min(MAX_BATCH, math.ceil(len(paths) / (workers * 4))))
+    return [list(paths[i : i + size]) for i in range(0, len(paths), size)]
+
+
+def run_isolated(
+    func: Callable[..., Any], args: tuple[Any, ...], *, memory_mb: int, timeout: float
+) -> tuple[bool, Any]:
+    """Call ``func(*args)`` in a limited child process: ``(True, result)`` or ``(False, reason)``.
+
+    Used to write annotated copies of untrusted workbooks (openpyxl) without risking the caller.
+    """
+    ctx = context()
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_isolated, args=(child, func, args, memory_mb), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        if parent.poll(timeout):
+            try:
+                return parent.recv()
+            except EOFError:
+                pass
+        else:
+            return False, f"quá {timeout:g} giây"
+        proc.join(2)
+        return False, _describe_exit(proc.exitcode)
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        parent.close()
+
+
+def _isolated(conn: Connection, func: Callable[..., Any], args: tuple[Any, ...], memory_mb: int) -> None:
+    limit_memory(memory_mb)
+    try:
+        result: tuple[bool, Any] = (True, func(*args))
+    except MemoryError:
+        result = (False, "vượt giới hạn bộ nhớ")
+    except Exception as exc:
+        result = (False, f"{type(exc).__name__}: {exc}"[:200])
+    conn.send(result)
+    conn.close()

@@ -1,0 +1,213 @@
+"""Batch validation with pandera: the rows of many files in one DataFrame (SPEC §9).
+
+pandera costs ~11 ms per small DataFrame and ~0.7 s to import, so it never runs per file:
+a reader worker validates the rows of its whole batch of files at once (``lazy=True``: all
+failures together) and maps each failure back to (file, sheet, cell). What it checks:
+required row values, known codes (positions, categories, grades), score ranges per part or
+criterion from the framework, and duplicate person codes within one file. Type problems
+(not a number, ambiguous number, bad date, too many decimals) were reported while reading.
+
+This module lives under ``read`` because it runs inside the reader's worker processes (and
+imports go one way); :mod:`danhgia_batch.validate` is its public face.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from .. import layout
+from ..domain import Framework
+from ..issues import Severity, make_issue
+from ..models import FormResult
+from ..settings import Settings
+from .individual import criterion_label
+
+log = logging.getLogger(__name__)
+
+# letter §2.5: a person not ranked this month (KXL) may not have self-assessed at all.
+UNRANKED_OPTIONAL = ("self_grade", "self_date")
+PEOPLE_REQUIRED = ("person_code", "full_name", "position_code", "category", "self_grade", "final_grade", "self_date")
+PEOPLE_CODES = {
+    "position_code": "positions",
+    "category": "categories",
+    "self_grade": "grades",
+    "final_grade": "grades",
+    "evaluator_position": "positions",
+}
+
+
+_Ref = tuple[int, int, str]  # (form index, row index, cell key)
+
+
+def _labels(form: FormResult, fw: Framework) -> dict[str, str]:
+    if form.kind == layout.KIND_UNIT_LIST:
+        return {f.key: f.label for f in layout.unit_list_columns(fw)}
+    out = {f.key: f.label for f in (*layout.INDIVIDUAL_HEADER, *layout.INDIVIDUAL_RESULTS)}
+    for p in fw.parts:
+        for c in p.criteria or (p,):
+            out[f"self_{c.code}"] = criterion_label("self", c.code)
+            out[f"final_{c.code}"] = criterion_label("final", c.code)
+    return out
+
+
+def _score_cells(form: FormResult, fw: Framework) -> list[tuple[int, str, Decimal | None, Decimal, Decimal]]:
+    """(row index, key, value, min, max) of every score cell present in the file."""
+    out = []
+    for i, row in enumerate(form.rows):
+        # letter §2.5: a person not ranked this month (KXL: long leave, newly recruited) may
+        # have no scores at all; scores that are given are still range-checked.
+        unranked = row.final_grade == "KXL"
+        if form.kind == layout.KIND_UNIT_LIST:
+            for p in fw.parts:
+                for side, parts in (("self", row.self_parts), ("final", row.final_parts)):
+                    key = f"{side}_{p.code}"
+                    if key in row.cells and not (unranked and parts.get(p.code) is None):
+                        out.append((i, key, parts.get(p.code), p.min, p.max))
+        else:
+            for p in fw.parts:
+                for c in p.criteria or (p,):
+                    scores = row.criteria.get(c.code, (None, None))
+                    for side, value in zip(("self", "final"), scores, strict=True):
+                        key = f"{side}_{c.code}"
+                        if key in row.cells and not (unranked and value is None):
+                            out.append((i, key, value, c.min, c.max))
+    return out
+
+
+def _frames(
+    forms: Sequence[FormResult], settings: Settings
+) -> tuple[Any, list[_Ref], Any, list[_Ref], dict[int, Framework]]:
+    import pandas as pd
+
+    keys = (*PEOPLE_REQUIRED, "evaluator_position")
+    people: dict[str, list[Any]] = {k: [] for k in (*keys, "_f")}
+    people_refs: list[_Ref] = []
+    scores: dict[str, list[Any]] = {"value": [], "lo": [], "hi": []}
+    score_refs: list[_Ref] = []
+    fws: dict[int, Framework] = {}
+    for fi, form in enumerate(forms):
+        fw = settings.framework(form.framework_id, form.framework_version)
+        if fw is None or form.kind not in (layout.KIND_UNIT_LIST, layout.KIND_INDIVIDUAL):
+            continue
+        fws[fi] = fw
+        for ri, row in enumerate(form.rows):
+            for k in keys:
+                people[k].append(getattr(row, k) or None)
+            people["_f"].append(fi)
+            people_refs.append((fi, ri, ""))
+        for ri, key, value, lo, hi in _score_cells(form, fw):
+            scores["value"].append(value)
+            scores["lo"].append(lo)
+            scores["hi"].append(hi)
+            score_refs.append((fi, ri, key))
+    frame = {k: pd.Series(v, dtype=object) for k, v in people.items()}
+    score_frame = {k: pd.Series(v, dtype=object) for k, v in scores.items()}
+    return pd.DataFrame(frame), people_refs, pd.DataFrame(score_frame), score_refs, fws
+
+
+def _people_schema(settings: Settings) -> Any:
+    import pandera.pandas as pa
+
+    columns = {}
+    for key in (*PEOPLE_REQUIRED, "evaluator_position"):
+        checks = []
+        if key in PEOPLE_CODES:
+            checks.append(pa.Check.isin(settings.codes.codes(PEOPLE_CODES[key]), ignore_na=True))
+        columns[key] = pa.Column(None, checks=checks, nullable=key not in PEOPLE_REQUIRED)
+    return pa.DataFrameSchema(columns, unique=["_f", "person_code"], report_duplicates="exclude_first")
+
+
+def _score_schema() -> Any:
+    import pandera.pandas as pa
+
+    # (the function must not be called ``in_range``: pandera dispatches on that name)
+    def score_within_bounds(df: Any) -> Any:
+        v = df["value"]
+        return v.isna() | ((v >= df["lo"]) & (v <= df["hi"]))
+
+    check = pa.Check(score_within_bounds, name="score-range")
+    return pa.DataFrameSchema({"value": pa.Column(None, nullable=False)}, checks=[check])
+
+
+def _failures(schema: Any, df: Any) -> list[tuple[str, str, int]]:
+    """(check, column, index) of every failure of ``schema`` on ``df`` (lazy)."""
+    import pandera.pandas as pa
+
+    if df.empty:
+        return []
+    try:
+        schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        fc = err.failure_cases
+        broken = fc[fc["index"].isna() & (fc["check"].astype(str) != "multiple_fields_uniqueness")]
+        if not broken.empty:
+            log.error("batch schema check failed to run: %s", broken.to_dict("records"))
+        return [
+            (str(c), str(col), int(i))
+            for c, col, i in zip(fc["check"], fc["column"], fc["index"], strict=True)
+            if i is not None and i == i
+        ]
+    return []
+
+
+class _Sink:
+    def __init__(self, forms: Sequence[FormResult]) -> None:
+        self.forms = forms
+        self.taken = [{(i.sheet, i.cell) for i in f.issues if i.severity is Severity.ERROR and i.cell} for f in forms]
+
+    def add(self, fi: int, code: str, cell: str, **params: Any) -> None:
+        form = self.forms[fi]
+        sheet = form.sheet
+        if not cell or (sheet, cell) in self.taken[fi]:
+            return
+        self.taken[fi].add((sheet, cell))
+        digits = "".join(ch for ch in cell if ch.isdigit())
+        form.issues.append(make_issue(code, file=form.path.name, sheet=sheet, cell=cell, row=int(digits), **params))
+
+
+def validate_batch(forms: Sequence[FormResult], settings: Settings) -> None:
+    """Validate the rows of ``forms`` together; append the issues found to each form (in place)."""
+    people, people_refs, scores, score_refs, fws = _frames(forms, settings)
+    if not fws:
+        return
+    sink = _Sink(forms)
+    labels = {fi: _labels(forms[fi], fw) for fi, fw in fws.items()}
+    dup_rows: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for fi, ri, _key in people_refs:
+        row = forms[fi].rows[ri]
+        if row.person_code:
+            dup_rows[(fi, row.person_code)].append(row.row)
+    for check, column, idx in sorted(set(_failures(_people_schema(settings), people)), key=lambda x: (x[2], x[1])):
+        fi, ri, _key = people_refs[idx]
+        row = forms[fi].rows[ri]
+        if check == "multiple_fields_uniqueness" or "unique" in check:
+            if column != "person_code":
+                continue
+            rows = ", ".join(str(r) for r in dup_rows[(fi, row.person_code)])
+            key, code, extra = "person_code", "person-duplicate", {"value": row.person_code, "detail": rows}
+        elif check == "not_nullable":
+            if row.final_grade == "KXL" and column in UNRANKED_OPTIONAL:
+                continue
+            key, code, extra = column, "value-required", {}
+        else:
+            key, code, extra = column, "code-unknown", {"value": getattr(row, column)}
+        sink.add(fi, code, row.cells.get(key, ""), column=labels[fi].get(key, key), **extra)
+    for check, _column, idx in sorted(set(_failures(_score_schema(), scores)), key=lambda x: x[2]):
+        fi, ri, key = score_refs[idx]
+        rec = scores.iloc[idx]
+        cell = forms[fi].rows[ri].cells.get(key, "")
+        label = labels[fi].get(key, key)
+        if check == "not_nullable":
+            sink.add(fi, "value-required", cell, column=label)
+        else:
+            bounds = {"minimum": _fmt(rec["lo"]), "maximum": _fmt(rec["hi"])}
+            sink.add(fi, "score-range", cell, column=label, value=_fmt(rec["value"]), **bounds)
+
+
+def _fmt(d: Any) -> str:
+    d = Decimal(str(d))
+    return format(d.normalize(), "f") if d != d.to_integral_value() else str(int(d))

@@ -1,0 +1,167 @@
+"""The registry model: units and people in force, head counts and completeness (SPEC §3).
+
+Codes (unit, person, block, kind, position, category) are compared after :func:`norm_code`
+(NFC, trimmed, upper case); names after :func:`norm_name` (NFC, spacing collapsed, casefolded).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import Person, Unit
+
+# Letter §2.2.b: "đơn vị có từ 20 CBCCVC, LĐHĐ trở lên". Part-time ward workers (KCT) are
+# neither CBCCVC nor LĐHĐ, so they do not count towards the size. In practice the rule only
+# applies to departments and public service units (CQ-3), which employ no KCT.
+SIZE_CATEGORIES = frozenset({"CBCC", "VC", "LDHD"})
+
+
+def norm_code(value: object) -> str:
+    """A code as compared everywhere: NFC, trimmed, upper case (``" lb01 "`` → ``"LB01"``)."""
+    return unicodedata.normalize("NFC", str(value or "")).strip().upper()
+
+
+def norm_name(value: object) -> str:
+    """A person's name as compared: NFC, spacing collapsed, casefolded."""
+    return " ".join(unicodedata.normalize("NFC", str(value or "")).split()).casefold()
+
+
+@dataclass
+class Registry:
+    """Units and people in force, keyed by normalised code; ``version`` is the ledger's id."""
+
+    units: dict[str, Unit] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    version: int | None = None
+    # people by home unit, built on first use (a city registry has 200,000 people and
+    # thousands of units: a scan per unit would be quadratic); rebuilt if people change size.
+    _by_unit: dict[str, list[Person]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _indexed: int = field(default=-1, init=False, repr=False, compare=False)
+
+    def _index(self) -> dict[str, list[Person]]:
+        if self._indexed != len(self.people):
+            by_unit: dict[str, list[Person]] = {}
+            for p in self.people.values():
+                by_unit.setdefault(norm_code(p.unit_code), []).append(p)
+            self._by_unit, self._indexed = by_unit, len(self.people)
+        return self._by_unit
+
+    def unit(self, unit_code: str) -> Unit | None:
+        return self.units.get(norm_code(unit_code))
+
+    def person(self, person_code: str) -> Person | None:
+        return self.people.get(norm_code(person_code))
+
+    def block_of(self, unit_code: str) -> str | None:
+        """Block of a unit, or None when the unit is not in the registry."""
+        unit = self.unit(unit_code)
+        return unit.block if unit else None
+
+    def unit_kind(self, unit_code: str) -> str | None:
+        unit = self.unit(unit_code)
+        return unit.kind if unit else None
+
+    def people_of(self, unit_code: str, *, active_only: bool = True) -> list[Person]:
+        """People whose home unit is ``unit_code`` (not those of its sub-units), registry order."""
+        return [p for p in self._index().get(norm_code(unit_code), []) if p.active or not active_only]
+
+    def expected_units(self, block: str | None = None) -> list[Unit]:
+        """Units expected to submit each month: those with at least one active person.
+
+        A unit with no people of its own (a grouping parent) submits nothing and is never
+        "not submitted". Registry order, optionally restricted to one block.
+        """
+        index = self._index()
+        return [
+            u
+            for c, u in self.units.items()
+            if (block is None or u.block == block) and any(p.active for p in index.get(c, []))
+        ]
+
+
+def unit_size(registry: Registry, unit_code: str) -> int:
+    """Head count for the "20 or more CBCCVC, LĐHĐ" delegation rule (letter §2.2.b).
+
+    Active people of the unit itself whose category is CBCC, VC or LĐHĐ; KCT do not count
+    (see :data:`SIZE_CATEGORIES`). 0 for a unit not in the registry.
+    """
+    return sum(1 for p in registry.people_of(unit_code) if norm_code(p.category) in SIZE_CATEGORIES)
+
+
+def missing_people(registry: Registry, unit_code: str, evaluated: set[str]) -> list[Person]:
+    """Active people of the unit with no accepted evaluation in the period.
+
+    ``evaluated`` should hold the person codes evaluated anywhere in the period, not only in
+    the unit's own lists: a ward chair is decided on the district chair's list (letter §2.2.b).
+    """
+    done = {norm_code(c) for c in evaluated}
+    return [p for p in registry.people_of(unit_code) if norm_code(p.code) not in done]
+
+
+def person_blocks(registry: Registry, person_codes: Iterable[str]) -> dict[str, str]:
+    """Block of each known person's home unit (``check_form(person_blocks=...)``)."""
+    out: dict[str, str] = {}
+    for code in person_codes:
+        person = registry.person(code)
+        block = registry.block_of(person.unit_code) if person else None
+        if block:
+            out[code] = block
+    return out
+
+
+# --------------------------------------------------------------------------- completeness
+
+
+@dataclass
+class UnitCompleteness:
+    """One expected unit in one period: who was evaluated, who is missing."""
+
+    unit: Unit
+    submitted: bool
+    evaluated: int  # active registry people of the unit evaluated anywhere in the period
+    expected: int  # active registry people of the unit
+    missing: list[Person] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "unit_code": self.unit.code,
+            "unit_name": self.unit.name,
+            "block": self.unit.block,
+            "submitted": self.submitted,
+            "evaluated": self.evaluated,
+            "expected": self.expected,
+            "missing": [p.code for p in self.missing],
+        }
+
+
+def completeness(
+    registry: Registry, period_units: Mapping[str, set[str]], *, block: str | None = None
+) -> dict[str, UnitCompleteness]:
+    """Completeness of a period per expected unit (SPEC §4, issue 5 ¶3).
+
+    Args:
+        registry: the registry in force for the period.
+        period_units: unit code → person codes of that unit's accepted lists in the period.
+            A unit absent from the mapping has no accepted list: "not submitted".
+        block: restrict to the units of one block.
+
+    Returns:
+        unit code → :class:`UnitCompleteness`, in registry order.
+    """
+    submitted = {norm_code(c) for c in period_units}
+    evaluated = {norm_code(p) for codes in period_units.values() for p in codes}
+    out: dict[str, UnitCompleteness] = {}
+    for unit in registry.expected_units(block):
+        people = registry.people_of(unit.code)
+        missing = [p for p in people if norm_code(p.code) not in evaluated]
+        out[unit.code] = UnitCompleteness(
+            unit=unit,
+            submitted=norm_code(unit.code) in submitted,
+            evaluated=len(people) - len(missing),
+            expected=len(people),
+            missing=missing,
+        )
+    return out

@@ -1,0 +1,208 @@
+"""Template 00 (``danh_muc.xlsx``): validation of a registry file and the :class:`Registry` it gives."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..issues import Issue, make_issue
+from ..layout import PEOPLE_COLUMNS, SHEET_PEOPLE, SHEET_UNITS, UNIT_COLUMNS
+from ..models import FormResult, Person, Unit
+from ..settings import Settings
+from .model import Registry, norm_code
+
+_UNIT_LABELS = {f.key: f.label for f in UNIT_COLUMNS}
+_PEOPLE_LABELS = {f.key: f.label for f in PEOPLE_COLUMNS}
+
+
+def registry_from_form(form: FormResult, version: int | None = None) -> Registry:
+    """Build a :class:`Registry` from a template 00 :class:`FormResult` (first code wins)."""
+    reg = Registry(version=version)
+    for u in form.units:
+        code = norm_code(u.code)
+        if code and code not in reg.units:
+            reg.units[code] = Unit(
+                code=code,
+                name=" ".join(str(u.name).split()),
+                block=norm_code(u.block),
+                kind=norm_code(u.kind),
+                parent_code=norm_code(u.parent_code),
+                row=u.row,
+                cells=dict(u.cells),
+            )
+    for p in form.people:
+        code = norm_code(p.code)
+        if code and code not in reg.people:
+            category = norm_code(p.category)
+            reg.people[code] = Person(
+                code=code,
+                full_name=" ".join(unicodedata.normalize("NFC", p.full_name).split()),
+                unit_code=norm_code(p.unit_code),
+                position_code=norm_code(p.position_code),
+                category=category,
+                group=(p.group or "").strip() or category,  # SPEC §3: default group = category
+                birth_date=p.birth_date,
+                position_title=p.position_title,
+                active=p.active,
+                row=p.row,
+                cells=dict(p.cells),
+            )
+    return reg
+
+
+class _Sink:
+    """Collects issues of one file, skipping those the reader already reported."""
+
+    def __init__(self, form: FormResult) -> None:
+        self.file = form.path.name
+        self.seen = {(i.code, i.sheet, i.cell, i.row) for i in form.issues}
+        self.issues: list[Issue] = []
+
+    def add(self, issue: Issue) -> None:
+        key = (issue.code, issue.sheet, issue.cell, issue.row)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.issues.append(issue)
+
+
+def _where(sheet: str, item: Unit | Person, key: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    return {"sheet": sheet, "cell": item.cells.get(key, ""), "row": item.row or None, "column": labels[key]}
+
+
+def _check_duplicates(sink: _Sink, sheet: str, items: Iterable[Unit | Person], key: str) -> None:
+    labels = _UNIT_LABELS if sheet == SHEET_UNITS else _PEOPLE_LABELS
+    first: dict[str, int] = {}
+    for item in items:
+        code = norm_code(item.code)
+        if not code:
+            continue
+        if code in first:
+            detail = f"dòng {first[code]} và dòng {item.row}"
+            sink.add(
+                make_issue(
+                    "registry-code-duplicate",
+                    file=sink.file,
+                    value=code,
+                    detail=detail,
+                    **_where(sheet, item, key, labels),
+                )
+            )
+        else:
+            first[code] = item.row
+
+
+def _check_unit_codes(sink: _Sink, unit: Unit, settings: Settings) -> None:
+    codes = settings.codes
+    block, kind = norm_code(unit.block), norm_code(unit.kind)
+    if block and block not in codes.codes("blocks"):
+        sink.add(
+            make_issue(
+                "code-unknown", file=sink.file, value=unit.block, **_where(SHEET_UNITS, unit, "block", _UNIT_LABELS)
+            )
+        )
+    kinds = {k.code: k for k in codes.unit_kinds}
+    if kind and kind not in kinds:
+        sink.add(
+            make_issue(
+                "code-unknown", file=sink.file, value=unit.kind, **_where(SHEET_UNITS, unit, "unit_kind", _UNIT_LABELS)
+            )
+        )
+    elif kind and block in codes.codes("blocks") and kinds[kind].extra.get("block") != block:
+        kind_block = str(kinds[kind].extra.get("block", ""))
+        sink.add(
+            make_issue(
+                "registry-kind-block-mismatch",
+                file=sink.file,
+                value=kind,
+                expected=codes.label("blocks", kind_block),
+                actual=codes.label("blocks", block),
+                **_where(SHEET_UNITS, unit, "unit_kind", _UNIT_LABELS),
+            )
+        )
+
+
+def _check_tree(sink: _Sink, units: list[Unit]) -> None:
+    """Parents exist and the parent relation has no cycle (each cycle member is reported)."""
+    parent: dict[str, str] = {}
+    by_code: dict[str, Unit] = {}
+    for u in units:
+        code = norm_code(u.code)
+        if code and code not in by_code:
+            by_code[code] = u
+            parent[code] = norm_code(u.parent_code)
+    for code, u in by_code.items():
+        if parent[code] and parent[code] not in by_code:
+            sink.add(
+                make_issue(
+                    "registry-parent-unknown",
+                    file=sink.file,
+                    value=u.parent_code,
+                    **_where(SHEET_UNITS, u, "parent_code", _UNIT_LABELS),
+                )
+            )
+    done: set[str] = set()
+    for start in by_code:
+        path: list[str] = []
+        code = start
+        while code and code in by_code and code not in done and code not in path:
+            path.append(code)
+            code = parent[code]
+        if code in path:  # walked back onto this path: a cycle from `code`
+            cycle = path[path.index(code) :]
+            detail = " → ".join([*cycle, code])
+            for member in cycle:
+                sink.add(
+                    make_issue(
+                        "registry-cycle",
+                        file=sink.file,
+                        value=member,
+                        detail=detail,
+                        **_where(SHEET_UNITS, by_code[member], "parent_code", _UNIT_LABELS),
+                    )
+                )
+        done.update(path)
+
+
+def _check_person(sink: _Sink, person: Person, unit_codes: set[str], settings: Settings) -> None:
+    codes = settings.codes
+    unit = norm_code(person.unit_code)
+    if unit and unit not in unit_codes:
+        sink.add(
+            make_issue(
+                "registry-unit-unknown",
+                file=sink.file,
+                value=person.unit_code,
+                **_where(SHEET_PEOPLE, person, "unit_code", _PEOPLE_LABELS),
+            )
+        )
+    for key, value, allowed in (
+        ("position_code", person.position_code, "positions"),
+        ("category", person.category, "categories"),
+    ):
+        if norm_code(value) and norm_code(value) not in codes.codes(allowed):
+            sink.add(
+                make_issue(
+                    "code-unknown", file=sink.file, value=value, **_where(SHEET_PEOPLE, person, key, _PEOPLE_LABELS)
+                )
+            )
+
+
+def validate_registry(form: FormResult, settings: Settings) -> list[Issue]:
+    """Check a template 00 file (SPEC §3): the issues beyond those already in ``form.issues``.
+
+    Unit and person codes unique (the second occurrence is reported), parents known, no cycle
+    in the unit tree, blocks / unit kinds / position codes / categories in the code lists, a
+    unit kind of the unit's block, each person's unit in the registry. Empty required cells
+    are the reader's (``value-required``).
+    """
+    sink = _Sink(form)
+    _check_duplicates(sink, SHEET_UNITS, form.units, "unit_code")
+    _check_duplicates(sink, SHEET_PEOPLE, form.people, "person_code")
+    for unit in form.units:
+        _check_unit_codes(sink, unit, settings)
+    _check_tree(sink, form.units)
+    unit_codes = {norm_code(u.code) for u in form.units}
+    for person in form.people:
+        _check_person(sink, person, unit_codes, settings)
+    return sink.issues

@@ -1,0 +1,215 @@
+"""Error workbook for a rejected file (SPEC §1, §10): the clerk's own workbook, annotated.
+
+Each bad cell is filled red and carries a comment with its message; a first sheet ``Loi``
+lists every issue (sheet, cell, column, value, message, code) with a hyperlink to the cell.
+openpyxl drops cached formula results on save, so the workbook is set to recalculate on
+load (the clerk sees correct totals). A file that cannot be opened at all gets a fresh
+workbook holding only the ``Loi`` sheet and the reason. A plain-text summary (``.txt``) is
+written beside it. Text from the input is always written as a string, never as a formula.
+
+The clerk's file is untrusted: the copy is made with openpyxl in a limited child process
+(:func:`danhgia_batch.read.safe.run_isolated`), after the reader's pre-flight check.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from ..issues import Issue, Severity
+from ..read.preflight import Rejected, preflight
+from ..read.safe import run_isolated
+from ..settings import ReaderSettings
+from .common import atomic_path, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+ERROR_SHEET = "Loi"
+RED = "FFFF0000"
+RED_FILL_COLOR = "FFFFC7CE"  # Excel's "bad" red, legible under black text
+HEADERS = ("STT", "Trang tính", "Ô", "Cột", "Giá trị", "Nội dung lỗi", "Mã lỗi", "Mức độ")
+WIDTHS = (6, 12, 8, 24, 16, 70, 22, 10)
+SEVERITY_LABELS = {Severity.ERROR: "Lỗi", Severity.VIOLATION: "Vi phạm", Severity.WARNING: "Cảnh báo"}
+CONTAINER_CODES = (
+    "file-empty",
+    "file-not-xlsx",
+    "file-corrupt",
+    "file-encrypted",
+    "file-macro",
+    "file-strict-ooxml",
+    "file-too-large",
+    "file-unsafe-xml",
+    "file-timeout",
+    "file-reader-crash",
+    "file-no-sheets",
+    "file-too-many-cells",
+)
+TIMEOUT_SECONDS = 120.0
+
+
+def write_error_workbook(source: Path, issues: list[Issue], out_xlsx: Path) -> list[Path]:
+    """Write the annotated copy of ``source`` (or a fresh one-reason workbook) and its summary.
+
+    Returns:
+        ``[out_xlsx, out_xlsx.with_suffix(".txt")]``.
+    """
+    source, out_xlsx = Path(source), Path(out_xlsx)
+    out_xlsx.parent.mkdir(parents=True, exist_ok=True)
+    limits = ReaderSettings()
+    copied = False
+    if not any(i.code in CONTAINER_CODES for i in issues):
+        ok, reason = run_isolated(
+            _annotate_child, (source, issues, out_xlsx, limits), memory_mb=limits.memory_mb, timeout=TIMEOUT_SECONDS
+        )
+        copied = bool(ok and reason)
+        if not copied:
+            log.warning("annotated copy of %s failed (%s); writing a fresh error workbook", source.name, reason)
+    if not copied:
+        _fresh(issues, out_xlsx)
+    txt = out_xlsx.with_suffix(".txt")
+    atomic_write_text(txt, summary_text(source.name, issues))
+    return [out_xlsx, txt]
+
+
+def summary_text(name: str, issues: list[Issue]) -> str:
+    """The Vietnamese plain-text summary: file, counts, then one line per issue."""
+    errors = sum(1 for i in issues if i.severity is Severity.ERROR)
+    others = len(issues) - errors
+    lines = [
+        f"Tệp: {name}",
+        f"Kết quả: {'bị từ chối' if errors else 'được chấp nhận'} — {errors} lỗi, {others} cảnh báo/vi phạm.",
+        "Hãy sửa các ô được tô đỏ trong tệp đính kèm (trang tính 'Loi' liệt kê tất cả), rồi gửi lại.",
+        "",
+    ]
+    for n, i in enumerate(issues, start=1):
+        where = i.where() or "toàn tệp"
+        lines.append(
+            f"{n}. [{SEVERITY_LABELS.get(i.severity, i.severity)}] Tệp {name}, {where}: {i.message} ({i.code})"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- openpyxl side
+
+
+def set_text(cell: Any, value: Any) -> None:
+    """Write ``value`` as a string cell (a leading "=" stays text, never a formula)."""
+    text = "" if value is None else str(value)
+    cell.value = text
+    cell.data_type = "s"
+
+
+def _write_loi(wb: Any, issues: list[Issue], linkable: set[str]) -> None:
+    from openpyxl.comments import Comment  # noqa: F401 - keeps openpyxl imports together
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    if ERROR_SHEET in wb.sheetnames:
+        del wb[ERROR_SHEET]
+    ws = wb.create_sheet(ERROR_SHEET, 0)
+    bold = Font(name="Times New Roman", bold=True)
+    for col, (title, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
+        c = ws.cell(row=1, column=col)
+        set_text(c, title)
+        c.font = bold
+        c.fill = PatternFill("solid", fgColor="FFD9E1F2")
+        ws.column_dimensions[c.column_letter].width = width
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for n, i in enumerate(issues, start=1):
+        r = n + 1
+        ws.cell(row=r, column=1, value=n)
+        values = (
+            i.sheet,
+            i.cell,
+            i.column,
+            i.value,
+            i.message,
+            i.code,
+            SEVERITY_LABELS.get(i.severity, str(i.severity)),
+        )
+        for col, value in enumerate(values, start=2):
+            c = ws.cell(row=r, column=col)
+            set_text(c, value)
+            c.alignment = wrap
+        if i.sheet in linkable and i.cell:
+            link = ws.cell(row=r, column=3)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{i.sheet}'!{i.cell}", display=i.cell)
+            link.font = Font(name="Times New Roman", color="FF0563C1", underline="single")
+    ws.freeze_panes = "A2"
+    # Printable as it is: A4 landscape, one page wide, the header row on every page.
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    for other in wb.worksheets:
+        other.sheet_view.tabSelected = False
+    ws.sheet_view.tabSelected = True
+    wb.active = 0
+
+
+def _anchor(ws: Any, ref: str) -> Any:
+    """The cell at ``ref``, or the top-left cell of the merged range containing it."""
+    for rng in ws.merged_cells.ranges:
+        if ref in rng:
+            return ws.cell(row=rng.min_row, column=rng.min_col)
+    return ws[ref]
+
+
+def _mark_cells(wb: Any, issues: list[Issue]) -> set[str]:
+    """Fill bad cells red and comment them; returns the sheet names that exist."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    fill = PatternFill("solid", fgColor=RED_FILL_COLOR)
+    by_cell: dict[tuple[str, str], list[Issue]] = defaultdict(list)
+    for i in issues:
+        if i.sheet in wb.sheetnames and i.cell:
+            by_cell[(i.sheet, i.cell)].append(i)
+    for (sheet, ref), found in by_cell.items():
+        ws = wb[sheet]
+        try:
+            cell = _anchor(ws, ref)
+        except (ValueError, KeyError, IndexError):
+            continue
+        cell.fill = fill
+        text = "\n".join(f"- {i.message}" for i in found)
+        comment = Comment(text[:30000], "danhgia")
+        comment.width, comment.height = 320, min(60 + 40 * len(found), 400)
+        cell.comment = comment
+    return set(wb.sheetnames)
+
+
+def _annotate_child(source: Path, issues: list[Issue], out_xlsx: Path, limits: ReaderSettings) -> bool:
+    """Child-process body: pre-flight, then annotate a copy with openpyxl."""
+    import openpyxl
+
+    try:
+        preflight(source, limits)
+    except Rejected:
+        return False
+    wb = openpyxl.load_workbook(source, keep_vba=False, keep_links=False)
+    if not wb.sheetnames:
+        return False  # Strict OOXML and friends: "no sheets" is never a success
+    linkable = _mark_cells(wb, issues)
+    _write_loi(wb, issues, linkable)
+    wb.calculation.fullCalcOnLoad = True
+    with atomic_path(out_xlsx) as tmp:
+        wb.save(tmp)
+    return True
+
+
+def _fresh(issues: list[Issue], out_xlsx: Path) -> None:
+    """A new workbook with only the ``Loi`` sheet (the file could not be opened)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    default = wb.active
+    _write_loi(wb, issues, set())
+    if default is not None:
+        wb.remove(default)
+    with atomic_path(out_xlsx) as tmp:
+        wb.save(tmp)

@@ -1,0 +1,296 @@
+"""Block, district and city roll-ups of one month (SPEC §10, letter §II.1).
+
+Each block administrator receives the roll-up of its block: a summary sheet ("TongHop") with
+the block totals, and a sheet with one row per unit ("DonVi": submitted, on time, counts and
+percentages per grade, quota status, missing people), the units that have not submitted and a
+chart of the grade distribution per unit. The district (or city) roll-up has the same shape
+one level up: a row per block ("Khoi", with the chart), then every unit.
+
+Expected units come from the registry; units that sent data without being in the registry
+are shown too, so nothing submitted is ever hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from xlsxwriter import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from ..models import PeriodView
+from ..settings import Settings
+from .common import (
+    GRADES,
+    RANKED,
+    Styles,
+    atomic_workbook,
+    begin_sheet,
+    block_label,
+    fit_row,
+    header_style,
+    merged,
+    period_label,
+    print_setup,
+    put,
+)
+from .paths import block_rollup_path, district_rollup_path
+from .stats import Head, Tally, UnitLine, unit_lines
+from .summary import write_summary_sheet
+
+TITLE = "BÁO CÁO TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ THÁNG {month}"
+CHART_COLOURS = {"A": "#2E7D32", "B": "#5B9BD5", "C": "#FFC000", "D": "#C00000", "KXL": "#A6A6A6"}
+
+
+# --------------------------------------------------------------------------- table pieces
+
+
+@dataclass(frozen=True)
+class Col:
+    label: str
+    width: float
+    fmt: str = "td_c"
+    group: str = ""
+
+
+def _grade_cols(total_label: str = "Tổng số") -> list[Col]:
+    counts = [Col(g, 6.5, "td_int", "Số người theo xếp loại") for g in GRADES]
+    counts.append(Col(total_label, 8, "td_int", "Số người theo xếp loại"))
+    shares = [Col(f"{g}", 7.5, "td_pct", "Tỷ lệ trên số người được xếp loại (%)") for g in RANKED]
+    return counts + shares
+
+
+def _grade_values(t: Tally) -> list[object]:
+    return [t.counts[g] for g in GRADES] + [t.people] + [t.share(g) for g in RANKED]
+
+
+def _table_head(ws: Worksheet, st: Styles, row: int, cols: Sequence[Col]) -> int:
+    """Two header rows: group titles over their columns, single titles merged downwards."""
+    for i, c in enumerate(cols):
+        ws.set_column(i, i, c.width)
+    ws.set_row(row, 30)
+    ws.set_row(row + 1, 30)
+    i = 0
+    while i < len(cols):
+        c = cols[i]
+        if not c.group:
+            merged(ws, row, i, i, c.label, st["th"], rows=2)
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(cols) and cols[j + 1].group == c.group:
+            j += 1
+        merged(ws, row, i, j, c.group, st["th"])
+        for k in range(i, j + 1):
+            ws.write_string(row + 1, k, cols[k].label, st["th"])
+        i = j + 1
+    return row + 2
+
+
+def _row(
+    ws: Worksheet, st: Styles, row: int, cols: Sequence[Col], values: Sequence[object], total: bool = False
+) -> None:
+    for i, (c, v) in enumerate(zip(cols, values, strict=True)):
+        fmt = c.fmt
+        if total:
+            fmt = {"td_int": "tt_int", "td_pct": "tt_pct", "td": "tt"}.get(fmt, "tt_c")
+        put(ws, row, i, v, st[fmt])
+
+
+def _unit_cols(with_block: bool) -> list[Col]:
+    cols = [Col("STT", 5), Col("Mã đơn vị", 13), Col("Tên đơn vị", 34, "td")]
+    if with_block:
+        cols.append(Col("Khối", 16, "td"))
+    cols += [Col("Đã nộp", 8), Col("Đúng hạn", 9)]
+    cols += _grade_cols()
+    cols += [Col("Tỷ lệ loại A", 15), Col("Số người còn thiếu", 10, "td_int"), Col("Ghi chú", 24, "td")]
+    return cols
+
+
+def _unit_values(n: int, ln: UnitLine, settings: Settings, with_block: bool) -> list[object]:
+    values: list[object] = [n, ln.code, ln.name]
+    if with_block:
+        values.append(block_label(settings, ln.block))
+    if not ln.submitted:
+        values += ["Chưa", ""] + [None] * 10 + ["", ln.missing, "Chưa nộp danh sách"]
+        return values
+    notes = []
+    if ln.view and ln.view.rejected_files:
+        notes.append(f"{len(ln.view.rejected_files)} tệp bị từ chối")
+    if ln.view and ln.view.missing_people is None:
+        notes.append("Chưa có danh mục")
+    values += ["Có", "Muộn" if ln.late else "Đúng hạn", *_grade_values(ln.tally)]
+    values += ["Hợp lệ" if ln.valid else "Vượt tỷ lệ loại A", ln.missing, "; ".join(notes)]
+    return values
+
+
+def _units_sheet(
+    wb: Workbook, st: Styles, settings: Settings, lines: list[UnitLine], titles: list[str], *,
+    head: Head, today: date, with_block: bool, chart: bool,
+) -> None:  # fmt: skip
+    """Sheet "DonVi": one row per unit, a total row, the units not submitted and the chart."""
+    cols = _unit_cols(with_block)
+    ws, row = begin_sheet(
+        wb, st, settings, "DonVi", [(c.label, c.width) for c in cols], titles,
+        style=head.style, issuer=head.issuer, top=head.top, today=today, split=len(cols) // 2,
+    )  # fmt: skip
+    row += 1
+    head_row = row
+    row = _table_head(ws, st, row, cols)
+    ws.freeze_panes(row, 3)
+    first = row
+    for n, ln in enumerate(lines, start=1):
+        values = _unit_values(n, ln, settings, with_block)
+        _row(ws, st, row, cols, values)
+        if not ln.valid and ln.submitted:
+            ws.write_string(row, len(cols) - 3, "Vượt tỷ lệ loại A", st["td_bad"])
+        fit_row(ws, row, [(ln.name, cols[2].width)], line_pt=16)
+        row += 1
+    last = row - 1
+    total = Tally.total([ln.tally for ln in lines])
+    submitted = sum(ln.submitted for ln in lines)
+    lead: list[object] = ["", "", "Tổng cộng", *([""] if with_block else [])]
+    missing = sum(ln.missing or 0 for ln in lines)
+    _row(
+        ws, st, row, cols, [*lead, f"{submitted}/{len(lines)}", "", *_grade_values(total), "", missing, ""], total=True
+    )
+    row += 2
+    row = _not_submitted(ws, st, row, [ln for ln in lines if not ln.submitted], len(cols) - 1)
+    if chart and lines:
+        gcol = cols.index(next(c for c in cols if c.label == "A"))
+        _chart(wb, ws, row + 1, first, last, gcol, "Cơ cấu xếp loại theo đơn vị", len(lines))
+    print_setup(ws, landscape=True, repeat=(head_row, head_row + 1))
+
+
+def _not_submitted(ws: Worksheet, st: Styles, row: int, missing: list[UnitLine], last_col: int) -> int:
+    merged(ws, row, 0, last_col, f"ĐƠN VỊ CHƯA NỘP DANH SÁCH ({len(missing)})", st["section"])
+    row += 1
+    if not missing:
+        merged(ws, row, 0, last_col, "Tất cả các đơn vị đã nộp danh sách.", st["text"])
+        return row + 1
+    for n, ln in enumerate(missing, start=1):
+        merged(ws, row, 0, last_col, f"{n}. {ln.name} ({ln.code})", st["text"])
+        row += 1
+    return row
+
+
+def _chart(
+    wb: Workbook, ws: Worksheet, row: int, first: int, last: int, gcol: int, title: str, n: int, cat_col: int = 1
+) -> None:
+    """A percent-stacked column chart of grades per row, drawn from this sheet's own cells."""
+    chart = wb.add_chart({"type": "column", "subtype": "percent_stacked"})
+    assert chart is not None
+    name = ws.get_name()
+    for k, grade in enumerate(GRADES):
+        chart.add_series(
+            {
+                "name": [name, first - 1, gcol + k],
+                "categories": [name, first, cat_col, last, cat_col],
+                "values": [name, first, gcol + k, last, gcol + k],
+                "fill": {"color": CHART_COLOURS[grade]},
+                "gap": 60,
+            }
+        )
+    chart.set_title({"name": title, "name_font": {"name": "Times New Roman", "size": 13, "bold": True}})
+    chart.set_y_axis(
+        {"num_format": "0%", "num_font": {"name": "Times New Roman", "size": 10}, "major_gridlines": {"visible": True}}
+    )
+    chart.set_x_axis({"num_font": {"name": "Times New Roman", "size": 9, "rotation": -45 if n > 12 else 0}})
+    chart.set_legend({"position": "bottom", "font": {"name": "Times New Roman", "size": 11}})
+    ws.set_row(row, 20)
+    ws.insert_chart(row, 0, chart, {"x_scale": 2.4, "y_scale": 1.6, "object_position": 3})
+
+
+def _today(view: PeriodView) -> date:
+    return view.generated_at.date() if view.generated_at else date.today()
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def write_block_rollup(view: PeriodView, block: str, settings: Settings) -> Path:
+    """Write the roll-up of ``block`` for the block administrator and return its path.
+
+    Args:
+        view: the period across units (from the ledger); only units of ``block`` are shown.
+        block: block code (``DANG``, ``CHINH_QUYEN``, ``TRUONG_HOC``…).
+        settings: output folder and the names printed in the header.
+    """
+    path = block_rollup_path(settings, view.period, block)
+    month = period_label(view.period)
+    lines = unit_lines(view, settings, block)
+    admin = next((str(b.extra.get("administrator", "")) for b in settings.codes.blocks if b.code == block), "")
+    titles = [TITLE.format(month=month), block_label(settings, block)]
+    head = Head(header_style(settings, block), admin or block_label(settings, block))
+    with atomic_workbook(path, f"Tổng hợp {block} {month}") as wb:
+        st = Styles(wb)
+        write_summary_sheet(
+            wb, st, settings, view, lines, titles, today=_today(view), sign_title="LÃNH ĐẠO CƠ QUAN", head=head
+        )
+        _units_sheet(wb, st, settings, lines, titles, today=_today(view), with_block=False, chart=True, head=head)
+    return path
+
+
+def write_district_rollup(view: PeriodView, settings: Settings, *, scope: str = "district") -> Path:
+    """Write the district (or ``scope="city"``) roll-up across blocks and return its path.
+
+    Sheets: "TongHop" (totals), "Khoi" (one row per block, with the chart), "DonVi" (every unit).
+    """
+    path = district_rollup_path(settings, view.period, scope)
+    month = period_label(view.period)
+    lines = unit_lines(view, settings)
+    where = "TOÀN THÀNH PHỐ" if scope == "city" else f"TOÀN {settings.reports.district.upper()}"
+    titles = [TITLE.format(month=month), where]
+    head = Head("state", f"UBND {settings.reports.district.upper()}", "")
+    with atomic_workbook(path, f"Tổng hợp {scope} {month}") as wb:
+        st = Styles(wb)
+        write_summary_sheet(wb, st, settings, view, lines, titles, today=_today(view), sign_title="LÃNH ĐẠO", head=head)
+        _blocks_sheet(wb, st, settings, lines, titles, today=_today(view), head=head)
+        _units_sheet(wb, st, settings, lines, titles, today=_today(view), with_block=True, chart=False, head=head)
+    return path
+
+
+def _blocks_sheet(
+    wb: Workbook, st: Styles, settings: Settings, lines: list[UnitLine], titles: list[str], *,
+    head: Head, today: date,
+) -> None:  # fmt: skip
+    """Sheet "Khoi": one row per block, a total row and the grade chart per block."""
+    cols = [Col("STT", 5), Col("Mã khối", 17), Col("Khối", 26, "td"), Col("Số đơn vị", 9, "td_int"),
+            Col("Đã nộp", 8, "td_int"), Col("Chưa nộp", 9, "td_int"), Col("Nộp muộn", 9, "td_int")]  # fmt: skip
+    cols += _grade_cols()
+    cols += [Col("Số đơn vị vượt tỷ lệ loại A", 12, "td_int"), Col("Số người còn thiếu", 10, "td_int")]
+    ws, row = begin_sheet(
+        wb, st, settings, "Khoi", [(c.label, c.width) for c in cols], titles,
+        style=head.style, issuer=head.issuer, top=head.top, today=today, split=len(cols) // 2,
+    )  # fmt: skip
+    row += 1
+    head_row = row
+    row = _table_head(ws, st, row, cols)
+    ws.freeze_panes(row, 3)
+    first = row
+    blocks = list(dict.fromkeys([*settings.codes.codes("blocks"), *(ln.block for ln in lines)]))
+    for n, block in enumerate(blocks, start=1):
+        mine = [ln for ln in lines if ln.block == block]
+        _row(ws, st, row, cols, [n, block, block_label(settings, block), *_block_figures(mine)])
+        row += 1
+    last = row - 1
+    _row(ws, st, row, cols, ["", "", "Tổng cộng", *_block_figures(lines)], total=True)
+    row += 2
+    _chart(wb, ws, row, first, last, 7, "Cơ cấu xếp loại theo khối", len(blocks), cat_col=2)
+    print_setup(ws, landscape=True, repeat=(head_row, head_row + 1))
+
+
+def _block_figures(lines: list[UnitLine]) -> list[object]:
+    done = [ln for ln in lines if ln.submitted]
+    tally = Tally.total([ln.tally for ln in lines])
+    return [
+        len(lines),
+        len(done),
+        len(lines) - len(done),
+        sum(ln.late for ln in done),
+        *_grade_values(tally),
+        sum(not ln.valid for ln in done),
+        sum(ln.missing or 0 for ln in lines),
+    ]

@@ -1,0 +1,213 @@
+"""Danh sách tổng hợp kết quả đánh giá, xếp loại of one unit and month (letter §2.6, SPEC §10).
+
+Rows keep the order of the decider's list as the unit sent and signed it (the STT of the
+printed list then matches the clerk's file line by line); several decider lists of one unit
+are printed one after the other under a group row naming the decider.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from xlsxwriter.worksheet import Worksheet
+
+from ..models import UnitView
+from ..settings import Settings
+from .commendation import write_commendation
+from .common import (
+    CATEGORY_SHORT,
+    GRADES,
+    Styles,
+    atomic_workbook,
+    begin_sheet,
+    fit_row,
+    header_style,
+    merged,
+    period_label,
+    print_setup,
+    put,
+    signatures,
+    table_header,
+)
+from .paths import unit_list_path
+from .stats import Tally, decider_text, late_issues, missing_text, position_text, quota_lines, quota_violations
+
+COLUMNS: list[tuple[str, float]] = [
+    ("STT", 6),
+    ("Họ và tên", 26),
+    ("Chức vụ", 28),
+    ("Đối tượng", 11),
+    ("Tự chấm (điểm)", 10),
+    ("Tự xếp loại", 10),
+    ("Điểm cấp có thẩm quyền", 13),
+    ("Xếp loại", 10),
+    ("Ghi chú", 30),
+]
+LAST = len(COLUMNS) - 1
+TITLE = "DANH SÁCH TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ THÁNG {month}"
+ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
+
+
+def write_unit_reports(view: UnitView, settings: Settings, *, today: date | None = None) -> list[Path]:
+    """Write the unit's aggregate list and its commendation list; return both paths.
+
+    Args:
+        view: the unit and period, with its accepted decider lists (from the ledger).
+        settings: output folder, place and header names, commendation grades.
+        today: date printed on the place-and-date line (default: today).
+    """
+    return [write_unit_list(view, settings, today=today), write_commendation(view, settings, today=today)]
+
+
+def write_unit_list(view: UnitView, settings: Settings, *, today: date | None = None) -> Path:
+    """Write ``danh_sach_tong_hop_<unit>_<yyyy-mm>.xlsx`` and return its path."""
+    path = unit_list_path(settings, view.period, view.block, view.unit_code)
+    month = period_label(view.period)
+    with atomic_workbook(path, f"Danh sách tổng hợp {view.unit_code} {month}") as wb:
+        st = Styles(wb)
+        titles = [TITLE.format(month=month), f"Đơn vị: {view.unit_name or view.unit_code}"]
+        ws, row = begin_sheet(
+            wb,
+            st,
+            settings,
+            "DanhSach",
+            COLUMNS,
+            titles,
+            style=header_style(settings, view.block),
+            issuer=view.unit_name or view.unit_code,
+            today=today,
+        )
+        if view.lists and not view.valid:
+            merged(ws, row, 0, LAST, "KẾT QUẢ CHƯA HỢP LỆ: vượt tỷ lệ loại A (xem mục Tỷ lệ loại A).", st["alert"])
+            row += 1
+        row += 1
+        header_row = row
+        row = table_header(ws, st, row, COLUMNS)
+        ws.freeze_panes(row, 0)
+        row = _table(ws, st, settings, view, row)
+        row = _grade_totals(ws, st, settings, view, row + 1)
+        row = _quota(ws, st, settings, view, row + 1)
+        row = _notes(ws, st, settings, view, row + 1)
+        prepared = next((lst.header.prepared_by for lst in view.lists if lst.header.prepared_by), "")
+        deciders = {lst.header.decider_name for lst in view.lists}
+        head = deciders.pop() if len(deciders) == 1 else ""
+        signatures(ws, st, row + 1, left=(0, 2), right=(5, LAST), left_name=prepared, right_name=head)
+        print_setup(ws, landscape=True, repeat=(header_row, header_row + 1))
+    return path
+
+
+def _table(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int) -> int:
+    if not view.lists:
+        merged(ws, row, 0, LAST, "Chưa có danh sách nào của đơn vị được tiếp nhận trong kỳ.", st["td_c"])
+        return row + 1
+    stt = 0
+    for n, lst in enumerate(view.lists):
+        if len(view.lists) > 1:
+            roman = ROMAN[n] if n < len(ROMAN) else str(n + 1)
+            status = "" if lst.status == "valid" else " — CHƯA HỢP LỆ (vượt tỷ lệ loại A)"
+            text = f"{roman}. Danh sách do {decider_text(settings, lst)} quyết định{status}"
+            merged(ws, row, 0, LAST, text, st["td_group"])
+            fit_row(ws, row, [(text, sum(w for _, w in COLUMNS))], line_pt=16)
+            row += 1
+        for r in sorted(lst.rows, key=lambda r: r.row):
+            stt += 1
+            values = [
+                (stt, "td_c"),
+                (r.full_name, "td"),
+                (position_text(settings, r), "td"),
+                (CATEGORY_SHORT.get(r.category, r.category), "td_c"),
+                (r.self_total, "td_num"),
+                (r.self_grade, "td_c"),
+                (r.final_total, "td_num"),
+                (r.final_grade, "td_c"),
+                (r.note, "td"),
+            ]
+            for col, (value, fmt) in enumerate(values):
+                put(ws, row, col, value, st[fmt])
+            fit_row(ws, row, [(str(values[c][0]), COLUMNS[c][1]) for c in (1, 2, 8)], line_pt=16)
+            row += 1
+    return row
+
+
+def _grade_totals(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int) -> int:
+    """Counts and percentages per grade; percentages are of the people ranked A–D."""
+    tally = Tally.of(view.rows)
+    merged(ws, row, 0, LAST, "TỔNG HỢP KẾT QUẢ XẾP LOẠI", st["section"])
+    row += 1
+    for first, last, label in [(0, 0, "Loại"), (1, 2, "Mức xếp loại"), (3, 3, "Số người"), (4, 5, "Tỷ lệ (%)")]:
+        merged(ws, row, first, last, label, st["th"])
+    row += 1
+    for grade in GRADES:
+        put(ws, row, 0, grade, st["td_c"])
+        merged(ws, row, 1, 2, settings.codes.label("grades", grade), st["td"])
+        put(ws, row, 3, tally.counts[grade], st["td_int"])
+        share = tally.share(grade) if grade != "KXL" else None
+        if share is None:
+            merged(ws, row, 4, 5, "—" if grade == "KXL" else "", st["td_c"])
+        else:
+            ws.merge_range(row, 4, row, 5, "", st["td_pct"])
+            ws.write_number(row, 4, share, st["td_pct"])
+        row += 1
+    for label, count, share in (
+        ("Tổng số người được xếp loại", tally.ranked, 1.0 if tally.ranked else None),
+        ("Tổng số người trong danh sách", tally.people, None),
+    ):
+        merged(ws, row, 0, 2, label, st["tt"])
+        put(ws, row, 3, count, st["tt_int"])
+        ws.merge_range(row, 4, row, 5, "", st["tt_pct"])
+        if share is not None:
+            ws.write_number(row, 4, share, st["tt_pct"])
+        row += 1
+    merged(ws, row, 0, LAST, "Tỷ lệ tính trên số người được xếp loại (không tính người không xếp loại).", st["italic"])
+    return row + 1
+
+
+def _quota(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int) -> int:
+    """Letter §2.5.a: A at most 20% of the people ranked "Hoàn thành tốt nhiệm vụ", per group."""
+    pct = round(settings.quota.ratio * 100)
+    merged(ws, row, 0, LAST, f"TỶ LỆ LOẠI A THEO NHÓM ĐỐI TƯỢNG (tối đa {pct}% theo quy định)", st["section"])
+    row += 1
+    heads = [(0, 0, "STT"), (1, 1, "Nhóm đối tượng"), (2, 2, "Người quyết định"), (3, 3, "Số người xếp loại"),
+             (4, 4, "Số loại A"), (5, 5, "Tối đa loại A"), (6, 7, "Kết quả")]  # fmt: skip
+    for first, last, label in heads:
+        merged(ws, row, first, last, label, st["th"])
+    ws.set_row(row, 36)
+    row += 1
+    n = 0
+    for lst in view.lists:
+        for q in quota_lines(lst, settings):
+            n += 1
+            put(ws, row, 0, n, st["td_c"])
+            put(ws, row, 1, settings.codes.label("categories", q.group), st["td"])
+            put(ws, row, 2, decider_text(settings, lst, short=True), st["td"])
+            put(ws, row, 3, q.ranked, st["td_int"])
+            put(ws, row, 4, q.count_a, st["td_int"])
+            put(ws, row, 5, q.limit, st["td_int"])
+            merged(ws, row, 6, 7, "Hợp lệ" if q.ok else "VƯỢT", st["td_ok" if q.ok else "td_bad"])
+            row += 1
+    if not n:
+        merged(ws, row, 0, 7, "Không có người được xếp loại.", st["td_c"])
+        row += 1
+    return row
+
+
+def _notes(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int) -> int:
+    """Late submissions, quota violations, missing people and rejected files (SPEC §4, §6, §9)."""
+    notes: list[str] = []
+    for lst in view.lists:
+        notes.extend(f"Vượt tỷ lệ loại A — {i.message}" for i in quota_violations(lst))
+        notes.extend(f"{i.title}: {i.message}" for i in late_issues(lst))
+    if view.lists and not any(late_issues(lst) for lst in view.lists):
+        notes.append("Đơn vị nộp đúng hạn.")
+    notes.append(missing_text(view))
+    if view.rejected_files:
+        notes.append(f"Tệp bị từ chối trong kỳ: {', '.join(view.rejected_files)}.")
+    merged(ws, row, 0, LAST, "GHI CHÚ", st["section"])
+    row += 1
+    width = sum(w for _, w in COLUMNS)
+    for text in notes:
+        merged(ws, row, 0, LAST, f"- {text}", st["note"])
+        fit_row(ws, row, [(text, width)], line_pt=17)
+        row += 1
+    return row

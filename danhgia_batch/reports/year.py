@@ -1,0 +1,125 @@
+"""Year view (``danhgia year YYYY``): a row per person, a column per month (SPEC §10).
+
+The input to the annual evaluation: each person's final grade in T1..T12 and how many months
+of each grade, grouped by block and unit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import groupby
+from pathlib import Path
+
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from ..models import YearRow
+from ..settings import Settings
+from .common import (
+    GRADES,
+    Styles,
+    atomic_workbook,
+    begin_sheet,
+    block_label,
+    fit_row,
+    grade_counts,
+    merged,
+    print_setup,
+    put,
+    signatures,
+)
+from .paths import year_view_path
+from .stats import given_name_key
+
+MONTHS = list(range(1, 13))
+COLUMNS: list[tuple[str, float]] = [
+    ("STT", 5),
+    ("Mã cán bộ", 11),
+    ("Họ và tên", 24),
+    ("Chức vụ", 22),
+    *[(f"T{m}", 5) for m in MONTHS],
+    *[(g, 5.5) for g in GRADES],
+    ("Số tháng đánh giá", 9),
+]
+LAST = len(COLUMNS) - 1
+FIRST_MONTH = 4
+FIRST_COUNT = FIRST_MONTH + 12
+
+
+def _order(settings: Settings, rows: list[YearRow]) -> list[YearRow]:
+    """By block (code-list order), then unit, then given name (the Vietnamese list order)."""
+    blocks = {b: i for i, b in enumerate(settings.codes.codes("blocks"))}
+    return sorted(
+        rows, key=lambda r: (blocks.get(r.block, len(blocks)), r.block, r.unit_code, given_name_key(r.full_name))
+    )
+
+
+def write_year_view(year: int, rows: list[YearRow], settings: Settings, *, today: date | None = None) -> Path:
+    """Write ``outbox/nam_<YYYY>/tong_hop_nam_<YYYY>.xlsx`` and return its path."""
+    path = year_view_path(settings, year)
+    with atomic_workbook(path, f"Tổng hợp năm {year}") as wb:
+        st = Styles(wb)
+        grade_fmt = {
+            "A": wb.add_format({"font_name": "Times New Roman", "font_size": 12, "border": 1, "align": "center",
+                                "valign": "vcenter", "bold": True, "bg_color": "#E2EFDA"}),
+            "D": wb.add_format({"font_name": "Times New Roman", "font_size": 12, "border": 1, "align": "center",
+                                "valign": "vcenter", "bold": True, "font_color": "#C00000"}),
+        }  # fmt: skip
+        titles = [f"TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI HẰNG THÁNG CỦA CBCCVC, LĐHĐ NĂM {year}"]
+        ws, row = begin_sheet(
+            wb, st, settings, "Nam", COLUMNS, titles, style="state",
+            issuer=f"UBND {settings.reports.district.upper()}", top="", today=today, split=8,
+        )  # fmt: skip
+        row += 1
+        head = row
+        _header(ws, st, row)
+        row += 2
+        ws.freeze_panes(row, 3)
+        stt = 0
+        for block, in_block in groupby(_order(settings, rows), key=lambda r: r.block):
+            merged(ws, row, 0, LAST, block_label(settings, block).upper(), st["td_group"])
+            row += 1
+            for _, in_unit in groupby(in_block, key=lambda r: r.unit_code):
+                people = list(in_unit)
+                merged(ws, row, 0, LAST, f"Đơn vị: {people[0].unit_name} ({people[0].unit_code})", st["tt"])
+                row += 1
+                for r in people:
+                    stt += 1
+                    _person(ws, st, grade_fmt, row, stt, r)
+                    row += 1
+        if not rows:
+            merged(ws, row, 0, LAST, f"Chưa có kết quả đánh giá nào trong năm {year}.", st["td_c"])
+            row += 1
+        merged(
+            ws, row + 1, 0, LAST, "Ô trống: tháng chưa có kết quả được tiếp nhận. KXL: không xếp loại.", st["italic"]
+        )
+        signatures(ws, st, row + 3, left=(0, 3), right=(12, LAST), right_title="THỦ TRƯỞNG CƠ QUAN")
+        print_setup(ws, landscape=True, repeat=(head, head + 1))
+    return path
+
+
+def _header(ws: Worksheet, st: Styles, row: int) -> None:
+    for col in range(FIRST_MONTH):
+        merged(ws, row, col, col, COLUMNS[col][0], st["th"], rows=2)
+    merged(ws, row, FIRST_MONTH, FIRST_COUNT - 1, "Xếp loại từng tháng", st["th"])
+    merged(ws, row, FIRST_COUNT, LAST - 1, "Số tháng theo xếp loại", st["th"])
+    merged(ws, row, LAST, LAST, COLUMNS[LAST][0], st["th"], rows=2)
+    for col in range(FIRST_MONTH, LAST):
+        ws.write_string(row + 1, col, COLUMNS[col][0], st["th"])
+    ws.set_row(row, 24)
+    ws.set_row(row + 1, 24)
+
+
+def _person(ws: Worksheet, st: Styles, grade_fmt: dict[str, Format], row: int, stt: int, r: YearRow) -> None:
+    put(ws, row, 0, stt, st["td_c"])
+    put(ws, row, 1, r.person_code, st["td_c"])
+    put(ws, row, 2, r.full_name, st["td"])
+    put(ws, row, 3, r.position_title, st["td"])
+    for m in MONTHS:
+        grade = r.grades.get(m, "")
+        put(ws, row, FIRST_MONTH + m - 1, grade, grade_fmt.get(grade, st["td_c"]))
+    counts = grade_counts(list(r.grades.values()))
+    for k, g in enumerate(GRADES):
+        put(ws, row, FIRST_COUNT + k, counts[g], st["td_int"])
+    put(ws, row, LAST, sum(counts.values()), st["td_int"])
+    fit_row(ws, row, [(r.full_name, COLUMNS[2][1]), (r.position_title, COLUMNS[3][1])], line_pt=16)

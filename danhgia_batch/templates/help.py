@@ -1,0 +1,138 @@
+"""The ``HuongDan`` sheet: how to fill a template, in Vietnamese (SPEC §8).
+
+The numbers quoted (bands, quota, deadlines, framework maxima) come from the settings and the
+framework the template is generated from, so the instructions never disagree with the checks.
+"""
+
+from __future__ import annotations
+
+from .. import layout
+from ..domain import Framework
+from ..settings import Settings
+from .common import Book, fit_row, num_text
+
+HELP_WIDTH = 88
+
+
+def _grading_lines(settings: Settings) -> list[str]:
+    g, q = settings.grading, settings.quota
+    base = "“Hoàn thành tốt nhiệm vụ” (loại B)" if q.base == "good_only" else "loại A và loại B"
+    return [
+        # letter §2.5: bands and the A-quota
+        f"• Loại A - Hoàn thành xuất sắc nhiệm vụ: từ {num_text(g.a)} đến 100 điểm.",
+        f"• Loại B - Hoàn thành tốt nhiệm vụ: từ {num_text(g.b)} đến dưới {num_text(g.a)} điểm.",
+        f"• Loại C - Hoàn thành nhiệm vụ: từ {num_text(g.c)} đến dưới {num_text(g.b)} điểm.",
+        f"• Loại D - Không hoàn thành nhiệm vụ: dưới {num_text(g.c)} điểm.",
+        "• KXL - Không xếp loại (nghỉ dài ngày, mới tuyển dụng…): bắt buộc ghi lý do ở cột “Ghi chú”;"
+        " không tính vào tỷ lệ.",
+        f"• Số loại A của mỗi nhóm đối tượng không vượt quá {round(q.ratio * 100)}% số người được xếp {base}"
+        " trong cùng danh sách (làm tròn xuống).",
+        f"• Đơn vị hoặc nhóm đối tượng có dưới {q.small_group_size:02d} người được xếp loại A cho"
+        f" {q.small_group_max_a:02d} người nếu người đó đạt đủ điều kiện.",
+        "• Xếp loại không được cao hơn mức theo điểm; xếp thấp hơn mức theo điểm phải ghi lý do ở “Ghi chú”.",
+    ]
+
+
+def _deadline_lines(settings: Settings) -> list[str]:
+    d = settings.deadlines
+    when = "hết ngày" if d.inclusive else "trước ngày"
+    return [
+        # letter §2.3: the monthly cycle
+        f"• Cá nhân tự đánh giá, tự xếp loại: {when} {d.self_assessment_day} hằng tháng.",
+        f"• Cấp có thẩm quyền quyết định xếp loại: {when} {d.decision_day} hằng tháng.",
+        f"• Công khai kết quả, biểu dương, khen thưởng: {when} {d.publication_day:02d} của tháng kế tiếp.",
+        f"• Riêng tháng 12: hoàn thành toàn bộ việc đánh giá, xếp loại {when} {d.december_day}/12.",
+        "• Nộp muộn vẫn được ghi nhận nhưng bị nêu tên trong báo cáo tổng hợp.",
+    ]
+
+
+def _framework_lines(framework: Framework) -> list[str]:
+    lines = [f"Khung tiêu chí: {framework.name} (mã {framework.id}, phiên bản {framework.version})."]
+    for part in framework.parts:
+        span = (
+            f"từ {num_text(part.min)} đến {num_text(part.max)} điểm"
+            if part.min < 0
+            else f"tối đa {num_text(part.max)} điểm"
+        )
+        lines.append(f"• Phần {part.code} - {part.name}: {span}.")
+        for c in part.criteria:
+            cspan = f"{num_text(c.min)}..{num_text(c.max)}" if c.min < 0 else f"tối đa {num_text(c.max)}"
+            lines.append(f"    – {c.code} {c.name}: {cspan}.")
+    return lines
+
+
+def _filling_lines(kind: str) -> list[str]:
+    common = [
+        "• Chỉ nhập vào các ô nền vàng nhạt; các ô nền xám là công thức tự tính - không gõ đè lên công thức.",
+        "• Các cột có mã (Khối, Mã chức danh, Đối tượng, Xếp loại…) chọn trong danh sách thả xuống.",
+        "• Ngày nhập dạng ngày/tháng/năm, ví dụ 25/01/2022.",
+        "• Trang tính được khóa không mật khẩu để tránh xóa nhầm nhãn và công thức; vẫn chèn được dòng,"
+        " cột và định dạng. Không đổi tên các tiêu đề cột.",
+    ]
+    if kind == layout.KIND_REGISTRY:
+        return [
+            "• Sheet “DonVi”: mỗi dòng một đơn vị; Mã đơn vị không trùng nhau.",
+            "• Sheet “CanBo”: mỗi dòng một người; Mã cán bộ không trùng nhau; Mã đơn vị phải có trong sheet DonVi.",
+            "• Nhóm đối tượng để trống thì lấy theo Đối tượng. Đang công tác: chọn Có hoặc Không.",
+            *common,
+        ]
+    specific = [
+        "• Kỳ đánh giá nhập dạng tháng/năm MM/YYYY, ví dụ 01/2022.",
+        "• Điểm cho phép tối đa 2 chữ số thập phân, gõ theo dấu thập phân của máy; chương trình đọc được cả"
+        " dấu phẩy thập phân (9,5) và dấu chấm (9.5).",
+        "• Xếp loại được tính từ tổng điểm chính xác, không làm tròn (89,99 điểm là loại B).",
+    ]
+    if kind == layout.KIND_UNIT_LIST:
+        specific += [
+            "• Mỗi tệp là danh sách do MỘT người quyết định xếp loại của một đơn vị trong một tháng.",
+            "• Mỗi người một dòng, bắt đầu ngay dưới dòng tiêu đề cột; không để dòng trống xen giữa.",
+            "• Đơn vị từ 20 CBCCVC, LĐHĐ trở lên: ghi người nhận xét (cấp phó phụ trách) cho từng người.",
+        ]
+    else:
+        specific += [
+            "• Nhập điểm từng tiêu chí; điểm từng phần và tổng điểm tự tính.",
+            "• Cá nhân nhập cột “Điểm tự chấm”, cấp có thẩm quyền nhập cột “Điểm cấp có thẩm quyền chấm”.",
+        ]
+    return specific + common
+
+
+def write_help(book: Book, kind: str, settings: Settings, framework: Framework | None) -> None:
+    """Write the ``HuongDan`` sheet for template ``kind``."""
+    ws = book.wb.add_worksheet(layout.HELP_SHEET)
+    ws.set_column(0, 0, HELP_WIDTH)
+    ws.hide_gridlines(2)
+    title, head, body = book.title(), book.fmt(bold=True, font_size=13), book.fmt(text_wrap=True)
+    ws.write_string(0, 0, "HƯỚNG DẪN ĐIỀN BIỂU MẪU", title)
+    ws.write_string(1, 0, layout.KIND_TITLES[kind], book.subtitle())
+    sections: list[tuple[str, list[str]]] = [("1. Cách điền", _filling_lines(kind))]
+    if kind != layout.KIND_REGISTRY:
+        sections.append(("2. Mức xếp loại và tỷ lệ (Công văn 528-CV/QU, mục 2.5)", _grading_lines(settings)))
+        sections.append(("3. Thời hạn (Công văn 528-CV/QU, mục 2.3)", _deadline_lines(settings)))
+        if framework is not None:
+            sections.append(("4. Khung tiêu chí chấm điểm", _framework_lines(framework)))
+    codes = settings.codes
+    lists = [
+        ("Khối", "blocks"),
+        ("Đối tượng", "categories"),
+        ("Xếp loại", "grades"),
+        ("Mã chức danh", "positions"),
+    ]
+    if kind == layout.KIND_REGISTRY:
+        lists.append(("Loại đơn vị", "unit_kinds"))
+    code_lines = []
+    for caption, name in lists:
+        code_lines.append(f"{caption}:")
+        code_lines.extend(f"    {c.code} - {c.label}" for c in getattr(codes, name))
+    sections.append((f"{len(sections) + 1}. Bảng mã", code_lines))
+    row = 3
+    for heading, lines in sections:
+        ws.write_string(row, 0, heading, head)
+        row += 1
+        for line in lines:
+            ws.write_string(row, 0, line, body)
+            fit_row(ws, row, line, HELP_WIDTH)
+            row += 1
+        row += 1
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.6, right=0.6, top=0.6, bottom=0.6)

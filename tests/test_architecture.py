@@ -1,0 +1,78 @@
+"""Imports go one way along the pipeline (STYLE.md); the CLI stays a thin shell."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "danhgia_batch"
+
+# Stage order: a module may import stages at its own rank or lower.
+RANK = {
+    "intake": 1,
+    "read": 2,
+    "validate": 3,
+    "rules": 4,
+    "registry": 5,
+    "ledger": 6,
+    "reports": 6,  # same rank as ledger: they must not import each other
+    "templates": 2,
+    "pipeline": 7,
+    "workdir": 9,  # init writes the sample registry with demo.write_sample_registry
+    "watch": 8,
+    "demo": 9,
+    "cli": 10,
+}
+HEAVY = {"openpyxl", "pandas", "pandera", "sqlalchemy", "xlsxwriter", "watchdog", "python_calamine"}
+
+
+def _module_of(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0].removesuffix(".py")
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    """(first component inside danhgia_batch or top-level module, level) of each import."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: list[tuple[str, int]] = []
+    depth = len(path.relative_to(PACKAGE).parts) - 1
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module and node.module.startswith("danhgia_batch"):
+                parts = node.module.split(".")[1:]
+                names = [a.name for a in node.names]
+                out.append((parts[0] if parts else names[0], 1))
+            elif node.level > 0:
+                up = node.level - 1
+                if up == depth:  # relative to the package root
+                    target = node.module.split(".")[0] if node.module else node.names[0].name
+                    out.append((target, 1))
+            elif node.module:
+                out.append((node.module.split(".")[0], 0))
+        elif isinstance(node, ast.Import):
+            out.extend((a.name.split(".")[0], 0) for a in node.names)
+    return out
+
+
+def test_imports_go_one_way() -> None:
+    bad = []
+    for path in PACKAGE.rglob("*.py"):
+        mod = _module_of(path)
+        if mod not in RANK:
+            continue
+        for target, internal in _imports(path):
+            backwards = target in RANK and (RANK[target] > RANK[mod] or {mod, target} == {"ledger", "reports"})
+            if internal and target != mod and backwards:
+                bad.append(f"{path.relative_to(PACKAGE)} imports {target}")
+    assert bad == []
+
+
+def test_cli_imports_no_heavy_library_at_module_level() -> None:
+    tree = ast.parse((PACKAGE / "cli.py").read_text(encoding="utf-8"))
+    top = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            top.extend(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            top.append(node.module.split(".")[0])
+    assert HEAVY.isdisjoint(top)

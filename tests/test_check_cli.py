@@ -1,0 +1,55 @@
+"""``danhgia check FILE... [--report DIR]`` and ``check_files``: issues per file, nothing recorded."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from helpers import valid_row
+from typer.testing import CliRunner
+
+from danhgia_batch.cli import app
+from danhgia_batch.pipeline.check import check_files
+from danhgia_batch.settings import Settings
+
+Fill = Callable[..., Path]
+
+
+def _good_rows() -> list[dict[str, object]]:
+    return [valid_row(person_code="G1", score=85), valid_row(person_code="G2", score=80)]
+
+
+def test_check_files(fill_template: Fill, settings: Settings, tmp_path: Path) -> None:
+    good = fill_template("02", _good_rows())
+    bad = fill_template("02", [valid_row(person_code="B1", self_I=30)])
+    broken = tmp_path / "rong.xlsx"
+    broken.write_bytes(b"")
+    result = check_files([good, bad, broken], settings, report_dir=tmp_path / "rep")
+    assert [f.path for f in result.files] == [good, bad, broken]
+    assert [(f.ok, f.kind) for f in result.files] == [(True, "02"), (False, "02"), (False, "")]
+    assert [(i.sheet, i.cell, i.code) for i in result.files[1].issues] == [("DanhSach", "I17", "score-range")]
+    assert [i.code for i in result.files[2].issues] == ["file-empty"]
+    assert result.exit_code == 1
+    assert result.files[0].reports == []
+    assert [p.name for p in result.files[1].reports] == [f"{bad.stem}_loi.xlsx", f"{bad.stem}_loi.txt"]
+    assert all(p.exists() for f in result.files for p in f.reports)
+    assert not (settings.workdir / "danhgia.sqlite3").exists()  # nothing recorded
+    assert result.to_dict()["exit_code"] == 1
+
+
+def test_check_cli(fill_template: Fill, tmp_path: Path, monkeypatch: object) -> None:
+    good = fill_template("02", _good_rows())
+    bad = fill_template("02", [valid_row(person_code="B1", final_grade="Z")])
+    runner = CliRunner()
+    ok = runner.invoke(app, ["check", str(good)])
+    assert ok.exit_code == 0, ok.output
+    res = runner.invoke(app, ["check", str(good), str(bad), "--report", str(tmp_path / "rep")])
+    assert res.exit_code == 1
+    assert f"{bad.name} | DanhSach, T17 | code-unknown |" in res.output
+    assert (tmp_path / "rep" / f"{bad.stem}_loi.xlsx").exists()
+    js = runner.invoke(app, ["--json", "check", str(bad)])
+    data = json.loads(js.output)
+    assert [(i["sheet"], i["cell"], i["code"]) for i in data["files"][0]["issues"]] == [
+        ("DanhSach", "T17", "code-unknown")
+    ]

@@ -1,0 +1,327 @@
+"""End to end through the library: real filled templates in a temp inbox, ``process_inbox``,
+then the ledger, the archive, the outbox and the exit code (issue 6 "Must show")."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from helpers import valid_row
+
+from danhgia_batch.ledger import open_ledger
+from danhgia_batch.pipeline import BatchResult, period_status, process_inbox, publish_period, reopen_period
+from danhgia_batch.settings import Settings
+
+Fill = Callable[..., Path]
+
+
+def drop(settings: Settings, source: Path, rel: str) -> Path:
+    """Copy a filled workbook into the inbox, as a block administrator would."""
+    dest = settings.inbox / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, dest)
+    return dest
+
+
+def only(result: BatchResult) -> Any:
+    (f,) = [f for f in result.files if f.outcome != "skipped"]
+    return f
+
+
+def codes(file: Any) -> list[str]:
+    return [i.code for i in file.issues]
+
+
+def texts(path: Path) -> set[str]:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    out = {str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r if v is not None}
+    wb.close()
+    return out
+
+
+def inbox_files(settings: Settings) -> list[Path]:
+    return [p for p in settings.inbox.rglob("*") if p.is_file()]
+
+
+def rows_of(fill_template: Fill, *specs: tuple[str, str, float]) -> list[dict[str, Any]]:
+    return [valid_row(person_code=c, full_name=n, score=s) for c, n, s in specs]
+
+
+TEAM = (("PNV001", "Nguyễn Văn An", 80), ("PNV002", "Lê Thị Mai", 75))
+
+
+def test_an_accepted_list_is_recorded_reported_and_archived(settings: Settings, fill_template: Fill) -> None:
+    drop(settings, fill_template("02", rows_of(fill_template, *TEAM)), "PNV/ds_thang1.xlsx")
+    result = process_inbox(settings)
+    f = only(result)
+    assert (f.outcome, f.kind, f.period, f.unit_code, f.block) == ("accepted", "02", "2022-01", "PNV", "CHINH_QUYEN")
+    assert result.exit_code == 0 and result.counts["accepted"] == 1
+    assert inbox_files(settings) == []
+    assert Path(f.archived) == settings.archive / "2022-01" / "PNV" / f"{f.file_id}_ds_thang1.xlsx"
+    assert Path(f.archived).is_file()
+    with open_ledger(settings) as led:
+        (rec,) = led.files()
+        assert (rec.state, rec.outcome, rec.unit_folder) == ("done", "accepted", "PNV")
+        assert led.evaluation_count(period="2022-01") == 2
+    unit_list = settings.outbox / "2022-01" / "CHINH_QUYEN" / "PNV" / "danh_sach_tong_hop_pnv_2022-01.xlsx"
+    assert unit_list in result.outputs and {"Nguyễn Văn An", "Lê Thị Mai"} <= texts(unit_list)
+    assert (settings.outbox / "2022-01" / "CHINH_QUYEN" / "tong_hop_khoi_chinh_quyen_2022-01.xlsx").is_file()
+    assert (settings.outbox / "2022-01" / "tong_hop_quan_2022-01.xlsx").is_file()
+
+
+def test_a_rejected_file_gets_an_error_report_and_goes_to_rejected(settings: Settings, fill_template: Fill) -> None:
+    bad = [valid_row(score=80, final_grade="A")]  # grade above the band of 80 points
+    drop(settings, fill_template("02", bad), "ds_sai.xlsx")
+    result = process_inbox(settings)
+    f = only(result)
+    assert f.outcome == "rejected" and "grade-above-band" in codes(f)
+    assert result.exit_code == 1
+    archived = Path(f.archived)
+    assert archived.parent.parent == settings.archive / "rejected" and archived.is_file()
+    assert f.error_files and all(Path(p).is_file() for p in f.error_files)
+    assert Path(f.error_files[0]).parent.parent == settings.outbox / "_loi"
+    with open_ledger(settings) as led:
+        assert led.lists() == []
+        assert "grade-above-band" in [i.code for i in led.file_issues(f.file_id)]
+    assert inbox_files(settings) == []
+
+
+def test_identical_bytes_are_a_duplicate_and_not_processed_again(settings: Settings, fill_template: Fill) -> None:
+    source = fill_template("02", rows_of(fill_template, *TEAM))
+    drop(settings, source, "PNV/ds.xlsx")
+    drop(settings, source, "PNV/ds_gui_lai.xlsx")  # the same file sent twice in one batch
+    first = process_inbox(settings)
+    assert sorted(f.outcome for f in first.files) == ["accepted", "duplicate"]
+    drop(settings, source, "ds_lan_ba.xlsx")  # and once more the next day
+    again = only(process_inbox(settings))
+    assert again.outcome == "duplicate" and codes(again) == ["file-duplicate"]
+    assert Path(again.archived).parent.parent == settings.archive / "duplicate"
+    with open_ledger(settings) as led:
+        assert [f.outcome for f in led.files()] == ["accepted", "duplicate", "duplicate"]
+        assert len(led.lists()) == 1 and led.evaluation_count() == 2
+    assert inbox_files(settings) == []
+
+
+def test_a_corrected_list_supersedes_the_previous_one(settings: Settings, fill_template: Fill) -> None:
+    drop(settings, fill_template("02", rows_of(fill_template, ("PNV001", "Nguyễn Văn An", 80))), "PNV/v1.xlsx")
+    process_inbox(settings)
+    drop(settings, fill_template("02", rows_of(fill_template, ("PNV001", "Nguyễn Văn An", 86.5))), "PNV/v2.xlsx")
+    f = only(process_inbox(settings))
+    assert f.outcome == "accepted" and "list-superseded" in codes(f) and len(f.superseded) == 1
+    with open_ledger(settings) as led:
+        assert [(r.status, r.version) for r in led.lists()] == [("superseded", 1), ("valid", 2)]
+        (row,) = led.unit_view("2022-01", "PNV").rows
+        assert str(row.final_total) == "86.50"
+
+
+def test_a_file_in_another_units_folder_is_rejected(settings: Settings, fill_template: Fill) -> None:
+    drop(settings, fill_template("02"), "PTP/ds.xlsx")
+    f = only(process_inbox(settings))
+    assert f.outcome == "rejected" and "unit-folder-mismatch" in codes(f)
+    issue = next(i for i in f.issues if i.code == "unit-folder-mismatch")
+    assert issue.value == "PNV" and issue.cell
+
+
+def test_a_locked_period_rejects_files_until_reopened(settings: Settings, fill_template: Fill) -> None:
+    drop(settings, fill_template("02", rows_of(fill_template, *TEAM)), "PNV/ds.xlsx")
+    process_inbox(settings)
+    published = publish_period(settings, "2022-01", by="Phòng Nội vụ")
+    assert published.locked and published.outputs
+    late_file = fill_template("02", rows_of(fill_template, ("PNV001", "Nguyễn Văn An", 91)))
+    drop(settings, late_file, "PNV/muon.xlsx")
+    late = only(process_inbox(settings))
+    assert late.outcome == "rejected" and "period-locked" in codes(late)
+    reopen_period(settings, "2022-01", by="Trưởng phòng Nội vụ", reason="bổ sung kết quả")
+    drop(settings, late_file, "PNV/gui_lai.xlsx")  # the very same bytes, sent again after reopening
+    assert only(process_inbox(settings)).outcome == "accepted"
+    drop(settings, late_file, "PNV/gui_lai_lan_nua.xlsx")  # once accepted, the same bytes are a duplicate
+    assert only(process_inbox(settings)).outcome == "duplicate"
+    with open_ledger(settings) as led:
+        history = led.lock_history("2022-01")
+        assert [(h["locked"], h["by"]) for h in history] == [
+            (True, "Phòng Nội vụ"),
+            (False, "Trưởng phòng Nội vụ"),
+        ]
+        assert history[1]["reason"] == "bổ sung kết quả"
+
+
+def test_a_quota_violation_records_the_list_as_invalid(settings: Settings, fill_template: Fill) -> None:
+    team = [(f"PNV00{i}", f"Người số {i}", 95 if i < 3 else 80) for i in range(1, 7)]  # 2 A, 4 B
+    drop(settings, fill_template("02", rows_of(fill_template, *team)), "PNV/ds.xlsx")
+    result = process_inbox(settings)
+    f = only(result)
+    assert f.outcome == "invalid" and "quota-exceeded" in codes(f)
+    assert result.exit_code == 1
+    assert Path(f.archived).parent == settings.archive / "2022-01" / "PNV"
+    with open_ledger(settings) as led:
+        assert [r.status for r in led.lists()] == ["invalid-quota"]
+    status = period_status(settings, "2022-01")
+    (unit,) = status.blocks[0].units
+    assert (unit.state, unit.grades["A"], unit.grades["B"]) == ("invalid", 2, 4)
+
+
+def test_individual_forms_supersede_per_person(settings: Settings, fill_template: Fill) -> None:
+    drop(settings, fill_template("01", person_code="PNV002", full_name="Lê Thị Mai"), "PNV/mai.xlsx")
+    drop(settings, fill_template("01", person_code="PNV003", full_name="Đỗ Văn Nam"), "PNV/nam.xlsx")
+    first = process_inbox(settings)
+    assert sorted(f.outcome for f in first.files) == ["accepted", "accepted"], [f.issues for f in first.files]
+    drop(
+        settings, fill_template("01", person_code="PNV002", full_name="Lê Thị Mai", prepared_by="Sửa"), "PNV/mai2.xlsx"
+    )
+    f = only(process_inbox(settings))
+    assert f.outcome == "accepted" and len(f.superseded) == 1
+    with open_ledger(settings) as led:
+        view = led.unit_view("2022-01", "PNV")
+        assert len(view.lists) == 1 and sorted(r.person_code for r in view.rows) == ["PNV002", "PNV003"]
+
+
+def test_a_registry_dropped_in_the_inbox_is_loaded_and_used(settings: Settings, fill_template: Fill) -> None:
+    units = [
+        {"unit_code": "PNV", "unit_name": "Phòng Nội vụ", "block": "CHINH_QUYEN", "unit_kind": "PHONG"},
+        {"unit_code": "PTP", "unit_name": "Phòng Tư pháp", "block": "CHINH_QUYEN", "unit_kind": "PHONG"},
+    ]
+    people = [
+        {
+            "person_code": "PNV001",
+            "full_name": "Nguyễn Văn An",
+            "unit_code": "PNV",
+            "position_code": "CONG_CHUC",
+            "category": "CBCC",
+            "active": True,
+        },
+        {
+            "person_code": "PNV009",
+            "full_name": "Phan Văn Chín",
+            "unit_code": "PNV",
+            "position_code": "CONG_CHUC",
+            "category": "CBCC",
+            "active": True,
+        },
+        {
+            "person_code": "PTP001",
+            "full_name": "Vũ Thị Hoa",
+            "unit_code": "PTP",
+            "position_code": "CONG_CHUC",
+            "category": "CBCC",
+            "active": True,
+        },
+    ]
+    drop(settings, fill_template("00", units=units, people=people), "danh_muc.xlsx")
+    loaded = only(process_inbox(settings))
+    assert (loaded.outcome, loaded.kind) == ("accepted", "00"), loaded.issues
+    assert Path(loaded.archived).parent == settings.archive / "danh_muc"
+    drop(settings, fill_template("02", [valid_row(birth_date=None)]), "PNV/ds.xlsx")
+    assert only(process_inbox(settings)).outcome == "accepted"
+    status = period_status(settings, "2022-01")
+    assert status.has_registry
+    states = {u.unit_code: (u.state, u.missing_people) for b in status.blocks for u in b.units}
+    assert states == {"PNV": ("valid", 1), "PTP": ("missing", None)}
+
+
+def test_explicit_paths_and_the_period_filter(settings: Settings, fill_template: Fill, tmp_path: Path) -> None:
+    outside = fill_template("02", rows_of(fill_template, *TEAM))
+    other_month = drop(settings, fill_template("02", period="02/2022"), "PNV/thang2.xlsx")
+    result = process_inbox(settings, paths=[outside, settings.inbox], period="2022-01")
+    outcomes = {Path(f.path).name: f.outcome for f in result.files}
+    assert outcomes == {outside.name: "accepted", "thang2.xlsx": "skipped"}
+    assert outside.is_file()  # a file given from elsewhere is copied, not moved
+    assert other_month.is_file()  # another period stays in the inbox, unclaimed
+    assert only(process_inbox(settings)).period == "2022-02"
+
+
+@pytest.mark.parametrize("write", [False])
+def test_no_reports_still_archives(settings: Settings, fill_template: Fill, write: bool) -> None:
+    drop(settings, fill_template("02"), "PNV/ds.xlsx")
+    result = process_inbox(settings, write_reports=write)
+    assert only(result).outcome == "accepted" and result.outputs == []
+    assert not (settings.outbox / "2022-01").exists()
+
+
+WORKER = """
+import json, sys
+from pathlib import Path
+from danhgia_batch.settings import load_settings
+from danhgia_batch.pipeline import process_inbox
+settings = load_settings(cwd=Path(sys.argv[1]), env={"DANHGIA_LEDGER_URL": sys.argv[2]})
+print(json.dumps(process_inbox(settings, write_reports=False).counts))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_several_processes_on_one_inbox_record_each_file_once(
+    settings: Settings, fill_template: Fill, request: pytest.FixtureRequest, engine: str
+) -> None:
+    import subprocess
+    import sys
+
+    url = settings.ledger_url if engine == "sqlite" else request.getfixturevalue("pg_url")
+    for i in range(10):
+        unit = f"DV{i:02d}"
+        drop(settings, fill_template("02", [valid_row(person_code=f"{unit}01")], unit_code=unit), f"{unit}/ds.xlsx")
+    drop(settings, settings.inbox / "DV00" / "ds.xlsx", "DV00/ds_ban_sao.xlsx")  # a byte-identical copy
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WORKER, str(settings.workdir), url], stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=240)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    assert inbox_files(settings) == []
+    env = {"DANHGIA_LEDGER_URL": url}
+    from danhgia_batch.settings import load_settings
+
+    with open_ledger(load_settings(cwd=settings.workdir, env=env)) as led:
+        files = led.files()
+        assert sorted(f.outcome for f in files) == ["accepted"] * 10 + ["duplicate"]
+        assert {f.state for f in files} == {"done"}
+        assert len(led.lists()) == 10 and led.evaluation_count() == 10
+    archived = [p for p in settings.archive.rglob("*") if p.is_file()]
+    assert len(archived) == 11
+
+
+def test_a_report_that_cannot_be_written_keeps_the_original_for_the_next_run(
+    settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from danhgia_batch.pipeline import effects
+
+    def locked_by_excel(*args: Any, **kwargs: Any) -> list[Path]:
+        raise PermissionError(13, "The process cannot access the file because it is being used")
+
+    drop(settings, fill_template("02"), "PNV/ds.xlsx")
+    monkeypatch.setattr(effects, "write_unit_outputs", locked_by_excel)
+    first = only(process_inbox(settings))
+    assert first.outcome == "accepted" and first.archived is None
+    assert [p.name for p in inbox_files(settings)] == ["ds.xlsx"]  # recorded, not yet archived
+    monkeypatch.undo()
+    second = only(process_inbox(settings))
+    assert second.resumed and second.outcome == "accepted" and Path(second.archived).is_file()
+    assert inbox_files(settings) == []
+    with open_ledger(settings) as led:
+        assert [(f.state, f.outcome) for f in led.files()] == [("done", "accepted")]
+        assert led.evaluation_count() == 1
+
+
+def test_rollups_left_pending_by_a_failed_run_are_written_by_the_next(
+    settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from danhgia_batch.pipeline import effects
+
+    def broken(*args: Any, **kwargs: Any) -> list[Path]:
+        raise PermissionError(13, "tong_hop_quan is open in Excel")
+
+    drop(settings, fill_template("02"), "PNV/ds.xlsx")
+    monkeypatch.setattr(effects, "write_rollups", broken)
+    assert only(process_inbox(settings)).outcome == "accepted"
+    district = settings.outbox / "2022-01" / "tong_hop_quan_2022-01.xlsx"
+    assert not district.exists()
+    with open_ledger(settings) as led:
+        assert [(p, b) for p, b, _ in led.pending_rollups()] == [("2022-01", ""), ("2022-01", "CHINH_QUYEN")]
+    monkeypatch.undo()
+    again = process_inbox(settings)  # nothing new in the inbox, but the roll-ups are still due
+    assert district in again.outputs and district.is_file()
+    with open_ledger(settings) as led:
+        assert led.pending_rollups() == []

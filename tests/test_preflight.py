@@ -1,0 +1,199 @@
+"""Pre-flight of the .xlsx container: every bad container is rejected with a reason before
+any spreadsheet parser sees it (issue 3 ¶7). Fixtures are generated here, byte by byte."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from danhgia_batch.read.preflight import Rejected, preflight
+from danhgia_batch.settings import ReaderSettings
+
+LIMITS = ReaderSettings()
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def rewrite(
+    src: Path, dst: Path, edits: dict[str, Callable[[bytes], bytes] | None], add: dict[str, bytes] | None = None
+) -> Path:
+    """Copy the zip ``src`` to ``dst``; ``edits`` maps a member to a transform (None drops it)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename in edits:
+                fn = edits[info.filename]
+                if fn is None:
+                    continue
+                data = fn(data)
+            zout.writestr(info.filename, data)
+        for name, data in (add or {}).items():
+            zout.writestr(name, data)
+    return dst
+
+
+def rejected(path: Path, limits: ReaderSettings = LIMITS) -> tuple[str, str]:
+    with pytest.raises(Rejected) as exc:
+        preflight(path, limits)
+    message = exc.value.issue.message
+    assert message and "{" not in message and "()" not in message and " ;" not in message  # a complete reason
+    return exc.value.issue.code, exc.value.issue.sheet
+
+
+SHEET = "xl/worksheets/sheet1.xml"  # DanhSach in the generated template 02
+
+
+@pytest.fixture
+def good(fill_template: Callable[..., Path]) -> Path:
+    return fill_template("02")
+
+
+def test_valid_file_passes_and_reports_sheets_names_and_formulas(good: Path) -> None:
+    c = preflight(good, LIMITS)
+    assert [s.name for s in c.sheets][:1] == ["DanhSach"]
+    assert c.defined_names["KY_DANH_GIA"] == ("DanhSach", "D4")
+    assert {"L17", "R17", "S17"} <= c.sheet("DanhSach").formulas  # type: ignore[union-attr]
+    assert c.date1904 is False
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "file-empty"),
+        (b"\x00" * 5000, "file-corrupt"),
+        (b"Just some bytes \x01\x02\x03\xff\xfe garbage" * 10, "file-corrupt"),
+        ("Mã cán bộ;Họ và tên\nCB001;Nguyễn Văn An\n".encode(), "file-not-xlsx"),
+        (b"<!DOCTYPE html><html><body><table><tr><td>1</td></tr></table></body></html>", "file-not-xlsx"),
+        (OLE2 + b"\x00" * 600 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 100, "file-encrypted"),
+        (OLE2 + b"\x00" * 600 + "Workbook".encode("utf-16-le") + b"\x00" * 100, "file-not-xlsx"),
+    ],
+    ids=["zero-bytes", "zero-filled", "garbage", "csv", "html", "encrypted", "xls"],
+)
+def test_foreign_and_broken_files(tmp_path: Path, content: bytes, code: str) -> None:
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(content)
+    assert rejected(path) == (code, "")
+
+
+def test_truncated_zip(tmp_path: Path, good: Path) -> None:
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    assert rejected(path) == ("file-corrupt", "")
+
+
+def test_ods_renamed(tmp_path: Path) -> None:
+    path = tmp_path / "calc.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    assert rejected(path) == ("file-not-xlsx", "")
+
+
+def test_macro_content(tmp_path: Path, good: Path) -> None:
+    path = rewrite(good, tmp_path / "m.xlsx", {}, {"xl/vbaProject.bin": b"\x00VBA" * 10})
+    assert rejected(path) == ("file-macro", "")
+    types = "[Content_Types].xml"
+    path2 = rewrite(
+        good,
+        tmp_path / "m2.xlsx",
+        {types: lambda d: d.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml")},
+    )
+    assert rejected(path2) == ("file-macro", "")
+
+
+def test_workbook_without_sheets(tmp_path: Path, good: Path) -> None:
+    path = rewrite(
+        good, tmp_path / "nosheets.xlsx", {"xl/workbook.xml": lambda d: re.sub(rb"<sheets>.*</sheets>", b"", d)}
+    )
+    assert rejected(path) == ("file-no-sheets", "")
+
+
+def test_strict_open_xml(tmp_path: Path, good: Path) -> None:
+    strict = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+    path = rewrite(
+        good,
+        tmp_path / "strict.xlsx",
+        {"xl/workbook.xml": lambda d: d.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", strict)},
+    )
+    assert rejected(path) == ("file-strict-ooxml", "")
+
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+)
+XXE = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+
+
+@pytest.mark.parametrize("prolog", [BILLION_LAUGHS, XXE], ids=["billion-laughs", "xxe"])
+@pytest.mark.parametrize("member", ["xl/workbook.xml", SHEET, "xl/styles.xml"])
+def test_dtd_and_entities_are_unsafe(tmp_path: Path, good: Path, prolog: bytes, member: str) -> None:
+    def inject(d: bytes) -> bytes:
+        return prolog + re.sub(rb"^<\?xml[^>]*\?>", b"", d)
+
+    path = rewrite(good, tmp_path / "dtd.xlsx", {member: inject})
+    assert rejected(path) == ("file-unsafe-xml", "")
+
+
+def test_zip_bomb_by_ratio(tmp_path: Path, good: Path) -> None:
+    path = rewrite(good, tmp_path / "bomb.xlsx", {}, {"xl/media/pad.xml": b"<a>" + b" " * (50 << 20) + b"</a>"})
+    assert rejected(path) == ("file-too-large", "")
+
+
+def test_zip_bomb_by_declared_size(tmp_path: Path, good: Path) -> None:
+    path = rewrite(good, tmp_path / "big.xlsx", {}, {"xl/media/pad.xml": b"<a>" + b" " * (3 << 20) + b"</a>"})
+    small = dataclasses.replace(LIMITS, max_uncompressed_mb=2)
+    assert rejected(path, small) == ("file-too-large", "")
+
+
+def test_too_many_members(tmp_path: Path, good: Path) -> None:
+    extra = {f"xl/media/p{i}.xml": b"<a/>" for i in range(40)}
+    path = rewrite(good, tmp_path / "many.xlsx", {}, extra)
+    assert rejected(path, dataclasses.replace(LIMITS, max_members=30)) == ("file-too-large", "")
+
+
+def test_member_larger_than_declared_is_caught_while_streaming(tmp_path: Path, good: Path) -> None:
+    """A lying local header: the streamed size is checked, not only the declared one."""
+    path = tmp_path / "liar.xlsx"
+    rewrite(good, path, {}, {"xl/media/pad.xml": b"<a>" + b"x" * 300_000 + b"</a>"})
+    data = bytearray(path.read_bytes())
+    # patch the central-directory uncompressed size of the last member to a tiny number
+    cd = data.rfind(b"PK\x01\x02")
+    data[cd + 24 : cd + 28] = (10).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    code, _ = rejected(path)
+    assert code in ("file-too-large", "file-corrupt")
+
+
+def test_cell_far_away_is_bounded_before_calamine(tmp_path: Path, good: Path) -> None:
+    far = b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>'
+    path = rewrite(good, tmp_path / "far.xlsx", {SHEET: lambda d: d.replace(b"</sheetData>", far)})
+    assert rejected(path) == ("file-too-many-cells", "DanhSach")
+
+
+def test_wrong_dimension_tag_is_not_trusted(tmp_path: Path, good: Path) -> None:
+    for ref in (b"A1:XFD1048576", b"A1:B2"):
+        path = rewrite(
+            good,
+            tmp_path / "dim.xlsx",
+            {SHEET: lambda d, ref=ref: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="' + ref + b'"', d)},
+        )
+        c = preflight(path, LIMITS)
+        assert c.sheet("DanhSach").max_row < 300  # type: ignore[union-attr]
+
+
+def test_million_row_sheet(tmp_path: Path, good: Path) -> None:
+    rows = b"".join(b'<row r="%d"><c r="A%d" t="n"><v>1</v></c></row>' % (i, i) for i in range(1, 1_048_577))
+    sheet = (
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        + rows
+        + b"</sheetData></worksheet>"
+    )
+    path = rewrite(good, tmp_path / "tall.xlsx", {"xl/worksheets/sheet2.xml": lambda _d: sheet})
+    code, _sheet_name = rejected(path)
+    assert code in ("file-too-many-cells", "file-too-large")

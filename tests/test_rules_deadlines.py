@@ -1,0 +1,203 @@
+"""Deadlines of the monthly cycle (letter §2.3): edge days, December, leap years, inclusiveness."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+
+from danhgia_batch.models import EvaluationRow, ListHeader
+from danhgia_batch.rules import check_deadlines, deadline_for, period_window
+from danhgia_batch.settings import DeadlineSettings, Settings
+
+EXCLUSIVE = DeadlineSettings()
+INCLUSIVE = DeadlineSettings(inclusive=True)
+
+
+@pytest.mark.parametrize(
+    ("period", "step", "deadlines", "expected"),
+    [
+        ("2022-01", "self_assessment", EXCLUSIVE, date(2022, 1, 24)),  # "before the 25th"
+        ("2022-01", "self_assessment", INCLUSIVE, date(2022, 1, 25)),
+        ("2022-01", "decision", EXCLUSIVE, date(2022, 1, 27)),
+        ("2022-01", "decision", INCLUSIVE, date(2022, 1, 28)),
+        ("2022-01", "publication", EXCLUSIVE, date(2022, 2, 4)),  # next month
+        ("2022-01", "publication", INCLUSIVE, date(2022, 2, 5)),
+        ("2022-11", "publication", EXCLUSIVE, date(2022, 12, 4)),  # November's publication in December
+        # December: the whole cycle before 15 December
+        ("2022-12", "self_assessment", EXCLUSIVE, date(2022, 12, 14)),
+        ("2022-12", "decision", EXCLUSIVE, date(2022, 12, 14)),
+        ("2022-12", "publication", EXCLUSIVE, date(2022, 12, 14)),
+        ("2022-12", "publication", INCLUSIVE, date(2022, 12, 15)),
+        # February, leap year and not
+        ("2024-02", "decision", EXCLUSIVE, date(2024, 2, 27)),
+        ("2024-02", "decision", INCLUSIVE, date(2024, 2, 28)),
+        ("2024-02", "publication", EXCLUSIVE, date(2024, 3, 4)),
+        ("2024-02", "decision", DeadlineSettings(decision_day=30), date(2024, 2, 29)),
+        ("2023-02", "decision", DeadlineSettings(decision_day=30), date(2023, 2, 28)),
+        ("2024-02", "decision", DeadlineSettings(decision_day=29), date(2024, 2, 28)),
+        ("2023-02", "decision", DeadlineSettings(decision_day=29), date(2023, 2, 28)),
+        ("2024-02", "decision", DeadlineSettings(decision_day=29, inclusive=True), date(2024, 2, 29)),
+        # day 31 in months of 30 and 31 days
+        ("2022-04", "decision", DeadlineSettings(decision_day=31), date(2022, 4, 30)),
+        ("2022-04", "decision", DeadlineSettings(decision_day=31, inclusive=True), date(2022, 4, 30)),
+        ("2022-05", "decision", DeadlineSettings(decision_day=31), date(2022, 5, 30)),
+        ("2022-05", "decision", DeadlineSettings(decision_day=31, inclusive=True), date(2022, 5, 31)),
+        ("2022-01", "publication", DeadlineSettings(publication_day=31), date(2022, 2, 28)),
+        # "before the 1st" of the next month = the period's last day
+        ("2022-01", "publication", DeadlineSettings(publication_day=1), date(2022, 1, 31)),
+        ("2022-12", "decision", DeadlineSettings(december_day=20), date(2022, 12, 19)),
+    ],
+)
+def test_deadline_for(period: str, step: str, deadlines: DeadlineSettings, expected: date) -> None:
+    assert deadline_for(period, step, deadlines) == expected
+
+
+def test_deadline_for_takes_settings(settings: Settings) -> None:
+    assert deadline_for("2022-03", "decision", settings) == date(2022, 3, 27)
+
+
+@pytest.mark.parametrize(("period", "step"), [("2022-13", "decision"), ("01/2022", "decision"), ("2022-01", "x")])
+def test_deadline_for_rejects_malformed_arguments(period: str, step: str) -> None:
+    with pytest.raises(ValueError):
+        deadline_for(period, step, EXCLUSIVE)
+
+
+def test_period_window() -> None:
+    assert period_window("2022-01") == (date(2022, 1, 1), date(2022, 2, 28))
+    assert period_window("2024-01") == (date(2024, 1, 1), date(2024, 2, 29))
+    assert period_window("2022-12") == (date(2022, 12, 1), date(2023, 1, 31))
+    assert period_window("bad") is None
+
+
+# ---- checks on a form ------------------------------------------------------------------------
+
+
+def row(n: int, self_date: date | None) -> EvaluationRow:
+    r = 10 + n
+    return EvaluationRow(
+        row=r,
+        person_code=f"CB{n}",
+        full_name=f"Người {n}",
+        position_code="CONG_CHUC",
+        category="CBCC",
+        group="CBCC",
+        self_date=self_date,
+        cells={"self_date": f"N{r}"},
+    )
+
+
+def head(period: str = "2022-01", decision: date | None = None) -> ListHeader:
+    return ListHeader(period=period, decision_date=decision, cells={"decision_date": "C7"})
+
+
+def with_deadlines(settings: Settings, **kw: Any) -> Settings:
+    return dataclasses.replace(settings, deadlines=dataclasses.replace(settings.deadlines, **kw))
+
+
+def codes(issues: list) -> list[tuple[str, str]]:
+    return [(i.code, i.cell) for i in issues]
+
+
+@pytest.mark.parametrize(
+    ("self_day", "inclusive", "expected"),
+    [
+        (24, False, []),
+        (25, False, [("late-self-assessment", "N11")]),
+        (25, True, []),
+        (26, True, [("late-self-assessment", "N11")]),
+    ],
+)
+def test_self_assessment_day(settings: Settings, self_day: int, inclusive: bool, expected: list) -> None:
+    s = with_deadlines(settings, inclusive=inclusive)
+    assert codes(check_deadlines(head(), [row(1, date(2022, 1, self_day))], s)) == expected
+
+
+def test_lateness_is_a_warning_with_days(settings: Settings) -> None:
+    (issue,) = check_deadlines(head(), [row(1, date(2022, 1, 27))], settings)
+    assert issue.code == "late-self-assessment" and issue.severity == "warning"
+    assert issue.row == 11 and issue.column == "Ngày tự đánh giá"
+    assert "3" in issue.message and "24/01/2022" in issue.message  # 3 days after the 24th
+
+
+@pytest.mark.parametrize(
+    ("decision", "expected"),
+    [
+        (date(2022, 1, 27), []),
+        (date(2022, 1, 28), [("late-decision", "C7")]),
+        (date(2022, 2, 28), [("late-decision", "C7")]),  # last day of the window
+        (date(2022, 3, 1), [("date-outside-period", "C7")]),
+        (date(2021, 12, 31), [("date-outside-period", "C7")]),
+    ],
+)
+def test_decision_day(settings: Settings, decision: date, expected: list) -> None:
+    assert codes(check_deadlines(head(decision=decision), [], settings)) == expected
+
+
+def test_late_decision_days(settings: Settings) -> None:
+    (issue,) = check_deadlines(head(decision=date(2022, 2, 3)), [], settings)
+    assert issue.severity == "warning" and issue.row == 7
+    assert "7 ngày" in issue.message  # 27/01 → 03/02
+
+
+def test_december(settings: Settings) -> None:
+    rows = [row(1, date(2022, 12, 14)), row(2, date(2022, 12, 15))]
+    got = codes(check_deadlines(head("2022-12", date(2022, 12, 15)), rows, settings))
+    assert got == [("late-decision", "C7"), ("late-self-assessment", "N12")]
+    assert check_deadlines(head("2022-12", date(2022, 12, 14)), rows[:1], settings) == []
+    # December's window runs into January of the next year
+    assert codes(check_deadlines(head("2022-12", date(2023, 1, 31)), [], settings)) == [("late-decision", "C7")]
+
+
+def test_leap_february(settings: Settings) -> None:
+    rows = [row(1, date(2024, 2, 24)), row(2, date(2024, 2, 29))]
+    got = codes(check_deadlines(head("2024-02", date(2024, 2, 29)), rows, settings))
+    assert got == [("late-decision", "C7"), ("late-self-assessment", "N12")]
+    assert codes(check_deadlines(head("2024-01"), [row(1, date(2024, 2, 29))], settings)) == [
+        ("late-self-assessment", "N11")
+    ]
+    assert codes(check_deadlines(head("2024-01"), [row(1, date(2024, 3, 1))], settings)) == [
+        ("date-outside-period", "N11")
+    ]
+
+
+def test_decision_before_self_assessment(settings: Settings) -> None:
+    rows = [row(1, date(2022, 1, 20)), row(2, date(2022, 1, 22)), row(3, date(2022, 1, 21))]
+    got = codes(check_deadlines(head(decision=date(2022, 1, 21)), rows, settings))
+    assert got == [("date-order", "N12")]
+    assert check_deadlines(head(decision=date(2022, 1, 21)), rows, settings)[0].severity == "error"
+
+
+def test_self_date_outside_period(settings: Settings) -> None:
+    got = check_deadlines(head(), [row(1, date(2021, 12, 31)), row(2, date(2022, 1, 1))], settings)
+    assert codes(got) == [("date-outside-period", "N11")]
+    assert "2022-01" in got[0].message and got[0].severity == "error"
+
+
+@pytest.mark.parametrize(
+    ("period", "arrival", "late_days"),
+    [
+        ("2022-01", datetime(2022, 2, 4, 23, 59), None),  # publication deadline: before 5 Feb
+        ("2022-01", datetime(2022, 2, 5, 0, 1), 1),
+        ("2022-01", datetime(2022, 1, 29, 8), None),  # after the decision deadline is fine
+        ("2022-12", datetime(2022, 12, 14, 17), None),
+        ("2022-12", datetime(2022, 12, 15, 8), 1),
+        ("2024-02", datetime(2024, 3, 5, 8), 1),
+    ],
+)
+def test_arrival(settings: Settings, period: str, arrival: datetime, late_days: int | None) -> None:
+    issues = check_deadlines(head(period), [], settings, arrival=arrival)
+    if late_days is None:
+        assert issues == []
+    else:
+        (issue,) = issues
+        assert issue.code == "late-arrival" and issue.severity == "warning"
+        assert f"{late_days} ngày" in issue.message
+
+
+def test_bad_or_missing_values_never_raise(settings: Settings) -> None:
+    assert check_deadlines(head("13/2022", date(2022, 1, 1)), [row(1, date(2022, 1, 1))], settings) == []
+    assert check_deadlines(head(""), [], settings, arrival=datetime(2030, 1, 1)) == []
+    assert check_deadlines(head(), [row(1, None)], settings) == []
