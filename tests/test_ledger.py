@@ -153,6 +153,30 @@ def test_sqlite_runs_in_wal_mode(ledger: Ledger) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
+def _open_and_close(url: str, barrier: Any) -> str:
+    barrier.wait()
+    try:
+        Ledger(url).close()
+    except LedgerError as exc:
+        return str(exc)
+    return "ok"
+
+
+def test_processes_opening_a_new_sqlite_ledger_at_once_all_succeed(tmp_path: Path) -> None:
+    # Regression (CI run of 2026-11-24): the switch to WAL needs an exclusive lock and SQLite
+    # answered "database is locked" at once to a second process opening a fresh ledger.
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        for attempt in range(3):
+            url = f"sqlite:///{tmp_path / f'ledger{attempt}.sqlite3'}"
+            barrier = manager.Barrier(6)
+            with ctx.Pool(6) as pool:
+                results = pool.starmap(_open_and_close, [(url, barrier)] * 6)
+            assert results == ["ok"] * 6
+
+
 def test_scores_are_stored_as_integer_hundredths() -> None:
     assert to_hundredths(Decimal("89.99")) == 8999
     assert from_hundredths(8999) == Decimal("89.99")

@@ -10,6 +10,8 @@ there, and several machines must share a PostgreSQL ledger instead (issue 10).
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,28 @@ def check_local(db_file: Path, mounts: Path = MOUNTS) -> None:
         )
 
 
+def _enable_wal(cur: Any) -> None:
+    """Switch the database to WAL, retrying while another process holds it.
+
+    Changing the journal mode needs an exclusive lock and SQLite does not always call the busy
+    handler for it (several processes opening a new ledger at once get "database is locked"
+    at once), so the switch is retried here within the same busy budget. WAL is persistent:
+    once any connection has switched, the pragma is a no-op for the others.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
 def _sqlite_engine(url: str, mounts: Path) -> Engine:
     parsed = make_url(url)
     database = parsed.database or ""
@@ -75,7 +99,7 @@ def _sqlite_engine(url: str, mounts: Path) -> Engine:
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
