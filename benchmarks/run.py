@@ -107,6 +107,33 @@ def measure_scale(scale: Scale, repeat: int, *, watcher: bool, timeout: float, l
     return result
 
 
+def measure_only(scale: Scale, kinds: list[str], repeat: int, timeout: float, log: Any = print) -> None:
+    """``--only c,c0,e``: just these measurements (median and spread), with the untimed set-up they need."""
+    prepare(scale, log=log)
+    if any(k in ("c", "c0", "e") for k in kinds) and not (scale.folder / "processed.sqlite3").exists():
+        _child("b", scale, {}, timeout)
+    extra: dict[str, Any] = {}
+    if "c0" in kinds:
+        warm_c = _child("c", scale, {}, timeout)
+        extra = {"files": warm_c["files"], "cells": warm_c["cells"]}
+    batch = [k for k in ORDER if k in kinds]
+    runs: dict[str, list[float]] = {k: [] for k in batch}
+    for rep in range(repeat if batch else 0):
+        for kind in batch[rep % len(batch) :] + batch[: rep % len(batch)]:
+            res = _child(kind, scale, extra if kind == "c0" else {}, timeout)
+            runs[kind].append(res["seconds"])
+            log(f"  lần {rep + 1} {LABELS[kind]}: {res['seconds']:.2f} s, RSS đỉnh {res['rss'] / MB:.0f} MB")
+    for kind, secs in runs.items():
+        log(f"{LABELS[kind]}: trung vị {statistics.median(secs):.2f} s (min {min(secs):.2f}, max {max(secs):.2f})")
+    if "c" in runs and "c0" in runs:
+        log(f"(c)/(c0) = {statistics.median(runs['c']) / statistics.median(runs['c0']):.2f} (mục tiêu ≤ 1.5)")
+    if "e" in kinds:
+        w = _child("e", scale, {}, timeout)
+        log(
+            f"{LABELS['e']}: trung vị {w['seconds']:.3f} s, p95 {w['p95']:.3f} s sau thời gian chờ ổn định ({w['drops']} lần thả)"
+        )
+
+
 def _verdict(ok: bool) -> str:
     return "đạt" if ok else "CHƯA ĐẠT"
 
@@ -187,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median; default 3)")
     parser.add_argument("--no-watch", action="store_true", help="skip the watcher latency (e)")
     parser.add_argument("--profile", action="store_true", help="profile one full process (d) with cProfile")
+    parser.add_argument("--only", help="comma-separated measurements to run alone, e.g. 'e' or 'c,c0'")
     parser.add_argument("--period", default=time.strftime("%Y-%m"), help="period of the inputs (default this month)")
     parser.add_argument("--timeout", type=float, default=3600, help="time limit of one measurement, seconds")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -202,6 +230,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             prepare(scale)
             profile(scale)
+            continue
+        if args.only:
+            kinds = [k.strip() for k in args.only.split(",") if k.strip()]
+            unknown = [k for k in kinds if k not in LABELS]
+            if unknown:
+                parser.error(f"unknown measurement(s): {', '.join(unknown)} (choose from {', '.join(LABELS)})")
+            measure_only(scale, kinds, max(1, args.repeat), args.timeout)
             continue
         result = measure_scale(
             scale, max(1, args.repeat), watcher=not args.no_watch and name == "district", timeout=args.timeout
