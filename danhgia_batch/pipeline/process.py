@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +42,7 @@ from .results import SKIPPED, BatchResult, FileResult
 log = logging.getLogger(__name__)
 
 CHUNK = 512  # files claimed, then read by one reader pool while the parent decides and records
+Reader = Callable[[Sequence[Path], Settings], Iterable[FormResult]]  # read.read_forms or a warm pool
 ERROR_WRITERS = 1  # a thread waiting on the isolated children that write error workbooks (one at a time: memory)
 
 
@@ -64,6 +65,8 @@ def process_inbox(
     write_reports: bool | None = None,
     progress: bool = False,
     settle: float = 0.0,
+    ledger: Ledger | None = None,
+    reader: Reader | None = None,
 ) -> BatchResult:
     """Process the inbox once (or the given files/folders) and return what happened.
 
@@ -78,6 +81,10 @@ def process_inbox(
         settle: leave files changed less than this many seconds ago for a later run (a copy
             over SMB may still be in progress; ``danhgia process`` passes
             ``watcher.settle_seconds``, the watcher settles files itself).
+        ledger: an open ledger to use (and leave open) instead of opening one; the watcher
+            keeps one across events (owner of this hook: perf-watch).
+        reader: reads files in isolated workers like :func:`~danhgia_batch.read.read_forms`
+            (``reader(paths, settings)``); the watcher passes its warm worker pool.
 
     Raises:
         LedgerError: the ledger cannot be opened.
@@ -89,8 +96,8 @@ def process_inbox(
         unsettled = _settle([p for p, _ in candidates], settle)
         result.files += [FileResult(str(p), p.name, SKIPPED) for p in sorted(unsettled)]
         candidates = [(p, root) for p, root in candidates if p not in unsettled]
-    with open_ledger(settings) as ledger, _progress(progress, len(candidates)) as advance:
-        run = _Run(settings, ledger, result, period=period, write=write, advance=advance)
+    with _ledger(settings, ledger) as led, _progress(progress, len(candidates)) as advance:
+        run = _Run(settings, led, result, period=period, write=write, advance=advance, reader=reader)
         try:
             run.finish_unfinished()
             for start in range(0, len(candidates), CHUNK):
@@ -155,6 +162,16 @@ def _settle(paths: list[Path], seconds: float) -> set[Path]:
     return {p for p, sig in fresh.items() if sig is None or _signature(p) != sig}
 
 
+@contextmanager
+def _ledger(settings: Settings, given: Ledger | None) -> Iterator[Ledger]:
+    """``given`` as is (its owner closes it), else a ledger opened and closed here."""
+    if given is not None:
+        yield given
+        return
+    with open_ledger(settings) as ledger:
+        yield ledger
+
+
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.relative_to(root)
@@ -179,9 +196,18 @@ def _progress(enabled: bool, total: int) -> Iterator[Any]:
 
 class _Run:
     def __init__(
-        self, settings: Settings, ledger: Ledger, result: BatchResult, *, period: str | None, write: bool, advance: Any
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        result: BatchResult,
+        *,
+        period: str | None,
+        write: bool,
+        advance: Any,
+        reader: Reader | None = None,
     ) -> None:
         self.settings, self.ledger, self.result = settings, ledger, result
+        self.reader = reader
         self.period, self.write, self.advance = period, write, advance
         self.inbox = settings.inbox.resolve()
         # error workbooks are written by isolated children (~0.4 s each): started as soon as
@@ -281,7 +307,11 @@ class _Run:
 
         by_path = {str(i.path): i for i in items}
         done: list[_Item] = []
-        forms = read_forms([i.path for i in items], self.settings, workers=self.settings.reader.workers)
+        paths = [i.path for i in items]
+        if self.reader is not None:
+            forms: Iterable[FormResult] = self.reader(paths, self.settings)
+        else:
+            forms = read_forms(paths, self.settings, workers=self.settings.reader.workers)
         for form in forms:
             item = by_path.pop(str(form.path), None)
             if item is None:
