@@ -281,12 +281,31 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
     ("late-self-assessment", W, "Tự đánh giá muộn", "Ngày tự đánh giá {value} muộn {days} ngày so với hạn {expected}."),
     ("late-decision", W, "Quyết định xếp loại muộn", "Ngày quyết định {value} muộn {days} ngày so với hạn {expected}."),
     ("late-arrival", W, "Nộp tệp muộn", "Tệp đến lúc {value}, muộn {days} ngày so với hạn {expected}."),
+    (
+        "date-after-arrival",
+        W,
+        "Ngày ghi sau thời điểm nhận tệp",
+        "'{column}' = {value} là ngày sau thời điểm tệp được nhận ({detail}); có thể ghi nhầm ngày, tháng hoặc năm.",
+    ),
     ("date-order", E, "Thứ tự ngày không hợp lệ", "Ngày quyết định {value} trước ngày tự đánh giá {expected}."),
     (
         "date-outside-period",
         E,
         "Ngày ngoài kỳ đánh giá",
         "'{column}' = {value} nằm ngoài khoảng thời gian hợp lệ của kỳ {period} ({detail}).",
+    ),
+    # ---- a person on a decider's list and on an individual form (rules/overlap, §2.6) ----
+    (
+        "form-covered-by-list",
+        W,
+        "Phiếu cá nhân trùng với danh sách",
+        "{count} phiếu cá nhân ({value}) có người đã có trong danh sách này; kết quả được tính theo danh sách của cấp có thẩm quyền, không tính hai lần.",
+    ),
+    (
+        "form-list-conflict",
+        W,
+        "Phiếu cá nhân khác danh sách",
+        "Kết quả của {value} trong phiếu cá nhân '{detail}' ({actual}) khác danh sách ({expected}); kết quả theo danh sách được tính, đề nghị kiểm tra lại.",
     ),
     # ---- registry cross-checks (registry, SPEC §3) -------------------------------------
     ("registry-unit-unknown", E, "Đơn vị không có trong danh mục", "Mã đơn vị '{value}' không có trong danh mục."),

@@ -201,3 +201,73 @@ def test_bad_or_missing_values_never_raise(settings: Settings) -> None:
     assert check_deadlines(head("13/2022", date(2022, 1, 1)), [row(1, date(2022, 1, 1))], settings) == []
     assert check_deadlines(head(""), [], settings, arrival=datetime(2030, 1, 1)) == []
     assert check_deadlines(head(), [row(1, None)], settings) == []
+
+
+# ---- dates written after the file arrived (impossible: a slip of the month or the year) ------
+
+
+@pytest.mark.parametrize(
+    ("decision", "self_day", "arrival", "expected"),
+    [
+        # both dates on or before the arrival day: nothing
+        (date(2022, 1, 26), 20, datetime(2022, 1, 26, 9), []),
+        # decision two days after arrival: a warning on the decision cell, not "late"
+        (date(2022, 1, 28), 20, datetime(2022, 1, 26, 9), [("date-after-arrival", "C7")]),
+        # a self-assessment date after arrival (and after the decision: date-order still an error)
+        (date(2022, 1, 21), 27, datetime(2022, 1, 22, 9), [("date-after-arrival", "N11"), ("date-order", "N11")]),
+        # a year slip puts the date outside the period: that error alone
+        (date(2023, 1, 26), 20, datetime(2022, 1, 26, 9), [("date-outside-period", "C7")]),
+        # a late date that is not in the future stays a late warning
+        (date(2022, 2, 3), 20, datetime(2022, 2, 3, 9), [("late-decision", "C7")]),
+    ],
+)
+def test_date_after_arrival(
+    settings: Settings, decision: date, self_day: int, arrival: datetime, expected: list
+) -> None:
+    issues = check_deadlines(head(decision=decision), [row(1, date(2022, 1, self_day))], settings, arrival=arrival)
+    assert codes(issues) == expected
+
+
+def test_date_after_arrival_is_a_warning_naming_cell_and_arrival(settings: Settings) -> None:
+    arrival = datetime(2022, 1, 20, 14, 5)
+    (issue,) = check_deadlines(head(decision=None), [row(2, date(2022, 1, 24))], settings, arrival=arrival)
+    assert (issue.code, issue.severity, issue.cell, issue.row) == ("date-after-arrival", "warning", "N12", 12)
+    assert issue.column == "Ngày tự đánh giá"
+    assert "24/01/2022" in issue.message and "14:05 20/01/2022" in issue.message
+    # without an arrival (``danhgia check``) nothing can be in the future
+    assert check_deadlines(head(decision=None), [row(2, date(2022, 1, 24))], settings) == []
+
+
+def test_a_date_after_arrival_is_recorded_and_noted_in_the_unit_report(settings: Settings, fill_template: Any) -> None:
+    """End to end: a list of the current month whose decision date lies ahead of its arrival."""
+    import shutil
+    from datetime import timedelta
+
+    import openpyxl
+    from helpers import valid_row
+
+    from danhgia_batch.ledger import open_ledger
+    from danhgia_batch.pipeline import process_inbox
+
+    today = date.today()
+    period = f"{today.month:02d}/{today.year}"
+    key = f"{today.year}-{today.month:02d}"
+    future = today + timedelta(days=3)  # still inside the period's window (month + the next)
+    row = valid_row(self_date=today)
+    source = fill_template("02", [row], period=period, decision_date=future, prepared_date=today)
+    dest = settings.inbox / "PNV" / "ds.xlsx"
+    dest.parent.mkdir(parents=True)
+    shutil.copy(source, dest)
+    (f,) = process_inbox(settings).files
+    assert f.outcome == "accepted", f.issues
+    (issue,) = [i for i in f.issues if i.code == "date-after-arrival"]
+    assert (issue.sheet, issue.severity) == ("DanhSach", "warning") and issue.cell
+    assert not any(i.code == "late-decision" for i in f.issues)
+    with open_ledger(settings) as led:
+        assert [i.code for i in led.file_issues(f.file_id) if i.code == "date-after-arrival"] == ["date-after-arrival"]
+    report = settings.outbox / key / "CHINH_QUYEN" / "PNV" / f"danh_sach_tong_hop_pnv_{key}.xlsx"
+    wb = openpyxl.load_workbook(report, read_only=True)
+    notes = [str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r if v is not None]
+    wb.close()
+    (note,) = [n for n in notes if n.startswith("- Ngày ghi sau thời điểm nhận tệp")]
+    assert issue.cell in note and future.strftime("%d/%m/%Y") in note

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..issues import Issue, Severity
 from ..models import EvaluationRow, ListHeader, ListView, Person, Unit, UnitView, YearRow
 from ..registry import Registry, norm_code
+from ..rules.overlap import covered_forms
 from . import schema as s
 from .codec import evaluation_from_row, from_hundredths, issue_from_row, norm_text
 
@@ -227,6 +228,14 @@ def _list_views(
                 r.id, r.file_name, r.arrival, _header(r), evals.get(r.id, []), r.status, _kept(issues[r.file_id])
             )
             out.append(lv)
+    if out and groups:  # letter §2.6: a person on a decider's list counts there, not on a form
+        forms = [
+            ListView(m.id, m.file_name, m.arrival, _header(m), evals.get(m.id, []), m.status)
+            for g in groups.values()
+            for m in g
+        ]
+        covered = covered_forms(out, forms)
+        groups = {k: kept_ for k, g in groups.items() if (kept_ := [m for m in g if m.id not in covered])}
     for members in groups.values():
         last = max(members, key=lambda m: (m.arrival, m.id))
         status = s.INVALID_QUOTA if any(m.status == s.INVALID_QUOTA for m in members) else s.VALID
@@ -373,17 +382,23 @@ def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[Ye
             _L.c.unit_code,
             _L.c.unit_name,
             _L.c.block,
+            _L.c.kind,
         )
         .join(_L, _L.c.id == _E.c.list_id)
         .where(_L.c.period.like(f"{year:04d}-%"), _L.c.status != s.SUPERSEDED)
         .order_by(_L.c.period, _L.c.arrival, _L.c.id)
     )
     people: dict[str, YearRow] = {}
+    on_list: set[tuple[str, str, str]] = set()  # letter §2.6: the list's result, not the form's
     for r in conn.execute(q):
         try:
             month = int(r.period[5:7])
         except ValueError:
             continue
+        if (r.person_code, r.period, r.unit_code) in on_list and r.kind == "01":
+            continue
+        if r.kind == "02":
+            on_list.add((r.person_code, r.period, r.unit_code))
         row = people.get(r.person_code)
         if row is None:
             row = people[r.person_code] = YearRow(r.person_code, r.full_name, r.unit_code, r.unit_name, r.block)

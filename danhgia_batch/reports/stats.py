@@ -67,6 +67,17 @@ def late_issues(lst: ListView) -> list[Issue]:
     return [i for i in lst.issues if i.code.startswith("late-")]
 
 
+# Other warnings kept with a list that the unit report's notes name (owner: rules): dates
+# written after the file arrived (letter §2.3), individual forms whose person is on a decider's
+# list, and forms whose result differs from it (letter §2.6).
+NOTED_CODES = frozenset({"date-after-arrival", "form-covered-by-list", "form-list-conflict"})
+
+
+def noted_issues(lst: ListView) -> list[Issue]:
+    """Warnings of :data:`NOTED_CODES` kept with ``lst``, in recording order."""
+    return [i for i in lst.issues if i.code in NOTED_CODES]
+
+
 def unit_is_late(unit: UnitView) -> bool:
     return any(late_issues(lst) for lst in unit.lists)
 

@@ -31,7 +31,16 @@ from .common import (
     table_header,
 )
 from .paths import unit_list_path
-from .stats import Tally, decider_text, late_issues, missing_text, position_text, quota_lines, quota_violations
+from .stats import (
+    Tally,
+    decider_text,
+    late_issues,
+    missing_text,
+    noted_issues,
+    position_text,
+    quota_lines,
+    quota_violations,
+)
 
 COLUMNS: list[tuple[str, float]] = [
     ("STT", 6),
@@ -198,6 +207,9 @@ def _notes(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
     for lst in view.lists:
         notes.extend(f"Vượt tỷ lệ loại A — {i.message}" for i in quota_violations(lst))
         notes.extend(f"{i.title}: {i.message}" for i in late_issues(lst))
+        notes.extend(
+            f"{i.title} ({', '.join(filter(None, (i.file, i.where())))}): {i.message}" for i in noted_issues(lst)
+        )
     if view.lists and not any(late_issues(lst) for lst in view.lists):
         notes.append("Đơn vị nộp đúng hạn.")
     notes.append(missing_text(view))

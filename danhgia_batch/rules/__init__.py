@@ -1,4 +1,5 @@
-"""The rules of letter 528-CV/QU: grades and the A-quota (§2.5), authority (§2.2), deadlines (§2.3).
+"""The rules of letter 528-CV/QU: grades and the A-quota (§2.5), authority (§2.2), deadlines (§2.3),
+and which result counts when a person is on a list and on an individual form (§2.6, overlap.py).
 
 Pure functions over typed rows (no I/O). They return issues and findings and never raise on
 bad data; a value the reader could not read (``None``) is skipped here, since the reader has
@@ -18,6 +19,7 @@ from .authority import check_authority
 from .common import Where, column_labels
 from .deadlines import check_deadlines, deadline_for, period_window
 from .grading import RANKED_GRADES, check_grades, grade_for, grade_rank
+from .overlap import covered_forms
 from .quota import QuotaFinding, check_quota, group_of, quota_limit
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "check_form",
     "check_grades",
     "check_quota",
+    "covered_forms",
     "deadline_for",
     "grade_for",
     "grade_rank",

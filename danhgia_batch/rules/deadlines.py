@@ -20,6 +20,12 @@ Dates written in the form must lie in the period's window — from the first day
 month to the last day of the following month — else ``date-outside-period`` (error); a date
 outside the window is not also reported as late. A decision date before a row's
 self-assessment date is ``date-order`` (error).
+
+A date written in the form that lies after the day the file arrived cannot be true (nobody
+assesses or decides in the future): it is usually a slip of the month or the year. It is
+``date-after-arrival``, a **warning** naming the cell (SPEC §4: dates never reject a file;
+the grades do not depend on them), and such a date is not also reported as late, since the
+lateness it would show is made up. Arrival is the ledger's arrival time, local like the dates.
 """
 
 from __future__ import annotations
@@ -103,7 +109,8 @@ def check_deadlines(
     arrival: datetime | None = None,
     where: Where | None = None,
 ) -> list[Issue]:
-    """Dates of letter §2.3 for one list or form: window, order, lateness, arrival."""
+    """Dates of letter §2.3 for one list or form: window, order, lateness, arrival, and dates
+    written after the file arrived (``arrival``)."""
     where = where or Where()
     window = period_window(header.period)
     if window is None:
@@ -124,6 +131,8 @@ def check_deadlines(
                     detail=detail,
                 )
             )
+        elif arrival is not None and decision > arrival.date():
+            out.append(_after_arrival(where.header(header, "decision_date"), decision, arrival))
         else:
             due = deadline_for(period, "decision", settings)
             if decision > due:
@@ -138,7 +147,7 @@ def check_deadlines(
                 )
     due_self = deadline_for(period, "self_assessment", settings)
     for row in rows:
-        out.extend(_check_self_date(row, decision, due_self, window, period, detail, where))
+        out.extend(_check_self_date(row, decision, due_self, window, period, detail, where, arrival))
     if arrival is not None:
         due = deadline_for(period, ARRIVAL_STEP, settings)
         if arrival.date() > due:
@@ -163,6 +172,7 @@ def _check_self_date(
     period: str,
     detail: str,
     where: Where,
+    arrival: datetime | None = None,
 ) -> list[Issue]:
     self_date = row.self_date
     if self_date is None:
@@ -178,6 +188,8 @@ def _check_self_date(
                 detail=detail,
             )
         )
+    elif arrival is not None and self_date > arrival.date():
+        out.append(_after_arrival(where.row(row, "self_date"), self_date, arrival))
     elif self_date > due:
         out.append(
             make_issue(
@@ -199,3 +211,13 @@ def _check_self_date(
             )
         )
     return out
+
+
+def _after_arrival(at: dict[str, Any], value: date, arrival: datetime) -> Issue:
+    """A date written in the form after the file arrived: impossible, a slip of month or year."""
+    return make_issue(
+        "date-after-arrival",
+        **at,
+        value=fmt_date(value),
+        detail=arrival.strftime("%H:%M %d/%m/%Y"),
+    )
