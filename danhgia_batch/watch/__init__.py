@@ -4,6 +4,7 @@
 - :mod:`.observer` — watchdog observers (native or polling), events as hints, health checks;
 - :mod:`.lock` — one watcher per SQLite ledger;
 - :mod:`.watcher` — one step of the loop: hints, scans, processing, heartbeat;
+- :mod:`.warm` — what stays warm between events: reader workers, the ledger, roll-up views;
 - :mod:`.service` — :func:`watch_inbox`: lock, signals, the loop itself.
 """
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,7 @@ class HintHandler(FileSystemEventHandler):
 
     def __init__(self) -> None:
         self.hints: queue.SimpleQueue[Hint] = queue.SimpleQueue()
+        self.arrived = threading.Event()  # set with every hint: the loop wakes at once
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
@@ -76,8 +78,14 @@ class HintHandler(FileSystemEventHandler):
             self.hints.put(Hint("folder", src))
         else:
             self.hints.put(Hint("file", src))
+        self.arrived.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds or until a hint arrives; True if one did."""
+        return self.arrived.wait(max(0.0, timeout))
 
     def drain(self) -> list[Hint]:
+        self.arrived.clear()  # before reading the queue: a hint put meanwhile sets it again
         out: list[Hint] = []
         while True:
             try:
@@ -86,9 +94,33 @@ class HintHandler(FileSystemEventHandler):
                 return out
 
 
+MOVE_PAIRING_SECONDS = 0.05
+
+
+def shorten_move_pairing() -> None:
+    """Make watchdog's inotify emitter hold an unpaired "moved from" 50 ms instead of 0.5 s.
+
+    The emitter keeps each IN_MOVED_FROM for ``InotifyMoveEventGrouper.delay`` (0.5 s) in case
+    its IN_MOVED_TO follows, and every event queued behind it waits too: each file the watcher
+    moves from the inbox to the archive held back the event of the next file to arrive by up
+    to half a second. The two halves of a rename arrive together, so 50 ms still pairs them;
+    a half left unpaired is a deletion plus a creation, which the watcher handles the same way
+    (hints, never truth). The one place this library constant is changed.
+    """
+    try:
+        from watchdog.observers.inotify_move_event_grouper import InotifyMoveEventGrouper
+    except ImportError:  # not Linux, or another watchdog layout: nothing to shorten
+        return
+    if float(getattr(InotifyMoveEventGrouper, "delay", 0.0)) > MOVE_PAIRING_SECONDS:
+        InotifyMoveEventGrouper.delay = MOVE_PAIRING_SECONDS
+
+
 def make_observer(polling: bool, interval: float) -> BaseObserver:
     """The platform's native observer, or a polling one for network shares."""
-    return PollingObserver(timeout=interval) if polling else Observer()
+    if polling:
+        return PollingObserver(timeout=interval)
+    shorten_move_pairing()
+    return Observer()
 
 
 def folder_identity(path: Path) -> tuple[int, int] | None:

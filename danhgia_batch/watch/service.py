@@ -39,12 +39,6 @@ MIN_TICK = 0.05
 ERROR_PAUSE = 5.0  # after an unexpected error in the loop, before trying again
 
 
-def _default_process() -> ProcessFn:
-    from ..pipeline import process_inbox
-
-    return process_inbox
-
-
 @contextmanager
 def _signals_set(stop_event: threading.Event) -> Iterator[None]:
     """SIGINT/SIGTERM set ``stop_event`` (main thread only; elsewhere the caller stops us)."""
@@ -122,11 +116,11 @@ def watch_inbox(
         log.warning("Thư mục %s nằm trên ổ mạng; tự chuyển sang chế độ thăm dò định kỳ (--polling)", settings.inbox)
         use_polling = True
     stop_event = stop_event or threading.Event()
-    with watcher_lock(settings), _signals_set(stop_event):
+    with watcher_lock(settings), _signals_set(stop_event), _session(settings, process) as process_fn:
         watcher = Watcher(
             settings,
             polling=use_polling,
-            process=process or _default_process(),
+            process=process_fn,
             clock=clock,
             stop_event=stop_event,
             observer_factory=observer_factory,
@@ -140,6 +134,22 @@ def watch_inbox(
             log.info("Đã dừng theo dõi %s", settings.inbox)
 
 
+@contextmanager
+def _session(settings: Settings, process: ProcessFn | None) -> Iterator[ProcessFn]:
+    """The processing function: ``process`` if given (tests), else a :class:`WarmSession`
+    (reader workers and the ledger kept between events), stopped when the watcher stops."""
+    if process is not None:
+        yield process
+        return
+    from .warm import WarmSession
+
+    session = WarmSession(settings)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
 def _run_forever(watcher: Watcher) -> int:
     tick = _tick(watcher.cfg.settle_seconds)
     watcher.start()
@@ -149,7 +159,8 @@ def _run_forever(watcher: Watcher) -> int:
         except Exception:  # months unattended: log it, pause, carry on
             log.exception("Lỗi không mong đợi trong vòng theo dõi; thử lại sau %.0f giây", ERROR_PAUSE)
             watcher.stop_event.wait(ERROR_PAUSE)
-        watcher.stop_event.wait(tick)
+        if not watcher.stop_event.is_set():
+            watcher.wait(watcher.next_wait(tick))  # a hint or a file falling due wakes it earlier
     return 0
 
 

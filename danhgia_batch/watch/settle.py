@@ -225,6 +225,11 @@ class SettleTracker:
         for p in [p for p in self._done if not p.exists()]:
             del self._done[p]
 
+    def next_due(self) -> float | None:
+        """Our clock's time at which the earliest tracked path (not held back) may be ready."""
+        due = [max(e.since + self.settle_seconds, e.not_before) for e in self._pending.values() if not e.hold]
+        return min(due, default=None)
+
     def poll(self, *, wait_holds: bool = True) -> list[Path]:
         """Look at every tracked path; return (and stop tracking) those ready, in arrival order.
 

@@ -23,6 +23,7 @@ from .settle import SettleTracker
 log = logging.getLogger(__name__)
 
 ProcessFn = Callable[..., Any]
+MIN_WAIT = 0.005  # seconds: the loop never spins
 MAX_BATCH = 64  # files per process_inbox call: a stop request waits for one batch at most
 
 
@@ -118,6 +119,21 @@ class Watcher:
 
     def close(self) -> None:
         self.observer.stop()
+
+    def next_wait(self, tick: float) -> float:
+        """Seconds the loop may sleep: ``tick`` at most, less when a tracked file falls due.
+
+        A hint wakes the loop earlier (:meth:`HintHandler.wait`), so a settled file is taken
+        when its settle time ends, not up to a tick later.
+        """
+        due = self.tracker.next_due()
+        if due is None:
+            return tick
+        return max(MIN_WAIT, min(tick, due - self.clock()))
+
+    def wait(self, timeout: float) -> None:
+        """Sleep up to ``timeout`` seconds; return early when the observer reports something."""
+        self.handler.wait(timeout)
 
     # -- hints, scans, health ----------------------------------------------------------------
 
