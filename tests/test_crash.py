@@ -187,3 +187,116 @@ def test_a_process_killed_with_sigkill_is_taken_over_at_once(
         ("PNV", "valid"),
         ("PTP", "invalid-quota"),
     ]
+
+
+# ---- no orphaned reader processes (robustness brief, defect 1) ----------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _stat(pid: int) -> tuple[int, str, str] | None:
+    """``(ppid, state, start time)`` of ``pid`` from /proc, or None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return int(fields[1]), fields[0], fields[19]
+
+
+def _descendants(root: int) -> dict[int, tuple[int, str]]:
+    """Every live descendant of ``root``: ``{pid: (depth, start time)}`` (depth 1 = child)."""
+    parents: dict[int, int] = {}
+    starts: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (st := _stat(int(entry.name))) is not None:
+            parents[int(entry.name)], starts[int(entry.name)] = st[0], st[2]
+    found: dict[int, tuple[int, str]] = {}
+    level, depth = [root], 0
+    while level:
+        depth += 1
+        level = [pid for pid, ppid in parents.items() if ppid in level]
+        found.update({pid: (depth, starts[pid]) for pid in level})
+    return found
+
+
+def _reading(pid: int, folder: Path) -> bool:
+    """Process ``pid`` has a file of ``folder`` open (a reader worker in the middle of a parse)."""
+    try:
+        targets = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+    except OSError:
+        return False
+    return any(t.startswith(f"{folder}/") for t in targets)
+
+
+def _survivors(seen: dict[int, tuple[int, str]]) -> list[int]:
+    """Processes of ``seen`` still running (same pid and start time, not a zombie)."""
+    alive = []
+    for pid, (_depth, start) in seen.items():
+        st = _stat(pid)
+        if st is not None and st[2] == start and st[1] not in ("Z", "X"):
+            alive.append(pid)
+    return alive
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("command", [["process"], ["watch", "--polling"]])
+def test_sigkill_leaves_no_reader_process_behind(tmp_path: Path, fill_template: Fill, command: list[str]) -> None:
+    """SIGKILL ``danhgia process``/``watch`` while its reader workers are busy: the forkserver,
+    the workers and the resource tracker all go with it.
+
+    A worker stuck in a parse (a crafted file that makes calamine spin, say) neither reads its
+    pipe nor notices anything: it is simulated by stopping (SIGSTOP) a worker caught with an
+    inbox workbook open just before the kill; only the kernel can then end it.
+    """
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    work = tmp_path / "work"
+    (work / "inbox").mkdir(parents=True)
+    for i in range(24):
+        rows = [valid_row(person_code=f"PNV{i:03d}", full_name=f"Người {i}")]
+        shutil.copy(fill_template("02", rows, prepared_by=f"Người lập {i}"), work / "inbox" / f"ds_{i:02d}.xlsx")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DANHGIA_")}
+    env.update(
+        PYTHONPATH=str(REPO),
+        DANHGIA_WATCHER_SETTLE_SECONDS="0",
+        DANHGIA_WATCHER_POLLING_INTERVAL="0.2",
+        DANHGIA_READER_WORKERS="2",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "danhgia_batch.cli", *command],
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seen: dict[int, tuple[int, str]] = {}
+    try:
+        deadline = time.monotonic() + 120
+        workers: list[int] = []
+        while not workers:  # a reader worker (main → forkserver → worker) with a workbook open
+            assert proc.poll() is None, "the run ended before a reader worker was caught reading"
+            assert time.monotonic() < deadline, "no reader worker was caught reading"
+            seen = _descendants(proc.pid)
+            workers = [pid for pid, (depth, _) in seen.items() if depth >= 2 and _reading(pid, work / "inbox")]
+            time.sleep(0.005)
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        seen.update(_descendants(proc.pid))
+        proc.kill()
+        proc.wait(30)
+        deadline = time.monotonic() + 30
+        while _survivors(seen) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:80] for pid in _survivors(seen)}
+        assert not left, f"processes outlived the killed run: {left}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+        for pid in _survivors(seen):
+            os.kill(pid, signal.SIGKILL)

@@ -8,6 +8,10 @@ reader and pandera, so a new worker costs a fork, not an interpreter start. Each
 and when a worker dies or times out it records ``file-reader-crash`` / ``file-timeout`` for
 the file in hand, replaces the worker and goes on with the others.
 
+Children die with their parent (:func:`die_with_parent`): when the watcher or ``danhgia
+process`` is killed in a way that skips all clean-up (SIGKILL, OOM killer), a worker stuck in a
+parse must not live on as an orphan, nor keep the forkserver alive.
+
 A worker reads a batch of files (plain Python per file), then validates all their rows at
 once with pandera (:func:`.schema.validate_batch`) and sends the batch back.
 """
@@ -15,10 +19,13 @@ once with pandera (:func:`.schema.validate_batch`) and sends the batch back.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import math
 import multiprocessing as mp
+import os
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -65,8 +72,62 @@ def limit_memory(memory_mb: int) -> None:
         log.warning("cannot limit reader memory on this platform")
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _release_forkserver() -> bool:
+    """In a forkserver child, close its copy of the forkserver's "alive" pipe; True if done.
+
+    CPython hands the write end of that pipe to every forkserver child (so that a child could
+    start processes of its own) and the forkserver only exits when *all* holders are gone: a
+    worker stuck in a parse would keep it alive after the main process died, and itself with
+    it. Our workers never start processes, so only the main process keeps the pipe open and the
+    forkserver exits when it dies. ``_forkserver_alive_fd`` is CPython's private attribute
+    (set by ``multiprocessing.forkserver._serve_one``, 3.8 to 3.14): read defensively.
+    """
+    try:
+        from multiprocessing import forkserver
+    except ImportError:  # pragma: no cover - platforms without forkserver
+        return False
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if not isinstance(fd, int) or server is None or getattr(server, "_forkserver_pid", None) is not None:
+        return False  # not a forkserver child (the main process has the pid, children do not)
+    with contextlib.suppress(OSError):
+        os.close(fd)
+    server._forkserver_alive_fd = None
+    return True
+
+
+def die_with_parent() -> None:
+    """Make this reader child die when the process that started it dies (Linux; no-op elsewhere).
+
+    The chain, all in the kernel once set up (nothing here needs the GIL, so a worker spinning
+    in C code dies too): the main process dies → the forkserver sees EOF on its "alive" pipe
+    (held by the main process only, see :func:`_release_forkserver`) and exits → the kernel
+    sends this worker ``SIGKILL`` (``PR_SET_PDEATHSIG``; the forkserver is single-threaded, so
+    "the thread that forked us" is the forkserver itself) → the resource tracker, whose pipe the
+    workers held, sees EOF and exits. PDEATHSIG is only set when the parent is the forkserver:
+    under a plain ``spawn`` the parent is whichever main-process thread started the worker, and
+    the watcher's threads come and go.
+    """
+    if not sys.platform.startswith("linux") or not _release_forkserver():
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    except (OSError, AttributeError) as exc:  # pragma: no cover - seccomp, odd libc
+        log.warning("reader child cannot follow its parent's death: %s", exc)
+        return
+    parent = mp.parent_process()
+    if parent is not None and not parent.is_alive():  # it died before prctl took effect
+        os._exit(1)
+
+
 def _worker(conn: Connection, settings: Settings, validate: bool) -> None:
     """Worker loop: receive a batch of paths, read each, validate together, send results."""
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     limit_memory(settings.reader.memory_mb)
     from .form import read_form_here
@@ -268,6 +329,7 @@ def run_isolated(
 
 
 def _isolated(conn: Connection, func: Callable[..., Any], args: tuple[Any, ...], memory_mb: int) -> None:
+    die_with_parent()
     limit_memory(memory_mb)
     try:
         result: tuple[bool, Any] = (True, func(*args))
