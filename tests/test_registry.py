@@ -7,17 +7,23 @@ built the way the reader builds them (rows and A1 cells of columns in generated 
 from __future__ import annotations
 
 import functools
+import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pytest
+from helpers import valid_row
 from hypothesis import given
 from hypothesis import strategies as st
 
 from danhgia_batch.issues import CATALOGUE, Issue, make_issue
 from danhgia_batch.layout import strip_accents
+from danhgia_batch.ledger import open_ledger
 from danhgia_batch.models import EvaluationRow, FormResult, ListHeader, Person, Unit
+from danhgia_batch.pipeline import period_status, process_inbox, publish_period, regenerate_reports, reopen_period
 from danhgia_batch.registry import (
     Registry,
     compare_names,
@@ -493,3 +499,81 @@ def test_demo_district_is_a_valid_registry_and_its_lists_pass_the_crosschecks(se
     assert cross_unit > 50  # ward chairs, department heads, principals, board heads
     sizes = [unit_size(reg, u.code) for u in reg.expected_units("CHINH_QUYEN")]
     assert max(sizes) >= 20  # some department triggers the delegation rule
+
+
+# --------------------------------------------------------------------------- version in force
+
+
+def _people(*specs: tuple[str, str, str]) -> list[dict[str, object]]:
+    return [
+        {"person_code": c, "full_name": n, "unit_code": u, "position_code": "CONG_CHUC", "category": "CBCC"}
+        for c, n, u in specs
+    ]
+
+
+_UNITS = [
+    {"unit_code": "PNV", "unit_name": "Phòng Nội vụ", "block": "CHINH_QUYEN", "unit_kind": "PHONG"},
+    {"unit_code": "PTP", "unit_name": "Phòng Tư pháp", "block": "CHINH_QUYEN", "unit_kind": "PHONG"},
+]
+_OCTOBER = _people(("PNV001", "Nguyễn Văn An", "PNV"), ("PNV009", "Phan Văn Chín", "PNV"))
+# November: Chín moves to the Justice office, Mười joins Home Affairs
+_NOVEMBER = _people(
+    ("PNV001", "Nguyễn Văn An", "PNV"), ("PNV009", "Phan Văn Chín", "PTP"), ("PNV010", "Hà Văn Mười", "PNV")
+)
+
+
+def _process(settings: Settings, source: Path, rel: str) -> None:
+    dest = settings.inbox / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, dest)
+    outcomes = [f.outcome for f in process_inbox(settings).files]
+    assert outcomes == ["accepted"], outcomes
+
+
+def _missing(settings: Settings) -> list[str]:
+    with open_ledger(settings) as led:
+        missing = led.unit_view("2022-01", "PNV").missing_people
+        assert missing is not None
+        return [p.code for p in missing]
+
+
+@pytest.mark.parametrize("block", [None, "CHINH_QUYEN"])
+def test_a_published_period_keeps_the_registry_it_was_published_with(
+    settings: Settings, fill_template: Any, block: str | None
+) -> None:
+    _process(settings, fill_template("00", units=_UNITS, people=_OCTOBER), "danh_muc_10.xlsx")
+    _process(settings, fill_template("02", [valid_row(birth_date=None)]), "PNV/ds.xlsx")
+    publish_period(settings, "2022-01", block, by="Ban Tổ chức")
+    _process(settings, fill_template("00", units=_UNITS, people=_NOVEMBER), "danh_muc_11.xlsx")
+    # the published month still sees October's registry: Chín is missing, Mười is not expected
+    assert _missing(settings) == ["PNV009"]
+    (paths,) = [[p for p in regenerate_reports(settings, "2022-01") if p.name.startswith("danh_sach_tong_hop_pnv")]]
+    wb = openpyxl.load_workbook(paths[0], read_only=True)
+    text = " ".join(str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r if v)
+    wb.close()
+    assert "Phan Văn Chín (PNV009)" in text and "PNV010" not in text
+    status = period_status(settings, "2022-01")
+    assert {u.unit_code: u.missing_people for b in status.blocks for u in b.units}["PNV"] == 1
+    # reopened to be corrected, the month follows the current registry until published again
+    reopen_period(settings, "2022-01", block, by="Ban Tổ chức", reason="sửa danh mục")
+    assert _missing(settings) == ["PNV010"]
+    publish_period(settings, "2022-01", block, by="Ban Tổ chức")
+    assert _missing(settings) == ["PNV010"]
+
+
+def test_an_open_period_follows_the_current_registry(settings: Settings, fill_template: Any) -> None:
+    _process(settings, fill_template("00", units=_UNITS, people=_OCTOBER), "danh_muc_10.xlsx")
+    _process(settings, fill_template("02", [valid_row(birth_date=None)]), "PNV/ds.xlsx")
+    assert _missing(settings) == ["PNV009"]
+    _process(settings, fill_template("00", units=_UNITS, people=_NOVEMBER), "danh_muc_11.xlsx")
+    assert _missing(settings) == ["PNV010"]
+
+
+def test_a_period_published_before_any_registry_gets_the_first_one(settings: Settings, fill_template: Any) -> None:
+    _process(settings, fill_template("02", [valid_row(birth_date=None)]), "PNV/ds.xlsx")
+    publish_period(settings, "2022-01", by="Ban Tổ chức")
+    with open_ledger(settings) as led:
+        assert led.registry_for("2022-01") is None
+    _process(settings, fill_template("00", units=_UNITS, people=_OCTOBER), "danh_muc_10.xlsx")
+    _process(settings, fill_template("00", units=_UNITS, people=_NOVEMBER), "danh_muc_11.xlsx")
+    assert _missing(settings) == ["PNV009"]

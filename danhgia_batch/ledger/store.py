@@ -550,12 +550,26 @@ class Ledger:
             self._registry, self._registry_id = reg, int(vid)
         return reg
 
+    @retrying
+    def registry_for(self, period: str) -> Registry | None:
+        """The registry version in force for ``period`` (:func:`views.registry_version_for`):
+        the one it was published with once locked, else the current one."""
+        with self.engine.connect() as conn:
+            vid = views.registry_version_for(conn, period)
+            if vid is None:
+                return None
+            if vid == self._registry_id and self._registry is not None:
+                return self._registry  # versions never change: the cache is keyed by id
+            reg = views.load_registry(conn, vid)
+        self._registry, self._registry_id = reg, vid
+        return reg
+
     # ------------------------------------------------------------------ views
 
     @retrying
     def unit_view(self, period: str, unit_code: str) -> UnitView:
         """Everything the unit reports need for one unit and period."""
-        registry = self.current_registry()
+        registry = self.registry_for(period)
         with self.engine.connect() as conn:
             found = views.unit_views(conn, period, registry, unit_codes=[unit_code])
         return found.get(unit_code) or views.empty_unit_view(period, unit_code, registry)
@@ -567,7 +581,7 @@ class Ledger:
     @retrying
     def period_views(self, period: str, blocks: Sequence[str | None]) -> dict[str | None, PeriodView]:
         """:meth:`period_view` of several blocks (``None``: the whole period) in one read."""
-        registry = self.current_registry()
+        registry = self.registry_for(period)
         with self.engine.connect() as conn:
             found = views.unit_views_by_block(conn, period, registry, blocks)
             locked = {b: views.locked(conn, period, b) for b in found}
@@ -587,7 +601,7 @@ class Ledger:
     def unit_views(self, period: str, unit_codes: Iterable[str]) -> dict[str, UnitView]:
         """:meth:`unit_view` of several units in one go (a chunk's outputs)."""
         codes = sorted(set(unit_codes))
-        registry = self.current_registry()
+        registry = self.registry_for(period)
         with self.engine.connect() as conn:
             found = views.unit_views(conn, period, registry, unit_codes=codes)
         return {c: found.get(c) or views.empty_unit_view(period, c, registry) for c in codes}
@@ -608,7 +622,7 @@ class Ledger:
     def year_rows(self, year: int) -> list[YearRow]:
         """One row per person with a final grade per month of ``year`` (active lists only)."""
         with self.engine.connect() as conn:
-            return views.year_rows(conn, year, self.current_registry())
+            return views.year_rows(conn, year, self.registry_for(f"{year:04d}-12"))
 
     def reset_for_tests(self) -> None:
         """Delete every row (tests that share one PostgreSQL schema)."""

@@ -192,6 +192,39 @@ def load_registry(conn: Connection, vid: int) -> Registry:
     return Registry(units=units, people=people, version=vid)
 
 
+def registry_version_for(conn: Connection, period: str) -> int | None:
+    """Id of the registry version in force for ``period`` (SPEC §3, §9), ``None`` if none.
+
+    A published (locked) period keeps the registry it was published with: the latest version
+    loaded at or before the moment it was locked, so regenerating October's reports after a
+    November registry moves nobody. With several locks in effect (blocks published on
+    different days) the earliest counts: once a period's publication has begun, a registry
+    loaded later belongs to later periods. If no version had been loaded by then, the first
+    one loaded stands in. A period not locked follows the latest version: its files are
+    still being checked against the current registry, and reopening a period to correct it
+    brings it back to the current registry until it is published again.
+    """
+    rv, pl = s.registry_versions, s.period_locks
+    latest: dict[str, Any] = {}  # block ("" = the whole period) → its latest lock row
+    for r in conn.execute(select(pl).where(pl.c.period == period).order_by(pl.c.id)):
+        latest[r.block] = r
+    whole = latest.get("")
+    in_effect = []  # when each block now locked was locked (as in locked(): the later row decides)
+    for r in latest.values():
+        decides = whole if whole is not None and whole.id > r.id else r
+        if decides.locked:
+            in_effect.append(r.at if r.locked else decides.at)
+    q = select(rv.c.id).order_by(rv.c.id.desc()).limit(1)
+    if in_effect:
+        cutoff = min(in_effect)
+        vid = conn.execute(q.where(rv.c.loaded_at <= cutoff)).scalar()
+        if vid is None:  # published before any registry: the first one loaded stands in
+            vid = conn.execute(select(rv.c.id).order_by(rv.c.id).limit(1)).scalar()
+    else:
+        vid = conn.execute(q).scalar()
+    return int(vid) if vid is not None else None
+
+
 # ---------------------------------------------------------------- unit and period views
 
 

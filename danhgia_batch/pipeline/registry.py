@@ -1,8 +1,10 @@
 """Loading and showing the registry (SPEC §3, issue 5): ``danhgia registry load|show``.
 
 A registry file (template 00) is read like any input, validated, and either rejected with an
-error workbook or saved as a new version in the ledger. Versions are kept: a month is checked
-against the registry in force when its files arrive (``Ledger.current_registry(at)``).
+error workbook or saved as a new version in the ledger. Versions are kept: a file is checked
+against the current registry when it arrives (a locked period takes no files), and the views
+and reports of a period use the version in force for it (``Ledger.registry_for(period)``: the
+one the period was published with once it is locked, else the current one).
 """
 
 from __future__ import annotations
