@@ -1,8 +1,8 @@
 """The closed catalogue of issue codes, and the :class:`Issue` value.
 
 Validation and rules never raise on bad input: they return ``list[Issue]``. Every code a
-stage emits must be in :data:`CATALOGUE` (a test checks it). Tests assert codes and cells,
-never wording. Severities:
+stage emits must be in :data:`CATALOGUE`, and every code of the catalogue must be emitted
+somewhere (tests check both). Tests assert codes and cells, never wording. Severities:
 
 - ``error``: the file is rejected;
 - ``violation``: a list-level rule violation (the A-quota): recorded, the list is invalid;
@@ -188,12 +188,6 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
     ),
     ("score-decimals", E, "Quá hai chữ số thập phân", "'{column}' = {value} có quá hai chữ số thập phân."),
     (
-        "total-mismatch",
-        E,
-        "Tổng điểm không khớp",
-        "'{column}' ghi {value} nhưng tổng các phần là {expected}; công thức có thể đã bị ghi đè.",
-    ),
-    (
         "formula-overwritten",
         E,
         "Công thức bị ghi đè",
@@ -308,6 +302,12 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         "Kết quả của {value} trong phiếu cá nhân '{detail}' ({actual}) khác danh sách ({expected}); kết quả theo danh sách được tính, đề nghị kiểm tra lại.",
     ),
     # ---- registry cross-checks (registry, SPEC §3) -------------------------------------
+    # People of the registry missing from a period (SPEC §9, a warning) are not a per-file
+    # issue: one decider's list cannot know that another decider's list or an individual form
+    # holds the rest of the unit. They are computed per unit and period from everything active
+    # (UnitView.missing_people): the "Còn thiếu" note of the unit report, the roll-up column
+    # and ``danhgia status``. A typed-over total is formula-overwritten (the reader recomputes
+    # every total), so there is no separate "total does not add up" code.
     ("registry-unit-unknown", E, "Đơn vị không có trong danh mục", "Mã đơn vị '{value}' không có trong danh mục."),
     ("registry-block-mismatch", E, "Sai khối", "Đơn vị {value} thuộc {expected}, không thuộc {actual}."),
     ("registry-person-unknown", E, "Cán bộ không có trong danh mục", "Mã cán bộ '{value}' không có trong danh mục."),
@@ -346,12 +346,6 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         E,
         "Cán bộ có trong danh sách khác",
         "Cán bộ {value} đã có trong danh sách được chấp nhận của {expected} cùng kỳ.",
-    ),
-    (
-        "registry-person-missing",
-        W,
-        "Thiếu cán bộ trong danh sách",
-        "Cán bộ {value} ({expected}) có trong danh mục nhưng chưa có kết quả đánh giá kỳ này.",
     ),
     # ---- registry file validation (template 00) ----------------------------------------
     ("registry-code-duplicate", E, "Mã bị trùng trong danh mục", "Mã '{value}' xuất hiện nhiều lần ({detail})."),
