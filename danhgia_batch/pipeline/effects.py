@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..issues import Issue
 from ..ledger import FileRecord, Ledger
-from ..models import UnitView
+from ..models import PeriodView, UnitView
 from ..reports.common import atomic_write_text, safe_code
 from ..settings import Settings
 
@@ -140,7 +140,6 @@ def write_unit_outputs(settings: Settings, ledger: Ledger, units: set[tuple[str,
     The views are read here; many units' workbooks are written by :data:`UNIT_WRITERS`
     worker processes (xlsxwriter is pure Python: threads would not help), a few in-process.
     """
-    from ..reports import write_unit_reports
 
     views: list[UnitView] = []
     by_period: dict[str, set[str]] = {}
@@ -148,6 +147,12 @@ def write_unit_outputs(settings: Settings, ledger: Ledger, units: set[tuple[str,
         by_period.setdefault(period, set()).add(unit_code)
     for period, codes in sorted(by_period.items()):
         views += [view for _code, view in sorted(ledger.unit_views(period, codes).items()) if view.lists]
+    return _write_unit_views(settings, views)
+
+
+def _write_unit_views(settings: Settings, views: list[UnitView]) -> list[Path]:
+    from ..reports import write_unit_reports
+
     written: list[Path] = []
     if len(views) < POOL_MIN_UNITS:
         for view in views:
@@ -165,11 +170,17 @@ def write_rollups(
     settings: Settings, ledger: Ledger, period: str, blocks: set[str], *, scope: str = "district"
 ) -> list[Path]:
     """Block roll-ups of ``blocks`` ("" = none) and the district (or city) roll-up of ``period``."""
-    from ..reports import write_block_rollup, write_district_rollup
-
     wanted = [b for b in sorted(blocks) if b]
     found = ledger.period_views(period, [*wanted, None])  # one read of the period for all of them
-    written = [write_block_rollup(found[b], b, settings) for b in wanted]
+    return _write_rollups(settings, found, wanted, scope)
+
+
+def _write_rollups(
+    settings: Settings, found: dict[str | None, PeriodView], blocks: list[str], scope: str
+) -> list[Path]:
+    from ..reports import write_block_rollup, write_district_rollup
+
+    written = [write_block_rollup(found[b], b, settings) for b in blocks]
     written.append(write_district_rollup(found[None], settings, scope=scope))
     return written
 
@@ -196,9 +207,22 @@ def write_period_outputs(
     *,
     scope: str = "district",
 ) -> list[Path]:
-    """Unit reports of ``units`` ((period, unit code)), then the roll-ups of their blocks and periods."""
-    written = write_unit_outputs(settings, ledger, units)
+    """Unit reports of ``units`` ((period, unit code)), then the roll-ups of their blocks and periods.
+
+    One read of each period serves its unit reports and its roll-ups: a unit's view in the
+    period read whole is the one :meth:`Ledger.unit_views` reads for it (perf-watch, issue 9).
+    """
+    written: list[Path] = []
     for period in sorted({p for p, _ in units}):
-        blocks = {v.block for v in ledger.unit_views(period, {u for p, u in units if p == period}).values()}
-        written += write_rollups(settings, ledger, period, blocks, scope=scope)
+        codes = {u for p, u in units if p == period}
+        found = ledger.period_views(period, [None, *settings.codes.codes("blocks")])
+        listed = {v.unit_code: v for v in found[None].units if v.unit_code in codes}
+        blocks = {v.block for v in listed.values()}
+        if codes - set(listed):  # nothing recorded for them: the blocks of their registry units
+            blocks |= {v.block for v in ledger.unit_views(period, codes - set(listed)).values()}
+        written += _write_unit_views(settings, [v for _code, v in sorted(listed.items()) if v.lists])
+        wanted = [b for b in sorted(blocks) if b]
+        if any(b not in found for b in wanted):  # a block code not in codes.toml
+            found.update(ledger.period_views(period, [b for b in wanted if b not in found]))
+        written += _write_rollups(settings, found, wanted, scope)
     return written
