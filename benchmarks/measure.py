@@ -197,7 +197,7 @@ def measure_reports(scale: Scale) -> dict[str, Any]:
     _run, settings = _fresh_run(scale, "c", ledger="processed")
     with PeakRss() as rss:
         started = time.perf_counter()
-        paths = regenerate_reports(settings, scale.period, scope="city" if scale.name == "city" else "district")
+        paths = regenerate_reports(settings, scale.period, scope="district" if scale.name == "district" else "city")
         seconds = time.perf_counter() - started
     paths = [Path(p) for p in paths if str(p).endswith(".xlsx")]
     return {"seconds": seconds, "files": len(paths), "cells": _count_cells(paths), "rss": rss.peak}

@@ -82,9 +82,9 @@ def measure_scale(scale: Scale, repeat: int, *, watcher: bool, timeout: float, l
     if warm_b["seconds"] == float("inf"):
         log(f"  (b) quá {timeout:.0f} s: đã ghi sổ {warm_b['recorded']}/{meta['files']} tệp; chỉ đo thêm (a)")
         floor = _child("a", scale, {}, timeout)
-        result = {"scale": scale.name, "meta": meta, "timeout": timeout, "warm_b": warm_b, "floor": floor}
-        (WORK / f"results-{scale.name}.json").write_text(json.dumps(result, indent=2, default=str), "utf-8")
-        return result
+        partial = {"scale": scale.name, "meta": meta, "timeout": timeout, "warm_b": warm_b, "floor": floor}
+        (WORK / f"results-{scale.name}.json").write_text(json.dumps(partial, indent=2, default=str), "utf-8")
+        return partial
     warm_c = _child("c", scale, {}, timeout)
     plain_extra = {"files": warm_c["files"], "cells": warm_c["cells"]}
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in ORDER}
@@ -188,8 +188,8 @@ def report(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def profile(scale: Scale, top: int = 30) -> None:
-    """Run (d) in this process under cProfile and print the top functions by cumulative time."""
+def profile(scale: Scale, top: int = 30, *, reports: bool = True) -> None:
+    """Run (d) (or (b)) in this process under cProfile and print the top functions by cumulative time."""
     import cProfile
     import pstats
 
@@ -201,16 +201,22 @@ def profile(scale: Scale, top: int = 30) -> None:
     _link_inputs(scale, settings.inbox)
     prof = cProfile.Profile()
     prof.enable()
-    process_inbox(settings)
+    started = time.perf_counter()
+    process_inbox(settings, write_reports=reports)
+    seconds = time.perf_counter() - started
     prof.disable()
+    print(f"process_inbox: {seconds:.2f} s under cProfile", flush=True)
     pstats.Stats(prof).sort_stats("cumulative").print_stats(top)
     pstats.Stats(prof).sort_stats("tottime").print_stats(top)
+    prof.dump_stats(str(WORK / f"profile-{scale.name}.pstats"))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="district month only")
     parser.add_argument("--city", action="store_true", help="city month only")
+    parser.add_argument("--mini", action="store_true", help="a mini city (its first districts) only, for profiling")
+    parser.add_argument("--no-reports", action="store_true", help="with --profile: profile (b) instead of (d)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median; default 3)")
     parser.add_argument("--no-watch", action="store_true", help="skip the watcher latency (e)")
     parser.add_argument("--profile", action="store_true", help="profile one full process (d) with cProfile")
@@ -224,12 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _run_child(args.child, args.scale, args.period, json.loads(args.extra))
         return 0
-    scales = ["district"] if args.quick else ["city"] if args.city else ["district", "city"]
+    scales = ["district"] if args.quick else ["city"] if args.city else ["mini"] if args.mini else ["district", "city"]
     for name in scales:
         scale = Scale(name, args.period)
         if args.profile:
             prepare(scale)
-            profile(scale)
+            profile(scale, reports=not args.no_reports)
             continue
         if args.only:
             kinds = [k.strip() for k in args.only.split(",") if k.strip()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 
 from ..errors import LedgerError
 from ..issues import Issue, make_issue
@@ -35,6 +36,7 @@ from .retry import retrying
 log = logging.getLogger(__name__)
 
 QuotaCheck = Callable[[list[EvaluationRow]], list[Issue]]
+EVALUATION_CACHE = 4096  # decoded evaluation rows of this many lists kept for the quota regrouping
 
 
 class ClaimLost(LedgerError):
@@ -94,6 +96,10 @@ class Ledger:
         self._beat = c.utcnow()
         self._registry: Registry | None = None
         self._registry_id: int | None = None
+        # list id → its decoded evaluation rows (never change once inserted); only committed
+        # lists: ids of a rolled-back transaction may be reused (SQLite), see :meth:`record`
+        self._evals: OrderedDict[int, list[EvaluationRow]] = OrderedDict()
+        self._evals_new: set[int] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -123,6 +129,30 @@ class Ledger:
         Exactly one process gets ``process`` for given bytes; a later byte-identical copy
         gets ``process`` with ``duplicate_of`` set (it is recorded as a duplicate, not read).
         """
+        with self.engine.begin() as conn:
+            return self._claim(conn, sha256, name, inbox_path, unit_folder, size, mtime_ns)
+
+    @retrying
+    def claim_many(self, files: Sequence[dict[str, Any]]) -> list[c.Claim]:
+        """:meth:`claim` of several files (dicts of its arguments) in one transaction."""
+        with self.engine.begin() as conn:
+            return [
+                self._claim(
+                    conn, f["sha256"], f["name"], f["inbox_path"], f["unit_folder"], f["size"], f.get("mtime_ns", 0)
+                )
+                for f in files
+            ]
+
+    def _claim(
+        self,
+        conn: Connection,
+        sha256: str,
+        name: str,
+        inbox_path: str,
+        unit_folder: str | None,
+        size: int,
+        mtime_ns: int,
+    ) -> c.Claim:
         base = {
             "sha256": sha256,
             "name": name,
@@ -133,28 +163,27 @@ class Ledger:
             "issue_count": 0,
             "attempts": 1,
         }
-        with self.engine.begin() as conn:
-            fid = c.insert_ignore(conn, self._claim_values(base, sha256))
-            if fid is not None:
-                return c.Claim("process", c.by_id(conn, fid))
-            first = c.by_key(conn, sha256)
-            assert first is not None
-            original = c.latest_attempt(conn, sha256) or first
-            mine = original.claimed_by == self.worker and original.inbox_path == inbox_path
-            if mine and original.state == s.STATE_CLAIMED:  # a retried claim whose insert did commit
-                return c.Claim("process", original)
-            settled = original.state == s.STATE_DONE or (
-                original.state == s.STATE_RECORDED and original.inbox_path != inbox_path
-            )
-            if settled and original.outcome == s.REJECTED:
-                # the same bytes again after a rejection (period reopened, registry fixed):
-                # processed again, since the answer may differ now; whether the rejected
-                # original is already archived (done) or only recorded depends on which
-                # watcher got there first, so both are treated alike (issue 10: same totals)
-                return self._claim_derived(conn, base, original, mtime_ns, "again")
-            if settled:
-                return self._claim_derived(conn, base, original, mtime_ns, "dup")
-            return self._resume(conn, original, inbox_path, unit_folder)
+        fid = c.insert_ignore(conn, self._claim_values(base, sha256))
+        if fid is not None:
+            return c.Claim("process", c.by_id(conn, fid))
+        first = c.by_key(conn, sha256)
+        assert first is not None
+        original = c.latest_attempt(conn, sha256) or first
+        mine = original.claimed_by == self.worker and original.inbox_path == inbox_path
+        if mine and original.state == s.STATE_CLAIMED:  # a retried claim whose insert did commit
+            return c.Claim("process", original)
+        settled = original.state == s.STATE_DONE or (
+            original.state == s.STATE_RECORDED and original.inbox_path != inbox_path
+        )
+        if settled and original.outcome == s.REJECTED:
+            # the same bytes again after a rejection (period reopened, registry fixed):
+            # processed again, since the answer may differ now; whether the rejected
+            # original is already archived (done) or only recorded depends on which
+            # watcher got there first, so both are treated alike (issue 10: same totals)
+            return self._claim_derived(conn, base, original, mtime_ns, "again")
+        if settled:
+            return self._claim_derived(conn, base, original, mtime_ns, "dup")
+        return self._resume(conn, original, inbox_path, unit_folder)
 
     def _claim_values(self, base: dict[str, Any], key: str, **extra: Any) -> dict[str, Any]:
         now = c.utcnow()
@@ -250,21 +279,33 @@ class Ledger:
                     taken.append(c.by_id(conn, rec.id))
             return taken
 
-    @retrying
     def mark_done(self, file_id: int, archived_path: str | None, error_report: str | None = None) -> None:
         """The original has left the inbox: the file is finished."""
+        self.mark_done_many([(file_id, archived_path, error_report)])
+
+    @retrying
+    def mark_done_many(self, done: Sequence[tuple[int, str | None, str | None]]) -> None:
+        """:meth:`mark_done` of several files ((id, archived path, error report)) in one transaction."""
+        if not done:
+            return
+        f = s.files.c
+        stmt = (
+            update(s.files)
+            .where(f.id == bindparam("b_id"))
+            .values(
+                state=s.STATE_DONE,
+                archived_path=bindparam("b_archived"),
+                error_report=bindparam("b_report"),
+                claimed_by=None,
+                heartbeat=None,
+                done_at=bindparam("b_done_at"),
+            )
+        )
+        now = datetime.now()
         with self.engine.begin() as conn:
             conn.execute(
-                update(s.files)
-                .where(s.files.c.id == file_id)
-                .values(
-                    state=s.STATE_DONE,
-                    archived_path=archived_path,
-                    error_report=error_report,
-                    claimed_by=None,
-                    heartbeat=None,
-                    done_at=datetime.now(),
-                )
+                stmt,
+                [{"b_id": i, "b_archived": a, "b_report": r, "b_done_at": now} for i, a, r in done],
             )
 
     # ------------------------------------------------------------------ recording
@@ -281,6 +322,17 @@ class Ledger:
         Raises:
             ClaimLost: this run no longer holds the file.
         """
+        self._evals_new.clear()
+        try:
+            return self._record(file_id, rec, quota_check)
+        except BaseException:
+            for list_id in self._evals_new:  # not committed: the id may be given to another list
+                self._evals.pop(list_id, None)
+            raise
+        finally:
+            self._evals_new.clear()
+
+    def _record(self, file_id: int, rec: Record, quota_check: QuotaCheck | None) -> Recorded:
         with self.engine.begin() as conn:
             self._serialise(conn, rec.period, rec.unit_code)
             file = c.by_id(conn, file_id)
@@ -417,11 +469,30 @@ class Ledger:
         ]
         if not group:
             return []
-        rows = views.evaluations_of(conn, [g.id for g in group])
-        violations = quota_check([ev for g in group for ev in rows.get(g.id, [])])
+        rows = self._evaluations_of(conn, [g.id for g in group])
+        violations = quota_check([ev for g in group for ev in rows[g.id]])
         status = s.INVALID_QUOTA if violations else s.VALID
         conn.execute(update(s.lists).where(s.lists.c.id.in_([g.id for g in group])).values(status=status))
         return violations
+
+    def _evaluations_of(self, conn: Connection, list_ids: list[int]) -> dict[int, list[EvaluationRow]]:
+        """Decoded evaluation rows of ``list_ids``, from the cache where possible: regrouping a
+        decider's individual forms after each new form would otherwise decode the whole group
+        every time (quadratic in the forms of a school)."""
+        cache = self._evals
+        missing = [i for i in list_ids if i not in cache]
+        if missing:
+            fetched = views.evaluations_of(conn, missing)
+            for i in missing:
+                cache[i] = fetched.get(i, [])
+                self._evals_new.add(i)
+        out = {}
+        for i in list_ids:
+            out[i] = cache[i]
+            cache.move_to_end(i)
+        while len(cache) > max(EVALUATION_CACHE, len(list_ids)):
+            cache.popitem(last=False)
+        return out
 
     # ------------------------------------------------------------------ files
 

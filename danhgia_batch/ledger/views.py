@@ -32,8 +32,28 @@ def _lists_query() -> Select[Any]:
     return select(_L, _F.c.name.label("file_name")).join(_F, _F.c.id == _L.c.file_id)
 
 
+_ACTIVE_COLS = (
+    _L.c.id,
+    _L.c.file_id,
+    _L.c.kind,
+    _L.c.period,
+    _L.c.unit_code,
+    _L.c.decider_position,
+    _L.c.decider_name,
+    _L.c.person_code,
+    _L.c.version,
+    _L.c.status,
+    _L.c.arrival,
+)
+
+
 def active_lists(conn: Connection, period: str, unit_code: str, *, kind: str | None = None) -> list[Any]:
-    q = _lists_query().where(_L.c.period == period, _L.c.unit_code == unit_code, _L.c.status != s.SUPERSEDED)
+    """The lists of a unit and period not superseded (the columns recording needs: no JSON)."""
+    q = (
+        select(*_ACTIVE_COLS, _F.c.name.label("file_name"))
+        .join(_F, _F.c.id == _L.c.file_id)
+        .where(_L.c.period == period, _L.c.unit_code == unit_code, _L.c.status != s.SUPERSEDED)
+    )
     if kind:
         q = q.where(_L.c.kind == kind)
     return list(conn.execute(q.order_by(_L.c.arrival, _L.c.id)))
@@ -97,16 +117,30 @@ def evaluation_count(conn: Connection, period: str | None, active_only: bool) ->
 def people_listed(
     conn: Connection, period: str, exclude: tuple[str, str, str] | None, persons: Iterable[str] | None = None
 ) -> dict[str, str]:
-    q = (
-        select(_E.c.person_code, _L.c.unit_code, _L.c.unit_name, _L.c.decider_position, _L.c.decider_name, _L.c.kind)
-        .join(_L, _L.c.id == _E.c.list_id)
-        .where(_L.c.period == period, _L.c.status != s.SUPERSEDED)
-    )
-    if persons is not None:  # only the people of the file at hand (a city period is large)
-        codes = {c for p in persons for c in (p, p.strip(), p.strip().upper())}
-        q = q.where(_E.c.person_code.in_(sorted(codes)))
+    cols = (_L.c.unit_code, _L.c.unit_name, _L.c.decider_position, _L.c.decider_name, _L.c.kind)
+    active = (_L.c.period == period, _L.c.status != s.SUPERSEDED)
+    found: list[tuple[str, Any]] = []  # (person code, list row), in (unit, list, row) order
+    if persons is None:
+        q = select(_E.c.person_code, _L.c.id, *cols).join(_L, _L.c.id == _E.c.list_id).where(*active)
+        found = [(r.person_code, r) for r in conn.execute(q.order_by(_L.c.unit_code, _L.c.id, _E.c.id))]
+    else:
+        # Only the people of the file at hand. Two indexed lookups, not one join: without
+        # statistics SQLite would drive the join from the period index and walk every list of
+        # the period for each file (a city period holds 25,000 lists).
+        codes = sorted({c for p in persons for c in (p, p.strip(), p.strip().upper())})
+        hits: list[Any] = []
+        for part in _slices(codes):
+            q = select(_E.c.id, _E.c.list_id, _E.c.person_code).where(_E.c.person_code.in_(part))
+            hits += conn.execute(q).all()
+        lists: dict[int, Any] = {}
+        for part in _slices(sorted({h.list_id for h in hits})):
+            lists.update((r.id, r) for r in conn.execute(select(_L.c.id, *cols).where(_L.c.id.in_(part), *active)))
+        hits = sorted(
+            (h for h in hits if h.list_id in lists), key=lambda h: (lists[h.list_id].unit_code, h.list_id, h.id)
+        )
+        found = [(h.person_code, lists[h.list_id]) for h in hits]
     out: dict[str, str] = {}
-    for r in conn.execute(q):
+    for person_code, r in found:
         if (
             exclude
             and r.unit_code == exclude[0]
@@ -116,8 +150,14 @@ def people_listed(
             )
         ):
             continue
-        out[r.person_code] = f"{r.unit_name or r.unit_code}, {r.decider_name}"
+        out[person_code] = f"{r.unit_name or r.unit_code}, {r.decider_name}"
     return out
+
+
+def _slices(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    """``values`` in slices small enough for one IN (…) list on any engine."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 # ---------------------------------------------------------------- locks

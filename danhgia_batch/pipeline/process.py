@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 CHUNK = 512  # files claimed, then read by one reader pool while the parent decides and records
 Reader = Callable[[Sequence[Path], Settings], Iterable[FormResult]]  # read.read_forms or a warm pool
+CLAIM_BATCH = 128  # claims taken in one ledger transaction (short: other watchers wait for it)
 ERROR_WRITERS = 1  # a thread waiting on the isolated children that write error workbooks (one at a time: memory)
 
 
@@ -246,8 +247,7 @@ class _Run:
         to_read: list[_Item] = []
         ready: list[_Item] = []
         copies: list[tuple[Path, Path | None]] = []  # copies of a file this chunk is reading
-        for path, root in batch:
-            item = self._claim(path, root, copies)
+        for item in self._claim_all(batch, copies):
             if item is None:
                 continue
             if item.claim.action == "finish":
@@ -271,7 +271,25 @@ class _Run:
         ready += self._read_and_record(again)
         self._finish(ready)
 
-    def _claim(self, path: Path, root: Path | None, copies: list[tuple[Path, Path | None]] | None) -> _Item | None:
+    def _claim_all(
+        self, batch: Sequence[tuple[Path, Path | None]], copies: list[tuple[Path, Path | None]]
+    ) -> Iterator[_Item | None]:
+        """:meth:`_claim` of every file of a chunk, the claims taken in one ledger transaction."""
+        found: list[tuple[Path, Path | None, dict[str, Any]]] = []
+        for path, root in batch:
+            args = self._claim_args(path, root)
+            if args is None:
+                yield None
+            else:
+                found.append((path, root, args))
+        for start in range(0, len(found), CLAIM_BATCH):
+            part = found[start : start + CLAIM_BATCH]
+            claims = self.ledger.claim_many([args for _, _, args in part])
+            for (path, root, args), claim in zip(part, claims, strict=True):
+                yield self._claimed(path, root, args, claim, copies)
+
+    def _claim_args(self, path: Path, root: Path | None) -> dict[str, Any] | None:
+        """The arguments of the ledger's claim of ``path`` (stat and hash), ``None`` if it is gone."""
         try:
             st = path.stat()
             sha = sha256_file(path)
@@ -280,9 +298,30 @@ class _Run:
             return None
         rel = str(path.relative_to(self.inbox)) if root == self.inbox else str(path)
         folder = unit_folder(path, root) if root is not None else None
-        claim = self.ledger.claim(
-            sha, name=path.name, inbox_path=rel, unit_folder=folder, size=st.st_size, mtime_ns=st.st_mtime_ns
-        )
+        return {
+            "sha256": sha,
+            "name": path.name,
+            "inbox_path": rel,
+            "unit_folder": folder,
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+        }
+
+    def _claim(self, path: Path, root: Path | None, copies: list[tuple[Path, Path | None]] | None) -> _Item | None:
+        args = self._claim_args(path, root)
+        if args is None:
+            return None
+        return self._claimed(path, root, args, self.ledger.claim(**args), copies)
+
+    def _claimed(
+        self,
+        path: Path,
+        root: Path | None,
+        args: dict[str, Any],
+        claim: Claim,
+        copies: list[tuple[Path, Path | None]] | None,
+    ) -> _Item | None:
+        rel, sha = args["inbox_path"], args["sha256"]
         mine = claim.file is not None and claim.file.claimed_by == self.ledger.worker
         if claim.action == "busy" and mine and copies is not None and claim.file and claim.file.inbox_path != rel:
             copies.append((path, root))
@@ -393,6 +432,7 @@ class _Run:
             recorded = []
         for item in recorded:
             effects.step_done("outputs", item.file)
+        moved: list[tuple[int, str | None, str | None]] = []
         for item in recorded:
             try:
                 dest = effects.move_original(self.settings, item.file)
@@ -401,9 +441,12 @@ class _Run:
                 continue
             effects.step_done("moved", item.file)
             errs = error_files.get(item.file.id, [])
-            self.ledger.mark_done(item.file.id, str(dest) if dest else None, errs[0] if errs else None)
+            moved.append((item.file.id, str(dest) if dest else None, errs[0] if errs else None))
             item.result.archived = str(dest) if dest else None
             item.result.error_files = errs
+        # one transaction for the chunk: a crash before it leaves the files "recorded" with
+        # their originals archived, and the next run's finish_unfinished redoes the (idempotent) move
+        self.ledger.mark_done_many(moved)
         for item in items:
             self.result.files.append(item.result)
             self.advance()
