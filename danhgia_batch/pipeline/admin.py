@@ -15,7 +15,7 @@ from ..errors import UsageError
 from ..ledger import Ledger, open_ledger
 from ..models import PeriodView, UnitView
 from ..settings import Settings
-from .effects import write_period_outputs
+from .effects import write_period_reports
 
 GRADES = ("A", "B", "C", "D", "KXL")
 _PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$|^(\d{1,2})/(\d{4})$")
@@ -208,9 +208,7 @@ def _regenerate(
     unit: str | None = None,
     scope: str = "district",
 ) -> list[Path]:
-    view = ledger.period_view(period, block)
-    units = {(period, u.unit_code) for u in view.units if u.lists and (unit is None or u.unit_code == unit)}
-    return write_period_outputs(settings, ledger, units, scope=scope)
+    return write_period_reports(settings, ledger, period, block=block, unit=unit, scope=scope)  # one read (perf-watch)
 
 
 def regenerate_reports(

@@ -214,15 +214,41 @@ def write_period_outputs(
     """
     written: list[Path] = []
     for period in sorted({p for p, _ in units}):
-        codes = {u for p, u in units if p == period}
         found = ledger.period_views(period, [None, *settings.codes.codes("blocks")])
-        listed = {v.unit_code: v for v in found[None].units if v.unit_code in codes}
-        blocks = {v.block for v in listed.values()}
-        if codes - set(listed):  # nothing recorded for them: the blocks of their registry units
-            blocks |= {v.block for v in ledger.unit_views(period, codes - set(listed)).values()}
-        written += _write_unit_views(settings, [v for _code, v in sorted(listed.items()) if v.lists])
-        wanted = [b for b in sorted(blocks) if b]
-        if any(b not in found for b in wanted):  # a block code not in codes.toml
-            found.update(ledger.period_views(period, [b for b in wanted if b not in found]))
-        written += _write_rollups(settings, found, wanted, scope)
+        written += _period_outputs(settings, ledger, period, found, {u for p, u in units if p == period}, scope)
     return written
+
+
+def write_period_reports(
+    settings: Settings,
+    ledger: Ledger,
+    period: str,
+    *,
+    block: str | None = None,
+    unit: str | None = None,
+    scope: str = "district",
+) -> list[Path]:
+    """``danhgia report``: the unit reports of every unit of ``period`` (of ``block``, or only
+    ``unit``) that has lists, and the roll-ups of their blocks and of the period, from one read."""
+    found = ledger.period_views(period, list(dict.fromkeys([None, block, *settings.codes.codes("blocks")])))
+    codes = {u.unit_code for u in found[block].units if u.lists and (unit is None or u.unit_code == unit)}
+    return _period_outputs(settings, ledger, period, found, codes, scope) if codes else []
+
+
+def _period_outputs(
+    settings: Settings,
+    ledger: Ledger,
+    period: str,
+    found: dict[str | None, PeriodView],
+    codes: set[str],
+    scope: str,
+) -> list[Path]:
+    listed = {v.unit_code: v for v in found[None].units if v.unit_code in codes}
+    blocks = {v.block for v in listed.values()}
+    if codes - set(listed):  # nothing recorded for them: the blocks of their registry units
+        blocks |= {v.block for v in ledger.unit_views(period, codes - set(listed)).values()}
+    written = _write_unit_views(settings, [v for _code, v in sorted(listed.items()) if v.lists])
+    wanted = [b for b in sorted(blocks) if b]
+    if any(b not in found for b in wanted):  # a block code not in codes.toml
+        found = {**found, **ledger.period_views(period, [b for b in wanted if b not in found])}
+    return written + _write_rollups(settings, found, wanted, scope)

@@ -1,0 +1,97 @@
+"""``danhgia report`` (regenerate_reports): which workbooks one read of the period rewrites."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from danhgia_batch.issues import make_issue
+from danhgia_batch.ledger import Ledger, Record
+from danhgia_batch.models import EvaluationRow, ListHeader
+from danhgia_batch.pipeline import regenerate_reports
+from danhgia_batch.settings import Settings
+
+PERIOD = "2022-01"
+
+
+def _send(led: Ledger, n: int, unit: str, block: str, people: list[str], *, rejected: bool = False) -> None:
+    sha = f"{n:064x}"
+    c = led.claim(sha, name=f"f{n}.xlsx", inbox_path=f"f{n}.xlsx", unit_folder=None, size=10)
+    if rejected:
+        led.record(c.file.id, Record("rejected", "02", PERIOD, unit, block, [make_issue("table-empty")]))
+    else:
+        h = ListHeader(
+            period=PERIOD,
+            unit_code=unit,
+            unit_name=f"Đơn vị {unit}",
+            block=block,
+            decider_name="Trần Văn Hùng",
+            decider_position="TRUONG_PHONG",
+            decision_date=date(2022, 1, 26),
+        )
+        rows = [
+            EvaluationRow(
+                row=10 + i,
+                person_code=p,
+                full_name=f"Người {p}",
+                position_code="CONG_CHUC",
+                category="CBCC",
+                group="CBCC",
+                self_total=Decimal(80),
+                final_total=Decimal(80),
+                self_grade="B",
+                final_grade="B",
+            )
+            for i, p in enumerate(people)
+        ]
+        led.record(c.file.id, Record("accepted", "02", PERIOD, unit, block, [], h, rows))
+    led.mark_done(c.file.id, None)
+
+
+def _names(paths: list[Path], settings: Settings) -> list[str]:
+    return sorted(str(Path(p).relative_to(settings.outbox)) for p in paths)
+
+
+def test_report_rewrites_the_units_with_lists_and_the_roll_ups_of_their_blocks(
+    settings: Settings, ledger: Ledger
+) -> None:
+    _send(ledger, 1, "PNV", "CHINH_QUYEN", ["P1", "P2"])
+    _send(ledger, 2, "PTP", "CHINH_QUYEN", ["T1"])
+    _send(ledger, 3, "BTC", "DANG", ["B1"])
+    _send(ledger, 4, "VPQU", "DANG", [], rejected=True)  # only a rejected file: no unit report
+    unit = "{b}/{u}/{k}_{s}_2022-01.xlsx"
+
+    def reports(b: str, u: str) -> list[str]:
+        return [unit.format(b=b, u=u, k=k, s=u.lower()) for k in ("danh_sach_tong_hop", "de_nghi_khen_thuong")]
+
+    everything = regenerate_reports(settings, PERIOD)
+    assert _names(everything, settings) == sorted(
+        [f"{PERIOD}/{p}" for p in reports("CHINH_QUYEN", "PNV") + reports("CHINH_QUYEN", "PTP")]
+        + [f"{PERIOD}/{p}" for p in reports("DANG", "BTC")]
+        + [
+            f"{PERIOD}/CHINH_QUYEN/tong_hop_khoi_chinh_quyen_{PERIOD}.xlsx",
+            f"{PERIOD}/DANG/tong_hop_khoi_dang_{PERIOD}.xlsx",
+            f"{PERIOD}/tong_hop_quan_{PERIOD}.xlsx",
+        ]
+    )
+    assert _names(regenerate_reports(settings, PERIOD, block="DANG"), settings) == sorted(
+        [f"{PERIOD}/{p}" for p in reports("DANG", "BTC")]
+        + [f"{PERIOD}/DANG/tong_hop_khoi_dang_{PERIOD}.xlsx", f"{PERIOD}/tong_hop_quan_{PERIOD}.xlsx"]
+    )
+    assert _names(regenerate_reports(settings, PERIOD, unit="PTP"), settings) == sorted(
+        [f"{PERIOD}/{p}" for p in reports("CHINH_QUYEN", "PTP")]
+        + [f"{PERIOD}/CHINH_QUYEN/tong_hop_khoi_chinh_quyen_{PERIOD}.xlsx", f"{PERIOD}/tong_hop_quan_{PERIOD}.xlsx"]
+    )
+    assert regenerate_reports(settings, PERIOD, block="DANG", unit="PNV") == []
+    assert regenerate_reports(settings, "2022-02") == []
+    # the unit report is the unit's own: its people, nobody else's
+    ws = load_workbook(settings.outbox / PERIOD / "CHINH_QUYEN" / "PNV" / f"danh_sach_tong_hop_pnv_{PERIOD}.xlsx")
+    names = {c.value for row in ws["DanhSach"].iter_rows() for c in row if isinstance(c.value, str)}
+    assert {"Người P1", "Người P2"} <= names and not names & {"Người T1", "Người B1"}
+    # the district roll-up counts every unit, including the one with only a rejected file
+    ws = load_workbook(settings.outbox / PERIOD / f"tong_hop_quan_{PERIOD}.xlsx")["DonVi"]
+    codes = {c.value for row in ws.iter_rows() for c in row}
+    assert {"PNV", "PTP", "BTC", "VPQU"} <= codes
