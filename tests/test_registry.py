@@ -577,3 +577,32 @@ def test_a_period_published_before_any_registry_gets_the_first_one(settings: Set
     _process(settings, fill_template("00", units=_UNITS, people=_OCTOBER), "danh_muc_10.xlsx")
     _process(settings, fill_template("00", units=_UNITS, people=_NOVEMBER), "danh_muc_11.xlsx")
     assert _missing(settings) == ["PNV009"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_ledger(request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue("ledger" if request.param == "sqlite" else "pg_ledger")
+
+
+def _version(led: Any, people: int) -> int:
+    units = [Unit(code="PNV", name="Phòng Nội vụ", block="CHINH_QUYEN", kind="PHONG")]
+    staff = [Person(f"PNV{n:03d}", f"Người {n}", "PNV", "CONG_CHUC", "CBCC", "CBCC") for n in range(people)]
+    return int(led.save_registry(units, staff, source=f"v{people}"))
+
+
+def test_registry_version_in_force_follows_locks_of_the_period(any_ledger: Any) -> None:
+    led = any_ledger
+    assert led.registry_for("2022-01") is None
+    first = _version(led, 1)
+    led.set_lock("2022-01", "DANG", locked=True, by="t")  # one block published: the period is settled
+    second = _version(led, 2)
+    led.set_lock("2022-01", None, locked=True, by="t")  # the whole period later: the earliest lock counts
+    assert led.registry_for("2022-01").version == first
+    assert led.registry_for("2022-02").version == second  # an open period: the current registry
+    assert len(led.unit_view("2022-01", "PNV").missing_people) == 1
+    led.set_lock("2022-01", None, locked=False, by="t", reason="sửa")  # reopens every block
+    assert led.registry_for("2022-01").version == second
+    led.set_lock("2022-01", "CHINH_QUYEN", locked=True, by="t")
+    third = _version(led, 3)
+    assert led.registry_for("2022-01").version == second
+    assert led.registry_for("2022-12").version == third
