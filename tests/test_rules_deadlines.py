@@ -271,3 +271,30 @@ def test_a_date_after_arrival_is_recorded_and_noted_in_the_unit_report(settings:
     wb.close()
     (note,) = [n for n in notes if n.startswith("- Ngày ghi sau thời điểm nhận tệp")]
     assert issue.cell in note and future.strftime("%d/%m/%Y") in note
+
+
+def test_a_date_after_arrival_is_listed_in_the_error_workbook_of_a_rejected_file(
+    settings: Settings, fill_template: Any
+) -> None:
+    import shutil
+    from datetime import timedelta
+
+    import openpyxl
+    from helpers import valid_row
+
+    from danhgia_batch.pipeline import process_inbox
+
+    today = date.today()
+    row = valid_row(self_date=today + timedelta(days=2), final_grade="A")  # 80 points graded A: an error
+    source = fill_template("02", [row], period=f"{today.month:02d}/{today.year}", decision_date=None)
+    dest = settings.inbox / "PNV" / "ds.xlsx"
+    dest.parent.mkdir(parents=True)
+    shutil.copy(source, dest)
+    (f,) = process_inbox(settings).files
+    assert f.outcome == "rejected"
+    (issue,) = [i for i in f.issues if i.code == "date-after-arrival"]
+    wb = openpyxl.load_workbook(f.error_files[0], read_only=True)
+    rows = [r for ws in wb.worksheets for r in ws.iter_rows(values_only=True)]
+    wb.close()
+    listed = [r for r in rows if "date-after-arrival" in r]
+    assert len(listed) == 1 and issue.cell in listed[0] and "Cảnh báo" in listed[0]
