@@ -99,15 +99,23 @@ class WatcherSettings:
 
 @dataclass(frozen=True)
 class ReaderSettings:
-    """Limits for parsing untrusted workbooks in a child process."""
+    """Limits for parsing untrusted workbooks in a child process.
+
+    ``max_rows`` caps every sheet but the registry's (template 00: ``DonVi``, ``CanBo``), which
+    has ``max_registry_rows`` (a city registry holds ~200,000 people). A registry above
+    ``max_rows`` is read with ``registry_memory_mb`` instead of ``memory_mb`` and a timeout of
+    ``timeout_seconds`` per ``max_rows`` rows; the worker that read it is then retired.
+    """
 
     timeout_seconds: float = 30.0
     memory_mb: int = 1024
     max_file_mb: int = 50
-    max_uncompressed_mb: int = 200
+    max_uncompressed_mb: int = 400
     max_members: int = 500
     max_ratio: float = 150.0
     max_rows: int = 20000
+    max_registry_rows: int = 300000
+    registry_memory_mb: int = 3072
     max_cols: int = 200
     workers: int = 2
 
@@ -284,6 +292,9 @@ def _check(settings: Settings, source: str) -> None:
         )
     if settings.reader.workers < 1:
         raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'reader.workers': phải ≥ 1")
+    for key in ("max_rows", "max_registry_rows", "max_cols", "memory_mb", "registry_memory_mb"):
+        if getattr(settings.reader, key) < 1:
+            raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'reader.{key}': phải ≥ 1")
 
 
 def _domain_path(workdir: Path, value: str) -> Path:

@@ -415,3 +415,109 @@ def test_wrong_dimension_tag(fill_template: Fill, settings: Settings) -> None:
     form = read_form(path, settings)
     assert where(form) == []
     assert [(r.row, r.person_code) for r in form.rows] == [(17, "W1"), (18, "W2")]
+
+
+# ---- registry size: its own row limit (robustness brief, defect 2) -------------------------
+
+CITY_UNITS = [
+    {"unit_code": f"U{u:03d}", "unit_name": f"Đơn vị số {u}", "block": "CHINH_QUYEN", "unit_kind": "PHONG"}
+    for u in range(40)
+]
+
+
+def city_person(i: int) -> dict[str, Any]:
+    return {
+        "person_code": f"CB{i:06d}",
+        "full_name": f"Nguyễn Thị Hồng {i}",
+        "birth_date": date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
+        "unit_code": f"U{i % 40:03d}",
+        "position_title": "Chuyên viên",
+        "position_code": "CONG_CHUC",
+        "category": "CBCC",
+        "group": "CBCC",
+        "active": i % 97 != 0,
+    }
+
+
+def zip_registry(template_dir: Callable[..., Path], out: Path, n: int) -> Path:
+    """The real template 00 with ``n`` people, filled at the zip level (seconds, not minutes)."""
+    from danhgia_batch.demo.zipfill import ZipFiller
+
+    return ZipFiller(template_dir() / "danh_muc.xlsx").fill_registry(out, CITY_UNITS, map(city_person, range(n)))
+
+
+def test_zip_filled_registry_reads_like_an_openpyxl_filled_one(
+    fill_template: Fill, template_dir: Callable[..., Path], settings: Settings, tmp_path: Path
+) -> None:
+    people = [city_person(i) for i in range(5)]
+    slow = read_form(fill_template("00", units=CITY_UNITS[:3], people=people), settings)
+    fast = read_form(
+        __import__("danhgia_batch.demo.zipfill", fromlist=["ZipFiller"])
+        .ZipFiller(template_dir() / "danh_muc.xlsx")
+        .fill_registry(tmp_path / "fast.xlsx", CITY_UNITS[:3], people),
+        settings,
+    )
+    assert fast.issues == slow.issues == []
+    assert fast.units == slow.units and fast.people == slow.people
+
+
+@pytest.mark.slow
+def test_city_registry_over_max_rows_is_read_whole(
+    template_dir: Callable[..., Path], settings: Settings, tmp_path: Path
+) -> None:
+    """25,000 people: more than ``reader.max_rows`` (20,000), within ``max_registry_rows``."""
+    n = 25_000
+    assert settings.reader.max_rows < n + 3 <= settings.reader.max_registry_rows
+    form = read_form(zip_registry(template_dir, tmp_path / "thanh_pho.xlsx", n), settings)
+    assert form.kind == "00" and form.issues == []
+    assert len(form.units) == 40 and len(form.people) == n
+    last = form.people[-1]
+    assert (last.code, last.full_name, last.unit_code, last.row) == (
+        f"CB{n - 1:06d}",
+        f"Nguyễn Thị Hồng {n - 1}",
+        f"U{(n - 1) % 40:03d}",
+        n + 3,
+    )
+    assert last.birth_date == city_person(n - 1)["birth_date"]
+    assert [p.active for p in form.people[:98:97]] == [False, False]
+
+
+def test_registry_rows_have_their_own_limit(
+    fill_template: Fill, template_dir: Callable[..., Path], settings: Settings, tmp_path: Path
+) -> None:
+    """Scaled down: a unit list is held to ``max_rows``, the registry to ``max_registry_rows``."""
+    import dataclasses
+
+    def limited(**limits: int) -> Settings:
+        return dataclasses.replace(settings, reader=dataclasses.replace(settings.reader, **limits))
+
+    registry = zip_registry(template_dir, tmp_path / "danh_muc.xlsx", 1500)  # sheet rows 1..1503
+    unit_list = fill_template("02")
+    small = limited(max_rows=150, max_registry_rows=2000)
+    (unit_form,) = [read_form(unit_list, small)]
+    assert [(i.sheet, i.code) for i in unit_form.issues] == [("DanhSach", "file-too-many-cells")]
+    form = read_form(registry, small)  # a worker raises its limits for it, then retires
+    assert form.issues == [] and len(form.people) == 1500
+    tight = read_form(registry, limited(max_rows=150, max_registry_rows=1000))
+    assert [(i.sheet, i.code) for i in tight.issues] == [("CanBo", "file-too-many-cells")]
+    assert "1000 dòng" in tight.issues[0].message
+
+
+def test_registry_sheet_in_another_kind_of_file_keeps_max_rows(
+    fill_template: Fill, settings: Settings, tmp_path: Path
+) -> None:
+    """A unit list with a huge sheet named like the registry's does not get the registry's limit."""
+    import dataclasses
+
+    def add_sheet(wb: Any) -> None:
+        ws = wb.create_sheet("CanBo")
+        for r in range(1, 401):
+            ws.cell(row=r, column=1, value=r)
+
+    path = edit(fill_template("02"), add_sheet)
+    small = dataclasses.replace(
+        settings, reader=dataclasses.replace(settings.reader, max_rows=350, max_registry_rows=2000)
+    )
+    form = read_form(path, small)
+    assert ("CanBo", "file-too-many-cells") in [(i.sheet, i.code) for i in form.issues]
+    assert form.rows == []

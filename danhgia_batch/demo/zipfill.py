@@ -25,7 +25,7 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
 import openpyxl
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from .. import layout
 from ..templates.fill import find_header_row
@@ -35,6 +35,7 @@ _NS = {
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
 }
+_REF = re.compile(r"([A-Z]+)([0-9]+)")
 _EMPTY_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?)/>')
 _EPOCH = date(1899, 12, 30)
 
@@ -73,13 +74,20 @@ def _append_rows(xml: str, cells: dict[str, Any]) -> str:
     """Cells below the template's last row: new ``<row>`` elements (a clerk inserting rows)."""
     rows: dict[int, list[tuple[int, str, Any]]] = {}
     for ref, value in cells.items():
-        col, row = coordinate_from_string(ref)
+        col, row = _split_ref(ref)
         rows.setdefault(row, []).append((column_index_from_string(col), ref, value))
     parts = []
     for row in sorted(rows):
         body = "".join(_cell_xml(ref, "", v) for _, ref, v in sorted(rows[row]))
         parts.append(f'<row r="{row}">{body}</row>')
     return xml.replace("</sheetData>", "".join(parts) + "</sheetData>", 1)
+
+
+def _split_ref(ref: str) -> tuple[str, int]:
+    m = _REF.fullmatch(ref)
+    if m is None:
+        raise ValueError(f"not a cell reference: {ref}")
+    return m.group(1), int(m.group(2))
 
 
 def fill_sheet_xml(xml: str, cells: Mapping[str, Any]) -> str:
@@ -95,7 +103,7 @@ def fill_sheet_xml(xml: str, cells: Mapping[str, Any]) -> str:
     xml = _EMPTY_CELL.sub(repl, xml)
     if todo:
         last = max((int(n) for n in re.findall(r'<row r="([0-9]+)"', xml)), default=0)
-        below = {ref: v for ref, v in todo.items() if coordinate_from_string(ref)[1] > last}
+        below = {ref: v for ref, v in todo.items() if _split_ref(ref)[1] > last}
         if len(below) != len(todo):
             missing = sorted(set(todo) - set(below))
             raise KeyError(f"cells not found as empty input cells of the template: {missing[:5]}")
@@ -129,6 +137,11 @@ class ZipFiller:
                 value = ws.cell(row=r, column=self.columns["code"]).value
                 if isinstance(value, str) and value.strip():
                     self.criteria_rows.setdefault(value.strip(), r)
+        self.registry_rows: dict[str, tuple[int, dict[str, int]]] = {}
+        for title, fields in ((layout.SHEET_UNITS, layout.UNIT_COLUMNS), (layout.SHEET_PEOPLE, layout.PEOPLE_COLUMNS)):
+            if title in wb.sheetnames:
+                row, columns = find_header_row(wb[title], fields)
+                self.registry_rows[title] = (row + 1, columns)
         wb.close()
         with zipfile.ZipFile(self.template) as zf:
             self.sheets = _sheet_members(zf)
@@ -165,6 +178,19 @@ class ZipFiller:
             values.setdefault("stt", i + 1)
             for key, value in values.items():
                 sheet[f"{get_column_letter(self.columns[key])}{self.first_row + i}"] = value
+        return self.write(out, cells)
+
+    def fill_registry(self, out: Path, units: Iterable[Mapping[str, Any]], people: Iterable[Mapping[str, Any]]) -> Path:
+        """Same arguments and result as ``templates.fill_registry`` (template 00), fast enough
+        for a city registry of hundreds of thousands of people."""
+        cells: dict[str, dict[str, Any]] = {}
+        for title, rows in ((layout.SHEET_UNITS, units), (layout.SHEET_PEOPLE, people)):
+            first, columns = self.registry_rows[title]
+            sheet = cells.setdefault(title, {})
+            letters = {key: get_column_letter(col) for key, col in columns.items()}
+            for i, row in enumerate(rows):
+                for key, value in row.items():
+                    sheet[f"{letters[key]}{first + i}"] = value
         return self.write(out, cells)
 
     def fill_individual(

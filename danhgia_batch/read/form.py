@@ -8,6 +8,7 @@ time limits. It never raises on bad input: every problem becomes an issue.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from ..models import FormResult
 from ..settings import Settings
 from .checks import check_form_formulas, check_row_formulas
 from .individual import read_individual
-from .preflight import Rejected, preflight
+from .preflight import Rejected, preflight, registry_rows
 from .recognise import Ctx, Stop, read_meta, recognise_framework, recognise_kind
 from .tables import read_registry, read_unit_list
 from .workbook import Book
@@ -25,12 +26,17 @@ from .workbook import Book
 log = logging.getLogger(__name__)
 
 
-def _open(path: Path, form: FormResult, settings: Settings) -> Ctx | None:
+def _open(
+    path: Path, form: FormResult, settings: Settings, on_big_registry: Callable[[int], None] | None
+) -> Ctx | None:
     try:
         container = preflight(path, settings.reader)
     except Rejected as rej:
         form.issues.append(_with_file(rej.issue, path))
         return None
+    rows = registry_rows(container)
+    if rows > settings.reader.max_rows and on_big_registry is not None:
+        on_big_registry(rows)
     try:
         book = Book(path)
     except Exception as exc:  # calamine: ZipError, XmlError, CalamineError…
@@ -43,11 +49,15 @@ def _with_file(issue: Issue, path: Path) -> Issue:
     return replace(issue, file=path.name)
 
 
-def read_form_here(path: Path, settings: Settings) -> FormResult:
-    """Read ``path`` in this process (the body of a reader worker)."""
+def read_form_here(path: Path, settings: Settings, on_big_registry: Callable[[int], None] | None = None) -> FormResult:
+    """Read ``path`` in this process (the body of a reader worker).
+
+    ``on_big_registry(rows)`` is called before the cells are loaded when the registry sheets
+    (template 00) hold more than ``reader.max_rows`` rows: the worker raises its limits then.
+    """
     path = Path(path)
     form = FormResult(path=path)
-    ctx = _open(path, form, settings)
+    ctx = _open(path, form, settings, on_big_registry)
     if ctx is None:
         return form
     try:
@@ -73,6 +83,19 @@ def _read(ctx: Ctx, form: FormResult) -> None:
         form.sheet = layout.SHEET_PEOPLE
         form.units, form.people = read_registry(ctx)
         return
+    limits = ctx.settings.reader
+    for sheet in ctx.container.sheets:  # registry-sized sheets are for the registry only
+        if sheet.max_row > limits.max_rows:
+            form.issues.append(
+                make_issue(
+                    "file-too-many-cells",
+                    file=ctx.file,
+                    sheet=sheet.name,
+                    detail=f"{sheet.max_row} dòng × {sheet.max_col} cột",
+                    limit=f"{limits.max_rows} dòng × {limits.max_cols} cột",
+                )
+            )
+            return
     fw = recognise_framework(ctx, meta)
     form.framework_id, form.framework_version = fw.id, fw.version
     if kind == layout.KIND_UNIT_LIST:

@@ -24,6 +24,7 @@ from typing import Any
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from .. import layout
 from ..issues import Issue, make_issue
 from ..settings import ReaderSettings
 
@@ -283,6 +284,21 @@ def _check_kind(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], budget
         raise _reject("file-not-xlsx", detail="tài liệu PowerPoint (.pptx)")
 
 
+REGISTRY_SHEETS = (layout.SHEET_UNITS, layout.SHEET_PEOPLE)
+
+
+def row_limit(sheet: str, limits: ReaderSettings) -> int:
+    """Most rows allowed in ``sheet``: ``max_registry_rows`` for the registry's sheets (template
+    00 names them, whatever the file turns out to be: :func:`.form.read_form_here` holds other
+    kinds to ``max_rows`` once recognised), else ``max_rows``."""
+    return max(limits.max_rows, limits.max_registry_rows) if sheet in REGISTRY_SHEETS else limits.max_rows
+
+
+def registry_rows(container: Container) -> int:
+    """Rows of the largest registry sheet of ``container`` (0 when it has none)."""
+    return max((s.max_row for s in container.sheets if s.name in REGISTRY_SHEETS), default=0)
+
+
 def preflight(path: Path, limits: ReaderSettings) -> Container:
     """Check the container of ``path``; return what was learnt, or raise :class:`Rejected`."""
     try:
@@ -326,11 +342,12 @@ def _scan_zip(zf: zipfile.ZipFile, limits: ReaderSettings) -> Container:
     for s in container.sheets:
         if s.part not in members:
             raise _reject("file-corrupt", detail=f"thiếu trang tính {s.name}")
-        if s.max_row > limits.max_rows or s.max_col > limits.max_cols:
+        max_rows = row_limit(s.name, limits)
+        if s.max_row > max_rows or s.max_col > limits.max_cols:
             raise _reject(
                 "file-too-many-cells",
                 sheet=s.name,
                 detail=f"{s.max_row} dòng × {s.max_col} cột",
-                limit=f"{limits.max_rows} dòng × {limits.max_cols} cột",
+                limit=f"{max_rows} dòng × {limits.max_cols} cột",
             )
     return container

@@ -141,9 +141,21 @@ def _worker(conn: Connection, settings: Settings, validate: bool) -> None:
         if batch is None:
             return
         forms = []
+        retire = False
+
+        def on_big_registry(rows: int) -> None:
+            # a city registry: more memory and time for this file, then this worker retires
+            # (its heap stays grown; lowering the cap again would fail the next files)
+            nonlocal retire
+            retire = True
+            limits = settings.reader
+            if limits.registry_memory_mb > limits.memory_mb:
+                limit_memory(limits.registry_memory_mb)
+            conn.send(("extend", limits.timeout_seconds * math.ceil(rows / limits.max_rows)))
+
         for i, path in enumerate(batch):
             conn.send(("start", i))
-            forms.append(read_form_here(path, settings))
+            forms.append(read_form_here(path, settings, on_big_registry))
         conn.send(("validate", len(batch)))
         if validate:
             try:
@@ -154,7 +166,9 @@ def _worker(conn: Connection, settings: Settings, validate: bool) -> None:
                 log.exception("batch validation failed")
                 for form in forms:
                     form.issues.append(make_issue("processing-failed", file=form.path.name, detail=type(exc).__name__))
-        conn.send(("done", forms))
+        conn.send(("done", forms, retire))
+        if retire:
+            return
 
 
 @dataclass
@@ -273,8 +287,13 @@ class Pool:
                 if msg[0] in ("start", "validate"):
                     slot.index = msg[1]
                     slot.deadline = time.monotonic() + self.timeout
+                elif msg[0] == "extend":  # a big registry: its own, longer deadline
+                    slot.deadline = time.monotonic() + max(self.timeout, msg[1])
                 elif msg[0] == "done":
                     slot.batch, slot.index, slot.deadline = [], -1, math.inf
+                    if msg[2]:  # the worker retires after a big registry
+                        slot.proc.join(5)
+                        self._kill(slot)
                     yield from msg[1]
                     return
         except (EOFError, OSError):
