@@ -141,11 +141,8 @@ def init_workdir(directory: Path, force: bool = False) -> list[Path]:
     from .templates import generate_templates
 
     created += generate_templates(settings, settings.path("templates"))
-    try:
-        from .demo import write_sample_registry
-    except ImportError:  # the demo package may be absent in a trimmed install
-        log.warning("no sample registry: danhgia_batch.demo.write_sample_registry is unavailable")
-    else:
-        created.append(write_sample_registry(settings, directory / SAMPLE_REGISTRY))
+    from .sample import write_sample_registry
+
+    created.append(write_sample_registry(settings, directory / SAMPLE_REGISTRY))
     log.info("work folder ready in %s", directory)
     return created

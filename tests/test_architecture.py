@@ -18,10 +18,11 @@ RANK = {
     "reports": 6,  # same rank as ledger: they must not import each other
     "templates": 2,
     "pipeline": 7,
-    "workdir": 9,  # init writes the sample registry with demo.write_sample_registry
     "watch": 8,
-    "demo": 9,
-    "cli": 10,
+    "sample": 8,  # the synthetic district and its registry (templates + models only)
+    "workdir": 9,  # init writes the sample registry with sample.write_sample_registry
+    "demo": 10,  # builds a work folder with workdir.init_workdir, then a month on top of it
+    "cli": 11,
 }
 HEAVY = {"openpyxl", "pandas", "pandera", "sqlalchemy", "xlsxwriter", "watchdog", "python_calamine"}
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .district import District, build_district
-from .registry import write_sample_registry
+from ..sample import District, build_district, write_sample_registry
 from .runner import DemoResult, describe, run_demo
 
 __all__ = ["DemoResult", "District", "build_district", "describe", "run_demo", "write_sample_registry"]

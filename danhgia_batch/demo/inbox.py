@@ -20,10 +20,10 @@ from typing import Any
 
 from .. import layout
 from ..domain import Framework
+from ..sample import District, template_paths
 from ..settings import Settings
-from ..templates import fill_individual, fill_unit_list, generate_templates
+from ..templates import fill_individual, fill_unit_list
 from . import faults as F
-from .district import District
 from .lists import DeciderList, decider_lists
 from .scores import PeriodDates, Scored, ScorePlan, period_dates, score_members, split
 from .zipfill import ZipFiller
@@ -47,15 +47,6 @@ class DemoFile:
 def number(value: Decimal) -> int | float:
     """A score as a clerk's Excel stores it."""
     return int(value) if value == value.to_integral_value() else float(value)
-
-
-def template_paths(settings: Settings) -> dict[str, Path]:
-    """The generated templates (generated into ``[paths] templates`` when missing)."""
-    folder = settings.path("templates")
-    paths = {kind: folder / name for kind, name in layout.FILE_NAMES.items()}
-    if not all(p.is_file() for p in paths.values()):
-        generate_templates(settings, folder)
-    return paths
 
 
 def _period_text(period: str) -> str:

@@ -19,9 +19,9 @@ from ..domain import AuthorityRule
 from ..layout import strip_accents
 from ..models import Person, Unit
 from ..registry import SIZE_CATEGORIES
+from ..sample.district import District
+from ..sample.names import given_name, person_name
 from ..settings import Settings
-from .district import District
-from .names import given_name, person_name
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DanhgiaError, UsageError
+from ..sample import build_district, write_sample_registry
 from ..settings import CONFIG_NAME, Settings, load_settings
-from .district import build_district
+from ..workdir import SAMPLE_REGISTRY, init_workdir
 from .faults import DESCRIPTIONS
 from .inbox import DemoFile, write_inbox
-from .registry import write_sample_registry
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +137,6 @@ def run_demo(
     Raises:
         UsageError: ``directory`` holds something that is not a previous demo.
     """
-    from ..workdir import SAMPLE_REGISTRY, init_workdir
-
     directory = Path(directory).resolve()
     _prepare(directory)
     init_workdir(directory, force=True)

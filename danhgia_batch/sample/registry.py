@@ -6,9 +6,17 @@ from pathlib import Path
 
 from .. import layout
 from ..settings import Settings
-from ..templates import fill_registry
+from ..templates import fill_registry, generate_templates
 from .district import District, build_district
-from .inbox import template_paths
+
+
+def template_paths(settings: Settings) -> dict[str, Path]:
+    """The generated templates (generated into ``[paths] templates`` when missing)."""
+    folder = settings.path("templates")
+    paths = {kind: folder / name for kind, name in layout.FILE_NAMES.items()}
+    if not all(p.is_file() for p in paths.values()):
+        generate_templates(settings, folder)
+    return paths
 
 
 def write_sample_registry(settings: Settings, path: Path, *, district: District | None = None) -> Path:
