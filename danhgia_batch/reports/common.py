@@ -71,9 +71,10 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
-    finally:
+    except BaseException:
         with suppress(FileNotFoundError):
             tmp.unlink()
+        raise
 
 
 def atomic_write_text(path: Path, text: str) -> Path:
@@ -87,7 +88,10 @@ def atomic_write_text(path: Path, text: str) -> Path:
 def atomic_workbook(path: Path, title: str = "") -> Iterator[Workbook]:
     """An xlsxwriter workbook with the safe options, written atomically to ``path``."""
     with atomic_path(path) as tmp:
-        wb = Workbook(str(tmp), XLSX_OPTIONS)
+        # a fresh copy: xlsxwriter writes into default_format_properties, and a shared dict made
+        # every workbook after a process's first one differ from it (font scheme of the default font)
+        options = {**XLSX_OPTIONS, "default_format_properties": dict(XLSX_OPTIONS["default_format_properties"])}
+        wb = Workbook(str(tmp), options)
         wb.set_properties({"title": title, "author": "danhgia_batch", "comments": "Tạo tự động bởi danhgia_batch"})
         try:
             yield wb
@@ -134,15 +138,28 @@ class Styles:
             "tt_int": {**cell, "bold": True, "align": "center", "num_format": "0", "bg_color": "#F2F2F2"},
             "tt_pct": {**cell, "bold": True, "align": "center", "num_format": "0.0%", "bg_color": "#F2F2F2"},
         }
-        self._formats: dict[str, Format] = {k: wb.add_format(v) for k, v in specs.items()}
+        self._wb = wb
+        self._specs = specs
+        self._formats: dict[str, Format] = {}
 
     def __getitem__(self, name: str) -> Format:
-        return self._formats[name]
+        """The format ``name``, added to the workbook when first used (a workbook uses about
+        half of them; unused formats were never written to the file anyway)."""
+        fmt = self._formats.get(name)
+        if fmt is None:
+            fmt = self._formats[name] = self._wb.add_format(self._specs[name])
+        return fmt
 
 
 def put(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None = None) -> None:
     """Write one value with the right typed writer; text always as a plain string."""
-    if value is None or value == "":
+    kind = type(value)
+    if kind is str:  # the common case first
+        if value:
+            ws.write_string(row, col, value, fmt)
+        else:
+            ws.write_blank(row, col, None, fmt)
+    elif value is None or value == "":
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):
         ws.write_string(row, col, "Có" if value else "Không", fmt)
