@@ -40,6 +40,9 @@ ERRORS_DIR = "_loi"
 MOVE_DELAYS = (0.5, 1.0, 2.0)
 UNIT_WRITERS = 2  # worker processes writing unit workbooks when a run has many units
 POOL_MIN_UNITS = 24  # below this, starting the workers costs more than it saves
+# danhgia report has no reader running: the writers would start the forkserver (pandas,
+# pandera preloaded, 1-3 s of CPU) and lost to one process for a district month (perf-watch)
+REPORT_POOL_MIN_UNITS = 400
 
 
 def step_done(step: str, file: FileRecord | None = None) -> None:
@@ -150,11 +153,11 @@ def write_unit_outputs(settings: Settings, ledger: Ledger, units: set[tuple[str,
     return _write_unit_views(settings, views)
 
 
-def _write_unit_views(settings: Settings, views: list[UnitView]) -> list[Path]:
+def _write_unit_views(settings: Settings, views: list[UnitView], pool_min: int = POOL_MIN_UNITS) -> list[Path]:
     from ..reports import write_unit_reports
 
     written: list[Path] = []
-    if len(views) < POOL_MIN_UNITS:
+    if len(views) < pool_min:
         for view in views:
             written += write_unit_reports(view, settings)
         return written
@@ -247,7 +250,8 @@ def _period_outputs(
     blocks = {v.block for v in listed.values()}
     if codes - set(listed):  # nothing recorded for them: the blocks of their registry units
         blocks |= {v.block for v in ledger.unit_views(period, codes - set(listed)).values()}
-    written = _write_unit_views(settings, [v for _code, v in sorted(listed.items()) if v.lists])
+    views = [v for _code, v in sorted(listed.items()) if v.lists]
+    written = _write_unit_views(settings, views, REPORT_POOL_MIN_UNITS)
     wanted = [b for b in sorted(blocks) if b]
     if any(b not in found for b in wanted):  # a block code not in codes.toml
         found = {**found, **ledger.period_views(period, [b for b in wanted if b not in found])}
