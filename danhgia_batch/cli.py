@@ -10,24 +10,194 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from typer import _click
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import DanhgiaError
 
+# ---- Vietnamese chrome -----------------------------------------------------------------------
+# typer (0.29) vendors click as ``typer._click`` with its English wording written into the code
+# (no gettext), so every piece of chrome is replaced here, in one place, through the hooks the
+# classes offer: a HelpFormatter subclass (usage prefix, section headings, "[default: …]"), the
+# Context's ``formatter_class``, ``get_help_option`` (the --help line), ``options_metavar`` /
+# ``subcommand_metavar``, and ``main`` of the root group, which shows usage errors itself
+# (typer would call ``ClickException.show()``, whose "Try …"/"Error:" lines are English)
+# after translating click's messages with the table below. No library object is patched.
+
+HELP_TEXT = "Hiện hướng dẫn này rồi thoát."
+OPTIONS_METAVAR = "[TÙY_CHỌN]"
+SUBCOMMAND_METAVAR = "LỆNH [ĐỐI_SỐ]..."
+HEADINGS = {"Options": "Tùy chọn", "Arguments": "Đối số", "Commands": "Lệnh"}
+TYPE_NAMES = {"str": "chuỗi", "text": "chuỗi", "path": "đường_dẫn", "file": "tệp", "directory": "thư_mục"}
+TYPE_NAMES |= {"int": "số", "float": "số", "int range": "số", "float range": "số", "bool": "có/không"}
+TYPE_NAMES |= {"list[Path]": "các đường_dẫn", "list[str]": "các chuỗi"}
+_EXTRA = re.compile(r"\[(?:default|required|env var)[^\]]*\]")
+_TYPE = re.compile(r"<([^<>\s][^<>]*)>")
+
+# click's and pydantic's messages → Vietnamese (first match wins; ``{n}`` are the groups).
+MESSAGES: list[tuple[str, str]] = [
+    (r"Missing option (.+)\.", "Thiếu tùy chọn {1}."),
+    (r"Missing argument (.+)\.", "Thiếu đối số {1}."),
+    (r"Missing parameter: (.+)", "Thiếu tham số {1}."),
+    (r"Missing command\.", "Thiếu lệnh."),
+    (r"No such command (.+)\.", "Không có lệnh {1}."),
+    (r"No such option: (\S+) Did you mean (.+)\?", "Không có tùy chọn {1}. Có phải là {2}?"),
+    (r"No such option: (\S+) \(Possible options: (.+)\)", "Không có tùy chọn {1} (gần giống: {2})."),
+    (r"No such option: (\S+)", "Không có tùy chọn {1}."),
+    (r"Option (.+) requires an argument\.", "Tùy chọn {1} cần một giá trị."),
+    (r"Option (.+) requires (\d+) arguments\.", "Tùy chọn {1} cần {2} giá trị."),
+    (r"Option (.+) does not take a value\.", "Tùy chọn {1} không nhận giá trị."),
+    (r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)", "Thừa đối số: {1}."),
+    (r"Invalid value for (.+?): (.+)", "Giá trị không hợp lệ cho {1}: {2}"),
+    (r"Invalid value: (.+)", "Giá trị không hợp lệ: {1}"),
+    # the reasons given after "Invalid value for …:" (typer validates with pydantic)
+    (r"Input should be a valid integer.*", "phải là một số nguyên."),
+    (r"Input should be a valid number.*", "phải là một số."),
+    (r"Input should be greater than or equal to (.+)", "phải lớn hơn hoặc bằng {1}."),
+    (r"Input should be greater than (.+)", "phải lớn hơn {1}."),
+    (r"Input should be less than or equal to (.+)", "phải nhỏ hơn hoặc bằng {1}."),
+    (r"Input should be less than (.+)", "phải nhỏ hơn {1}."),
+    (r"Input should be (.+)", "phải là {1}."),
+    (r"(?:file|directory|path) (.+) does not exist\.", "không tìm thấy {1}."),
+    (r"(?:file|path) (.+) is a directory\.", "{1} là một thư mục, cần một tệp."),
+    (r"directory (.+) is a file\.", "{1} là một tệp, cần một thư mục."),
+    (r"(?:file|directory|path) (.+) is not (?:readable|writable|executable)\.", "không có quyền với {1}."),
+]
+
+
+def translate(message: str) -> str:
+    """A click/pydantic message in Vietnamese (unknown wording is returned unchanged)."""
+    message = message.strip()
+    for pattern, text in MESSAGES:
+        m = re.fullmatch(pattern, message, flags=re.DOTALL)
+        if m:
+            groups = [m.group(0), *(translate(g) if i == len(m.groups()) else g for i, g in enumerate(m.groups(), 1))]
+            return text.format(*groups)
+    return message
+
+
+class ViHelpFormatter(_click.formatting.HelpFormatter):
+    """click's help formatter with Vietnamese chrome."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, "Cách dùng: " if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(HEADINGS.get(heading, heading))
+
+    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        def extra(m: re.Match[str]) -> str:
+            text = m.group(0).replace("default:", "mặc định:").replace("env var:", "biến môi trường:")
+            return text.replace("required", "bắt buộc")
+
+        def types(m: re.Match[str]) -> str:
+            return f"<{TYPE_NAMES.get(m.group(1), m.group(1))}>"
+
+        super().write_dl([(_TYPE.sub(types, a), _EXTRA.sub(extra, b)) for a, b in rows], col_max, col_spacing)
+
+
+class ViContext(typer.Context):
+    formatter_class = ViHelpFormatter
+
+
+class _Vietnamese:
+    """Mixed into typer's command classes: Vietnamese formatter, --help text, metavars."""
+
+    context_class: type[_click.Context] = ViContext
+    options_metavar: str | None
+
+    def _vi_init(self) -> None:
+        if self.options_metavar == "[OPTIONS]":
+            self.options_metavar = OPTIONS_METAVAR
+
+    def get_help_option(self, ctx: _click.Context) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+
+class ViCommand(_Vietnamese, TyperCommand):
+    """A typer command whose help and errors are in Vietnamese."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._vi_init()
+
+
+class ViGroup(_Vietnamese, TyperGroup):
+    """A typer group whose help and errors are in Vietnamese; as the root, shows usage errors."""
+
+    command_class = ViCommand
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._vi_init()
+        if self.subcommand_metavar in (None, "COMMAND [ARGS]...", "COMMAND1 [ARGS]... [COMMAND2 [ARGS]...]..."):
+            self.subcommand_metavar = SUBCOMMAND_METAVAR
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def call() -> Any:
+            return super(ViGroup, self).main(
+                args, prog_name, complete_var, standalone_mode=False, windows_expand_args=windows_expand_args, **extra
+            )
+
+        if not standalone_mode:
+            return call()
+        try:
+            code = call()
+        except _click.exceptions.NoArgsIsHelpError as exc:  # the help itself, as click does
+            typer.echo(exc.format_message(), err=True)
+            sys.exit(exc.exit_code)
+        except _click.exceptions.UsageError as exc:
+            show_usage_error(exc)
+            sys.exit(exc.exit_code)
+        except _click.exceptions.ClickException as exc:
+            typer.echo(f"Lỗi: {translate(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("Đã hủy.", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def show_usage_error(exc: _click.exceptions.UsageError) -> None:
+    """What ``UsageError.show()`` prints, in Vietnamese."""
+    ctx = exc.ctx
+    if ctx is not None:
+        typer.echo(ctx.get_usage(), err=True)
+        if ctx.command.get_help_option(ctx) is not None:
+            typer.echo(f"Gõ '{ctx.command_path} {ctx.help_option_names[0]}' để xem hướng dẫn.", err=True)
+        typer.echo("", err=True)
+    typer.echo(f"Lỗi: {translate(exc.format_message())}", err=True)
+
+
 app = typer.Typer(
+    cls=ViGroup,
     help="Xử lý hàng loạt phiếu đánh giá, xếp loại CBCCVC, LĐHĐ hằng tháng từ các tệp Excel.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["--help", "-h"]},
 )
-registry_app = typer.Typer(help="Danh mục đơn vị và cán bộ (mẫu 00).", no_args_is_help=True)
+registry_app = typer.Typer(cls=ViGroup, help="Danh mục đơn vị và cán bộ (mẫu 00).", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 
 T = TypeVar("T")
@@ -106,10 +276,12 @@ def emit(ctx: typer.Context, result: Any, text: Callable[[], None]) -> None:
         text()
 
 
-@app.command("init")
+@app.command("init", cls=ViCommand)
 def init_cmd(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(help="Thư mục làm việc (mặc định: thư mục hiện tại).")] = Path("."),
+    directory: Annotated[
+        Path, typer.Argument(metavar="THƯ_MỤC", help="Thư mục làm việc (mặc định: thư mục hiện tại).")
+    ] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Ghi đè danhgia.toml nếu đã có.")] = False,
 ) -> None:
     """Tạo thư mục làm việc: danhgia.toml, inbox/, outbox/, archive/, biểu mẫu, danh mục mẫu."""
@@ -119,7 +291,7 @@ def init_cmd(
     emit(ctx, [str(p) for p in created], lambda: echo_lines(f"Đã tạo {p}" for p in created))
 
 
-@app.command("templates")
+@app.command("templates", cls=ViCommand)
 def templates_cmd(
     ctx: typer.Context,
     out: Annotated[Path | None, typer.Option("--out", help="Thư mục ghi biểu mẫu.")] = None,
@@ -133,10 +305,12 @@ def templates_cmd(
     emit(ctx, [str(p) for p in paths], lambda: echo_lines(f"Đã tạo {p}" for p in paths))
 
 
-@registry_app.command("load")
+@registry_app.command("load", cls=ViCommand)
 def registry_load_cmd(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Tệp danh mục (mẫu 00, danh_muc.xlsx).", exists=True, dir_okay=False)],
+    file: Annotated[
+        Path, typer.Argument(metavar="TỆP", help="Tệp danh mục (mẫu 00, danh_muc.xlsx).", exists=True, dir_okay=False)
+    ],
 ) -> None:
     """Nạp danh mục đơn vị và cán bộ từ tệp mẫu 00; mỗi lần nạp là một phiên bản mới."""
     from .pipeline.registry import load_registry_file
@@ -158,7 +332,7 @@ def registry_load_cmd(
     raise typer.Exit(result.exit_code)
 
 
-@registry_app.command("show")
+@registry_app.command("show", cls=ViCommand)
 def registry_show_cmd(ctx: typer.Context) -> None:
     """In danh mục đang áp dụng: đơn vị theo khối và số người."""
     from .pipeline.registry import show_registry
@@ -203,7 +377,7 @@ def _watch_logging(settings: Any, verbose: int) -> None:
     )
 
 
-@app.command("watch")
+@app.command("watch", cls=ViCommand)
 def watch_cmd(
     ctx: typer.Context,
     polling: Annotated[
@@ -240,10 +414,10 @@ def _print_table(title: str, headers: list[str], rows: Iterable[Iterable[object]
     Console().print(table)
 
 
-@app.command("check")
+@app.command("check", cls=ViCommand)
 def check_cmd(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Các tệp Excel cần kiểm tra.")],
+    files: Annotated[list[Path], typer.Argument(metavar="TỆP", help="Các tệp Excel cần kiểm tra.")],
     report: Annotated[
         Path | None, typer.Option("--report", help="Thư mục ghi tệp báo lỗi (bản sao tô đỏ ô sai + tệp .txt).")
     ] = None,
@@ -267,10 +441,13 @@ def check_cmd(
     raise typer.Exit(result.exit_code)
 
 
-@app.command("process")
+@app.command("process", cls=ViCommand)
 def process_cmd(
     ctx: typer.Context,
-    paths: Annotated[list[Path] | None, typer.Argument(help="Tệp hoặc thư mục cần xử lý (mặc định: inbox).")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="ĐƯỜNG_DẪN", help="Tệp hoặc thư mục cần xử lý (mặc định: inbox)."),
+    ] = None,
     period: Annotated[str | None, typer.Option("--period", "-p", help="Chỉ ghi nhận tệp của kỳ YYYY-MM.")] = None,
     no_reports: Annotated[bool, typer.Option("--no-reports", help="Không ghi báo cáo tổng hợp.")] = False,
 ) -> None:
@@ -307,7 +484,7 @@ def process_cmd(
     raise typer.Exit(result.exit_code)
 
 
-@app.command("status")
+@app.command("status", cls=ViCommand)
 def status_cmd(ctx: typer.Context, period: PeriodOpt, block: BlockOpt = None) -> None:
     """Tình hình nộp của một kỳ: đơn vị đã nộp, hợp lệ, vi phạm tỷ lệ, bị trả lại, chưa nộp, muộn."""
     from .pipeline import period_status
@@ -335,7 +512,7 @@ def status_cmd(ctx: typer.Context, period: PeriodOpt, block: BlockOpt = None) ->
     emit(ctx, status, text)
 
 
-@app.command("publish")
+@app.command("publish", cls=ViCommand)
 def publish_cmd(
     ctx: typer.Context,
     period: PeriodOpt,
@@ -350,7 +527,7 @@ def publish_cmd(
     emit(ctx, res, lambda: echo_lines([f"Đã khóa kỳ {res.period}", *(f"Đã ghi {p}" for p in res.outputs)]))
 
 
-@app.command("reopen")
+@app.command("reopen", cls=ViCommand)
 def reopen_cmd(
     ctx: typer.Context,
     period: PeriodOpt,
@@ -366,7 +543,7 @@ def reopen_cmd(
     emit(ctx, res, lambda: typer.echo(f"Đã mở lại kỳ {res.period}"))
 
 
-@app.command("report")
+@app.command("report", cls=ViCommand)
 def report_cmd(
     ctx: typer.Context,
     period: PeriodOpt,
@@ -382,8 +559,8 @@ def report_cmd(
     emit(ctx, [str(p) for p in paths], lambda: echo_lines(f"Đã ghi {p}" for p in paths))
 
 
-@app.command("year")
-def year_cmd(ctx: typer.Context, year: Annotated[int, typer.Argument(help="Năm (YYYY).")]) -> None:
+@app.command("year", cls=ViCommand)
+def year_cmd(ctx: typer.Context, year: Annotated[int, typer.Argument(metavar="NĂM", help="Năm (YYYY).")]) -> None:
     """Tổng hợp cả năm: mỗi người một dòng, mỗi tháng một cột xếp loại."""
     from .pipeline import year_view
 
@@ -392,7 +569,7 @@ def year_cmd(ctx: typer.Context, year: Annotated[int, typer.Argument(help="Năm 
     emit(ctx, {"path": str(path)}, lambda: typer.echo(f"Đã ghi {path}"))
 
 
-@app.command("demo")
+@app.command("demo", cls=ViCommand)
 def demo_cmd(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Option("--dir", help="Thư mục demo (tạo mới hoặc tạo lại).")] = Path("demo"),
