@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import schema as s
@@ -138,8 +138,11 @@ def by_key(conn: Connection, key: str) -> FileRecord | None:
     return FileRecord.from_row(row) if row else None
 
 
+_BY_ID = select(s.files).where(s.files.c.id == bindparam("file_id"))  # built once: called per file
+
+
 def by_id(conn: Connection, file_id: int) -> FileRecord:
-    return FileRecord.from_row(conn.execute(select(s.files).where(s.files.c.id == file_id)).one())
+    return FileRecord.from_row(conn.execute(_BY_ID, {"file_id": file_id}).one())
 
 
 def take_over(conn: Connection, rec: FileRecord, worker: str, **changes: Any) -> bool:

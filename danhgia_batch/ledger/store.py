@@ -9,16 +9,17 @@ serialises every writer.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
+from types import SimpleNamespace, TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
+from sqlalchemy import JSON, Connection, bindparam, delete, insert, select, text, update
 
 from ..errors import LedgerError
 from ..issues import Issue, make_issue
@@ -28,7 +29,7 @@ from ..settings import Settings
 from . import claims as c
 from . import schema as s
 from . import views
-from .codec import evaluation_to_row, issue_to_row, norm_text
+from .codec import evaluation_from_row, evaluation_to_row, issue_to_row, norm_text
 from .engine import MOUNTS, make_engine
 from .migrate import migrate
 from .retry import retrying
@@ -37,6 +38,44 @@ log = logging.getLogger(__name__)
 
 QuotaCheck = Callable[[list[EvaluationRow]], list[Issue]]
 EVALUATION_CACHE = 4096  # decoded evaluation rows of this many lists kept for the quota regrouping
+
+
+_RECORD_FILE = (
+    update(s.files)
+    .where(s.files.c.id == bindparam("r_id"))
+    .values(
+        {
+            k: bindparam(k)
+            for k in (
+                "kind",
+                "period",
+                "unit_code",
+                "block",
+                "outcome",
+                "issue_count",
+                "duplicate_of",
+                "state",
+                "recorded_at",
+            )
+        }
+    )
+)
+_SET_STATUS = (
+    update(s.lists).where(s.lists.c.id.in_(bindparam("ids", expanding=True))).values(status=bindparam("status"))
+)
+_INSERT_LIST = insert(s.lists).returning(s.lists.c.id)
+_JSON_COLUMNS = [col.name for col in s.evaluations.columns if isinstance(col.type, JSON)]
+
+
+def _as_stored(row: dict[str, Any]) -> SimpleNamespace:
+    """An evaluation row as the ledger returns it: its JSON columns through JSON and back."""
+    stored = dict(row)
+    for name in _JSON_COLUMNS:
+        stored[name] = json.loads(json.dumps(stored[name]))
+    return SimpleNamespace(**stored)
+
+
+_LATEST_REGISTRY = select(s.registry_versions.c.id).order_by(s.registry_versions.c.id.desc()).limit(1)
 
 
 class ClaimLost(LedgerError):
@@ -360,21 +399,31 @@ class Ledger:
             if out.issues:
                 conn.execute(insert(s.issues), [issue_to_row(i, file_id) for i in out.issues])
             conn.execute(
-                update(s.files)
-                .where(s.files.c.id == file_id)
-                .values(
-                    kind=rec.kind,
-                    period=rec.period,
-                    unit_code=rec.unit_code,
-                    block=rec.block,
-                    outcome=outcome,
-                    issue_count=len(out.issues),
-                    duplicate_of=rec.duplicate_of if rec.duplicate_of is not None else file.duplicate_of,
-                    state=s.STATE_RECORDED,
-                    recorded_at=datetime.now(),
-                )
+                _RECORD_FILE,
+                {
+                    "r_id": file_id,
+                    "kind": rec.kind,
+                    "period": rec.period,
+                    "unit_code": rec.unit_code,
+                    "block": rec.block,
+                    "outcome": outcome,
+                    "issue_count": len(out.issues),
+                    "duplicate_of": rec.duplicate_of if rec.duplicate_of is not None else file.duplicate_of,
+                    "state": s.STATE_RECORDED,
+                    "recorded_at": datetime.now(),
+                },
             )
-            out.file = c.by_id(conn, file_id)
+            out.file = replace(
+                file,
+                kind=rec.kind,
+                period=rec.period,
+                unit_code=rec.unit_code,
+                block=rec.block,
+                outcome=outcome,
+                issue_count=len(out.issues),
+                duplicate_of=rec.duplicate_of if rec.duplicate_of is not None else file.duplicate_of,
+                state=s.STATE_RECORDED,
+            )  # the row as just updated (no other statement of this transaction changes it)
             return out
 
     def _serialise(self, conn: Connection, period: str, unit_code: str) -> None:
@@ -406,34 +455,33 @@ class Ledger:
             status = s.SUPERSEDED
         key = (file.arrival, file.id)
         version = views.place_version(conn, rec.kind, rec.period, rec.unit_code, header, person, key)
-        list_id = int(
-            conn.execute(
-                insert(s.lists)
-                .values(
-                    file_id=file.id,
-                    kind=rec.kind,
-                    period=rec.period,
-                    unit_code=rec.unit_code,
-                    unit_name=header.unit_name,
-                    block=rec.block,
-                    decider_position=header.decider_position,
-                    decider_name=header.decider_name,
-                    person_code=person,
-                    decision_date=header.decision_date,
-                    prepared_by=header.prepared_by,
-                    prepared_date=header.prepared_date,
-                    header_cells=dict(header.cells),
-                    version=version,
-                    status=status,
-                    superseded_by=later[0].id if later else None,
-                    arrival=file.arrival,
-                )
-                .returning(s.lists.c.id)
-            ).scalar_one()
-        )
+        values = {
+            "file_id": file.id,
+            "kind": rec.kind,
+            "period": rec.period,
+            "unit_code": rec.unit_code,
+            "unit_name": header.unit_name,
+            "block": rec.block,
+            "decider_position": header.decider_position,
+            "decider_name": header.decider_name,
+            "person_code": person,
+            "decision_date": header.decision_date,
+            "prepared_by": header.prepared_by,
+            "prepared_date": header.prepared_date,
+            "header_cells": dict(header.cells),
+            "version": version,
+            "status": status,
+            "superseded_by": later[0].id if later else None,
+            "arrival": file.arrival,
+        }
+        list_id = int(conn.execute(_INSERT_LIST, values).scalar_one())
         out.list_ids.append(list_id)
         if rec.rows:
-            conn.execute(insert(s.evaluations), [evaluation_to_row(r, list_id) for r in rec.rows])
+            evaluation_rows = [evaluation_to_row(r, list_id) for r in rec.rows]
+            conn.execute(insert(s.evaluations), evaluation_rows)
+            if rec.kind == "01":  # regrouped below: cached as the ledger will give them back
+                self._evals[list_id] = [evaluation_from_row(_as_stored(e)) for e in evaluation_rows]
+                self._evals_new.add(list_id)
         if later:  # arrived before a list already recorded: that one replaces this one
             note = make_issue("list-superseded", value=f"{file.name}, phiên bản {version}")
             conn.execute(insert(s.issues).values(**issue_to_row(note, later[0].file_id)))
@@ -472,7 +520,9 @@ class Ledger:
         rows = self._evaluations_of(conn, [g.id for g in group])
         violations = quota_check([ev for g in group for ev in rows[g.id]])
         status = s.INVALID_QUOTA if violations else s.VALID
-        conn.execute(update(s.lists).where(s.lists.c.id.in_([g.id for g in group])).values(status=status))
+        changed = [g.id for g in group if g.status != status]  # most forms leave the group's status as it was
+        if changed:
+            conn.execute(_SET_STATUS, {"ids": changed, "status": status})
         return violations
 
     def _evaluations_of(self, conn: Connection, list_ids: list[int]) -> dict[int, list[EvaluationRow]]:
@@ -608,7 +658,7 @@ class Ledger:
     def current_registry(self, at: datetime | None = None) -> Registry | None:
         """The registry in force at ``at`` (default now), or ``None`` if none was loaded."""
         with self.engine.connect() as conn:
-            q = select(s.registry_versions.c.id).order_by(s.registry_versions.c.id.desc()).limit(1)
+            q = _LATEST_REGISTRY
             if at is not None:
                 q = q.where(s.registry_versions.c.loaded_at <= at)
             vid = conn.execute(q).scalar()

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..issues import Issue, Severity
@@ -47,16 +47,22 @@ _ACTIVE_COLS = (
 )
 
 
+# Statements run for every recorded file are built once, with bound parameters: building a
+# SQLAlchemy statement costs more than running it on SQLite.
+_ACTIVE_ANY = (
+    select(*_ACTIVE_COLS, _F.c.name.label("file_name"))
+    .join(_F, _F.c.id == _L.c.file_id)
+    .where(_L.c.period == bindparam("period"), _L.c.unit_code == bindparam("unit"), _L.c.status != s.SUPERSEDED)
+)
+_ACTIVE_KIND = _ACTIVE_ANY.where(_L.c.kind == bindparam("kind")).order_by(_L.c.arrival, _L.c.id)
+_ACTIVE_ANY = _ACTIVE_ANY.order_by(_L.c.arrival, _L.c.id)
+
+
 def active_lists(conn: Connection, period: str, unit_code: str, *, kind: str | None = None) -> list[Any]:
     """The lists of a unit and period not superseded (the columns recording needs: no JSON)."""
-    q = (
-        select(*_ACTIVE_COLS, _F.c.name.label("file_name"))
-        .join(_F, _F.c.id == _L.c.file_id)
-        .where(_L.c.period == period, _L.c.unit_code == unit_code, _L.c.status != s.SUPERSEDED)
-    )
     if kind:
-        q = q.where(_L.c.kind == kind)
-    return list(conn.execute(q.order_by(_L.c.arrival, _L.c.id)))
+        return list(conn.execute(_ACTIVE_KIND, {"period": period, "unit": unit_code, "kind": kind}))
+    return list(conn.execute(_ACTIVE_ANY, {"period": period, "unit": unit_code}))
 
 
 def same_decider(row: Any, header: ListHeader) -> bool:
@@ -72,20 +78,25 @@ def place_version(
 ) -> int:
     """Version of a new list = its rank by arrival among the lists of the same decider (or
     person, for 01); lists that arrived later move one version up."""
-    q = select(_L.c.id, _L.c.decider_position, _L.c.decider_name, _L.c.person_code, _L.c.arrival, _L.c.file_id).where(
-        _L.c.period == period, _L.c.unit_code == unit_code, _L.c.kind == rec_kind
-    )
-    same = [r for r in conn.execute(q) if (r.person_code == person if rec_kind == "01" else same_decider(r, header))]
+    params = {"period": period, "unit": unit_code, "kind": rec_kind}
+    rows = conn.execute(_SAME_PLACE, params)
+    same = [r for r in rows if (r.person_code == person if rec_kind == "01" else same_decider(r, header))]
     later = [r.id for r in same if (r.arrival, r.file_id) > key]
     if later:
         conn.execute(update(_L).where(_L.c.id.in_(later)).values(version=_L.c.version + 1))
     return 1 + len(same) - len(later)
 
 
+_SAME_PLACE = select(
+    _L.c.id, _L.c.decider_position, _L.c.decider_name, _L.c.person_code, _L.c.arrival, _L.c.file_id
+).where(_L.c.period == bindparam("period"), _L.c.unit_code == bindparam("unit"), _L.c.kind == bindparam("kind"))
+_EVALUATIONS_OF = select(_E).where(_E.c.list_id.in_(bindparam("ids", expanding=True))).order_by(_E.c.list_id, _E.c.id)
+
+
 def evaluations_of(conn: Connection, list_ids: list[int]) -> dict[int, list[EvaluationRow]]:
     out: dict[int, list[EvaluationRow]] = defaultdict(list)
-    if list_ids:
-        for r in conn.execute(select(_E).where(_E.c.list_id.in_(list_ids)).order_by(_E.c.list_id, _E.c.id)):
+    for part in _slices(list_ids, 5000):
+        for r in conn.execute(_EVALUATIONS_OF, {"ids": list(part)}):
             out[r.list_id].append(evaluation_from_row(r))
     return out
 
@@ -130,11 +141,11 @@ def people_listed(
         codes = sorted({c for p in persons for c in (p, p.strip(), p.strip().upper())})
         hits: list[Any] = []
         for part in _slices(codes):
-            q = select(_E.c.id, _E.c.list_id, _E.c.person_code).where(_E.c.person_code.in_(part))
-            hits += conn.execute(q).all()
+            hits += conn.execute(_PERSON_HITS, {"codes": list(part)}).all()
         lists: dict[int, Any] = {}
         for part in _slices(sorted({h.list_id for h in hits})):
-            lists.update((r.id, r) for r in conn.execute(select(_L.c.id, *cols).where(_L.c.id.in_(part), *active)))
+            found_lists = conn.execute(_ACTIVE_BY_ID, {"ids": list(part), "period": period})
+            lists.update((r.id, r) for r in found_lists)
         hits = sorted(
             (h for h in hits if h.list_id in lists), key=lambda h: (lists[h.list_id].unit_code, h.list_id, h.id)
         )
@@ -154,6 +165,14 @@ def people_listed(
     return out
 
 
+_PERSON_HITS = select(_E.c.id, _E.c.list_id, _E.c.person_code).where(
+    _E.c.person_code.in_(bindparam("codes", expanding=True))
+)
+_ACTIVE_BY_ID = select(
+    _L.c.id, _L.c.unit_code, _L.c.unit_name, _L.c.decider_position, _L.c.decider_name, _L.c.kind
+).where(_L.c.id.in_(bindparam("ids", expanding=True)), _L.c.period == bindparam("period"), _L.c.status != s.SUPERSEDED)
+
+
 def _slices(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
     """``values`` in slices small enough for one IN (…) list on any engine."""
     for start in range(0, len(values), size):
@@ -163,16 +182,21 @@ def _slices(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
 # ---------------------------------------------------------------- locks
 
 
+_LOCKED = (  # built once: asked for every file
+    select(s.period_locks.c.locked)
+    .where(
+        s.period_locks.c.period == bindparam("period"),
+        s.period_locks.c.block.in_(bindparam("blocks", expanding=True)),
+    )
+    .order_by(s.period_locks.c.id.desc())
+    .limit(1)
+)
+
+
 def locked(conn: Connection, period: str, block: str | None) -> bool:
     """The latest lock row of (period, whole) or (period, block) decides."""
     blocks = ["", block] if block else [""]
-    q = (
-        select(s.period_locks.c.locked)
-        .where(s.period_locks.c.period == period, s.period_locks.c.block.in_(blocks))
-        .order_by(s.period_locks.c.id.desc())
-        .limit(1)
-    )
-    return bool(conn.execute(q).scalar())
+    return bool(conn.execute(_LOCKED, {"period": period, "blocks": blocks}).scalar())
 
 
 def locked_blocks(conn: Connection, period: str) -> set[str]:
@@ -493,20 +517,25 @@ def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[Ye
 # ---------------------------------------------------------------- pending roll-ups
 
 
+_UPSERT_ROLLUP: dict[str, Any] = {}  # dialect name → the upsert of one mark, built once
+
+
 def mark_rollups(conn: Connection, period: str, block: str) -> None:
     """Mark the block and district roll-ups of ``period`` as needing a rewrite (upsert)."""
     table = s.pending_rollups
+    if conn.dialect.name in ("postgresql", "sqlite"):
+        stmt = _UPSERT_ROLLUP.get(conn.dialect.name)
+        if stmt is None:
+            mod = postgresql if conn.dialect.name == "postgresql" else sqlite
+            ins = mod.insert(table).values(period=bindparam("p_period"), block=bindparam("p_block"), generation=1)
+            stmt = ins.on_conflict_do_update(
+                index_elements=["period", "block"], set_={"generation": table.c.generation + 1}
+            )
+            _UPSERT_ROLLUP[conn.dialect.name] = stmt
+        conn.execute(stmt, [{"p_period": period, "p_block": k} for k in sorted({block, ""})])
+        return
     for key in {block, ""}:
         values = {"period": period, "block": key, "generation": 1}
-        if conn.dialect.name in ("postgresql", "sqlite"):
-            mod = postgresql if conn.dialect.name == "postgresql" else sqlite
-            stmt = mod.insert(table).values(**values)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["period", "block"], set_={"generation": table.c.generation + 1}
-                )
-            )
-            continue
         done = conn.execute(
             update(table)
             .where(table.c.period == period, table.c.block == key)
