@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..issues import Issue, Severity
 from ..models import EvaluationRow, ListView, PeriodView, Person, UnitView
@@ -161,8 +162,8 @@ class UnitLine:
     def valid(self) -> bool:
         return self.view is not None and self.view.valid
 
-    @property
-    def tally(self) -> Tally:
+    @cached_property
+    def tally(self) -> Tally:  # computed once: a roll-up sums it on every sheet
         return Tally.of(self.view.rows if self.view else [])
 
     @property
