@@ -117,20 +117,30 @@ class Claim:
     duplicate_of: FileRecord | None = None
 
 
+_INSERT_CLAIM: dict[str, Insert] = {}  # dialect name → INSERT … ON CONFLICT DO NOTHING RETURNING *, built once
+
+
+def insert_claim(conn: Connection, values: dict[str, Any]) -> FileRecord | None:
+    """INSERT a claim row and return it; ``None`` when its ``claim_key`` exists (ON CONFLICT DO NOTHING)."""
+    name = conn.dialect.name
+    stmt = _INSERT_CLAIM.get(name)
+    if stmt is None:
+        if name in ("postgresql", "sqlite"):
+            mod = postgresql if name == "postgresql" else sqlite
+            stmt = mod.insert(s.files).on_conflict_do_nothing(index_elements=["claim_key"]).returning(*s.files.c)
+            _INSERT_CLAIM[name] = stmt
+        else:  # any other engine: check first (inside the write transaction)
+            if conn.execute(select(s.files.c.id).where(s.files.c.claim_key == values["claim_key"])).first():
+                return None
+            stmt = insert(s.files).returning(*s.files.c)
+    row = conn.execute(stmt, values).first()
+    return FileRecord.from_row(row) if row else None
+
+
 def insert_ignore(conn: Connection, values: dict[str, Any]) -> int | None:
     """INSERT a claim row; ``None`` when its ``claim_key`` exists (ON CONFLICT DO NOTHING)."""
-    stmt: Insert
-    if conn.dialect.name == "postgresql":
-        stmt = postgresql.insert(s.files).values(**values).on_conflict_do_nothing(index_elements=["claim_key"])
-    elif conn.dialect.name == "sqlite":
-        stmt = sqlite.insert(s.files).values(**values).on_conflict_do_nothing(index_elements=["claim_key"])
-    else:  # any other engine: check first (inside the write transaction)
-        if conn.execute(select(s.files.c.id).where(s.files.c.claim_key == values["claim_key"])).first():
-            return None
-        stmt = insert(s.files).values(**values)
-    result = conn.execute(stmt.returning(s.files.c.id))
-    row = result.first()
-    return int(row[0]) if row else None
+    rec = insert_claim(conn, values)
+    return rec.id if rec else None
 
 
 def by_key(conn: Connection, key: str) -> FileRecord | None:

@@ -202,9 +202,9 @@ class Ledger:
             "issue_count": 0,
             "attempts": 1,
         }
-        fid = c.insert_ignore(conn, self._claim_values(base, sha256))
-        if fid is not None:
-            return c.Claim("process", c.by_id(conn, fid))
+        new = c.insert_claim(conn, self._claim_values(base, sha256))
+        if new is not None:
+            return c.Claim("process", new)
         first = c.by_key(conn, sha256)
         assert first is not None
         original = c.latest_attempt(conn, sha256) or first
@@ -245,9 +245,9 @@ class Ledger:
         extra = {"duplicate_of": original.id} if prefix == "dup" else {}
         for n in range(1000):
             key = c.duplicate_key(original.sha256, base["inbox_path"], mtime_ns, n, prefix)
-            fid = c.insert_ignore(conn, self._claim_values(base, key, **extra))
-            if fid is not None:
-                return c.Claim("process", c.by_id(conn, fid), duplicate_of=original if extra else None)
+            new = c.insert_claim(conn, self._claim_values(base, key, **extra))
+            if new is not None:
+                return c.Claim("process", new, duplicate_of=original if extra else None)
             existing = c.by_key(conn, key)
             if existing is not None and existing.state != s.STATE_DONE:
                 claim = self._resume(conn, existing, base["inbox_path"], base["unit_folder"])
@@ -443,10 +443,12 @@ class Ledger:
         header = rec.header
         assert header is not None
         person = rec.rows[0].person_code if rec.kind == "01" and rec.rows else ""
+        place = views.place_lists(conn, rec.period, rec.unit_code, rec.kind)  # every status
         same = [
             r
-            for r in views.active_lists(conn, rec.period, rec.unit_code, kind=rec.kind)
-            if (rec.kind == "02" and views.same_decider(r, header)) or (rec.kind == "01" and r.person_code == person)
+            for r in place
+            if r.status != s.SUPERSEDED
+            and ((rec.kind == "02" and views.same_decider(r, header)) or (rec.kind == "01" and r.person_code == person))
         ]
         earlier = [r for r in same if (r.arrival, r.file_id) < (file.arrival, file.id)]
         later = [r for r in same if r not in earlier]
@@ -454,7 +456,7 @@ class Ledger:
         if later:
             status = s.SUPERSEDED
         key = (file.arrival, file.id)
-        version = views.place_version(conn, rec.kind, rec.period, rec.unit_code, header, person, key)
+        version = views.version_among(conn, place, rec.kind, header, person, key)
         values = {
             "file_id": file.id,
             "kind": rec.kind,

@@ -58,6 +58,31 @@ _ACTIVE_KIND = _ACTIVE_ANY.where(_L.c.kind == bindparam("kind")).order_by(_L.c.a
 _ACTIVE_ANY = _ACTIVE_ANY.order_by(_L.c.arrival, _L.c.id)
 
 
+_PLACE_LISTS = (
+    select(*_ACTIVE_COLS, _F.c.name.label("file_name"))
+    .join(_F, _F.c.id == _L.c.file_id)
+    .where(_L.c.period == bindparam("period"), _L.c.unit_code == bindparam("unit"), _L.c.kind == bindparam("kind"))
+    .order_by(_L.c.arrival, _L.c.id)
+)
+
+
+def place_lists(conn: Connection, period: str, unit_code: str, kind: str) -> list[Any]:
+    """Every list (any status) of a unit, period and kind: :func:`active_lists` and
+    :func:`place_version` of a new list from one read."""
+    return list(conn.execute(_PLACE_LISTS, {"period": period, "unit": unit_code, "kind": kind}))
+
+
+def version_among(
+    conn: Connection, rows: list[Any], rec_kind: str, header: ListHeader, person: str, key: tuple[Any, int]
+) -> int:
+    """:func:`place_version` over ``rows`` = :func:`place_lists` of the new list's place."""
+    same = [r for r in rows if (r.person_code == person if rec_kind == "01" else same_decider(r, header))]
+    later = [r.id for r in same if (r.arrival, r.file_id) > key]
+    if later:
+        conn.execute(update(_L).where(_L.c.id.in_(later)).values(version=_L.c.version + 1))
+    return 1 + len(same) - len(later)
+
+
 def active_lists(conn: Connection, period: str, unit_code: str, *, kind: str | None = None) -> list[Any]:
     """The lists of a unit and period not superseded (the columns recording needs: no JSON)."""
     if kind:
@@ -239,16 +264,20 @@ def load_registry(conn: Connection, vid: int) -> Registry:
         r.code: Unit(code=r.code, name=r.name, block=r.block, kind=r.kind, parent_code=r.parent_code)
         for r in conn.execute(select(ru).where(ru.c.version_id == vid))
     }
+    # A city registry has 200,000 people but few distinct units, positions, categories and
+    # birth dates: one shared object per distinct value (the parent keeps the registry all run).
+    shared: dict[Any, Any] = {}
+    one = shared.setdefault
     people = {
         r.code: Person(
             code=r.code,
             full_name=r.full_name,
-            unit_code=r.unit_code,
-            position_code=r.position_code,
-            category=r.category,
-            group=r.grp,
-            birth_date=r.birth_date,
-            position_title=r.position_title,
+            unit_code=one(r.unit_code, r.unit_code),
+            position_code=one(r.position_code, r.position_code),
+            category=one(r.category, r.category),
+            group=one(r.grp, r.grp),
+            birth_date=one(r.birth_date, r.birth_date),
+            position_title=one(r.position_title, r.position_title),
             active=bool(r.active),
         )
         for r in conn.execute(select(rp).where(rp.c.version_id == vid))
