@@ -155,6 +155,26 @@ def test_incremental_roll_up_views_equal_a_full_read_and_skip_it_when_they_can(
     send.send("PTP", "CHINH_QUYEN", ["T1", "T2"])
     check("after the full reads", full=False)
 
+    # the unit outputs of an event read the unit first: the roll-ups reuse that read...
+    reads: list[list[str]] = []
+    real_unit_views = Ledger.unit_views
+
+    def counting_unit_views(self: Ledger, period: str, codes: Any) -> Any:
+        if self is watch:
+            reads.append(sorted(codes))
+        return real_unit_views(self, period, codes)
+
+    monkeypatch.setattr(Ledger, "unit_views", counting_unit_views)
+    send.send("PNV", "CHINH_QUYEN", ["P1", "P2"], grade="A")
+    watch.unit_views(PERIOD, ["PNV"])
+    check("unit read just before", full=False)
+    assert reads == [["PNV"]]
+    # ...unless the unit changed after that read
+    watch.unit_views(PERIOD, ["PNV"])
+    send.send("PNV", "CHINH_QUYEN", ["P1", "P2"], grade="C")
+    check("changed after the unit read", full=False)
+    assert reads == [["PNV"], ["PNV"], ["PNV"]]
+
 
 def test_a_unit_spanning_two_blocks_is_always_read_in_full(ledgers: tuple[WatchLedger, Ledger]) -> None:
     watch, plain = ledgers

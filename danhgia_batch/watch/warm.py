@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -85,6 +85,9 @@ class WarmReader(Pool):
 # --------------------------------------------------------------------------- ledger
 
 
+_Key = tuple[tuple[Any, ...], dict[str, tuple[Any, ...]], dict[str, set[str]]]  # see WatchLedger._fingerprint
+
+
 @dataclass
 class _Cached:
     """The whole-period view as last built, and what it was built from."""
@@ -113,12 +116,28 @@ class WatchLedger(Ledger):
         super().__init__(url, schema=schema, stale_after=stale_after)
         self._blocks = list(blocks)  # read with every full read, so that any block's roll-up can follow
         self._cache: dict[str, _Cached] = {}
+        # the last unit_views read of a cached period (the unit outputs of the event) and the
+        # fingerprint taken just before it: the roll-ups that follow reuse those views
+        self._recent: dict[str, tuple[_Key, dict[str, UnitView]]] = {}
 
     @classmethod
     def open(cls, settings: Settings) -> WatchLedger:
         """The ledger of ``settings``, as :func:`danhgia_batch.ledger.open_ledger` opens it."""
         stale_after = settings.watcher.heartbeat_minutes * 60
         return cls(settings.ledger_url, stale_after=stale_after, blocks=settings.codes.codes("blocks"))
+
+    def unit_views(self, period: str, unit_codes: Iterable[str]) -> dict[str, UnitView]:
+        codes = sorted(set(unit_codes))
+        key = None
+        if period in self._cache:
+            try:
+                key = self._fingerprint(period)
+            except Exception:  # only an optimisation: read as usual
+                log.debug("fingerprint of %s failed", period, exc_info=True)
+        found = super().unit_views(period, codes)
+        if key is not None:
+            self._recent[period] = (key, found)
+        return found
 
     def period_views(self, period: str, blocks: Sequence[str | None]) -> dict[str | None, PeriodView]:
         try:
@@ -172,7 +191,9 @@ class WatchLedger(Ledger):
         }
         units = dict(cached.units)
         if changed:
-            fresh = self.unit_views(period, changed)
+            fresh = self._recent_views(period, global_key, fingerprint, changed) or Ledger.unit_views(
+                self, period, changed
+            )
             before = _people(cached.units[c] for c in changed if c in cached.units)
             after = _people(fresh.values())
             if before - after:  # someone no longer evaluated: other units' missing people grow
@@ -185,7 +206,7 @@ class WatchLedger(Ledger):
                 if code not in changed and any(norm_code(p.code) in gained for p in view.missing_people or [])
             }
             if also:
-                fresh.update(self.unit_views(period, also))
+                fresh.update(Ledger.unit_views(self, period, also))
             for code, view in fresh.items():
                 if code in fingerprint:
                     units[code] = view
@@ -203,7 +224,22 @@ class WatchLedger(Ledger):
         log.debug("roll-up views of %s: %d unit(s) re-read", period, len(changed))
         return out
 
-    def _fingerprint(self, period: str) -> tuple[tuple[Any, ...], dict[str, tuple[Any, ...]], dict[str, set[str]]]:
+    def _recent_views(
+        self, period: str, global_key: tuple[Any, ...], fingerprint: dict[str, tuple[Any, ...]], changed: set[str]
+    ) -> dict[str, UnitView] | None:
+        """The views of ``changed`` from the last :meth:`unit_views` call, if none of them (and
+        nothing else: ``changed`` is everything since the cached read) changed after it."""
+        recent = self._recent.pop(period, None)
+        if recent is None:
+            return None
+        (then_global, then, _blocks), views = recent
+        if then_global != global_key or not changed <= set(views):
+            return None
+        if any(then.get(code) != fingerprint.get(code) for code in changed):
+            return None
+        return {code: views[code] for code in changed}
+
+    def _fingerprint(self, period: str) -> _Key:
         """(registry and lock key, per-unit key of its lists and rejected files, per-unit blocks)."""
         lists, files = s.lists, s.files
         per_unit: dict[str, list[tuple[Any, ...]]] = {}
