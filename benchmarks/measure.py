@@ -23,7 +23,9 @@ from .inputs import SETTLE, Scale, districts, settings_for
 
 # The sampler runs in its own process (not a thread: scanning /proc under the GIL would slow
 # the measured code down). It rescans /proc for the tree every 0.5 s and reads the RSS of the
-# known processes every 50 ms, then prints the peak (bytes) when its stdin closes.
+# known processes every 50 ms, then prints the peak (bytes) when its stdin closes. It also
+# sums the PSS of the tree every 0.5 s: the reader workers are forked from a preloaded
+# forkserver and share most of their pages with it, which a sum of RSS counts once per process.
 _SAMPLER = r"""
 import os, sys, select, time
 root, me = int(sys.argv[1]), os.getpid()
@@ -43,11 +45,21 @@ def tree():
         out.append(pid)
         todo.extend(c for c, p in parents.items() if p == pid and c != me)
     return out
-peak, pids, last = 0, [root], 0.0
+def pss(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+peak, peak_pss, pids, last = 0, 0, [root], 0.0
 while True:
     now = time.monotonic()
     if now - last > 0.5:
         pids, last = tree(), now
+        peak_pss = max(peak_pss, sum(pss(p) for p in pids))
     total = 0
     for pid in pids:
         try:
@@ -58,7 +70,7 @@ while True:
     peak = max(peak, total)
     if select.select([sys.stdin], [], [], 0.05)[0]:
         break
-print(peak, flush=True)
+print(peak, peak_pss, flush=True)
 """
 
 
@@ -67,6 +79,7 @@ class PeakRss:
 
     def __init__(self) -> None:
         self.peak = 0
+        self.peak_pss = 0  # proportional set size (shared pages split between their processes)
         self._proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> PeakRss:
@@ -78,7 +91,8 @@ class PeakRss:
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None:
             out, _ = self._proc.communicate("stop\n", timeout=30)
-            self.peak = int(out.strip() or 0)
+            values = [int(v) for v in out.split()] or [0]
+            self.peak, self.peak_pss = values[0], values[-1] if len(values) > 1 else 0
 
 
 def _fresh_run(scale: Scale, kind: str, ledger: str = "base") -> tuple[Path, Any]:
@@ -130,7 +144,7 @@ def _floor_worker(conn: Any, settings: Any, validate: bool) -> None:
                 pass
             out.append(FormResult(path=Path(path), sheet=str(cells)))
         conn.send(("validate", len(batch)))
-        conn.send(("done", out))
+        conn.send(("done", out, False))  # same protocol as read.safe._worker (False: keep the worker)
 
 
 def measure_floor(scale: Scale) -> dict[str, Any]:
@@ -155,7 +169,7 @@ def measure_floor(scale: Scale) -> dict[str, Any]:
         started = time.perf_counter()
         done = list(FloorPool(settings, n).run(batches(files, n)))
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "files": len(done), "rss": rss.peak}
+    return {"seconds": seconds, "files": len(done), "rss": rss.peak, "pss": rss.peak_pss}
 
 
 # ---- (b) process without reports, (d) with reports ------------------------------------------
@@ -174,7 +188,13 @@ def measure_process(scale: Scale, *, reports: bool) -> dict[str, Any]:
     processed = scale.folder / "processed.sqlite3"
     if not reports and not processed.exists():
         shutil.copy(run / "danhgia.sqlite3", processed)
-    out = {"seconds": seconds, "files": len(result.files), "counts": result.counts, "rss": rss.peak}
+    out = {
+        "seconds": seconds,
+        "files": len(result.files),
+        "counts": result.counts,
+        "rss": rss.peak,
+        "pss": rss.peak_pss,
+    }
     out["parent_cpu"] = cpu  # the parent's CPU seconds: less sensitive to a busy machine than the wall time
     return out
 

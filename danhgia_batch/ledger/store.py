@@ -37,7 +37,7 @@ from .retry import retrying
 log = logging.getLogger(__name__)
 
 QuotaCheck = Callable[[list[EvaluationRow]], list[Issue]]
-EVALUATION_CACHE = 4096  # decoded evaluation rows of this many lists kept for the quota regrouping
+EVALUATION_CACHE = 1024  # decoded evaluation rows of this many lists kept for the quota regrouping (a group is smaller)
 
 
 _RECORD_FILE = (
