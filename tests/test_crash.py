@@ -300,3 +300,49 @@ def test_sigkill_leaves_no_reader_process_behind(tmp_path: Path, fill_template: 
             proc.wait(30)
         for pid in _survivors(seen):
             os.kill(pid, signal.SIGKILL)
+
+
+POOL_USER = """
+import time
+from concurrent.futures import ProcessPoolExecutor
+from danhgia_batch.read.safe import context
+
+with ProcessPoolExecutor(2, mp_context=context()) as pool:  # as pipeline.effects writes reports
+    assert sorted(pool.map(abs, [-1, -2])) == [1, 2]
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_any_child_of_the_reader_context_dies_with_its_parent(tmp_path: Path) -> None:
+    """Not only reader workers: the report writers' ProcessPoolExecutor uses the same context,
+    and its idle workers wait on a queue whose pipe they hold themselves (no EOF, ever)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", POOL_USER], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+    seen: dict[int, tuple[int, str]] = {}
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        seen = _descendants(proc.pid)
+        assert any(depth >= 2 for depth, _ in seen.values()), seen  # pool workers under the forkserver
+        proc.kill()
+        proc.wait(30)
+        deadline = time.monotonic() + 30
+        while _survivors(seen) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:80] for pid in _survivors(seen)}
+        assert not left, f"processes outlived the killed parent: {left}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        for pid in _survivors(seen):
+            os.kill(pid, signal.SIGKILL)

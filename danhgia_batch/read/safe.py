@@ -46,14 +46,18 @@ _context: Any = None
 
 
 def context() -> Any:
-    """The multiprocessing context of reader workers (forkserver, preloaded once)."""
+    """The multiprocessing context of reader workers (forkserver, preloaded once).
+
+    Every process it starts (reader workers, :func:`run_isolated`, the report writers'
+    ``ProcessPoolExecutor`` of ``pipeline.effects``) runs :func:`die_with_parent` first.
+    """
     global _context
     if _context is None:
         try:
-            server = mp.get_context("forkserver")
+            server = _DyingForkServerContext()
             server.set_forkserver_preload(PRELOAD)
             _context = server
-        except ValueError:  # platforms without forkserver
+        except (ValueError, NameError):  # platforms without forkserver
             _context = mp.get_context("spawn")
     return _context
 
@@ -125,9 +129,22 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+if sys.platform != "win32":
+    from multiprocessing.context import ForkServerContext, ForkServerProcess
+
+    class _DyingProcess(ForkServerProcess):
+        """A forkserver process that first makes sure it dies with its parent."""
+
+        def run(self) -> None:
+            die_with_parent()
+            super().run()
+
+    class _DyingForkServerContext(ForkServerContext):
+        Process = _DyingProcess
+
+
 def _worker(conn: Connection, settings: Settings, validate: bool) -> None:
     """Worker loop: receive a batch of paths, read each, validate together, send results."""
-    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     limit_memory(settings.reader.memory_mb)
     from .form import read_form_here
@@ -348,7 +365,6 @@ def run_isolated(
 
 
 def _isolated(conn: Connection, func: Callable[..., Any], args: tuple[Any, ...], memory_mb: int) -> None:
-    die_with_parent()
     limit_memory(memory_mb)
     try:
         result: tuple[bool, Any] = (True, func(*args))
