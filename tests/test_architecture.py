@@ -70,7 +70,7 @@ def test_imports_go_one_way() -> None:
 
 def test_cli_imports_no_heavy_library_at_module_level() -> None:
     tree = ast.parse((PACKAGE / "cli.py").read_text(encoding="utf-8"))
-    top = []
+    top: list[str] = []
     for node in tree.body:
         if isinstance(node, ast.Import):
             top.extend(a.name.split(".")[0] for a in node.names)

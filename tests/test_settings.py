@@ -79,6 +79,8 @@ def test_environment_strings_are_coerced(tmp_path: Path) -> None:
         ("[watcher]\nno_such_key = 1\n", "watcher.no_such_key"),
         ("[khong_co]\nx = 1\n", "khong_co"),
         ('[reports]\ncommendation_grades = ["A", "E"]\n', "reports.commendation_grades"),
+        ("[reader]\nmax_registry_rows = 0\n", "reader.max_registry_rows"),
+        ("[reader]\nregistry_memory_mb = -1\n", "reader.registry_memory_mb"),
     ],
 )
 def test_bad_value_names_key_and_file(tmp_path: Path, text: str, key: str) -> None:
@@ -116,3 +118,13 @@ def test_cli_bad_config_is_one_line_vietnamese_exit_2(tmp_path: Path, monkeypatc
     assert lines[0].startswith("Lỗi") and "quota.ratio" in lines[0] and "bad.toml" in lines[0]
     assert "cấu hình" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_registry_has_its_own_row_limit(tmp_path: Path) -> None:
+    """A city registry (~200,000 people) fits the default; max_rows stays for other sheets."""
+    defaults = load_settings(cwd=tmp_path, env={}).reader
+    assert defaults.max_rows == 20_000 and defaults.max_registry_rows == 300_000
+    assert defaults.registry_memory_mb >= 2048 > defaults.memory_mb  # 300k rows need ~1.5-2 GB
+    env = {"DANHGIA_READER_MAX_REGISTRY_ROWS": "250000", "DANHGIA_READER_REGISTRY_MEMORY_MB": "4096"}
+    reader = load_settings(cwd=tmp_path, env=env).reader
+    assert (reader.max_registry_rows, reader.registry_memory_mb, reader.max_rows) == (250_000, 4096, 20_000)
