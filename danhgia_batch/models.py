@@ -150,6 +150,9 @@ class UnitView:
     rejected_files: list[str] = field(default_factory=list)
     missing_people: list[Person] | None = None  # None: no registry loaded ("chưa có danh mục")
     registry_size: int | None = None
+    # set by ledger.views.summarise for a roll-up of a large period: the final grades counted,
+    # the lists kept without their rows (a summary never feeds a unit report)
+    grade_counts: dict[str, int] | None = None
 
     @property
     def rows(self) -> list[EvaluationRow]:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -702,11 +702,17 @@ class Ledger:
         return self.period_views(period, [block])[block]
 
     @retrying
-    def period_views(self, period: str, blocks: Sequence[str | None]) -> dict[str | None, PeriodView]:
-        """:meth:`period_view` of several blocks (``None``: the whole period) in one read."""
+    def period_views(
+        self, period: str, blocks: Sequence[str | None], *, summary: bool = False
+    ) -> dict[str | None, PeriodView]:
+        """:meth:`period_view` of several blocks (``None``: the whole period) in one read.
+
+        ``summary``: units as :func:`~.views.summarise` leaves them (no evaluation rows, the
+        grades counted), read a batch of units at a time: roll-ups of a large period.
+        """
         registry = self.registry_for(period)
         with self.engine.connect() as conn:
-            found = views.unit_views_by_block(conn, period, registry, blocks)
+            found = views.unit_views_by_block(conn, period, registry, blocks, summary=summary)
             locked = {b: views.locked(conn, period, b) for b in found}
         return {
             b: PeriodView(
@@ -728,6 +734,19 @@ class Ledger:
         with self.engine.connect() as conn:
             found = views.unit_views(conn, period, registry, unit_codes=codes)
         return {c: found.get(c) or views.empty_unit_view(period, c, registry) for c in codes}
+
+    def unit_view_batches(self, period: str, unit_codes: Iterable[str], size: int) -> Iterator[dict[str, UnitView]]:
+        """:meth:`unit_views` of ``unit_codes``, ``size`` units at a time (bounded memory).
+
+        One connection serves every batch (the lists and the registry's staff index are read
+        once); not retried as a whole, since a batch may already have been used.
+        """
+        codes = sorted(set(unit_codes))
+        registry = self.registry_for(period)
+        with self.engine.connect() as conn:
+            for batch in views.unit_view_batches(conn, period, registry, [None], unit_codes=codes, batch_units=size):
+                found = batch[None]
+                yield {c: found[c] for c in sorted(found)}
 
     @retrying
     def pending_rollups(self) -> list[tuple[str, str, int]]:

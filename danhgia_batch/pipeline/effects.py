@@ -22,7 +22,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -43,6 +43,11 @@ POOL_MIN_UNITS = 24  # below this, starting the workers costs more than it saves
 # danhgia report has no reader running: the writers would start the forkserver (pandas,
 # pandera preloaded, 1-3 s of CPU) and lost to one process for a district month (perf-watch)
 REPORT_POOL_MIN_UNITS = 400
+# Above this many evaluations in a period, its outputs are built a batch of units at a time
+# and its roll-ups from summarised views (ledger.views.summarise): a city month read whole
+# held ~1.8 GB (benchmarks, 24/11/2026); a district month (~5,000) keeps the one-read path.
+LARGE_PERIOD_ROWS = 30_000
+UNIT_BATCH = 400  # units whose full views are in memory at once on the large path
 
 
 def step_done(step: str, file: FileRecord | None = None) -> None:
@@ -169,13 +174,38 @@ def _write_unit_views(settings: Settings, views: list[UnitView], pool_min: int =
     return written
 
 
+def _write_unit_batches(settings: Settings, batches: Iterable[list[UnitView]], units: int) -> list[Path]:
+    """:func:`_write_unit_views` of views that arrive in batches, one writer pool for all."""
+    from ..reports import write_unit_reports
+
+    written: list[Path] = []
+    if units < REPORT_POOL_MIN_UNITS:
+        for views in batches:
+            for view in views:
+                written += write_unit_reports(view, settings)
+        return written
+    from ..read.safe import context
+
+    with ProcessPoolExecutor(UNIT_WRITERS, mp_context=context()) as pool:
+        for views in batches:  # the next batch is read once this one is written: bounded memory
+            for paths in pool.map(write_unit_reports, views, [settings] * len(views), chunksize=8):
+                written += paths
+    return written
+
+
 def write_rollups(
     settings: Settings, ledger: Ledger, period: str, blocks: set[str], *, scope: str = "district"
 ) -> list[Path]:
     """Block roll-ups of ``blocks`` ("" = none) and the district (or city) roll-up of ``period``."""
     wanted = [b for b in sorted(blocks) if b]
-    found = ledger.period_views(period, [*wanted, None])  # one read of the period for all of them
+    # one read of the period for all of them (summarised: roll-ups need no evaluation rows)
+    found = ledger.period_views(period, [*wanted, None], summary=_large(ledger, period))
     return _write_rollups(settings, found, wanted, scope)
+
+
+def _large(ledger: Ledger, period: str) -> bool:
+    """Whether ``period`` takes the batched, bounded-memory path (:data:`LARGE_PERIOD_ROWS`)."""
+    return ledger.evaluation_count(period=period) > LARGE_PERIOD_ROWS
 
 
 def _write_rollups(
@@ -217,8 +247,10 @@ def write_period_outputs(
     """
     written: list[Path] = []
     for period in sorted({p for p, _ in units}):
-        found = ledger.period_views(period, [None, *settings.codes.codes("blocks")])
-        written += _period_outputs(settings, ledger, period, found, {u for p, u in units if p == period}, scope)
+        large = _large(ledger, period)
+        found = ledger.period_views(period, [None, *settings.codes.codes("blocks")], summary=large)
+        codes = {u for p, u in units if p == period}
+        written += _period_outputs(settings, ledger, period, found, codes, scope, large=large)
     return written
 
 
@@ -233,9 +265,11 @@ def write_period_reports(
 ) -> list[Path]:
     """``danhgia report``: the unit reports of every unit of ``period`` (of ``block``, or only
     ``unit``) that has lists, and the roll-ups of their blocks and of the period, from one read."""
-    found = ledger.period_views(period, list(dict.fromkeys([None, block, *settings.codes.codes("blocks")])))
+    large = _large(ledger, period)
+    wanted = list(dict.fromkeys([None, block, *settings.codes.codes("blocks")]))
+    found = ledger.period_views(period, wanted, summary=large)
     codes = {u.unit_code for u in found[block].units if u.lists and (unit is None or u.unit_code == unit)}
-    return _period_outputs(settings, ledger, period, found, codes, scope) if codes else []
+    return _period_outputs(settings, ledger, period, found, codes, scope, large=large) if codes else []
 
 
 def _period_outputs(
@@ -245,13 +279,27 @@ def _period_outputs(
     found: dict[str | None, PeriodView],
     codes: set[str],
     scope: str,
+    *,
+    large: bool = False,
 ) -> list[Path]:
+    """Unit reports of ``codes`` and the roll-ups of their blocks and of the period.
+
+    ``large``: ``found`` holds summarised views, so the unit reports are written from full
+    views read :data:`UNIT_BATCH` units at a time.
+    """
     listed = {v.unit_code: v for v in found[None].units if v.unit_code in codes}
     blocks = {v.block for v in listed.values()}
     if codes - set(listed):  # nothing recorded for them: the blocks of their registry units
         blocks |= {v.block for v in ledger.unit_views(period, codes - set(listed)).values()}
-    views = [v for _code, v in sorted(listed.items()) if v.lists]
-    written = _write_unit_views(settings, views, REPORT_POOL_MIN_UNITS)
+    if large:
+        with_lists = [code for code, v in sorted(listed.items()) if v.lists]
+        batches = (
+            [v for v in batch.values() if v.lists] for batch in ledger.unit_view_batches(period, with_lists, UNIT_BATCH)
+        )
+        written = _write_unit_batches(settings, batches, len(with_lists))
+    else:
+        views = [v for _code, v in sorted(listed.items()) if v.lists]
+        written = _write_unit_views(settings, views, REPORT_POOL_MIN_UNITS)
     wanted = [b for b in sorted(blocks) if b]
     if any(b not in found for b in wanted):  # a block code not in codes.toml
         found = {**found, **ledger.period_views(period, [b for b in wanted if b not in found])}

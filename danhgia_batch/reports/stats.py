@@ -164,6 +164,8 @@ class UnitLine:
 
     @cached_property
     def tally(self) -> Tally:  # computed once: a roll-up sums it on every sheet
+        if self.view is not None and self.view.grade_counts is not None:  # a summarised view
+            return Tally({g: self.view.grade_counts.get(g, 0) for g in GRADES})
         return Tally.of(self.view.rows if self.view else [])
 
     @property

@@ -66,6 +66,8 @@ def write_unit_reports(view: UnitView, settings: Settings, *, today: date | None
         settings: output folder, place and header names, commendation grades.
         today: date printed on the place-and-date line (default: today).
     """
+    if view.grade_counts is not None:
+        raise ValueError(f"{view.unit_code}: a summarised view has no rows to write")
     return [write_unit_list(view, settings, today=today), write_commendation(view, settings, today=today)]
 
 

@@ -139,7 +139,12 @@ class WatchLedger(Ledger):
             self._recent[period] = (key, found)
         return found
 
-    def period_views(self, period: str, blocks: Sequence[str | None]) -> dict[str | None, PeriodView]:
+    def period_views(
+        self, period: str, blocks: Sequence[str | None], *, summary: bool = False
+    ) -> dict[str | None, PeriodView]:
+        if summary:  # a large period: summarised views, read in batches, never cached
+            self._cache.pop(period, None)
+            return super().period_views(period, blocks, summary=True)
         try:
             found = self._incremental(period, blocks)
         except Exception:  # never let the shortcut break a roll-up: read it all
