@@ -8,6 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from danhgia_batch.domain import DATA_DIR, Framework, load_framework
+from danhgia_batch.issues import make_issue
+from danhgia_batch.ledger import Ledger, Record
+from danhgia_batch.models import EvaluationRow, ListHeader
 from danhgia_batch.settings import GradingSettings
 
 _DEFAULT_FRAMEWORK: Framework | None = None
@@ -227,3 +230,57 @@ class FormulaEvaluator:
             if tok == "IF":
                 return args[1] if args[0] else (args[2] if len(args) > 2 else False)
         raise ValueError(f"unsupported token {tok!r}")
+
+
+def ledger_row(code: str, total: str, grade: str) -> EvaluationRow:
+    """An evaluation row as the ledger stores it (parts I = 20, II = the rest)."""
+    t = Decimal(total)
+    return EvaluationRow(
+        row=10,
+        person_code=code,
+        full_name=f"Người {code}",
+        position_code="CONG_CHUC",
+        category="CBCC",
+        group="CBCC",
+        self_parts={"I": Decimal(20), "II": t - 20},
+        final_parts={"I": Decimal(20), "II": t - 20},
+        self_total=t,
+        final_total=t,
+        self_grade=grade,
+        final_grade=grade,
+    )
+
+
+class Sender:
+    """Records files in the plain ledger as another process's ``danhgia process`` would."""
+
+    def __init__(self, led: Ledger, period: str = "2022-01") -> None:
+        self.led, self.n, self.period = led, 0, period
+
+    def _claim(self) -> Any:
+        self.n += 1
+        sha = f"{self.n:064x}"
+        c = self.led.claim(sha, name=f"f{self.n}.xlsx", inbox_path=f"f{self.n}.xlsx", unit_folder=None, size=10)
+        assert c.action == "process"
+        return c
+
+    def send(self, unit: str, block: str, people: list[str], grade: str = "B") -> None:
+        c = self._claim()
+        h = ListHeader(
+            period=self.period,
+            unit_code=unit,
+            unit_name=f"Đơn vị {unit}",
+            block=block,
+            decider_name="Trần Văn Hùng",
+            decider_position="TRUONG_PHONG",
+            decision_date=date(2022, 1, 26),
+        )
+        rows = [ledger_row(p, "80", grade) for p in people]
+        self.led.record(c.file.id, Record("accepted", "02", self.period, unit, block, [], h, rows))
+        self.led.mark_done(c.file.id, None)
+
+    def reject(self, unit: str, block: str) -> None:
+        c = self._claim()
+        rec = Record("rejected", "02", self.period, unit, block, [make_issue("table-empty")])
+        self.led.record(c.file.id, rec)
+        self.led.mark_done(c.file.id, None)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -161,7 +163,6 @@ def test_a_process_killed_with_sigkill_is_taken_over_at_once(
     make_settings: Callable[[str], Settings], fill_template: Fill, step: str
 ) -> None:
     import signal
-    import subprocess
     import sys
 
     killed = make_settings("killed")
@@ -239,6 +240,17 @@ def _survivors(seen: dict[int, tuple[int, str]]) -> list[int]:
     return alive
 
 
+def _kill_and_expect_no_survivor(proc: subprocess.Popen[Any], seen: dict[int, tuple[int, str]]) -> None:
+    """SIGKILL ``proc``; within 30 s none of the processes ``seen`` under it may be left."""
+    proc.kill()
+    proc.wait(30)
+    deadline = time.monotonic() + 30
+    while _survivors(seen) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:80] for pid in _survivors(seen)}
+    assert not left, f"processes outlived the killed parent: {left}"
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 @pytest.mark.parametrize("command", [["process"], ["watch", "--polling"]])
@@ -251,9 +263,7 @@ def test_sigkill_leaves_no_reader_process_behind(tmp_path: Path, fill_template: 
     inbox workbook open just before the kill; only the kernel can then end it.
     """
     import signal
-    import subprocess
     import sys
-    import time
 
     work = tmp_path / "work"
     (work / "inbox").mkdir(parents=True)
@@ -287,13 +297,7 @@ def test_sigkill_leaves_no_reader_process_behind(tmp_path: Path, fill_template: 
         for pid in workers:
             os.kill(pid, signal.SIGSTOP)
         seen.update(_descendants(proc.pid))
-        proc.kill()
-        proc.wait(30)
-        deadline = time.monotonic() + 30
-        while _survivors(seen) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:80] for pid in _survivors(seen)}
-        assert not left, f"processes outlived the killed run: {left}"
+        _kill_and_expect_no_survivor(proc, seen)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -320,9 +324,7 @@ def test_any_child_of_the_reader_context_dies_with_its_parent(tmp_path: Path) ->
     """Not only reader workers: the report writers' ProcessPoolExecutor uses the same context,
     and its idle workers wait on a queue whose pipe they hold themselves (no EOF, ever)."""
     import signal
-    import subprocess
     import sys
-    import time
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-c", POOL_USER], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
@@ -331,13 +333,7 @@ def test_any_child_of_the_reader_context_dies_with_its_parent(tmp_path: Path) ->
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         seen = _descendants(proc.pid)
         assert any(depth >= 2 for depth, _ in seen.values()), seen  # pool workers under the forkserver
-        proc.kill()
-        proc.wait(30)
-        deadline = time.monotonic() + 30
-        while _survivors(seen) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes()[:80] for pid in _survivors(seen)}
-        assert not left, f"processes outlived the killed parent: {left}"
+        _kill_and_expect_no_survivor(proc, seen)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -2,53 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
+from helpers import Sender
 from openpyxl import load_workbook
 
-from danhgia_batch.issues import make_issue
-from danhgia_batch.ledger import Ledger, Record
-from danhgia_batch.models import EvaluationRow, ListHeader
+from danhgia_batch.ledger import Ledger
 from danhgia_batch.pipeline import regenerate_reports
 from danhgia_batch.settings import Settings
 
 PERIOD = "2022-01"
-
-
-def _send(led: Ledger, n: int, unit: str, block: str, people: list[str], *, rejected: bool = False) -> None:
-    sha = f"{n:064x}"
-    c = led.claim(sha, name=f"f{n}.xlsx", inbox_path=f"f{n}.xlsx", unit_folder=None, size=10)
-    if rejected:
-        led.record(c.file.id, Record("rejected", "02", PERIOD, unit, block, [make_issue("table-empty")]))
-    else:
-        h = ListHeader(
-            period=PERIOD,
-            unit_code=unit,
-            unit_name=f"Đơn vị {unit}",
-            block=block,
-            decider_name="Trần Văn Hùng",
-            decider_position="TRUONG_PHONG",
-            decision_date=date(2022, 1, 26),
-        )
-        rows = [
-            EvaluationRow(
-                row=10 + i,
-                person_code=p,
-                full_name=f"Người {p}",
-                position_code="CONG_CHUC",
-                category="CBCC",
-                group="CBCC",
-                self_total=Decimal(80),
-                final_total=Decimal(80),
-                self_grade="B",
-                final_grade="B",
-            )
-            for i, p in enumerate(people)
-        ]
-        led.record(c.file.id, Record("accepted", "02", PERIOD, unit, block, [], h, rows))
-    led.mark_done(c.file.id, None)
 
 
 def _names(paths: list[Path], settings: Settings) -> list[str]:
@@ -58,10 +21,11 @@ def _names(paths: list[Path], settings: Settings) -> list[str]:
 def test_report_rewrites_the_units_with_lists_and_the_roll_ups_of_their_blocks(
     settings: Settings, ledger: Ledger
 ) -> None:
-    _send(ledger, 1, "PNV", "CHINH_QUYEN", ["P1", "P2"])
-    _send(ledger, 2, "PTP", "CHINH_QUYEN", ["T1"])
-    _send(ledger, 3, "BTC", "DANG", ["B1"])
-    _send(ledger, 4, "VPQU", "DANG", [], rejected=True)  # only a rejected file: no unit report
+    send = Sender(ledger, PERIOD)
+    send.send("PNV", "CHINH_QUYEN", ["P1", "P2"])
+    send.send("PTP", "CHINH_QUYEN", ["T1"])
+    send.send("BTC", "DANG", ["B1"])
+    send.reject("VPQU", "DANG")  # only a rejected file: no unit report
     unit = "{b}/{u}/{k}_{s}_2022-01.xlsx"
 
     def reports(b: str, u: str) -> list[str]:

@@ -8,18 +8,15 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import valid_row
+from helpers import Sender, valid_row
 from watchdog.events import FileCreatedEvent
 
-from danhgia_batch.issues import make_issue
-from danhgia_batch.ledger import Ledger, Record
-from danhgia_batch.models import EvaluationRow, ListHeader, PeriodView, Person, Unit
+from danhgia_batch.ledger import Ledger
+from danhgia_batch.models import PeriodView, Person, Unit
 from danhgia_batch.read import read_forms
 from danhgia_batch.settings import Settings
 from danhgia_batch.watch import SettleTracker, watch_inbox
@@ -41,59 +38,6 @@ def ledgers(request: pytest.FixtureRequest) -> Iterator[tuple[WatchLedger, Ledge
     watch = WatchLedger(plain.url, stale_after=plain.stale_after, blocks=BLOCKS)
     yield watch, plain
     watch.close()
-
-
-def _row(code: str, total: str, grade: str) -> EvaluationRow:
-    t = Decimal(total)
-    return EvaluationRow(
-        row=10,
-        person_code=code,
-        full_name=f"Người {code}",
-        position_code="CONG_CHUC",
-        category="CBCC",
-        group="CBCC",
-        self_parts={"I": Decimal(20), "II": t - 20},
-        final_parts={"I": Decimal(20), "II": t - 20},
-        self_total=t,
-        final_total=t,
-        self_grade=grade,
-        final_grade=grade,
-    )
-
-
-class Sender:
-    """Records files in the plain ledger as another process's ``danhgia process`` would."""
-
-    def __init__(self, led: Ledger) -> None:
-        self.led, self.n = led, 0
-
-    def _claim(self) -> Any:
-        self.n += 1
-        sha = f"{self.n:064x}"
-        c = self.led.claim(sha, name=f"f{self.n}.xlsx", inbox_path=f"f{self.n}.xlsx", unit_folder=None, size=10)
-        assert c.action == "process"
-        return c
-
-    def send(self, unit: str, block: str, people: list[str], grade: str = "B") -> None:
-        c = self._claim()
-        h = ListHeader(
-            period=PERIOD,
-            unit_code=unit,
-            unit_name=f"Đơn vị {unit}",
-            block=block,
-            decider_name="Trần Văn Hùng",
-            decider_position="TRUONG_PHONG",
-            decision_date=date(2022, 1, 26),
-        )
-        rows = [_row(p, "80", grade) for p in people]
-        self.led.record(c.file.id, Record("accepted", "02", PERIOD, unit, block, [], h, rows))
-        self.led.mark_done(c.file.id, None)
-
-    def reject(self, unit: str, block: str) -> None:
-        c = self._claim()
-        rec = Record("rejected", "02", PERIOD, unit, block, [make_issue("table-empty")])
-        self.led.record(c.file.id, rec)
-        self.led.mark_done(c.file.id, None)
 
 
 def _same(found: dict[str | None, PeriodView], expected: dict[str | None, PeriodView]) -> None:

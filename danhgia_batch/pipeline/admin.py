@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..ledger import Ledger, open_ledger
+from ..ledger import open_ledger
 from ..models import PeriodView, UnitView
 from ..settings import Settings
 from .effects import write_period_reports
@@ -178,7 +178,7 @@ def publish_period(settings: Settings, period: str, block: str | None = None, by
     period = normalise_period(period)
     with open_ledger(settings) as ledger:
         ledger.set_lock(period, block, locked=True, by=by, reason="công khai")
-        outputs = _regenerate(settings, ledger, period, block=block)
+        outputs = write_period_reports(settings, ledger, period, block=block)
     return LockResult(period, block, True, by, "công khai", outputs)
 
 
@@ -199,18 +199,6 @@ def reopen_period(settings: Settings, period: str, block: str | None = None, *, 
 # ---------------------------------------------------------------- reports
 
 
-def _regenerate(
-    settings: Settings,
-    ledger: Ledger,
-    period: str,
-    *,
-    block: str | None = None,
-    unit: str | None = None,
-    scope: str = "district",
-) -> list[Path]:
-    return write_period_reports(settings, ledger, period, block=block, unit=unit, scope=scope)  # one read (perf-watch)
-
-
 def regenerate_reports(
     settings: Settings,
     period: str,
@@ -226,7 +214,7 @@ def regenerate_reports(
     if scope not in ("district", "city"):
         raise UsageError(f"Phạm vi '{scope}' không hợp lệ; chọn district hoặc city.")
     with open_ledger(settings) as ledger:
-        return _regenerate(settings, ledger, period, block=block, unit=unit, scope=scope)
+        return write_period_reports(settings, ledger, period, block=block, unit=unit, scope=scope)
 
 
 def year_view(settings: Settings, year: int) -> Path:
