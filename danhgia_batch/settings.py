@@ -95,6 +95,9 @@ class WatcherSettings:
     rescan_seconds: float = 60.0
     heartbeat_minutes: float = 10.0
     lock_wait_seconds: float = 300.0
+    # a claim whose holder has not beaten for this long is taken over (issue 10 ¶2); holders
+    # beat every quarter of it while they work
+    claim_timeout_minutes: float = 10.0
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from danhgia_batch.errors import LedgerError
 from danhgia_batch.issues import make_issue
-from danhgia_batch.ledger import Ledger, Record
+from danhgia_batch.ledger import Ledger, Record, open_ledger
 from danhgia_batch.ledger import migrate as migrate_mod
 from danhgia_batch.ledger import schema as s
+from danhgia_batch.ledger.claims import utcnow
 from danhgia_batch.ledger.codec import from_hundredths, to_hundredths
 from danhgia_batch.ledger.engine import check_local, make_engine
 from danhgia_batch.ledger.retry import retrying
 from danhgia_batch.models import EvaluationRow, ListHeader, Person, Unit
+from danhgia_batch.settings import load_settings
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -205,6 +207,23 @@ def test_a_claim_without_heartbeat_from_another_machine_is_taken_over(any_ledger
         conn.execute(update(s.files).values(claimed_by="other-host:1:abc", heartbeat=datetime.now() + timedelta(1)))
     assert claim(other, "c" * 64).action == "busy"  # fresh heartbeat elsewhere: hands off
     assert first.file is not None
+
+
+@pytest.mark.parametrize(("timeout_minutes", "action"), [(2, "process"), (5, "busy")])
+def test_claim_timeout_comes_from_its_own_setting(tmp_path: Path, timeout_minutes: int, action: str) -> None:
+    """watcher.claim_timeout_minutes, not the log's heartbeat_minutes, decides when a silent
+    holder on another machine loses its file (here: last heartbeat 3 minutes ago)."""
+    (tmp_path / "danhgia.toml").write_text(
+        f"[watcher]\nclaim_timeout_minutes = {timeout_minutes}\nheartbeat_minutes = 30\n", encoding="utf-8"
+    )
+    settings = load_settings(cwd=tmp_path, env={})
+    with open_ledger(settings) as first, open_ledger(settings) as second:
+        assert second.stale_after == timeout_minutes * 60
+        claim(first, "e" * 64)
+        with first.engine.begin() as conn:
+            beat = utcnow() - timedelta(minutes=3)
+            conn.execute(update(s.files).values(claimed_by="other-host:1:abc", heartbeat=beat))
+        assert claim(second, "e" * 64).action == action
 
 
 def test_identical_bytes_after_recording_are_a_duplicate(any_ledger: Ledger) -> None:

@@ -785,4 +785,4 @@ def _safe_url(url: str) -> str:
 
 def open_ledger(settings: Settings) -> Ledger:
     """The ledger of ``settings`` (``ledger.url``, default SQLite in the work dir)."""
-    return Ledger(settings.ledger_url, stale_after=settings.watcher.heartbeat_minutes * 60)
+    return Ledger(settings.ledger_url, stale_after=settings.watcher.claim_timeout_minutes * 60)

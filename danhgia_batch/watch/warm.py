@@ -123,7 +123,7 @@ class WatchLedger(Ledger):
     @classmethod
     def open(cls, settings: Settings) -> WatchLedger:
         """The ledger of ``settings``, as :func:`danhgia_batch.ledger.open_ledger` opens it."""
-        stale_after = settings.watcher.heartbeat_minutes * 60
+        stale_after = settings.watcher.claim_timeout_minutes * 60
         return cls(settings.ledger_url, stale_after=stale_after, blocks=settings.codes.codes("blocks"))
 
     def unit_views(self, period: str, unit_codes: Iterable[str]) -> dict[str, UnitView]:
