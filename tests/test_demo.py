@@ -251,3 +251,45 @@ def test_a_couple_not_ranked_with_a_reason_and_one_d(district, settings: Setting
     assert grades["KXL"] == 2 and grades["D"] == 1
     assert 0.12 < grades["A"] / sum(grades.values()) < 0.2
     assert grades["B"] / sum(grades.values()) > 0.7
+
+
+@pytest.mark.parametrize(
+    ("today", "decision_last"),
+    [("2026-11-24", "2026-11-24"), ("2026-11-03", "2026-11-03"), ("2026-12-09", "2026-11-27"), ("2026-10-30", None)],
+)
+def test_current_month_dates_never_lie_after_today(settings: Settings, today: str, decision_last: str | None) -> None:
+    """The demo runs on the current month: a date after the file's arrival is a warning
+    (letter §2.3), so its lists are dated today at the latest; the late decision stays late."""
+    from datetime import date
+
+    plain = period_dates("2026-11", settings)
+    dates = period_dates("2026-11", settings, not_after=date.fromisoformat(today))
+    if decision_last is None:  # a month that has not begun: nothing to clamp
+        assert dates == plain
+        return
+    assert dates.decision_last == date.fromisoformat(decision_last)
+    assert dates.self_first <= dates.self_last <= dates.decision_first <= dates.decision_last
+    assert dates.late_decision == plain.late_decision == date(2026, 11, 30)  # 27th is the last on time
+
+
+def test_demo_of_this_month_warns_of_no_date_after_arrival_but_the_late_one(tmp_path: Path) -> None:
+    """Before the month's late date has come, the planted late decision is dated after its
+    arrival (a warning of its own, rules/deadlines); no other list of the demo may be."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from danhgia_batch.cli import app
+    from danhgia_batch.ledger import open_ledger
+    from danhgia_batch.settings import load_settings
+
+    target = tmp_path / "demo"
+    res = CliRunner().invoke(app, ["--json", "demo", "--dir", str(target), "--units", str(SMALL)])
+    assert res.exit_code == 0, res.stdout
+    out = json.loads(res.stdout)
+    with open_ledger(load_settings(cwd=target, env={})) as led:
+        files = led.files(period=out["period"])
+        codes = {f.name: {i.code for i in led.file_issues(f.id)} for f in files}
+    late_file = out["faults"][F.LATE_DECISION]
+    assert codes[late_file] & {"late-decision", "date-after-arrival"}
+    assert [name for name, c in codes.items() if "date-after-arrival" in c and name != late_file] == []

@@ -7,7 +7,18 @@ from dataclasses import replace
 
 import pytest
 from openpyxl import load_workbook
-from report_views import EVIL_NAME, assert_no_formula_or_link, district, find, lst, row, row_values, texts, unit_view
+from report_views import (
+    EVIL_NAME,
+    assert_no_formula_or_link,
+    district,
+    find,
+    lst,
+    row,
+    row_values,
+    staff_rows,
+    texts,
+    unit_view,
+)
 
 from danhgia_batch.reports import write_block_rollup, write_district_rollup
 from danhgia_batch.settings import Settings
@@ -164,3 +175,22 @@ def test_input_text_stays_text(settings: Settings) -> None:
         ws = load_workbook(path)["DonVi"]
         r, c = find(ws, EVIL_NAME)
         assert ws.cell(r, c).data_type == "s" and ws.cell(r, c - 1).value == "=1+1"
+
+
+def test_long_unit_codes_fit_their_column(settings: Settings) -> None:
+    """Ward codes such as UBND_NGOCTHUY are capitals: the code column widens to hold them on
+    one line (a 13-wide column wrapped them into the next row when printed)."""
+    view = district()
+    long_code = "UBND_PHUCDONG_X"
+    view = replace(
+        view,
+        units=[
+            *view.units,
+            unit_view([lst(staff_rows([85, 80]), unit=long_code)], unit=long_code, block="CHINH_QUYEN"),
+        ],
+    )
+    ws = load_workbook(write_block_rollup(view, "CHINH_QUYEN", settings))["DonVi"]
+    assert long_code in _units(ws)
+    assert ws.column_dimensions["B"].width >= len(long_code) * 1.3
+    short = load_workbook(write_block_rollup(district(), "DANG", settings))["DonVi"]
+    assert 13 <= short.column_dimensions["B"].width < ws.column_dimensions["B"].width

@@ -217,7 +217,7 @@ def write_inbox(
     framework = framework or settings.default_framework
     templates = template_paths(settings)
     rng = random.Random(seed * 1009 + 17)
-    dates = period_dates(period, settings)
+    dates = period_dates(period, settings, not_after=date.today())
     lists = decider_lists(district, settings)
     plan = _plan_faults(lists, rng, individual_units)
     specials = _specials(lists, plan, rng, individual_units)
@@ -344,7 +344,7 @@ def write_list_variants(
     lst = next(x for x in decider_lists(district, settings) if x.unit.code == unit_code and x.decider.code)
     filler = FastFiller(template_paths(settings))
     framework = settings.default_framework
-    dates = period_dates(period, settings)
+    dates = period_dates(period, settings, not_after=date.today())
     rng = random.Random(seed)
     out = []
     for i in range(count):

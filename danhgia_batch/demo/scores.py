@@ -34,15 +34,16 @@ class PeriodDates:
     self_last: date
     decision_first: date
     decision_last: date
-
-    @property
-    def late_decision(self) -> date:
-        """A decision two days past the deadline (still inside the month)."""
-        return self.decision_last + timedelta(days=3)
+    late_decision: date  # a decision past the deadline (still inside the month): the demo's fault
 
 
-def period_dates(period: str, settings: Settings) -> PeriodDates:
-    """Windows within the deadlines of letter §2.3 for ``period`` (``YYYY-MM``)."""
+def period_dates(period: str, settings: Settings, *, not_after: date | None = None) -> PeriodDates:
+    """Windows within the deadlines of letter §2.3 for ``period`` (``YYYY-MM``).
+
+    ``not_after`` (today, for the current month): no date of a valid list lies after it, since
+    a date written after the file arrived is a warning (letter §2.3; rules ``date-after-arrival``).
+    The late decision stays past the deadline, wherever today is.
+    """
     year, month = (int(x) for x in period.split("-"))
     d = settings.deadlines
     slack = 0 if d.inclusive else 1
@@ -57,7 +58,14 @@ def period_dates(period: str, settings: Settings) -> PeriodDates:
     if decision_first > decision_last:
         decision_first = decision_last
         self_last = min(self_last, decision_last)
-    return PeriodDates(self_last - timedelta(days=7), self_last, decision_first, decision_last)
+    late = decision_last + timedelta(days=3)  # two days past the deadline
+    self_first = self_last - timedelta(days=7)
+    if not_after is not None and not_after >= date(
+        year, month, 1
+    ):  # min() keeps self_first <= self_last <= decision_first <= decision_last
+        self_first, self_last = min(self_first, not_after), min(self_last, not_after)
+        decision_first, decision_last = min(decision_first, not_after), min(decision_last, not_after)
+    return PeriodDates(self_first, self_last, decision_first, decision_last, late)
 
 
 def band(total: Decimal, grading: GradingSettings) -> str:

@@ -99,8 +99,17 @@ def _row(
         put(ws, row, i, v, st[fmt])
 
 
-def _unit_cols(with_block: bool) -> list[Col]:
-    cols = [Col("STT", 5), Col("Mã đơn vị", 13), Col("Tên đơn vị", 34, "td")]
+UPPER = 1.3  # unit codes are capitals: wider than the average character a width counts
+
+
+def _code_width(lines: Sequence[UnitLine]) -> float:
+    """Width of the unit code column: the longest code on one line (13 to 30)."""
+    longest = max((len(ln.code) for ln in lines), default=0)
+    return min(30.0, max(13.0, round(longest * UPPER + 1, 1)))
+
+
+def _unit_cols(with_block: bool, code_width: float = 13.0) -> list[Col]:
+    cols = [Col("STT", 5), Col("Mã đơn vị", code_width), Col("Tên đơn vị", 34, "td")]
     if with_block:
         cols.append(Col("Khối", 16, "td"))
     cols += [Col("Đã nộp", 8), Col("Đúng hạn", 9)]
@@ -131,7 +140,7 @@ def _units_sheet(
     head: Head, today: date, with_block: bool, chart: bool,
 ) -> None:  # fmt: skip
     """Sheet "DonVi": one row per unit, a total row, the units not submitted and the chart."""
-    cols = _unit_cols(with_block)
+    cols = _unit_cols(with_block, _code_width(lines))
     ws, row = begin_sheet(
         wb, st, settings, "DonVi", [(c.label, c.width) for c in cols], titles,
         style=head.style, issuer=head.issuer, top=head.top, today=today, split=len(cols) // 2,
@@ -146,7 +155,7 @@ def _units_sheet(
         _row(ws, st, row, cols, values)
         if not ln.valid and ln.submitted:
             ws.write_string(row, len(cols) - 3, "Vượt tỷ lệ loại A", st["td_bad"])
-        fit_row(ws, row, [(ln.name, cols[2].width)], line_pt=16)
+        fit_row(ws, row, [(ln.name, cols[2].width), (ln.code, cols[1].width / UPPER)], line_pt=16)
         row += 1
     last = row - 1
     total = Tally.total([ln.tally for ln in lines])
