@@ -53,3 +53,12 @@ def test_check_cli(fill_template: Fill, tmp_path: Path, monkeypatch: object) -> 
     assert [(i["sheet"], i["cell"], i["code"]) for i in data["files"][0]["issues"]] == [
         ("DanhSach", "T17", "code-unknown")
     ]
+
+
+def test_check_of_a_missing_file_says_so_exit_2(fill_template: Fill, tmp_path: Path) -> None:
+    """A mistyped name is a usage error, not a "broken workbook" (file-corrupt)."""
+    good = fill_template("02", _good_rows())
+    res = CliRunner().invoke(app, ["check", str(good), str(tmp_path / "khong_co.xlsx")])
+    assert res.exit_code == 2
+    assert "Không tìm thấy tệp" in res.output and "khong_co.xlsx" in res.output
+    assert "file-corrupt" not in res.output

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
 from ..issues import Issue, Severity
 from ..models import FormResult
 from ..settings import Settings
@@ -77,10 +78,16 @@ def check_files(paths: Sequence[Path], settings: Settings, *, report_dir: Path |
         settings: resolved settings.
         report_dir: when given, an error workbook (``<name>_loi.xlsx`` + ``.txt``) is written
             there for every file with an error or a violation.
+
+    Raises:
+        UsageError: a path is not a file (nothing is checked).
     """
     from ..read import read_forms
 
     paths = [Path(p) for p in paths]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:  # a mistyped name is not a broken workbook
+        raise UsageError(f"Không tìm thấy tệp: {', '.join(missing)}.")
     by_path: dict[str, FileCheck] = {}
     for form in read_forms(paths, settings):
         by_path[str(form.path)] = FileCheck(
