@@ -456,6 +456,9 @@ def process_cmd(
 
     settings = run(ctx.obj.settings)
     wanted = run(lambda: normalise_period(period)) if period else None
+    missing = [str(p) for p in paths or [] if not p.exists()]
+    if missing:  # a mistyped path would otherwise be a run that finds nothing
+        fail(f"Không tìm thấy: {', '.join(missing)}.", 2)
     result = run(
         lambda: process_inbox(
             settings,

@@ -80,6 +80,10 @@ def test_process_given_paths_and_period(work: Path, fill_template: Fill, tmp_pat
     assert json.loads(res.output)["files"][0]["period"] == "2022-01"
     assert elsewhere.is_file()  # copied into the archive, not moved
     assert invoke(work, "process", "--period", "2022-13").exit_code == 2
+    mistyped = invoke(work, "process", str(elsewhere), str(tmp_path / "khong_co.xlsx"))
+    assert mistyped.exit_code == 2 and "Không tìm thấy" in mistyped.output and "khong_co.xlsx" in mistyped.output
+    with open_ledger(load_settings(cwd=work, env={})) as led:
+        assert len(led.files()) == 1  # nothing of the mistyped run was taken
 
 
 def test_status_publish_reopen_report_year(work: Path, fill_template: Fill) -> None:
