@@ -93,10 +93,19 @@ def test_a_large_period_writes_the_same_workbooks_in_batches(
     # danhgia report on the large path, with the writer processes serving every batch
     monkeypatch.setattr(effects, "LARGE_PERIOD_ROWS", 0)
     monkeypatch.setattr(effects, "REPORT_POOL_MIN_UNITS", 2)
+    pools: list[int] = []
+    real_pool = effects.ProcessPoolExecutor
+
+    def counted_pool(*args: Any, **kwargs: Any) -> Any:
+        pools.append(1)
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(effects, "ProcessPoolExecutor", counted_pool)
     for path in (settings.outbox / PERIOD).rglob("*.xlsx"):
         path.unlink()
     regenerate_reports(settings, PERIOD)
     assert len(batches_seen) >= 2 and max(batches_seen) <= 3 and summarised
+    assert pools == [1]  # one writer pool served every batch
     assert _snapshot(settings.outbox) == processed
 
 

@@ -159,27 +159,16 @@ def write_unit_outputs(settings: Settings, ledger: Ledger, units: set[tuple[str,
 
 
 def _write_unit_views(settings: Settings, views: list[UnitView], pool_min: int = POOL_MIN_UNITS) -> list[Path]:
+    return _write_unit_batches(settings, [views], len(views), pool_min)
+
+
+def _write_unit_batches(settings: Settings, batches: Iterable[list[UnitView]], units: int, pool_min: int) -> list[Path]:
+    """Unit workbooks of views that arrive in batches: in-process below ``pool_min`` units,
+    else by :data:`UNIT_WRITERS` worker processes, one pool for every batch."""
     from ..reports import write_unit_reports
 
     written: list[Path] = []
-    if len(views) < pool_min:
-        for view in views:
-            written += write_unit_reports(view, settings)
-        return written
-    from ..read.safe import context
-
-    with ProcessPoolExecutor(UNIT_WRITERS, mp_context=context()) as pool:
-        for paths in pool.map(write_unit_reports, views, [settings] * len(views), chunksize=8):
-            written += paths
-    return written
-
-
-def _write_unit_batches(settings: Settings, batches: Iterable[list[UnitView]], units: int) -> list[Path]:
-    """:func:`_write_unit_views` of views that arrive in batches, one writer pool for all."""
-    from ..reports import write_unit_reports
-
-    written: list[Path] = []
-    if units < REPORT_POOL_MIN_UNITS:
+    if units < pool_min:
         for views in batches:
             for view in views:
                 written += write_unit_reports(view, settings)
@@ -296,11 +285,11 @@ def _period_outputs(
         batches = (
             [v for v in batch.values() if v.lists] for batch in ledger.unit_view_batches(period, with_lists, UNIT_BATCH)
         )
-        written = _write_unit_batches(settings, batches, len(with_lists))
+        written = _write_unit_batches(settings, batches, len(with_lists), REPORT_POOL_MIN_UNITS)
     else:
         views = [v for _code, v in sorted(listed.items()) if v.lists]
         written = _write_unit_views(settings, views, REPORT_POOL_MIN_UNITS)
     wanted = [b for b in sorted(blocks) if b]
     if any(b not in found for b in wanted):  # a block code not in codes.toml
-        found = {**found, **ledger.period_views(period, [b for b in wanted if b not in found])}
+        found = {**found, **ledger.period_views(period, [b for b in wanted if b not in found], summary=large)}
     return written + _write_rollups(settings, found, wanted, scope)
