@@ -9,6 +9,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from helpers import Sender
 from typer.testing import CliRunner
 
 from danhgia_batch.cli import app
@@ -135,3 +136,45 @@ def test_a_summarised_view_keeps_what_a_roll_up_needs_and_feeds_no_unit_report(t
 
     with pytest.raises(ValueError, match="summarised"):
         write_unit_reports(next(u for u in short.units if u.lists), settings)
+
+
+def _shape(view: Any) -> list[tuple[Any, ...]]:
+    """What a roll-up reads of each unit of a (summarised) period view."""
+    return [
+        (
+            u.unit_code,
+            u.block,
+            {g: n for g, n in (u.grade_counts or {}).items() if n},
+            [(lst.list_id, lst.status, [i.code for i in lst.issues]) for lst in u.lists],
+            u.rejected_files,
+            u.valid,
+        )
+        for u in view.units
+    ]
+
+
+@pytest.mark.parametrize("batch", [1, 2, 400])
+def test_summarised_views_equal_the_full_views_summarised(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """Shared views of single-block units, a unit whose files span two blocks, a rejected
+    file without a block, batches of every size: the same as summarising the full read."""
+    monkeypatch.setattr(ledger_views, "SUMMARY_BATCH_UNITS", batch)
+    send = Sender(ledger, "2022-01")
+    send.send("PNV", "CHINH_QUYEN", ["P1", "P2", "P3"])
+    send.send("PTP", "CHINH_QUYEN", ["T1"], grade="A")
+    send.send("BTC", "DANG", ["B1", "B2"])
+    send.send("MIX", "DANG", ["M1"])
+    send.reject("MIX", "CHINH_QUYEN")  # the same unit, a rejected file in another block
+    send.reject("NOBLOCK", "")
+    send.reject("PNV", "CHINH_QUYEN")
+    blocks: list[str | None] = [None, "DANG", "CHINH_QUYEN", "TRUONG_HOC"]
+    full = ledger.period_views("2022-01", blocks)
+    short = ledger.period_views("2022-01", blocks, summary=True)
+    for b in blocks:
+        expected = [ledger_views.summarise(u) for u in full[b].units]
+        assert _shape(short[b]) == _shape(type(full[b])(full[b].period, expected)), b
+    assert [u.unit_code for u in short["CHINH_QUYEN"].units] == ["MIX", "PNV", "PTP"]
+    assert [u.unit_code for u in short["DANG"].units] == ["BTC", "MIX"]
+    mix = {b: next(u for u in short[b].units if u.unit_code == "MIX") for b in ("DANG", "CHINH_QUYEN")}
+    assert mix["DANG"].lists and not mix["CHINH_QUYEN"].lists and mix["CHINH_QUYEN"].rejected_files

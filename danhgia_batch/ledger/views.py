@@ -119,11 +119,35 @@ _SAME_PLACE = select(
 _EVALUATIONS_OF = select(_E).where(_E.c.list_id.in_(bindparam("ids", expanding=True))).order_by(_E.c.list_id, _E.c.id)
 
 
-def evaluations_of(conn: Connection, list_ids: list[int]) -> dict[int, list[EvaluationRow]]:
+_EVALUATIONS_LIGHT = (
+    select(_E.c.list_id, _E.c.row, _E.c.person_code, _E.c.full_name, _E.c.final_total, _E.c.final_grade)
+    .where(_E.c.list_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_E.c.list_id, _E.c.id)
+)
+
+
+def _light_row(r: Any) -> EvaluationRow:
+    """What a summarised view needs of a row: who (letter §2.6 overlap of lists and forms) and
+    the final result (tallies); no JSON column is decoded."""
+    return EvaluationRow(
+        row=r.row,
+        person_code=r.person_code,
+        full_name=r.full_name,
+        position_code="",
+        category="",
+        group="",
+        final_total=from_hundredths(r.final_total),
+        final_grade=r.final_grade,
+    )
+
+
+def evaluations_of(conn: Connection, list_ids: list[int], *, light: bool = False) -> dict[int, list[EvaluationRow]]:
+    """Evaluation rows per list id; ``light``: only what :func:`summarise` keeps (see :func:`_light_row`)."""
+    query, make = (_EVALUATIONS_LIGHT, _light_row) if light else (_EVALUATIONS_OF, evaluation_from_row)
     out: dict[int, list[EvaluationRow]] = defaultdict(list)
     for part in _slices(list_ids, 5000):
-        for r in conn.execute(_EVALUATIONS_OF, {"ids": list(part)}):
-            out[r.list_id].append(evaluation_from_row(r))
+        for r in conn.execute(query, {"ids": list(part)}):
+            out[r.list_id].append(make(r))
     return out
 
 
@@ -437,7 +461,13 @@ def unit_views_by_block(
     """
     out: dict[str | None, dict[str, UnitView]] = {b: {} for b in blocks}
     batches = unit_view_batches(
-        conn, period, registry, blocks, unit_codes=unit_codes, batch_units=SUMMARY_BATCH_UNITS if summary else None
+        conn,
+        period,
+        registry,
+        blocks,
+        unit_codes=unit_codes,
+        batch_units=SUMMARY_BATCH_UNITS if summary else None,
+        light=summary,
     )
     for batch in batches:
         for b, found in batch.items():
@@ -456,12 +486,17 @@ def unit_view_batches(
     *,
     unit_codes: list[str] | None = None,
     batch_units: int | None = None,
+    light: bool = False,
 ) -> Iterator[dict[str | None, dict[str, UnitView]]]:
     """:func:`unit_views_by_block`, ``batch_units`` units at a time (all at once if None).
 
     The lists, rejected files and the registry's staff index are read once; the evaluations
     and issues of each batch of units are read when the batch is built, so memory holds one
     batch's rows (a city month: 190,000 evaluations, ~1.5 GB as views).
+
+    ``light`` (for :func:`summarise`): rows as :func:`_light_row` reads them, and a unit whose
+    lists and rejected files all carry one block has one view, shared by the whole period and
+    that block (built from the same rows, it is the view the block alone would give).
     """
     q = _lists_query().where(_L.c.period == period, _L.c.status != s.SUPERSEDED)
     fq = select(_F.c.unit_code, _F.c.block, _F.c.name).where(_F.c.period == period, _F.c.outcome == s.REJECTED)
@@ -506,14 +541,34 @@ def unit_view_batches(
         ]
         del rows_by, files_by
     for rows_, files_, codes_ in chunks:
-        evals = evaluations_of(conn, [r.id for r in rows_])
+        evals = evaluations_of(conn, [r.id for r in rows_], light=light)
         issues = issues_of(conn, {r.file_id for r in rows_})
         out: dict[str | None, dict[str, UnitView]] = {}
+        whole: dict[str, UnitView] | None = None
+        spans: dict[str, set[str]] = defaultdict(set)  # unit -> blocks of its lists and rejected files
+        if light and unit_codes is None and any(b for b in blocks):
+            whole = _build_unit_views(period, registry, staff, rows_, files_, evals, issues, None)
+            for r in rows_:
+                spans[r.unit_code].add(r.block or "")
+            for f in files_:
+                spans[f.unit_code].add(f.block or "")
         for b in blocks:
-            if b not in out:
-                mine = [r for r in rows_ if r.block == b] if b else rows_
-                rejected_files = [f for f in files_ if f.block == b] if b else files_
+            if b in out:
+                continue
+            if whole is not None and not b:
+                out[b] = whole
+                continue
+            mine = [r for r in rows_ if r.block == b] if b else rows_
+            rejected_files = [f for f in files_ if f.block == b] if b else files_
+            if whole is None:
                 out[b] = _build_unit_views(period, registry, staff, mine, rejected_files, evals, issues, codes_)
+                continue
+            spanning = {u for u, bs in spans.items() if len(bs) > 1 and b in bs}
+            out[b] = {u: whole[u] for u, bs in spans.items() if bs == {b} and u in whole}
+            if spanning:  # a unit across blocks: this block's share of it, built on its own
+                mine = [r for r in mine if r.unit_code in spanning]
+                rejected_files = [f for f in rejected_files if f.unit_code in spanning]
+                out[b].update(_build_unit_views(period, registry, staff, mine, rejected_files, evals, issues, None))
         yield out
 
 
