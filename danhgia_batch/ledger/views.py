@@ -470,8 +470,10 @@ def unit_views_by_block(
         light=summary,
     )
     for batch in batches:
+        short: dict[int, UnitView] = {}  # a view shared by the period and its block: summarised once
         for b, found in batch.items():
-            out[b].update((code, summarise(v)) if summary else (code, v) for code, v in found.items())
+            for code, v in found.items():
+                out[b][code] = (short.get(id(v)) or short.setdefault(id(v), summarise(v))) if summary else v
     return out
 
 
