@@ -244,7 +244,15 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         "quota-exceeded",
         V,
         "Vượt tỷ lệ loại A",
-        "Nhóm '{group}': {count} người loại A, vượt mức tối đa {limit} ({detail}). Đề nghị chuyển sang loại B: {suggestion}.",
+        "Nhóm '{group}': {count} người loại A, vượt mức tối đa {limit} người ({detail}). "
+        "Đề nghị chuyển {moves} người sang loại B: {suggestion}.",
+    ),
+    (
+        "quota-unit-exceeded",
+        V,
+        "Vượt tỷ lệ loại A của đơn vị dưới 05 người",
+        "Danh sách chỉ có {size} người được xếp loại (dưới {small} người): cả đơn vị chỉ được {limit} người "
+        "loại A, hiện có {count} người. Đề nghị chuyển {moves} người sang loại B: {suggestion}.",
     ),
     # ---- authority (rules/authority, letter §2.2) --------------------------------------
     (

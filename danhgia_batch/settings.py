@@ -64,6 +64,10 @@ class QuotaSettings:
 
     ``base`` is ``good_only`` (number of B, the letter's literal wording) or
     ``good_or_better`` (A+B); ``rounding`` is ``floor`` (default), ``round`` or ``ceil``.
+    A group of fewer than ``small_group_size`` ranked people may have ``small_group_max_a`` A;
+    ``small_unit_total`` (default) caps a list of fewer than ``small_group_size`` ranked people
+    at ``small_group_max_a`` A in total, whatever its groups ("Đơn vị hoặc nhóm đối tượng có
+    dưới 05 người"); ``false`` keeps the per-group allowance alone.
     """
 
     ratio: float = 0.20
@@ -71,6 +75,7 @@ class QuotaSettings:
     rounding: str = "floor"
     small_group_size: int = 5
     small_group_max_a: int = 1
+    small_unit_total: bool = True
 
 
 @dataclass(frozen=True)

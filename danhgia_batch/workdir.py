@@ -53,6 +53,8 @@ KEY_HELP = {
     "quota.rounding": "Làm tròn số loại A tối đa: floor (xuống), round, ceil (lên)",
     "quota.small_group_size": "Đơn vị, nhóm đối tượng có dưới số người này được xếp loại A cho ...",
     "quota.small_group_max_a": "... tối đa bấy nhiêu người (nếu đạt đủ điều kiện loại A)",
+    "quota.small_unit_total": "true = danh sách có dưới small_group_size người được xếp loại chỉ được"
+    " small_group_max_a người loại A cho cả đơn vị, dù chia nhiều nhóm; false = chỉ xét theo từng nhóm",
     "deadlines.self_assessment_day": "Cá nhân tự đánh giá trước ngày này hằng tháng",
     "deadlines.decision_day": "Cấp có thẩm quyền quyết định xếp loại trước ngày này",
     "deadlines.publication_day": "Công khai kết quả trước ngày này của tháng sau",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from danhgia_batch.issues import Severity
 from danhgia_batch.models import EvaluationRow
-from danhgia_batch.rules import check_quota, quota_limit
+from danhgia_batch.rules import UNIT_SCOPE, check_quota, quota_limit
 from danhgia_batch.settings import QuotaSettings, Settings
 
 D = Decimal
@@ -95,7 +95,9 @@ def test_allowed_a_by_group_size(settings: Settings, base: str, size: int) -> No
             make_row(i, "B", "80") for i in range(allowed + 1, size)
         ]
         findings, issues = check_quota(over, s)
-        assert not findings[0].ok and [i.code for i in issues] == ["quota-exceeded"]
+        assert not findings[0].ok
+        # letter §2.5.a: a list of fewer than 5 ranked people has one A in total
+        assert [i.code for i in issues] == ["quota-unit-exceeded" if size < 5 else "quota-exceeded"]
 
 
 # ---- findings and suggestions ---------------------------------------------------------------
@@ -129,11 +131,58 @@ def test_exceeded_suggests_lowest_scores(settings: Settings) -> None:
 
 
 def test_good_only_limit_after_demotion(settings: Settings) -> None:
-    # 2 A, 4 B: limit floor(0.8) = 0, but demoting one A makes 5 B → limit 1: demote one, not two
+    # 2 A, 4 B: floor(0.8) = 0 as the list stands, but demoting one A makes 5 B → limit 1:
+    # the true maximum is 1, and one A moves, not two
     rows = [make_row(1, "A", "95"), make_row(2, "A", "92")] + [make_row(i, "B", "80") for i in range(3, 7)]
     (f,), _ = check_quota(rows, settings)
-    assert (f.limit, f.limit_after) == (0, 1)
+    assert (f.limit, f.limit_after, f.moves) == (1, 1, 1)
     assert names(f.keep) == ["CB001"] and names(f.demote) == ["CB002"]
+
+
+def test_one_a_four_b_states_a_maximum_of_zero(settings: Settings) -> None:
+    # issue 14: "vượt mức tối đa 0 … sau khi chuyển, mức tối đa là 1" — the maximum is 0:
+    # keeping the A leaves 4 B, whose 20% is 0
+    rows = [make_row(1, "A", "95")] + [make_row(i, "B", "80") for i in range(2, 6)]
+    (f,), (issue,) = check_quota(rows, settings)
+    assert (f.count_a, f.limit, f.moves, f.keep_count) == (1, 0, 1, 0)
+    assert names(f.demote) == ["CB001"]
+    assert (issue.code, issue.cell, issue.value) == ("quota-exceeded", "U11", "1")
+
+
+def test_tie_states_the_maximum_it_suggests(settings: Settings) -> None:
+    # issue 14: two tied A and 9 B — "mức tối đa là 2" while suggesting to keep 1 A
+    rows = [make_row(1, "A", "92"), make_row(2, "A", "92")] + [make_row(i, "B", "80") for i in range(3, 12)]
+    (f,), (issue,) = check_quota(rows, settings)
+    assert (f.limit, f.moves, f.keep_count, f.tie_slots) == (1, 1, 1, 1)
+    assert names(f.tie) == ["CB001", "CB002"] and f.keep == [] and f.demote == []
+    assert (issue.code, issue.cell) == ("quota-exceeded", "U11")
+
+
+@pytest.mark.parametrize(
+    ("grades", "total", "codes"),
+    [
+        # issue 14: 2 CBCC + 2 LĐHĐ with one A each: each group is "under 5", the unit too
+        ({"CBCC": "AB", "LDHD": "AB"}, True, ["quota-unit-exceeded"]),
+        ({"CBCC": "AB", "LDHD": "AB"}, False, []),
+        ({"CBCC": "AB", "LDHD": "BB"}, True, []),
+        ({"CBCC": "AA", "LDHD": "BB"}, False, ["quota-exceeded"]),
+        ({"CBCC": "AA", "LDHD": "BB"}, True, ["quota-unit-exceeded"]),
+        ({f"NHOM{i}": "A" for i in range(1, 5)}, True, ["quota-unit-exceeded"]),
+        ({"CBCC": "ABB", "LDHD": "AB"}, True, []),  # 5 ranked: not a small unit, groups alone
+    ],
+)
+def test_small_unit_has_one_a_in_total(settings: Settings, grades: dict, total: bool, codes: list) -> None:
+    rows, n = [], 0
+    for group, letters in grades.items():
+        for letter in letters:
+            n += 1
+            rows.append(make_row(n, letter, "95" if letter == "A" else "80", group=group))
+    findings, issues = check_quota(rows, with_quota(settings, small_unit_total=total))
+    assert [i.code for i in issues] == codes
+    unit = [f for f in findings if f.group == UNIT_SCOPE]
+    assert len(unit) == (1 if total and n < 5 else 0)
+    if unit and codes:
+        assert (unit[0].limit, unit[0].count_a, unit[0].moves) == (1, sum(g.count("A") for g in grades.values()), unit[0].count_a - 1)
 
 
 def test_all_demoted_when_no_b_at_all(settings: Settings) -> None:
@@ -167,8 +216,8 @@ def test_groups_are_separate_and_kxl_counts_nowhere(settings: Settings) -> None:
 
 def test_empty_group_defaults_to_category(settings: Settings) -> None:
     rows = [dataclasses.replace(make_row(i, "B", "80"), group="") for i in range(1, 4)]
-    (f,), _ = check_quota(rows, settings)
-    assert f.group == "CBCC"
+    (f, unit), _ = check_quota(rows, settings)
+    assert (f.group, unit.group) == ("CBCC", UNIT_SCOPE)
 
 
 def test_good_or_better_base(settings: Settings) -> None:
@@ -201,6 +250,7 @@ quotas = st.builds(
     ratio=st.sampled_from([0.1, 0.2, 0.25, 0.3]),
     base=st.sampled_from(["good_only", "good_or_better"]),
     rounding=st.sampled_from(["floor", "round", "ceil"]),
+    small_unit_total=st.booleans(),
 )
 
 PROPS = hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -221,6 +271,10 @@ def test_suggestion_always_complies(settings: Settings, rows: list, quota: Quota
     """demote ∪ (any len(tie) − tie_slots of tie) → B gives a compliant list."""
     s = dataclasses.replace(settings, quota=quota)
     findings, issues = check_quota(rows, s)
+    unit = [f for f in findings if f.group == UNIT_SCOPE]
+    if unit:  # a small list: the whole-list cap implies every group's; one suggestion
+        assert len(issues) == (not unit[0].ok) and all(f.ok for f in findings) == unit[0].ok
+        findings = unit
     assert len(issues) == sum(not f.ok for f in findings)
     demoted: set[str] = set()
     for f in findings:
@@ -256,7 +310,33 @@ def test_suggestion_is_minimal_and_a_no_op_when_compliant(settings: Settings, ro
         if f.ok:
             assert f.demote == [] and f.tie == [] and f.keep == f.ranked
             continue
+        if f.group == UNIT_SCOPE:
+            assert f.keep_count == quota.small_group_max_a
+            continue
         # one demotion fewer (keeping one more A) would not comply, with the base it gives
         b = sum(1 for r in rows if (r.group or r.category) == f.group and r.final_grade == "B")
         k = f.count_a - f.keep_count
         assert f.count_a - (k - 1) > quota_limit(b + k - 1, f.count_a - (k - 1), f.ranked_size, quota)
+
+
+@PROPS
+@given(rows=lists(), base=st.sampled_from(["good_only", "good_or_better"]), total=st.booleans())
+def test_allowed_a_never_exceeds_the_letter(settings: Settings, rows: list, base: str, total: bool) -> None:
+    """Letter §2.5.a, default ratio and rounding: the maximum a finding states is at most
+    max(1 if fewer than 5 ranked, floor(0.2 × base)), the base being the B (or A+B) once the
+    group holds that maximum; a small list keeps one A in total once its suggestion applies."""
+    quota = QuotaSettings(base=base, small_unit_total=total)
+    findings, issues = check_quota(rows, dataclasses.replace(settings, quota=quota))
+    for f in findings:
+        small = f.ranked_size < 5
+        if f.group == UNIT_SCOPE:
+            assert small and total and f.limit == 1
+            continue
+        a_or_b = f.base_count + (f.count_a if base == "good_only" else 0)
+        base_at_max = a_or_b - f.limit if base == "good_only" else a_or_b
+        assert f.limit <= max(1 if small else 0, (2 * base_at_max) // 10)
+        assert f.ok == (f.count_a <= f.limit)
+    ranked = [r for r in rows if r.final_grade in ("A", "B", "C", "D")]
+    if total and len(ranked) < 5:
+        kept = next(f for f in findings if f.group == UNIT_SCOPE).keep_count
+        assert kept <= 1 and (issues == []) == (sum(r.final_grade == "A" for r in rows) <= 1)

@@ -20,10 +20,11 @@ from .common import Where, column_labels
 from .deadlines import check_deadlines, deadline_for, period_window
 from .grading import RANKED_GRADES, check_grades, grade_for, grade_rank
 from .overlap import covered_forms
-from .quota import QuotaFinding, check_quota, group_of, quota_limit
+from .quota import UNIT_SCOPE, QuotaFinding, check_quota, group_of, max_allowed, quota_limit
 
 __all__ = [
     "RANKED_GRADES",
+    "UNIT_SCOPE",
     "QuotaFinding",
     "check_authority",
     "check_deadlines",
@@ -35,6 +36,7 @@ __all__ = [
     "grade_for",
     "grade_rank",
     "group_of",
+    "max_allowed",
     "period_window",
     "quota_limit",
 ]
@@ -79,6 +81,8 @@ def check_form(
         findings, quota_issues = check_quota(form.rows, settings, file=file, sheet=form.sheet)
         # letter §2.5.a: where the A count reaches the limit, an A-band B needs no reason
         full_groups |= {f.group for f in findings if f.count_a >= f.limit}
+        if UNIT_SCOPE in full_groups:  # a small unit's one A is taken: every group is full
+            full_groups |= {group_of(r) for r in form.rows}
     issues = check_grades(form.rows, settings, where=where, quota_full_groups=full_groups)
     issues += quota_issues
     issues += check_authority(

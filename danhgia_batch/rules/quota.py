@@ -4,7 +4,14 @@
 loại 'Hoàn thành tốt nhiệm vụ' theo từng nhóm đối tượng": in each subject group of one
 decider's list, ``#A ≤ rounding(ratio × base)`` with base = #B (``good_only``, the letter's
 literal wording, default) or #A+#B (``good_or_better``). "Đơn vị hoặc nhóm đối tượng có dưới 05
-người" may have one A. Only final grades A/B/C/D count; ``KXL`` counts nowhere.
+người" may have one A: per group, and (``quota.small_unit_total``, default) for the whole list
+when it ranks fewer than 5 people, whatever its groups. Only final grades A/B/C/D count; ``KXL``
+counts nowhere.
+
+The maximum a finding states (``limit``) is the true one: the largest number of A the group
+may hold with the people it has ranked A or B, the others graded B. Under ``good_only`` this is
+not ``rounding(ratio × #B)`` of the list as it stands (1 A and 4 B: 20% of 4 is 0, and 0 it is;
+2 A and 4 B: keeping one A leaves 5 B, whose 20% is 1, so the maximum is 1).
 
 The suggestion (whom to move to B) is the smallest number of demotions after which the group
 complies, taking the lowest final scores first. Demoting A→B changes the base under
@@ -32,6 +39,7 @@ from ..models import EvaluationRow
 from .common import Where, fmt_score
 
 RANKED = ("A", "B", "C", "D")
+UNIT_SCOPE = "*"  # the group of the whole-list finding (letter §2.5.a: "Đơn vị ... có dưới 05 người")
 _ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
 _NO_SCORE = Decimal("-Infinity")  # an A without a total sorts last (its own error elsewhere)
 
@@ -56,12 +64,28 @@ def quota_limit(b_count: int, a_count: int, ranked_size: int, quota: Any) -> int
     return max(limit, 0)
 
 
+def max_allowed(good_or_better: int, ranked_size: int, quota: Any) -> int:
+    """The true maximum of A in a group whose A and B people number ``good_or_better``.
+
+    The largest ``m`` with ``m ≤ quota_limit(#B = good_or_better − m, #A = m)``. The set of
+    such ``m`` is closed downwards (fewer A never lowers the limit), so a group complies
+    exactly when its A count is at most this.
+    """
+    m = good_or_better
+    while m > 0 and m > quota_limit(good_or_better - m, m, ranked_size, quota):
+        m -= 1
+    return m
+
+
 @dataclass
 class QuotaFinding:
-    """The quota status of one subject group, with the suggestion when it is exceeded.
+    """The quota status of one subject group (or of the whole list, group ``UNIT_SCOPE``),
+    with the suggestion when it is exceeded.
 
-    ``limit`` is the limit as the list stands; ``limit_after`` the limit once the suggestion
-    is applied (they differ under ``good_only``, where each demotion adds a B).
+    ``limit`` is the true maximum of A (:func:`max_allowed`; for the whole list of a small
+    unit, ``small_group_max_a``); ``limit_after`` the rule's limit once the suggestion is
+    applied (under ``good_only`` each demotion adds a B). ``moves`` is how many A the
+    suggestion moves to B.
     """
 
     group: str
@@ -78,6 +102,7 @@ class QuotaFinding:
     tie_slots: int = 0  # how many of ``tie`` may keep A
     limit_after: int = 0
     small_group: bool = False
+    moves: int = 0
 
     @property
     def keep_count(self) -> int:
@@ -95,14 +120,18 @@ def group_of(row: EvaluationRow) -> str:
     return row.group or row.category
 
 
-def _finding(group: str, rows: list[EvaluationRow], quota: Any) -> QuotaFinding:
+def _finding(group: str, rows: list[EvaluationRow], quota: Any, unit_limit: int | None = None) -> QuotaFinding:
+    """The finding of ``rows``; ``unit_limit`` set: the whole-list cap of a small unit instead."""
     a_rows = [r for r in rows if r.final_grade == "A"]
     a = len(a_rows)
     b = sum(1 for r in rows if r.final_grade == "B")
     n = sum(1 for r in rows if r.final_grade in RANKED)
-    limit = quota_limit(b, a, n, quota)
+
+    def allowed(k: int) -> int:  # the rule's limit after k demotions
+        return unit_limit if unit_limit is not None else quota_limit(b + k, a - k, n, quota)
+
     ranked = sorted(a_rows, key=_score, reverse=True)  # stable: equal scores keep list order
-    k = next(k for k in range(a + 1) if a - k <= quota_limit(b + k, a - k, n, quota))
+    k = next(k for k in range(a + 1) if a - k <= allowed(k))
     keep_n = a - k
     keep, demote, tie = ranked[:keep_n], ranked[keep_n:], []
     if 0 < keep_n < a and _score(ranked[keep_n - 1]) == _score(ranked[keep_n]):
@@ -114,7 +143,7 @@ def _finding(group: str, rows: list[EvaluationRow], quota: Any) -> QuotaFinding:
     return QuotaFinding(
         group=group,
         count_a=a,
-        limit=limit,
+        limit=unit_limit if unit_limit is not None else max_allowed(a + b, n, quota),
         base_kind=quota.base,
         base_count=base_count,
         ranked_size=n,
@@ -124,9 +153,19 @@ def _finding(group: str, rows: list[EvaluationRow], quota: Any) -> QuotaFinding:
         demote=demote,
         tie=tie,
         tie_slots=keep_n - len(keep),
-        limit_after=quota_limit(b + k, a - k, n, quota),
+        limit_after=allowed(k),
         small_group=n < quota.small_group_size,
+        moves=k,
     )
+
+
+def _unit_finding(rows: Sequence[EvaluationRow], quota: Any) -> QuotaFinding | None:
+    """Letter §2.5.a: a unit of fewer than 5 ranked people has one A in total, whatever its
+    groups (``quota.small_unit_total``). Judged on the rows of one decider's list."""
+    ranked = [r for r in rows if r.final_grade in RANKED]
+    if not quota.small_unit_total or len(ranked) >= quota.small_group_size:
+        return None
+    return _finding(UNIT_SCOPE, list(rows), quota, unit_limit=quota.small_group_max_a)
 
 
 def _person(row: EvaluationRow) -> str:
@@ -135,14 +174,19 @@ def _person(row: EvaluationRow) -> str:
 
 
 def _detail(f: QuotaFinding, quota: Any) -> str:
+    """Why the maximum is what it is, in the clerk's terms."""
     percent = fmt_score(Decimal(str(quota.ratio)) * 100)
-    who = "loại B" if f.base_kind == "good_only" else "loại A và B"
-    text = f"{percent}% của {f.base_count} người {who}"
-    if f.small_group:
-        text += f"; nhóm dưới {quota.small_group_size} người được {quota.small_group_max_a} người loại A"
-    if f.limit_after != f.limit:
-        text += f"; sau khi chuyển, mức tối đa là {f.limit_after}"
-    return text
+    if f.small_group and f.limit <= quota.small_group_max_a and f.limit_after <= quota.small_group_max_a:
+        return f"nhóm dưới {quota.small_group_size} người được {quota.small_group_max_a} người loại A"
+    if f.base_kind == "good_or_better":
+        return f"{percent}% của {f.base_count} người loại A và B"
+    # good_only: one A more than the maximum leaves too few B (letter §2.5.a: 20% of the B)
+    over = f.limit + 1
+    b_left = f.base_count + f.count_a - over
+    return (
+        f"nếu có {over} người loại A thì còn {b_left} người loại B, "
+        f"{percent}% của {b_left} chỉ cho phép {quota_limit(b_left, over, f.ranked_size, quota)} người"
+    )
 
 
 def _suggestion(f: QuotaFinding) -> str:
@@ -163,9 +207,13 @@ def check_quota(
 ) -> tuple[list[QuotaFinding], list[Issue]]:
     """Check the A-quota per subject group of one decider's rows (letter §2.5.a).
 
-    Returns one :class:`QuotaFinding` per group (in order of first appearance) and one
-    ``quota-exceeded`` issue (severity violation) per violating group. The issue points at
-    the final-grade cell of the first person suggested for B (or of the first tied person).
+    Returns one :class:`QuotaFinding` per group (in order of first appearance), then, when
+    the list ranks fewer than ``small_group_size`` people and ``quota.small_unit_total`` is
+    on, one for the whole list (group :data:`UNIT_SCOPE`). Issues (severity violation): one
+    ``quota-exceeded`` per violating group; for a small list, instead, one
+    ``quota-unit-exceeded`` when it has too many A in total (that cap implies every group's).
+    The issue points at the final-grade cell of the first person suggested for B (or of the
+    first tied person).
     """
     quota = settings.quota
     groups: dict[str, list[EvaluationRow]] = {}
@@ -173,24 +221,30 @@ def check_quota(
         groups.setdefault(group_of(row), []).append(row)
     findings = [_finding(g, rs, quota) for g, rs in groups.items()]
     where = Where(file=file, sheet=sheet)
-    issues = []
-    for f in findings:
-        if f.ok:
-            continue
-        first = (f.demote or f.tie or f.ranked)[0]
-        issues.append(
-            make_issue(
-                "quota-exceeded",
-                **where.row(first, "final_grade"),
-                value=f.count_a,
-                group=f.group,
-                count=f.count_a,
-                limit=f.limit,
-                detail=_detail(f, quota),
-                suggestion=_suggestion(f),
-            )
-        )
-    return findings, issues
+    unit = _unit_finding(rows, quota)
+    if unit is None:
+        return findings, [make_issue("quota-exceeded", **_params(f, quota, where)) for f in findings if not f.ok]
+    # Every group of a small list is small too, so its limit is at least small_group_max_a:
+    # the whole-list cap implies every group's, and its suggestion is the only one needed.
+    issues = [] if unit.ok else [make_issue("quota-unit-exceeded", **_params(unit, quota, where))]
+    return [*findings, unit], issues
 
 
-__all__ = ["QuotaFinding", "check_quota", "group_of", "quota_limit"]
+def _params(f: QuotaFinding, quota: Any, where: Where) -> dict[str, Any]:
+    """The issue's place and parameters: at the first person suggested for B (or tied)."""
+    first = (f.demote or f.tie or f.ranked)[0]
+    return {
+        **where.row(first, "final_grade"),
+        "value": f.count_a,
+        "group": f.group,
+        "count": f.count_a,
+        "limit": f.limit,
+        "moves": f.moves,
+        "size": f.ranked_size,
+        "small": quota.small_group_size,
+        "detail": _detail(f, quota),
+        "suggestion": _suggestion(f),
+    }
+
+
+__all__ = ["UNIT_SCOPE", "QuotaFinding", "check_quota", "group_of", "max_allowed", "quota_limit"]
