@@ -167,17 +167,30 @@ class Code:
 
 @dataclass(frozen=True)
 class CodeLists:
-    """Blocks, categories, grades, unit kinds and position codes (``codes.toml``)."""
+    """Blocks, categories, grades, unit kinds, position codes and subject groups (``codes.toml``).
+
+    ``groups`` (nhóm đối tượng, the scope of the A-quota, letter §2.5.a) default to the
+    categories; an administrator's codes file may add its own with ``[[group]]`` entries.
+    """
 
     blocks: tuple[Code, ...]
     categories: tuple[Code, ...]
     grades: tuple[Code, ...]
     unit_kinds: tuple[Code, ...]
     positions: tuple[Code, ...]
+    groups: tuple[Code, ...] = ()
 
     def codes(self, name: str) -> list[str]:
         """The codes of list ``name`` (``blocks``, ``categories``, ``grades``…), in order."""
         return [c.code for c in getattr(self, name)]
+
+    def resolve(self, name: str, value: str) -> str:
+        """The code of list ``name`` that ``value`` (a code or one of its ``aliases``) names,
+        or ``value`` unchanged when it names none (e.g. "LĐHĐ" → "LDHD")."""
+        for c in getattr(self, name):
+            if value == c.code or value in c.extra.get("aliases", ()):
+                return c.code
+        return value
 
     def label(self, name: str, code: str) -> str:
         for c in getattr(self, name):
@@ -203,9 +216,22 @@ def load_codes(path: Path) -> CodeLists:
             out.append(Code(code, _text(path, f"{key}[{i}]", item, "label"), extra))
         return tuple(out)
 
+    categories = entries("category")
     lists = CodeLists(
-        entries("block"), entries("category"), entries("grade"), entries("unit_kind"), entries("position")
+        entries("block"),
+        categories,
+        entries("grade"),
+        entries("unit_kind"),
+        entries("position"),
+        entries("group") if "group" in data else categories,
     )
+    for i, group in enumerate(lists.groups):
+        aliases = group.extra.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise _fail(path, f"group[{i}].aliases", "phải là danh sách chuỗi ký tự")
+    missing = [c for c in lists.codes("categories") if c not in lists.codes("groups")]
+    if missing:  # a blank "Nhóm đối tượng" means the person's category (SPEC §3)
+        raise _fail(path, "group", f"danh mục nhóm đối tượng phải gồm mọi đối tượng, thiếu {missing}")
     if set(lists.codes("grades")) != {"A", "B", "C", "D", "KXL"}:
         raise _fail(path, "grade", "danh mục xếp loại phải gồm đúng A, B, C, D, KXL")
     blocks = set(lists.codes("blocks"))

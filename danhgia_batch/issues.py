@@ -356,6 +356,25 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         "Cán bộ {value} đã có trong danh sách được chấp nhận của {expected} cùng kỳ.",
     ),
     # ---- registry file validation (template 00) ----------------------------------------
+    (
+        "registry-position-mismatch",
+        E,
+        "Mã chức danh khác danh mục",
+        "Cán bộ {value}: danh mục ghi mã chức danh '{expected}', danh sách ghi '{actual}'.",
+    ),
+    (
+        "registry-category-mismatch",
+        E,
+        "Đối tượng khác danh mục",
+        "Cán bộ {value}: danh mục ghi đối tượng '{expected}', danh sách ghi '{actual}'.",
+    ),
+    (
+        "registry-group-mismatch",
+        E,
+        "Nhóm đối tượng khác danh mục",
+        "Cán bộ {value}: danh mục ghi nhóm đối tượng '{expected}', danh sách ghi '{actual}'"
+        " (tỷ lệ loại A tính theo nhóm trong danh mục).",
+    ),
     ("registry-code-duplicate", E, "Mã bị trùng trong danh mục", "Mã '{value}' xuất hiện nhiều lần ({detail})."),
     (
         "registry-parent-unknown",

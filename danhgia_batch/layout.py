@@ -127,7 +127,7 @@ INDIVIDUAL_HEADER: tuple[Field, ...] = (
     Field("position_title", "Chức vụ", "text", False, name="CHUC_VU"),
     Field("position_code", "Mã chức danh", "code", True, codes="positions", name="MA_CHUC_DANH"),
     Field("category", "Đối tượng", "code", True, codes="categories", name="DOI_TUONG"),
-    Field("group", "Nhóm đối tượng", "text", False, name="NHOM_DOI_TUONG"),
+    Field("group", "Nhóm đối tượng", "code", False, codes="groups", name="NHOM_DOI_TUONG"),
     Field("self_date", "Ngày tự đánh giá", "date", True, name="NGAY_TU_DANH_GIA"),
     Field("evaluator_name", "Người nhận xét, đánh giá", "text", False, name="NGUOI_NHAN_XET"),
     Field(
@@ -188,7 +188,7 @@ def unit_list_columns(framework: Framework) -> tuple[Field, ...]:
         Field("position_title", "Chức vụ", "text"),
         Field("position_code", "Mã chức danh", "code", True, codes="positions"),
         Field("category", "Đối tượng", "code", True, codes="categories"),
-        Field("group", "Nhóm đối tượng", "text"),
+        Field("group", "Nhóm đối tượng", "code", codes="groups"),
         *(Field(f"self_{p.code}", self_part_label(p.code), "score", True, part=p.code) for p in parts),
         Field("self_total", "Tổng điểm tự chấm", "total", formula=True),
         Field("self_grade", "Tự xếp loại", "grade", True, codes="grades"),
@@ -221,7 +221,7 @@ PEOPLE_COLUMNS: tuple[Field, ...] = (
     Field("position_title", "Chức vụ", "text"),
     Field("position_code", "Mã chức danh", "code", True, codes="positions"),
     Field("category", "Đối tượng", "code", True, codes="categories"),
-    Field("group", "Nhóm đối tượng", "text"),
+    Field("group", "Nhóm đối tượng", "code", codes="groups"),
     Field("active", "Đang công tác", "text", aliases=("Đang công tác (Có/Không)",)),
 )
 

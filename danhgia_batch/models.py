@@ -60,6 +60,8 @@ class EvaluationRow:
     note: str = ""
     criteria: dict[str, tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
     cells: dict[str, str] = field(default_factory=dict)  # field key -> A1 address
+    # the list typed a group (else ``group`` is the category, and the registry's group wins)
+    group_given: bool = True
 
 
 @dataclass

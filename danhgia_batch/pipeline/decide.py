@@ -89,12 +89,13 @@ def decide_form(settings: Settings, ledger: Ledger, file: FileRecord, form: Form
         )
     if form.kind in (KIND_UNIT_LIST, KIND_INDIVIDUAL):
         if registry is not None:
-            from ..registry import crosscheck
+            from ..registry import adopt_registry_groups, crosscheck
 
             exclude = (unit, header.decider_position, header.decider_name)
             persons = [r.person_code for r in form.rows]
             elsewhere = ledger.people_listed(header.period, exclude=exclude, persons=persons) if header.period else {}
             issues += crosscheck(form, registry, settings, listed_elsewhere=elsewhere)
+            adopt_registry_groups(form, registry)  # SPEC §3: the registry's group wins
         known = registry is not None and registry.unit(unit) is not None
         issues += check_form(
             form,

@@ -113,7 +113,8 @@ def read_individual(ctx: Ctx, fw: Framework) -> tuple[ListHeader, list[Evaluatio
         full_name=v.get("full_name") or "",
         position_code=v.get("position_code") or "",
         category=category,
-        group=v.get("group") or category,
+        group=v.get("group") or category,  # SPEC §3: default group = category
+        group_given=bool(v.get("group")),
         birth_date=v.get("birth_date"),
         position_title=v.get("position_title") or "",
         self_grade=v.get("self_grade") or "",

@@ -34,12 +34,14 @@ PEOPLE_REQUIRED = ("person_code", "full_name", "position_code", "category", "sel
 PEOPLE_CODES = {
     "position_code": "positions",
     "category": "categories",
+    "group": "groups",
     "self_grade": "grades",
     "final_grade": "grades",
     "evaluator_position": "positions",
 }
 
 
+_OPTIONAL_CODES = ("evaluator_position", "group")
 _Ref = tuple[int, int, str]  # (form index, row index, cell key)
 
 
@@ -83,7 +85,7 @@ def _frames(
 ) -> tuple[Any, list[_Ref], Any, list[_Ref], dict[int, Framework]]:
     import pandas as pd
 
-    keys = (*PEOPLE_REQUIRED, "evaluator_position")
+    keys = (*PEOPLE_REQUIRED, *_OPTIONAL_CODES)
     people: dict[str, list[Any]] = {k: [] for k in (*keys, "_f")}
     people_refs: list[_Ref] = []
     scores: dict[str, list[Any]] = {"value": [], "lo": [], "hi": []}
@@ -96,7 +98,9 @@ def _frames(
         fws[fi] = fw
         for ri, row in enumerate(form.rows):
             for k in keys:
-                people[k].append(getattr(row, k) or None)
+                # a blank group is the category's (SPEC §3), checked in its own column
+                given = k != "group" or row.group_given
+                people[k].append((getattr(row, k) or None) if given else None)
             people["_f"].append(fi)
             people_refs.append((fi, ri, ""))
         for ri, key, value, lo, hi in _score_cells(form, fw):
@@ -113,7 +117,7 @@ def _people_schema(settings: Settings) -> Any:
     import pandera.pandas as pa
 
     columns = {}
-    for key in (*PEOPLE_REQUIRED, "evaluator_position"):
+    for key in (*PEOPLE_REQUIRED, *_OPTIONAL_CODES):
         checks = []
         if key in PEOPLE_CODES:
             checks.append(pa.Check.isin(settings.codes.codes(PEOPLE_CODES[key]), ignore_na=True))

@@ -17,7 +17,7 @@ from .recognise import Ctx, Stop, check_columns, check_framework_period, find_ta
 from .workbook import Grid, a1, col_letter
 
 # Codes of the evaluated person, checked by the batch schema (read/schema.py), not here.
-_ROW_CODES = ("position_code", "category", "self_grade", "final_grade", "evaluator_position")
+_ROW_CODES = ("position_code", "category", "group", "self_grade", "final_grade", "evaluator_position")
 _NAME_KEYS = ("full_name", "unit_name", "decider_name", "evaluator_name", "prepared_by", "position_title")
 
 
@@ -38,6 +38,8 @@ def parse_value(ctx: Ctx, f: layout.Field, raw: Any, sheet: str, cell: str) -> A
         code = "" if value is not None or norm.is_blank(raw) else "period-invalid"
     elif f.kind in ("code", "grade"):
         value, code = norm.code(raw)
+        if f.codes == "groups":  # a group may be typed as one of its aliases ("LĐHĐ")
+            value = ctx.settings.codes.resolve("groups", value)
     elif f.kind == "int":
         value, code = (None, "")
     elif f.key in _NAME_KEYS:
@@ -137,6 +139,7 @@ def evaluation_row(r: int, values: dict[str, Any], cells: dict[str, str], fw: Fr
         position_code=values.get("position_code") or "",
         category=category,
         group=values.get("group") or category,  # SPEC §3: default group = category
+        group_given=bool(values.get("group")),
         birth_date=values.get("birth_date"),
         position_title=values.get("position_title") or "",
         self_grade=values.get("self_grade") or "",

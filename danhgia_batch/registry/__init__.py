@@ -5,7 +5,8 @@ the reader) or from the ledger; nothing here touches files or the database.
 
 - :func:`validate_registry` checks a template 00 file (codes unique, parents known, no cycle,
   codes known); :func:`registry_from_form` turns it into a :class:`Registry`.
-- :func:`crosscheck` checks an evaluation list (template 02) or form (template 01) against it.
+- :func:`crosscheck` checks an evaluation list (template 02) or form (template 01) against it;
+  :func:`adopt_registry_groups` gives rows with a blank subject group the registry's.
 - :func:`unit_size`, :func:`missing_people` and :func:`completeness` feed the authority rule
   and the reports.
 
@@ -14,7 +15,7 @@ Codes (unit, person, block, kind, position, category) are compared after :func:`
 Without a registry every check here is skipped by the caller (``current_registry()`` is None).
 """
 
-from .crosscheck import compare_names, crosscheck
+from .crosscheck import adopt_registry_groups, compare_names, crosscheck
 from .model import (
     SIZE_CATEGORIES,
     Registry,
@@ -32,6 +33,7 @@ __all__ = [
     "SIZE_CATEGORIES",
     "Registry",
     "UnitCompleteness",
+    "adopt_registry_groups",
     "compare_names",
     "completeness",
     "crosscheck",

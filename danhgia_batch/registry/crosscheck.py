@@ -67,6 +67,39 @@ def _unit_text(registry: Registry, unit_code: str) -> str:
     return f"{unit.code} ({unit.name})" if unit else unit_code
 
 
+# SPEC §3: the registry is authoritative for a person's position code, category and subject
+# group; a list that types another value is wrong at that cell (it would move the person into
+# another quota group, or past the authority matrix: issue 14).
+_REGISTRY_VALUES = (
+    ("position_code", "position_code", "registry-position-mismatch"),
+    ("category", "category", "registry-category-mismatch"),
+    ("group", "group", "registry-group-mismatch"),
+)
+
+
+def _registry_values(row: EvaluationRow, person: Person, where: Mapping[str, Any]) -> list[Issue]:
+    out: list[Issue] = []
+    for row_key, person_key, code in _REGISTRY_VALUES:
+        typed = norm_code(getattr(row, row_key))
+        if not typed or (row_key == "group" and not row.group_given):
+            continue  # blank: the reader reported a required one; a blank group is the registry's
+        expected = norm_code(getattr(person, person_key))
+        if expected and typed != expected:
+            at = {**where, "cell": row.cells.get(row_key, ""), "column": _PEOPLE_LABELS[row_key]}
+            who = f"{person.code} - {person.full_name}"
+            out.append(make_issue(code, value=who, expected=expected, actual=typed, **at))
+    return out
+
+
+def adopt_registry_groups(form: FormResult, registry: Registry) -> None:
+    """SPEC §3: a row that leaves "Nhóm đối tượng" blank takes the registry's group for the
+    person (the quota is judged on it); a typed group that differs is an error (crosscheck)."""
+    for row in form.rows:
+        person = registry.person(row.person_code) if not row.group_given else None
+        if person is not None and person.group:
+            row.group = norm_code(person.group)
+
+
 def _check_row(
     row: EvaluationRow,
     form: FormResult,
@@ -127,6 +160,7 @@ def _check_row(
                 column=_PEOPLE_LABELS["birth_date"],
             )
         )
+    out += _registry_values(row, person, where)
     elsewhere = listed_elsewhere.get(person.code)
     if elsewhere:
         out.append(
@@ -148,7 +182,8 @@ def crosscheck(
 
     SPEC §3 and issue 5 ¶2: the header's unit exists and its block matches; each person
     exists, is active, belongs to the unit (or is decided from outside it per the authority
-    matrix, see :func:`_decided_from_outside`); the name matches (a diacritics-only or
+    matrix, see :func:`_decided_from_outside`); position code, category and a typed subject
+    group are the registry's (a mismatch names both); the name matches (a diacritics-only or
     one-letter difference is a warning ``registry-name-typo``, otherwise an error); the birth
     date matches; and nobody is already on another accepted list of the period.
 

@@ -41,7 +41,7 @@ def registry_from_form(form: FormResult, version: int | None = None) -> Registry
                 unit_code=norm_code(p.unit_code),
                 position_code=norm_code(p.position_code),
                 category=category,
-                group=(p.group or "").strip() or category,  # SPEC §3: default group = category
+                group=norm_code(p.group or "") or category,  # SPEC §3: default group = category
                 birth_date=p.birth_date,
                 position_title=p.position_title,
                 active=p.active,
@@ -176,10 +176,10 @@ def _check_person(sink: _Sink, person: Person, unit_codes: set[str], settings: S
                 **_where(SHEET_PEOPLE, person, "unit_code", _PEOPLE_LABELS),
             )
         )
-    for key, value, allowed in (
-        ("position_code", person.position_code, "positions"),
-        ("category", person.category, "categories"),
-    ):
+    checked = [("position_code", person.position_code, "positions"), ("category", person.category, "categories")]
+    if norm_code(person.group) != norm_code(person.category):  # a blank group is the category's
+        checked.append(("group", person.group, "groups"))
+    for key, value, allowed in checked:
         if norm_code(value) and norm_code(value) not in codes.codes(allowed):
             sink.add(
                 make_issue(
@@ -192,7 +192,7 @@ def validate_registry(form: FormResult, settings: Settings) -> list[Issue]:
     """Check a template 00 file (SPEC §3): the issues beyond those already in ``form.issues``.
 
     Unit and person codes unique (the second occurrence is reported), parents known, no cycle
-    in the unit tree, blocks / unit kinds / position codes / categories in the code lists, a
+    in the unit tree, blocks / unit kinds / position codes / categories / groups in the code lists, a
     unit kind of the unit's block, each person's unit in the registry. Empty required cells
     are the reader's (``value-required``).
     """

@@ -35,7 +35,7 @@ MAX_DATE = date(2100, 12, 31)
 ACTIVE_LIST = ("Có", "Không")
 
 # Code lists written to the hidden _lists sheet, in column order.
-LIST_NAMES = ("blocks", "categories", "grades", "positions", "unit_kinds")
+LIST_NAMES = ("blocks", "categories", "grades", "positions", "unit_kinds", "groups")
 
 # Clerks may still format, insert and delete rows and columns in a protected sheet
 # (SPEC §8: the reader finds columns by label, so inserted columns are harmless).

@@ -28,7 +28,15 @@ def _grading_lines(settings: Settings) -> list[str]:
         f"• Số loại A của mỗi nhóm đối tượng không vượt quá {round(q.ratio * 100)}% số người được xếp {base}"
         " trong cùng danh sách (làm tròn xuống).",
         f"• Đơn vị hoặc nhóm đối tượng có dưới {q.small_group_size:02d} người được xếp loại A cho"
-        f" {q.small_group_max_a:02d} người nếu người đó đạt đủ điều kiện.",
+        f" {q.small_group_max_a:02d} người nếu người đó đạt đủ điều kiện"
+        + (
+            f"; danh sách có dưới {q.small_group_size:02d} người được xếp loại chỉ được"
+            f" {q.small_group_max_a:02d} người loại A cho cả đơn vị, dù chia nhiều nhóm."
+            if q.small_unit_total
+            else "."
+        ),
+        "• Nhóm đối tượng chọn trong danh sách thả xuống (xem bảng mã); để trống = theo đối tượng."
+        " Nhóm, đối tượng và mã chức danh phải khớp danh mục cán bộ.",
         "• Xếp loại không được cao hơn mức theo điểm; xếp thấp hơn mức theo điểm phải ghi lý do ở “Ghi chú”.",
     ]
 
@@ -114,6 +122,7 @@ def write_help(book: Book, kind: str, settings: Settings, framework: Framework |
     lists = [
         ("Khối", "blocks"),
         ("Đối tượng", "categories"),
+        ("Nhóm đối tượng (để trống = theo đối tượng)", "groups"),
         ("Xếp loại", "grades"),
         ("Mã chức danh", "positions"),
     ]
