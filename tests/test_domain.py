@@ -159,3 +159,19 @@ def test_delegation_and_school_board_rules() -> None:
     assert set(school.evaluator_positions) == {"PHO_HIEU_TRUONG", "HIEU_TRUONG"}  # letter §2.2.c
     (cq2,) = AUTHORITY.rules_for("TRUONG_PHONG", "CHINH_QUYEN", "PHONG")
     assert cq2.evaluator_positions == ("PCT_UBND_Q",)
+
+
+def test_subject_groups_default_to_the_categories_and_may_be_extended(tmp_path: Path) -> None:
+    assert CODES.codes("groups") == ["CBCC", "VC", "KCT", "LDHD"]
+    assert CODES.resolve("groups", "LĐHĐ") == "LDHD" and CODES.resolve("groups", "NHOM1") == "NHOM1"
+    shipped = (DATA_DIR / "codes.toml").read_text(encoding="utf-8")
+    head, _, tail = shipped.partition("[[group]]")
+    without = head + "[[grade]]" + tail.partition("[[grade]]")[2]  # an older codes file: no [[group]]
+    (tmp_path / "old.toml").write_text(without, encoding="utf-8")
+    assert load_codes(tmp_path / "old.toml").codes("groups") == CODES.codes("categories")
+    (tmp_path / "more.toml").write_text(shipped + '\n[[group]]\ncode = "LANH_DAO"\nlabel = "Lãnh đạo"\n', "utf-8")
+    assert load_codes(tmp_path / "more.toml").codes("groups")[-1] == "LANH_DAO"
+    lost = shipped.replace('[[group]]\ncode = "KCT"', '[[group]]\ncode = "KHAC"')
+    (tmp_path / "lost.toml").write_text(lost, encoding="utf-8")
+    with pytest.raises(ConfigError, match="KCT"):  # a blank group means the category: it must be a group
+        load_codes(tmp_path / "lost.toml")

@@ -532,3 +532,17 @@ def test_framework_id_selects_the_leaders_framework(tmp_path: Path, settings: Se
     ws = _open(paths[1])[layout.SHEET_INDIVIDUAL]
     names = {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
     assert "Năng lực lãnh đạo, quản lý, điều hành, tổ chức thực hiện" in names
+
+
+def test_subject_group_is_a_drop_down_in_01_and_02(generated: dict[str, Path]) -> None:
+    # issue 14: "Nhóm đối tượng" (H17:H216 of template 02, NHOM_DOI_TUONG of template 01) was
+    # free text, so a clerk could split a unit into one-person groups to dodge the A-quota
+    groups = ["CBCC", "VC", "KCT", "LDHD"]
+    wb = _open(generated["02"])
+    dvs = _validations(wb[layout.SHEET_UNIT_LIST])
+    for coord in ("H17", "H216"):
+        assert dvs[coord].type == "list" and _list_values(wb, dvs[coord].formula1) == groups
+    wb = _open(generated["01"])
+    coord = _named(wb, "NHOM_DOI_TUONG")[1]
+    dv = _validations(wb[layout.SHEET_INDIVIDUAL])[coord]
+    assert dv.type == "list" and _list_values(wb, dv.formula1) == groups

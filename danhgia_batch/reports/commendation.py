@@ -15,6 +15,7 @@ from pathlib import Path
 from xlsxwriter.worksheet import Worksheet
 
 from ..models import EvaluationRow, ListView, UnitView
+from ..rules import scope_label
 from ..settings import Settings
 from .common import (
     CATEGORY_SHORT,
@@ -111,7 +112,7 @@ def write_commendation(view: UnitView, settings: Settings, *, today: date | None
 def withheld_reasons(lst: ListView, settings: Settings) -> list[str]:
     """Why a quota-invalid list proposes nobody: group, count of A and the maximum."""
     reasons = [
-        f"nhóm '{settings.codes.label('categories', q.group)}' có {q.count_a} người loại A, "
+        f"nhóm '{scope_label(settings.codes, q.group)}' có {q.count_a} người loại A, "
         f"vượt mức tối đa {q.limit} người"
         for q in quota_lines(lst, settings)
         if not q.ok

@@ -13,6 +13,7 @@ from pathlib import Path
 from xlsxwriter.worksheet import Worksheet
 
 from ..models import UnitView
+from ..rules import scope_label
 from ..settings import Settings
 from .commendation import write_commendation
 from .common import (
@@ -190,7 +191,7 @@ def _quota(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
         for q in quota_lines(lst, settings):
             n += 1
             put(ws, row, 0, n, st["td_c"])
-            put(ws, row, 1, settings.codes.label("categories", q.group), st["td"])
+            put(ws, row, 1, scope_label(settings.codes, q.group), st["td"])
             put(ws, row, 2, decider_text(settings, lst, short=True), st["td"])
             put(ws, row, 3, q.ranked, st["td_int"])
             put(ws, row, 4, q.count_a, st["td_int"])

@@ -20,7 +20,7 @@ from .common import Where, column_labels
 from .deadlines import check_deadlines, deadline_for, period_window
 from .grading import RANKED_GRADES, check_grades, grade_for, grade_rank
 from .overlap import covered_forms
-from .quota import UNIT_SCOPE, QuotaFinding, check_quota, group_of, max_allowed, quota_limit
+from .quota import UNIT_SCOPE, QuotaFinding, check_quota, group_of, max_allowed, quota_limit, scope_label
 
 __all__ = [
     "RANKED_GRADES",
@@ -39,6 +39,7 @@ __all__ = [
     "max_allowed",
     "period_window",
     "quota_limit",
+    "scope_label",
 ]
 
 

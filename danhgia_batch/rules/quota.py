@@ -168,6 +168,13 @@ def _unit_finding(rows: Sequence[EvaluationRow], quota: Any) -> QuotaFinding | N
     return _finding(UNIT_SCOPE, list(rows), quota, unit_limit=quota.small_group_max_a)
 
 
+def scope_label(codes: Any, group: str) -> str:
+    """How reports name a finding's scope: the group's label, or the whole unit."""
+    if group == UNIT_SCOPE:
+        return "Cả đơn vị (dưới 05 người)"
+    return str(codes.label("groups", group))
+
+
 def _person(row: EvaluationRow) -> str:
     score = f"{fmt_score(row.final_total)} điểm" if row.final_total is not None else "chưa có điểm"
     return f"{row.full_name or row.person_code} ({score})"
@@ -247,4 +254,4 @@ def _params(f: QuotaFinding, quota: Any, where: Where) -> dict[str, Any]:
     }
 
 
-__all__ = ["UNIT_SCOPE", "QuotaFinding", "check_quota", "group_of", "max_allowed", "quota_limit"]
+__all__ = ["UNIT_SCOPE", "QuotaFinding", "check_quota", "group_of", "max_allowed", "quota_limit", "scope_label"]
