@@ -5,6 +5,9 @@ touched: Office and LibreOffice lock files (``~$*``, ``.~lock*``), temporary fil
 ``*.part``, ``*.crdownload``), hidden files and folders (leading dot; on Windows shares also
 ``Thumbs.db`` and ``desktop.ini``), symlinks and anything that is not a regular file.
 
+A file is taken once it has *settled* (:func:`unsettled_reason`, the one predicate of
+``process``, ``watch`` and ``check --wait``).
+
 Spreadsheet-like files are *taken* even when they are not .xlsx (``.xlsx .xlsm .xls .xlsb
 .ods .csv``): the reader rejects them with a reason the clerk can act on ("save as .xlsx")
 instead of leaving them in the inbox forever. Any other file (a .docx, a .pdf, a photo) is
@@ -16,6 +19,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 TAKEN_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"})
@@ -103,14 +110,160 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def is_settled(path: Path, previous: tuple[int, int] | None) -> tuple[bool, tuple[int, int] | None]:
-    """Whether ``path`` kept the same (size, mtime) since ``previous`` (partial SMB copies).
+# ---- settling: is a file complete enough to be taken? (SPEC §9) ----------------------------
+#
+# One predicate, :func:`unsettled_reason`, for ``process``, ``watch`` and ``check --wait``. A file
+# is settled when (1) its signature (size, mtime, inode, ctime) has not changed for
+# ``settle_seconds``; (2) no Office / LibreOffice lock file sits beside it (``~$name``,
+# ``.~lock.name#``: the clerk still has it open, or Excel is saving it); (3) if it starts like a
+# zip (every .xlsx does), its central directory is readable (a copy that stalled, or a share
+# that pre-allocated the size before writing the bytes). A file that does not start like a zip
+# (an old .xls, a CSV renamed) is not held: the reader rejects it with a reason the clerk needs.
+# The callers only differ in timing: the watcher measures stability with its own monotonic
+# clock between events and bounds the holds by ``lock_wait_seconds``; ``process`` and
+# ``check --wait`` also trust the file's own times (ctime is the server's clock) and poll.
 
-    Returns the verdict and the signature to pass next time (``None`` when the file is gone).
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+GONE, CHANGING, LOCKED, INCOMPLETE = "gone", "changing", "locked", "incomplete"
+HOLDS = (LOCKED, INCOMPLETE)  # stable, but not to be taken yet
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What we compare between two looks at a file.
+
+    ``ctime_ns`` changes on every write on POSIX (a client cannot set it back), so an in-place
+    rewrite that restores size and mtime still changes the signature there.
     """
+
+    size: int
+    mtime_ns: int
+    inode: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> Signature:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+    def age(self, now: float) -> float:
+        """Seconds since the file last changed by its own times (``now``: wall clock)."""
+        return now - max(self.mtime_ns, self.ctime_ns) / 1e9
+
+
+def signature_of(path: Path) -> Signature | None:
+    """Signature of a regular file, or ``None`` if it is gone or not a regular file."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
-        return False, None
-    sig = (st.st_size, st.st_mtime_ns)
-    return previous == sig, sig
+        return None
+    return Signature.of(st) if stat.S_ISREG(st.st_mode) else None
+
+
+def lock_names(name: str) -> set[str]:
+    """Names of the lock files Excel, Word-style truncation and LibreOffice put beside ``name``."""
+    names = {f"~${name}", f".~lock.{name}#"}
+    if len(name) > 2:
+        names.add(f"~${name[2:]}")
+    return {n.casefold() for n in names}
+
+
+def has_lock_file(path: Path) -> bool:
+    """True if a lock file of ``path`` exists in its folder (case-insensitive, as on SMB)."""
+    wanted = lock_names(path.name)
+    try:
+        with os.scandir(path.parent) as entries:
+            return any(e.name.casefold() in wanted for e in entries)
+    except OSError:
+        return False
+
+
+def zip_incomplete(path: Path, size: int) -> bool:
+    """True if ``path`` is empty, pre-allocated, or a zip whose central directory is unreadable."""
+    if size == 0:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:  # e.g. a sharing violation on Windows while the copy is still open
+        return True
+    if head == b"\0\0\0\0":
+        return True
+    if head not in ZIP_MAGIC:
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            zf.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return True
+    return False
+
+
+def unsettled_reason(
+    path: Path,
+    *,
+    previous: Signature | None,
+    stable_for: float,
+    settle_seconds: float,
+    file_times: bool = False,
+) -> tuple[str, Signature | None]:
+    """Why ``path`` is not settled yet (``""`` when it is), and its signature now.
+
+    Args:
+        previous: the signature seen ``stable_for`` seconds ago (``None``: first look).
+        stable_for: seconds the caller has seen ``previous`` unchanged (its own clock).
+        settle_seconds: how long the signature must stay unchanged.
+        file_times: also count the time since the file's own mtime / ctime as stable.
+
+    Returns:
+        ``("gone", None)``, ``("changing", sig)`` (changed, or not stable long enough),
+        ``("locked", sig)``, ``("incomplete", sig)``, or ``("", sig)`` when settled.
+    """
+    sig = signature_of(path)
+    if sig is None:
+        return GONE, None
+    if previous is not None and sig != previous:
+        return CHANGING, sig
+    age = max(stable_for, sig.age(time.time())) if file_times else stable_for
+    if age < settle_seconds:
+        return CHANGING, sig
+    if has_lock_file(path):
+        return LOCKED, sig
+    if zip_incomplete(path, sig.size):
+        return INCOMPLETE, sig
+    return "", sig
+
+
+def wait_until_settled(
+    paths: Sequence[Path],
+    settle_seconds: float,
+    *,
+    timeout: float,
+    wait_holds: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[Path, str]:
+    """Poll ``paths`` until each is settled (:func:`unsettled_reason`) or ``timeout`` passes.
+
+    ``process`` waits only for files still changing (``wait_holds=False``: a file held by a
+    lock file or an unreadable zip is left for a later run at once); ``check --wait`` waits
+    for those too. Returns the paths still unsettled at the end, with the reason.
+    """
+    start = clock()
+    seen = {p: (signature_of(p), start) for p in paths}
+    while True:
+        now = clock()
+        left: dict[Path, str] = {}
+        for p, (prev, since) in seen.items():
+            reason, sig = unsettled_reason(
+                p, previous=prev, stable_for=now - since, settle_seconds=settle_seconds, file_times=True
+            )
+            if reason == CHANGING and sig != prev:
+                seen[p] = (sig, now)
+            if reason:
+                left[p] = reason
+        seen = {p: seen[p] for p in left}
+        waiting = [p for p, r in left.items() if r == CHANGING or (wait_holds and r in HOLDS)]
+        remaining = timeout - (now - start)
+        if not waiting or remaining <= 0:
+            return left
+        sleep(max(0.01, min(remaining, 0.25, settle_seconds / 4 or 0.25)))

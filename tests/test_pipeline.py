@@ -325,3 +325,24 @@ def test_rollups_left_pending_by_a_failed_run_are_written_by_the_next(
     assert district in again.outputs and district.is_file()
     with open_ledger(settings) as led:
         assert led.pending_rollups() == []
+
+
+@pytest.mark.parametrize("hold", ["~$ds.xlsx", ".~lock.ds.xlsx#", "truncated"])
+def test_a_file_still_open_or_being_copied_is_left_for_later(settings: Settings, fill_template: Fill, hold: str) -> None:
+    # issue 14 ¶4: process settles files with the watcher's predicate (intake.unsettled_reason)
+    path = drop(settings, fill_template("02"), "PNV/ds.xlsx")
+    whole = path.read_bytes()
+    if hold == "truncated":  # a copy in progress: the zip's central directory is not there yet
+        path.write_bytes(whole[: len(whole) // 2])
+    else:  # the clerk still has it open in Excel / LibreOffice
+        (path.parent / hold).write_bytes(b"owner")
+    result = process_inbox(settings)
+    assert [(Path(f.path).name, f.outcome) for f in result.files] == [("ds.xlsx", "skipped")]
+    assert result.exit_code == 0 and path.is_file()
+    with open_ledger(settings) as led:
+        assert led.files() == []  # neither claimed nor rejected
+    if hold == "truncated":
+        path.write_bytes(whole)
+    else:
+        (path.parent / hold).unlink()
+    assert only(process_inbox(settings)).outcome == "accepted"

@@ -182,7 +182,11 @@ def test_small_unit_has_one_a_in_total(settings: Settings, grades: dict, total: 
     unit = [f for f in findings if f.group == UNIT_SCOPE]
     assert len(unit) == (1 if total and n < 5 else 0)
     if unit and codes:
-        assert (unit[0].limit, unit[0].count_a, unit[0].moves) == (1, sum(g.count("A") for g in grades.values()), unit[0].count_a - 1)
+        assert (unit[0].limit, unit[0].count_a, unit[0].moves) == (
+            1,
+            sum(g.count("A") for g in grades.values()),
+            unit[0].count_a - 1,
+        )
 
 
 def test_all_demoted_when_no_b_at_all(settings: Settings) -> None:

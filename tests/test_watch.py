@@ -17,12 +17,12 @@ import pytest
 from watchdog.events import FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent
 
 from danhgia_batch import intake
+from danhgia_batch.intake import has_lock_file, zip_incomplete
 from danhgia_batch.errors import ConfigError, LockedError
 from danhgia_batch.pipeline.results import BatchResult, FileResult
 from danhgia_batch.settings import Settings, load_settings
 from danhgia_batch.watch import SettleTracker, Watcher, lock_path, watch_inbox, watcher_lock
 from danhgia_batch.watch.observer import Hint
-from danhgia_batch.watch.settle import has_lock_file, zip_incomplete
 
 SETTLE = 5.0
 LOCK_WAIT = 60.0
@@ -669,3 +669,31 @@ def test_native_observer_failure_falls_back_to_polling(tmp_path: Path, clock: Fa
     watcher.start()
     assert modes == [False, True]
     assert watcher.observer.healthy()
+
+
+@pytest.mark.parametrize("hold", ["~$don_vi.xlsx", ".~lock.don_vi.xlsx#", "truncated"])
+def test_the_watcher_step_leaves_a_file_open_or_being_copied(tmp_path: Path, clock: FakeClock, hold: str) -> None:
+    # issue 14 ¶4: the same predicate as process (intake.unsettled_reason)
+    settings = make_settings(tmp_path)
+    path = write_xlsx(settings.inbox / "don_vi.xlsx")
+    whole = path.read_bytes()
+    if hold == "truncated":
+        path.write_bytes(whole[: len(whole) // 2])
+    else:
+        (settings.inbox / hold).write_bytes(b"owner")
+    process = Recorder(settings)
+    watcher = make_watcher(settings, clock, process)
+    clock.advance(SETTLE)
+    assert watcher.step() == [] and process.names == [] and path.is_file()
+    clock.advance(LOCK_WAIT / 2)
+    assert watcher.step() == [] and watcher.tracker.holds() == {
+        path: intake.INCOMPLETE if hold == "truncated" else intake.LOCKED
+    }
+    if hold == "truncated":  # the copy completes: a new signature, settled SETTLE later
+        path.write_bytes(whole)
+        assert watcher.step() == []
+        clock.advance(SETTLE)
+    else:
+        (settings.inbox / hold).unlink()
+    watcher.step()
+    assert process.names == ["don_vi.xlsx"]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..intake import scan_inbox, sha256_file, unit_folder
+from ..intake import scan_inbox, sha256_file, unit_folder, wait_until_settled
 from ..issues import Issue, make_issue
 from ..ledger import Claim, ClaimLost, FileRecord, Ledger, Record, open_ledger
 from ..ledger.claims import MAX_ATTEMPTS
@@ -81,7 +81,8 @@ def process_inbox(
         progress: show a progress bar (rich) on the terminal.
         settle: leave files changed less than this many seconds ago for a later run (a copy
             over SMB may still be in progress; ``danhgia process`` passes
-            ``watcher.settle_seconds``, the watcher settles files itself).
+            ``watcher.settle_seconds``, the watcher settles files itself). Whatever its value,
+            a file beside a lock file (``~$name``) or an unreadable zip is left for later.
         ledger: an open ledger to use (and leave open) instead of opening one; the watcher
             keeps one across events (owner of this hook: perf-watch).
         reader: reads files in isolated workers like :func:`~danhgia_batch.read.read_forms`
@@ -93,10 +94,9 @@ def process_inbox(
     write = settings.reports.write_reports if write_reports is None else write_reports
     candidates = list(_candidates(settings, paths))
     result = BatchResult()
-    if settle > 0:
-        unsettled = _settle([p for p, _ in candidates], settle)
-        result.files += [FileResult(str(p), p.name, SKIPPED) for p in sorted(unsettled)]
-        candidates = [(p, root) for p, root in candidates if p not in unsettled]
+    unsettled = _settle([p for p, _ in candidates], settle)
+    result.files += [FileResult(str(p), p.name, SKIPPED) for p in sorted(unsettled)]
+    candidates = [(p, root) for p, root in candidates if p not in unsettled]
     with _ledger(settings, ledger) as led, _progress(progress, len(candidates)) as advance:
         run = _Run(settings, led, result, period=period, write=write, advance=advance, reader=reader)
         try:
@@ -135,32 +135,18 @@ def _wait(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
-
-
 def _settle(paths: list[Path], seconds: float) -> set[Path]:
-    """SPEC §9: take a file only once its size and times have been stable for ``seconds``.
+    """SPEC §9: the files not settled yet (:func:`~danhgia_batch.intake.unsettled_reason`),
+    to be left in the inbox for a later run (neither claimed nor rejected).
 
-    Files changed within ``seconds`` are watched until they are that old (one wait, at most
-    ``seconds``); those that changed meanwhile (a copy over SMB still running) are returned,
-    to be left for a later run. ctime is the server's clock: a copy may keep the client's mtime.
+    Files changed within ``seconds`` are watched until they are that old (at most ``seconds``);
+    a file beside an Office / LibreOffice lock file, or a zip whose directory cannot be read,
+    is left at once: a scheduled run does not wait for a clerk to close Excel.
     """
-    now = time.time()
-    fresh = {}
-    for p in paths:
-        sig = _signature(p)
-        if sig is None or now - max(sig[1], sig[2]) / 1e9 < seconds:
-            fresh[p] = sig
-    if not fresh:
-        return set()
-    youngest = max((max(s[1], s[2]) / 1e9 for s in fresh.values() if s), default=now)
-    _wait(max(0.0, min(seconds, youngest + seconds - time.time())))
-    return {p for p, sig in fresh.items() if sig is None or _signature(p) != sig}
+    unsettled = wait_until_settled(paths, seconds, timeout=seconds, sleep=lambda s: _wait(s))
+    for path, reason in unsettled.items():
+        log.info("process: %s not settled (%s), left for a later run", path, reason)
+    return set(unsettled)
 
 
 @contextmanager

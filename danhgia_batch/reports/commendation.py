@@ -112,8 +112,7 @@ def write_commendation(view: UnitView, settings: Settings, *, today: date | None
 def withheld_reasons(lst: ListView, settings: Settings) -> list[str]:
     """Why a quota-invalid list proposes nobody: group, count of A and the maximum."""
     reasons = [
-        f"nhóm '{scope_label(settings.codes, q.group)}' có {q.count_a} người loại A, "
-        f"vượt mức tối đa {q.limit} người"
+        f"nhóm '{scope_label(settings.codes, q.group)}' có {q.count_a} người loại A, vượt mức tối đa {q.limit} người"
         for q in quota_lines(lst, settings)
         if not q.ok
     ]

@@ -8,9 +8,10 @@
 - :mod:`.service` — :func:`watch_inbox`: lock, signals, the loop itself.
 """
 
+from ..intake import Signature
 from .lock import lock_path, watcher_lock
 from .service import watch_inbox
-from .settle import SettleTracker, Signature
+from .settle import SettleTracker
 from .watcher import Watcher, WatchStats
 
 __all__ = ["SettleTracker", "Signature", "WatchStats", "Watcher", "lock_path", "watch_inbox", "watcher_lock"]

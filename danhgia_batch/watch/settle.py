@@ -1,14 +1,11 @@
 """Stability tracking: when is a file in the inbox complete enough to be taken (SPEC §9)?
 
 Events from the operating system are hints, never truth. A path a hint (or a rescan) names is
-*tracked*; it becomes *ready* once its signature (size, mtime_ns, inode, ctime_ns) has not
-changed for ``settle_seconds`` judged by **our** clock (monotonic), never the client's mtime,
-which over SMB is the sending machine's idea of the time. A stable file is still held back while
-
-- an Office / LibreOffice lock file sits beside it (``~$name``, ``.~lock.name#``): the clerk
-  still has it open, or Excel is saving it; or
-- it starts like a zip (every .xlsx does) but its central directory cannot be read yet: a copy
-  that stalled or a share that pre-allocated the file size before writing the bytes.
+*tracked*; whether it is ready is :func:`danhgia_batch.intake.unsettled_reason`, the predicate
+``process`` and ``check --wait`` use too, with stability judged by **our** clock (monotonic)
+between looks, never the client's mtime, which over SMB is the sending machine's idea of the
+time. A stable file is still held back while a lock file sits beside it or its zip directory
+cannot be read yet (see :mod:`danhgia_batch.intake`).
 
 Both holds are bounded by ``lock_wait_seconds`` (Excel leaves stale ``~$`` files behind when it
 crashes); after that the file is handed over anyway and the reader rejects it with a reason if
@@ -23,87 +20,13 @@ loop; a changed signature or content puts it back into tracking.
 from __future__ import annotations
 
 import logging
-import os
-import stat
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..intake import CHANGING, GONE, Signature, signature_of, unsettled_reason
+
 log = logging.getLogger(__name__)
-
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-
-
-@dataclass(frozen=True)
-class Signature:
-    """What we compare between two looks at a file.
-
-    ``ctime_ns`` changes on every write on POSIX (a client cannot set it back), so an in-place
-    rewrite that restores size and mtime still changes the signature there; on Windows it is the
-    creation time, and the SHA-256 check on lingering files covers that case (see module doc).
-    """
-
-    size: int
-    mtime_ns: int
-    inode: int
-    ctime_ns: int
-
-    @classmethod
-    def of(cls, st: os.stat_result) -> Signature:
-        return cls(st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-
-
-def signature_of(path: Path) -> Signature | None:
-    """Signature of a regular file, or ``None`` if it is gone or not a regular file."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return Signature.of(st) if stat.S_ISREG(st.st_mode) else None
-
-
-def lock_names(name: str) -> set[str]:
-    """Names of the lock files Excel, Word-style truncation and LibreOffice put beside ``name``."""
-    names = {f"~${name}", f".~lock.{name}#"}
-    if len(name) > 2:
-        names.add(f"~${name[2:]}")
-    return {n.casefold() for n in names}
-
-
-def has_lock_file(path: Path) -> bool:
-    """True if a lock file of ``path`` exists in its folder (case-insensitive, as on SMB)."""
-    wanted = lock_names(path.name)
-    try:
-        with os.scandir(path.parent) as entries:
-            return any(e.name.casefold() in wanted for e in entries)
-    except OSError:
-        return False
-
-
-def zip_incomplete(path: Path, size: int) -> bool:
-    """True if ``path`` is empty, pre-allocated, or a zip whose central directory is unreadable.
-
-    A file that does not start like a zip is *not* incomplete: it is another format, handed over
-    for the reader to reject with a reason.
-    """
-    if size == 0:
-        return True
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-    except OSError:  # e.g. a sharing violation on Windows while the copy is still open
-        return True
-    if head == b"\0\0\0\0":
-        return True
-    if head not in ZIP_MAGIC:
-        return False
-    try:
-        with zipfile.ZipFile(path) as zf:
-            zf.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return True
-    return False
 
 
 @dataclass
@@ -240,16 +163,18 @@ class SettleTracker:
         now = self.clock()
         ready: list[tuple[int, str, Path]] = []
         for path, entry in list(self._pending.items()):
-            sig = signature_of(path)
-            if sig is None:
+            reason, sig = unsettled_reason(
+                path, previous=entry.signature, stable_for=now - entry.since, settle_seconds=self.settle_seconds
+            )
+            if reason == GONE or sig is None:
                 del self._pending[path]
                 continue
             if sig != entry.signature:
                 entry.signature, entry.since, entry.held_since, entry.hold = sig, now, None, ""
                 continue
-            if now - entry.since < self.settle_seconds or now < entry.not_before:
+            if reason == CHANGING or now < entry.not_before:
                 continue
-            if not self._released(path, sig, entry, now, wait_holds):
+            if not self._released(path, reason, entry, now, wait_holds):
                 continue
             del self._pending[path]
             ready.append((sig.ctime_ns, str(path), path))
@@ -257,8 +182,7 @@ class SettleTracker:
         # earlier one, not the other way round (SPEC §9)
         return [p for _, _, p in sorted(ready)]
 
-    def _released(self, path: Path, sig: Signature, entry: _Pending, now: float, wait_holds: bool) -> bool:
-        hold = "locked" if has_lock_file(path) else "incomplete" if zip_incomplete(path, sig.size) else ""
+    def _released(self, path: Path, hold: str, entry: _Pending, now: float, wait_holds: bool) -> bool:
         if not hold:
             return True
         if entry.held_since is None or entry.hold != hold:
