@@ -421,12 +421,22 @@ def check_cmd(
     report: Annotated[
         Path | None, typer.Option("--report", help="Thư mục ghi tệp báo lỗi (bản sao tô đỏ ô sai + tệp .txt).")
     ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Chờ tệp sẵn sàng (chép xong, đã đóng Excel) rồi mới kiểm tra; chờ tối đa watcher.lock_wait_seconds.",
+        ),
+    ] = False,
 ) -> None:
     """Kiểm tra tệp (đọc, đối chiếu biểu mẫu, khung tiêu chí, quy tắc) mà không ghi nhận vào sổ."""
     from .pipeline.check import check_files
 
     settings = run(ctx.obj.settings)
-    result = run(lambda: check_files(files, settings, report_dir=report))
+    if wait and not ctx.obj.as_json:
+        bound = settings.watcher.lock_wait_seconds
+        typer.echo(f"Đang chờ tệp sẵn sàng (chép xong, đã đóng Excel), tối đa {bound:g} giây…", err=True)
+    result = run(lambda: check_files(files, settings, report_dir=report, wait=wait))
 
     def text() -> None:
         for f in result.files:

@@ -34,3 +34,9 @@ class LockedError(DanhgiaError):
     """Another process holds a lock that this one needs (e.g. a second SQLite watcher)."""
 
     exit_code = 2
+
+
+class NotSettledError(DanhgiaError):
+    """A file did not settle (still being copied, or open in Excel) within the bound."""
+
+    exit_code = 1

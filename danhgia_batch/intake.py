@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import NotSettledError
+
 TAKEN_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"})
 TEMP_SUFFIXES = frozenset({".tmp", ".part", ".crdownload", ".partial", ".swp"})
 IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
@@ -267,3 +269,23 @@ def wait_until_settled(
         if not waiting or remaining <= 0:
             return left
         sleep(max(0.01, min(remaining, 0.25, settle_seconds / 4 or 0.25)))
+
+
+_REASON_TEXT = {
+    GONE: "không còn tồn tại",
+    CHANGING: "vẫn đang thay đổi (đang sao chép?)",
+    LOCKED: "đang mở trong Excel hoặc LibreOffice (có tệp khóa ~$ bên cạnh)",
+    INCOMPLETE: "chưa chép xong (tệp zip chưa đọc được)",
+}
+
+
+def wait_for_files(paths: Sequence[Path], settle_seconds: float, timeout: float) -> None:
+    """``check --wait``: wait until every file of ``paths`` settles, at most ``timeout`` seconds.
+
+    Raises:
+        NotSettledError: a file is still unsettled at the bound; the message names it and why.
+    """
+    left = wait_until_settled(paths, settle_seconds, timeout=timeout, wait_holds=True)
+    if left:
+        why = "; ".join(f"{p.name} {_REASON_TEXT.get(r, r)}" for p, r in sorted(left.items()))
+        raise NotSettledError(f"Đã chờ {timeout:g} giây nhưng tệp chưa sẵn sàng: {why}. Hãy thử lại sau.")

@@ -62,3 +62,30 @@ def test_check_of_a_missing_file_says_so_exit_2(fill_template: Fill, tmp_path: P
     assert res.exit_code == 2
     assert "Không tìm thấy tệp" in res.output and "khong_co.xlsx" in res.output
     assert "file-corrupt" not in res.output
+
+
+def test_check_wait_is_bounded_and_checks_nothing_while_a_file_is_open(fill_template: Fill, tmp_path: Path) -> None:
+    # issue 14 ¶4: `check --wait` settles files with the predicate of process and watch
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "danhgia.toml").write_text("[watcher]\nsettle_seconds = 0\nlock_wait_seconds = 0.3\n", encoding="utf-8")
+    good = fill_template("02", _good_rows())
+    (good.parent / f"~${good.name}").write_bytes(b"owner")
+    res = CliRunner().invoke(app, ["--config", str(work / "danhgia.toml"), "check", "--wait", str(good)])
+    assert res.exit_code == 1
+    assert good.name in res.output and "đạt" not in res.output  # a reason, not a verdict
+
+
+def test_check_wait_checks_once_the_lock_file_goes(fill_template: Fill, settings: Settings) -> None:
+    import threading
+
+    good = fill_template("02", _good_rows())
+    lock = good.parent / f".~lock.{good.name}#"
+    lock.write_bytes(b"owner")
+    closing = threading.Timer(0.2, lock.unlink)  # the clerk closes LibreOffice a moment later
+    closing.start()
+    try:
+        result = check_files([good], settings, wait=True)  # bound: lock_wait_seconds (300 s)
+    finally:
+        closing.join()
+    assert [(f.ok, f.kind) for f in result.files] == [(True, "02")]

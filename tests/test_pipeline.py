@@ -328,7 +328,9 @@ def test_rollups_left_pending_by_a_failed_run_are_written_by_the_next(
 
 
 @pytest.mark.parametrize("hold", ["~$ds.xlsx", ".~lock.ds.xlsx#", "truncated"])
-def test_a_file_still_open_or_being_copied_is_left_for_later(settings: Settings, fill_template: Fill, hold: str) -> None:
+def test_a_file_still_open_or_being_copied_is_left_for_later(
+    settings: Settings, fill_template: Fill, hold: str
+) -> None:
     # issue 14 ¶4: process settles files with the watcher's predicate (intake.unsettled_reason)
     path = drop(settings, fill_template("02"), "PNV/ds.xlsx")
     whole = path.read_bytes()

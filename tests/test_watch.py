@@ -17,8 +17,8 @@ import pytest
 from watchdog.events import FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent
 
 from danhgia_batch import intake
-from danhgia_batch.intake import has_lock_file, zip_incomplete
 from danhgia_batch.errors import ConfigError, LockedError
+from danhgia_batch.intake import has_lock_file, zip_incomplete
 from danhgia_batch.pipeline.results import BatchResult, FileResult
 from danhgia_batch.settings import Settings, load_settings
 from danhgia_batch.watch import SettleTracker, Watcher, lock_path, watch_inbox, watcher_lock

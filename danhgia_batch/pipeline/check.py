@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..intake import wait_for_files
 from ..issues import Issue, Severity
 from ..models import FormResult
 from ..settings import Settings
@@ -70,7 +71,9 @@ def form_issues(form: FormResult, settings: Settings) -> list[Issue]:
     return issues
 
 
-def check_files(paths: Sequence[Path], settings: Settings, *, report_dir: Path | None = None) -> CheckResult:
+def check_files(
+    paths: Sequence[Path], settings: Settings, *, report_dir: Path | None = None, wait: bool = False
+) -> CheckResult:
     """Check ``paths`` (read → validate → rules; no registry cross-check, nothing recorded).
 
     Args:
@@ -78,9 +81,12 @@ def check_files(paths: Sequence[Path], settings: Settings, *, report_dir: Path |
         settings: resolved settings.
         report_dir: when given, an error workbook (``<name>_loi.xlsx`` + ``.txt``) is written
             there for every file with an error or a violation.
+        wait: first wait until every file has settled (:func:`~danhgia_batch.intake.unsettled_reason`:
+            copied, closed in Excel), at most ``watcher.lock_wait_seconds``.
 
     Raises:
         UsageError: a path is not a file (nothing is checked).
+        NotSettledError: ``wait`` and a file did not settle in time (nothing is checked).
     """
     from ..read import read_forms
 
@@ -88,6 +94,8 @@ def check_files(paths: Sequence[Path], settings: Settings, *, report_dir: Path |
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:  # a mistyped name is not a broken workbook
         raise UsageError(f"Không tìm thấy tệp: {', '.join(missing)}.")
+    if wait:
+        wait_for_files(paths, settings.watcher.settle_seconds, settings.watcher.lock_wait_seconds)
     by_path: dict[str, FileCheck] = {}
     for form in read_forms(paths, settings):
         by_path[str(form.path)] = FileCheck(
