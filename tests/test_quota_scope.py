@@ -165,3 +165,15 @@ def test_a_blank_group_takes_the_registrys(settings: Settings, fill_template: Fi
     assert f.outcome == "accepted", f.issues
     with open_ledger(s) as led:
         assert [r.group for r in led.unit_view("2022-01", "PNV").rows] == ["LANH_DAO"]
+
+
+def test_an_individual_form_with_an_unknown_group_is_rejected_at_its_cell(
+    settings: Settings, fill_template: Fill
+) -> None:
+    path = fill_template("01", group="NHOM1")
+    wb = openpyxl.load_workbook(path)
+    ((sheet, coord),) = wb.defined_names["NHOM_DOI_TUONG"].destinations
+    wb.close()
+    drop(settings, path, "PNV/phieu.xlsx")
+    f = only(process_inbox(settings))
+    assert f.outcome == "rejected" and (sheet, coord.replace("$", ""), "code-unknown") in where(f)
