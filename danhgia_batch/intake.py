@@ -21,7 +21,7 @@ import os
 import stat
 import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,14 +169,23 @@ def lock_names(name: str) -> set[str]:
     return {n.casefold() for n in names}
 
 
-def has_lock_file(path: Path) -> bool:
-    """True if a lock file of ``path`` exists in its folder (case-insensitive, as on SMB)."""
-    wanted = lock_names(path.name)
+def folder_names(folder: Path) -> frozenset[str]:
+    """Casefolded names in ``folder`` (empty if it cannot be listed)."""
     try:
-        with os.scandir(path.parent) as entries:
-            return any(e.name.casefold() in wanted for e in entries)
+        with os.scandir(folder) as entries:
+            return frozenset(e.name.casefold() for e in entries)
     except OSError:
-        return False
+        return frozenset()
+
+
+def has_lock_file(path: Path, siblings: Collection[str] | None = None) -> bool:
+    """True if a lock file of ``path`` exists in its folder (case-insensitive, as on SMB).
+
+    ``siblings``: the folder's casefolded names (:func:`folder_names`), when the caller
+    looks at many files of one folder; listed here otherwise.
+    """
+    names = folder_names(path.parent) if siblings is None else siblings
+    return not lock_names(path.name).isdisjoint(names)
 
 
 def zip_incomplete(path: Path, size: int) -> bool:
@@ -207,6 +216,7 @@ def unsettled_reason(
     stable_for: float,
     settle_seconds: float,
     file_times: bool = False,
+    siblings: Collection[str] | None = None,
 ) -> tuple[str, Signature | None]:
     """Why ``path`` is not settled yet (``""`` when it is), and its signature now.
 
@@ -215,6 +225,7 @@ def unsettled_reason(
         stable_for: seconds the caller has seen ``previous`` unchanged (its own clock).
         settle_seconds: how long the signature must stay unchanged.
         file_times: also count the time since the file's own mtime / ctime as stable.
+        siblings: the casefolded names of the file's folder, if the caller has them.
 
     Returns:
         ``("gone", None)``, ``("changing", sig)`` (changed, or not stable long enough),
@@ -228,7 +239,7 @@ def unsettled_reason(
     age = max(stable_for, sig.age(time.time())) if file_times else stable_for
     if age < settle_seconds:
         return CHANGING, sig
-    if has_lock_file(path):
+    if has_lock_file(path, siblings):
         return LOCKED, sig
     if zip_incomplete(path, sig.size):
         return INCOMPLETE, sig
@@ -255,9 +266,13 @@ def wait_until_settled(
     while True:
         now = clock()
         left: dict[Path, str] = {}
+        listed: dict[Path, frozenset[str]] = {}  # one listing per folder and pass, not per file
         for p, (prev, since) in seen.items():
+            names = listed.get(p.parent)
+            if names is None:
+                names = listed[p.parent] = folder_names(p.parent)
             reason, sig = unsettled_reason(
-                p, previous=prev, stable_for=now - since, settle_seconds=settle_seconds, file_times=True
+                p, previous=prev, stable_for=now - since, settle_seconds=settle_seconds, file_times=True, siblings=names
             )
             if reason == CHANGING and sig != prev:
                 seen[p] = (sig, now)

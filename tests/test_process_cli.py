@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,13 +35,17 @@ def test_process_leaves_files_still_being_copied_for_the_next_run(
 ) -> None:
     from danhgia_batch.pipeline import process as process_mod
 
-    (work / "danhgia.toml").write_text("[watcher]\nsettle_seconds = 1\n", encoding="utf-8")
+    # 3 s: the copy below must still be younger than the settle time when process first looks,
+    # even on a loaded machine (files are filled first, copied last)
+    (work / "danhgia.toml").write_text("[watcher]\nsettle_seconds = 3\n", encoding="utf-8")
     copying = work / "inbox" / "PNV" / "dang_chep.xlsx"
     done = work / "inbox" / "PNV" / "da_chep_xong.xlsx"
-    shutil.copy(fill_template("02"), copying)
-    shutil.copy(fill_template("02", prepared_by="Người khác"), done)
+    sources = fill_template("02"), fill_template("02", prepared_by="Người khác")
+    shutil.copy(sources[1], done)
+    shutil.copy(sources[0], copying)
 
     def sleep_while_copying(seconds: float) -> None:  # the SMB copy goes on while we wait
+        time.sleep(min(seconds, 0.05))
         with copying.open("ab") as fh:
             fh.write(b"\0")
 
