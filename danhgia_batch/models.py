@@ -197,3 +197,26 @@ class YearRow:
     position_title: str = ""
     grades: dict[int, str] = field(default_factory=dict)  # month (1..12) -> final grade
     scores: dict[int, Decimal] = field(default_factory=dict)
+
+
+@dataclass
+class TrendPoint:
+    """One period of a dashboard's trend (issue 20): unit states and final grades, counted the
+    way ``danhgia status`` counts them (superseded lists left out)."""
+
+    period: str
+    states: dict[str, int] = field(default_factory=dict)  # valid / invalid / rejected / missing
+    late: int = 0  # units with a list flagged late (letter §2.3)
+    grades: dict[str, int] = field(default_factory=dict)  # A / B / C / D / KXL
+
+
+@dataclass(frozen=True)
+class RejectedFile:
+    """A rejected file of a unit and period, with its error workbook (dashboard links, reminders)."""
+
+    file_id: int
+    unit_code: str
+    block: str
+    name: str
+    arrival: datetime
+    error_report: str  # path as recorded ("" when none was written)

@@ -23,12 +23,12 @@ from sqlalchemy import JSON, Connection, bindparam, delete, insert, select, text
 
 from ..errors import LedgerError
 from ..issues import Issue, make_issue
-from ..models import EvaluationRow, ListHeader, PeriodView, Person, Unit, UnitView, YearRow
+from ..models import EvaluationRow, ListHeader, PeriodView, Person, RejectedFile, TrendPoint, Unit, UnitView, YearRow
 from ..registry import Registry, norm_code
 from ..settings import Settings
 from . import claims as c
+from . import history, views
 from . import schema as s
-from . import views
 from .codec import evaluation_from_row, evaluation_to_row, issue_to_row, norm_text
 from .engine import MOUNTS, make_engine
 from .migrate import migrate
@@ -759,6 +759,18 @@ class Ledger:
         """Clear a pending roll-up unless a newer list arrived meanwhile (generation moved on)."""
         with self.engine.begin() as conn:
             views.clear_rollup(conn, period, block, generation)
+
+    @retrying
+    def trend(self, period: str, blocks: Sequence[str | None], count: int = 12) -> dict[str | None, list[TrendPoint]]:
+        """Unit states and grades of the last ``count`` periods up to ``period`` (dashboard)."""
+        with self.engine.connect() as conn:
+            return history.trend(conn, history.recent_periods(conn, period, count), blocks)
+
+    @retrying
+    def rejected_files(self, period: str) -> list[RejectedFile]:
+        """Rejected files of ``period`` attributed to a unit, with their error workbooks."""
+        with self.engine.connect() as conn:
+            return history.rejected_files(conn, period)
 
     @retrying
     def year_rows(self, year: int) -> list[YearRow]:

@@ -189,7 +189,7 @@ def write_rollups(
     wanted = [b for b in sorted(blocks) if b]
     # one read of the period for all of them (summarised: roll-ups need no evaluation rows)
     found = ledger.period_views(period, [*wanted, None], summary=_large(ledger, period))
-    return _write_rollups(settings, found, wanted, scope)
+    return _write_rollups(settings, ledger, found, wanted, scope)
 
 
 def _large(ledger: Ledger, period: str) -> bool:
@@ -198,13 +198,15 @@ def _large(ledger: Ledger, period: str) -> bool:
 
 
 def _write_rollups(
-    settings: Settings, found: dict[str | None, PeriodView], blocks: list[str], scope: str
+    settings: Settings, ledger: Ledger, found: dict[str | None, PeriodView], blocks: list[str], scope: str
 ) -> list[Path]:
+    """The roll-ups, then the HTML dashboards (issue 20) of the same views."""
     from ..reports import write_block_rollup, write_district_rollup
+    from .dashboard import write_dashboards
 
     written = [write_block_rollup(found[b], b, settings) for b in blocks]
     written.append(write_district_rollup(found[None], settings, scope=scope))
-    return written
+    return written + write_dashboards(settings, ledger, found, blocks, scope)
 
 
 def write_pending_rollups(settings: Settings, ledger: Ledger) -> list[Path]:
@@ -292,4 +294,4 @@ def _period_outputs(
     wanted = [b for b in sorted(blocks) if b]
     if any(b not in found for b in wanted):  # a block code not in codes.toml
         found = {**found, **ledger.period_views(period, [b for b in wanted if b not in found], summary=large)}
-    return written + _write_rollups(settings, found, wanted, scope)
+    return written + _write_rollups(settings, ledger, found, wanted, scope)

@@ -51,3 +51,9 @@ def district_rollup_path(settings: Settings, period: str, scope: str = "district
 def year_view_path(settings: Settings, year: int) -> Path:
     """``outbox/nam_<YYYY>/tong_hop_nam_<YYYY>.xlsx``."""
     return settings.outbox / f"nam_{year}" / f"tong_hop_nam_{year}.xlsx"
+
+
+def dashboard_path(settings: Settings, period: str, block: str | None = None) -> Path:
+    """``outbox/<YYYY-MM>/index.html`` (the district or city), ``…/<KHOI>/index.html`` (a block)."""
+    folder = block_dir(settings, period, block) if block else period_dir(settings, period)
+    return folder / "index.html"

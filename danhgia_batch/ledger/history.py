@@ -1,0 +1,133 @@
+"""Light queries behind the dashboard (issue 20): the trend of the last periods and the
+rejected files of a period with their error workbooks.
+
+The trend is counted from a few aggregate queries (no evaluation row is decoded), so a
+dashboard written with every roll-up costs little; its figures follow the rules of
+``danhgia status`` (pipeline.admin): a unit with active lists is valid when every list is,
+else invalid; a unit with rejected files only is rejected; a registry unit with neither is
+missing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select, union
+
+from ..models import RejectedFile, TrendPoint
+from . import schema as s
+from .views import load_registry, registry_version_for
+
+_L, _F, _E, _I = s.lists, s.files, s.evaluations, s.issues
+GRADES = ("A", "B", "C", "D", "KXL")
+STATES = ("valid", "invalid", "rejected", "missing")
+
+
+def recent_periods(conn: Connection, period: str, count: int) -> list[str]:
+    """The last ``count`` periods up to ``period`` that have lists or files, oldest first
+    (``period`` itself always included)."""
+    q = union(
+        select(_L.c.period.label("p")).where(_L.c.period <= period),
+        select(_F.c.period.label("p")).where(_F.c.period <= period, _F.c.period != ""),
+    )
+    found = {r.p for r in conn.execute(q)} | {period}
+    return sorted(found)[-count:]
+
+
+def _expected(conn: Connection, periods: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """(unit code, block) of the units expected in each period, from the registry in force."""
+    by_version: dict[int, list[tuple[str, str]]] = {}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for p in periods:
+        vid = registry_version_for(conn, p)
+        if vid is None:
+            out[p] = []
+            continue
+        if vid not in by_version:
+            by_version[vid] = [(u.code, u.block) for u in load_registry(conn, vid).expected_units()]
+        out[p] = by_version[vid]
+    return out
+
+
+def trend(conn: Connection, periods: Sequence[str], blocks: Sequence[str | None]) -> dict[str | None, list[TrendPoint]]:
+    """One :class:`TrendPoint` per period for each of ``blocks`` (``None``: the whole period)."""
+    wanted = list(periods)
+    lists = list(
+        conn.execute(
+            select(_L.c.period, _L.c.unit_code, _L.c.block, _L.c.status, _L.c.file_id).where(
+                _L.c.period.in_(wanted), _L.c.status != s.SUPERSEDED
+            )
+        )
+    )
+    late_files = {
+        r.file_id
+        for r in conn.execute(
+            select(_I.c.file_id)
+            .join(_L, _L.c.file_id == _I.c.file_id)
+            .where(_L.c.period.in_(wanted), _L.c.status != s.SUPERSEDED, _I.c.code.like("late-%"))
+        )
+    }
+    rejected = list(
+        conn.execute(
+            select(_F.c.period, _F.c.unit_code, _F.c.block).where(
+                _F.c.period.in_(wanted), _F.c.outcome == s.REJECTED, _F.c.unit_code != ""
+            )
+        )
+    )
+    grades = list(
+        conn.execute(
+            select(_L.c.period, _L.c.block, _E.c.final_grade, func.count().label("n"))
+            .join(_L, _L.c.id == _E.c.list_id)
+            .where(_L.c.period.in_(wanted), _L.c.status != s.SUPERSEDED)
+            .group_by(_L.c.period, _L.c.block, _E.c.final_grade)
+        )
+    )
+    expected = _expected(conn, wanted)
+    return {b: [_point(p, b, lists, late_files, rejected, grades, expected.get(p, [])) for p in wanted] for b in blocks}
+
+
+def _point(
+    period: str,
+    block: str | None,
+    lists: list[Any],
+    late_files: set[int],
+    rejected: list[Any],
+    grades: list[Any],
+    expected: list[tuple[str, str]],
+) -> TrendPoint:
+    def mine(r: Any) -> bool:
+        return bool(r.period == period and (not block or r.block == block))
+
+    statuses: dict[str, set[str]] = defaultdict(set)
+    late: set[str] = set()
+    for r in filter(mine, lists):
+        statuses[r.unit_code].add(r.status)
+        if r.file_id in late_files:
+            late.add(r.unit_code)
+    states: Counter[str] = Counter(dict.fromkeys(STATES, 0))
+    for st in statuses.values():
+        states["valid" if st == {s.VALID} else "invalid"] += 1
+    rejected_units = {r.unit_code for r in filter(mine, rejected)} - set(statuses)
+    states["rejected"] += len(rejected_units)
+    seen = set(statuses) | rejected_units
+    states["missing"] += len({code for code, b in expected if (not block or b == block) and code not in seen})
+    counted: Counter[str] = Counter(dict.fromkeys(GRADES, 0))
+    for r in filter(mine, grades):
+        if r.final_grade in counted:
+            counted[r.final_grade] += int(r.n)
+    return TrendPoint(period, dict(states), len(late), dict(counted))
+
+
+def rejected_files(conn: Connection, period: str) -> list[RejectedFile]:
+    """The rejected files of ``period`` attributed to a unit, oldest first."""
+    q = (
+        select(_F.c.id, _F.c.unit_code, _F.c.block, _F.c.name, _F.c.arrival, _F.c.error_report)
+        .where(_F.c.period == period, _F.c.outcome == s.REJECTED, _F.c.unit_code != "")
+        .order_by(_F.c.arrival, _F.c.id)
+    )
+    return [
+        RejectedFile(int(r.id), r.unit_code, r.block or "", r.name, r.arrival, r.error_report or "")
+        for r in conn.execute(q)
+    ]
