@@ -525,6 +525,31 @@ def status_cmd(ctx: typer.Context, period: PeriodOpt, block: BlockOpt = None) ->
     emit(ctx, status, text)
 
 
+@app.command("remind", cls=ViCommand)
+def remind_cmd(
+    ctx: typer.Context,
+    period: PeriodOpt,
+    send: Annotated[
+        bool, typer.Option("--send", help="Gửi thật qua máy chủ thư [smtp] (mặc định: chỉ ghi thư ra tệp).")
+    ] = False,
+) -> None:
+    """Nhắc các đơn vị chưa nộp, nộp muộn, bị trả lại, không hợp lệ trước hạn kế tiếp (e-mail)."""
+    from .pipeline.remind import OUTCOME_TEXT, remind_units
+
+    settings = run(ctx.obj.settings)
+    res = run(lambda: remind_units(settings, period, send=send))
+
+    def text() -> None:
+        typer.echo(f"Kỳ {res.period}. {res.deadline.text()}")
+        rows = [[ln.unit_code, ln.unit_name, ln.reason, ", ".join(ln.recipients), OUTCOME_TEXT[ln.outcome]]
+                for ln in res.lines]  # fmt: skip
+        _print_table(f"Thư nhắc ({len(rows)} đơn vị)", ["Mã", "Đơn vị", "Lý do", "Gửi tới", "Kết quả"], rows)
+        typer.echo(f"Tóm tắt: {res.summary}")
+
+    emit(ctx, res, text)
+    raise typer.Exit(res.exit_code)
+
+
 @app.command("publish", cls=ViCommand)
 def publish_cmd(
     ctx: typer.Context,

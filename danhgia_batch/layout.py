@@ -211,6 +211,8 @@ UNIT_COLUMNS: tuple[Field, ...] = (
     Field("block", "Khối", "code", True, codes="blocks"),
     Field("unit_kind", "Loại đơn vị", "code", True, codes="unit_kinds"),
     Field("parent_code", "Mã đơn vị cấp trên", "text"),
+    # issue 20: where reminders go; several addresses separated by ";" or ","; optional
+    Field("emails", "Email liên hệ", "text", aliases=("E-mail liên hệ", "Email đơn vị")),
 )
 
 PEOPLE_COLUMNS: tuple[Field, ...] = (
@@ -223,6 +225,7 @@ PEOPLE_COLUMNS: tuple[Field, ...] = (
     Field("category", "Đối tượng", "code", True, codes="categories"),
     Field("group", "Nhóm đối tượng", "code", codes="groups"),
     Field("active", "Đang công tác", "text", aliases=("Đang công tác (Có/Không)",)),
+    Field("email", "Email", "text", aliases=("E-mail", "Email cá nhân")),  # result notices; optional
 )
 
 ACTIVE_YES = ("có", "co", "x", "1", "true", "yes")

@@ -79,6 +79,7 @@ class Person:
     active: bool = True
     row: int = 0
     cells: dict[str, str] = field(default_factory=dict)  # column key (layout.PEOPLE_COLUMNS) -> A1
+    email: str = ""  # issue 20: result notices (optional column)
 
 
 @dataclass
@@ -92,6 +93,7 @@ class Unit:
     parent_code: str = ""
     row: int = 0
     cells: dict[str, str] = field(default_factory=dict)  # column key (layout.UNIT_COLUMNS) -> A1
+    emails: str = ""  # issue 20: contact addresses as written ("a@x.vn; b@x.vn")
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +150,40 @@ class DomainSettings:
     codes: str = ""
 
 
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Outgoing mail for reminders and result notices (issue 20).
+
+    ``security`` is ``starttls``, ``ssl`` or ``none``. The password is never a key of
+    ``danhgia.toml``: it is read from the environment variable named by ``password_env``.
+    """
+
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"
+    user: str = ""
+    from_address: str = ""
+    password_env: str = "DANHGIA_SMTP_PASSWORD"
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    """``danhgia watch`` runs ``remind`` at the times ``at`` ("HH:MM") when a deadline of the
+    open period is at most ``days_before`` days away (or passed); it sends only if ``send``."""
+
+    at: tuple[str, ...] = ()
+    send: bool = False
+    days_before: int = 3
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    """Result notices: after publication, each person is e-mailed their own result (off by default)."""
+
+    enabled: bool = False
+
+
 SECTIONS: dict[str, type] = {
     "paths": PathsSettings,
     "ledger": LedgerSettings,
@@ -159,6 +194,9 @@ SECTIONS: dict[str, type] = {
     "reader": ReaderSettings,
     "reports": ReportSettings,
     "domain": DomainSettings,
+    "smtp": SmtpSettings,
+    "reminders": ReminderSettings,
+    "notices": NoticeSettings,
 }
 
 
@@ -180,6 +218,11 @@ class Settings:
     codes: CodeLists
     authority: AuthorityMatrix
     frameworks: Mapping[tuple[str, str], Framework] = field(default_factory=dict)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
+    # read from the variable named by smtp.password_env; kept out of repr and logs
+    smtp_password: str = field(default="", repr=False, compare=False)
 
     def path(self, name: str) -> Path:
         """Absolute path of folder ``name`` of ``[paths]``."""
@@ -298,6 +341,11 @@ def _check(settings: Settings, source: str) -> None:
         raise ConfigError(
             f"Lỗi cấu hình trong {source}, khóa 'reports.commendation_grades': xếp loại lạ {sorted(unknown)}"
         )
+    if settings.smtp.security not in ("starttls", "ssl", "none"):
+        raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'smtp.security': chỉ nhận starttls, ssl, none")
+    for at in settings.reminders.at:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+            raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'reminders.at': giờ '{at}' phải ghi dạng HH:MM")
     if settings.reader.workers < 1:
         raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'reader.workers': phải ≥ 1")
     for key in ("max_rows", "max_registry_rows", "max_cols", "memory_mb", "registry_memory_mb"):
@@ -361,8 +409,16 @@ def load_settings(
     frameworks = index_frameworks(load_framework(p) for p in fw_paths)
     if not dom.frameworks and not dom.default_framework:
         sections["domain"] = dataclasses.replace(dom, default_framework="HN-THANG")
+    smtp: SmtpSettings = sections["smtp"]
+    password = env.get(smtp.password_env, "") if smtp.password_env else ""
     settings = Settings(
-        workdir=workdir, config_file=config_path, codes=codes, authority=authority, frameworks=frameworks, **sections
+        workdir=workdir,
+        config_file=config_path,
+        codes=codes,
+        authority=authority,
+        frameworks=frameworks,
+        smtp_password=password,
+        **sections,
     )
     _check(settings, source)
     settings.default_framework  # noqa: B018 - validates domain.default_framework early

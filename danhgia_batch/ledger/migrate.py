@@ -43,9 +43,15 @@ def _v2_pending_rollups(conn: Connection) -> None:
     s.pending_rollups.create(conn, checkfirst=True)
 
 
+def _v3_mail(conn: Connection) -> None:
+    s.registry_contacts.create(conn, checkfirst=True)
+    s.mail_sendings.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "Sổ cái ban đầu: tệp, lỗi, danh sách, kết quả, danh mục, khóa kỳ", _v1_initial),
     (2, "Bảng tổng hợp chờ ghi lại (pending_rollups)", _v2_pending_rollups),
+    (3, "Địa chỉ e-mail trong danh mục, thư nhắc và thư báo kết quả đã gửi", _v3_mail),
 ]
 
 

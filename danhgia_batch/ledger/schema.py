@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -210,4 +211,43 @@ pending_rollups = Table(
     Column("period", String(7), primary_key=True),
     Column("block", String(40), primary_key=True),  # "" = the district (all blocks)
     Column("generation", Integer, nullable=False, default=1),
+)
+
+# Contact e-mail addresses of a registry version (issue 20): units' "Email liên hệ" and
+# people's "Email" columns of template 00; rows only where an address was written (migration 3).
+registry_contacts = Table(
+    "registry_contacts",
+    metadata,
+    Column("version_id", Integer, ForeignKey("registry_versions.id"), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # "unit" | "person"
+    Column("code", String(100), primary_key=True),
+    Column("emails", Text, nullable=False, default=""),
+)
+
+# Every e-mail sent (issue 20): reminders to units, result notices to people. The intent is
+# recorded ("sending") before the SMTP session and marked "sent" after it, so a message is
+# never sent twice for one (kind, period, recipient code, reason, deadline); a failure is
+# marked "failed" and retried by the next run (migration 3).
+SENDING = "sending"
+SENT = "sent"
+SEND_FAILED = "failed"
+
+mail_sendings = Table(
+    "mail_sendings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(12), nullable=False),  # "reminder" | "notice"
+    Column("period", String(7), nullable=False),
+    Column("code", String(100), nullable=False),  # unit code (reminder) or person code (notice)
+    Column("reason", String(60), nullable=False),
+    Column("deadline", String(10), nullable=False, default=""),  # ISO date the reminder is about
+    Column("recipients", Text, nullable=False, default=""),
+    Column("subject", Text, nullable=False, default=""),
+    Column("message_id", String(300), nullable=False, default=""),
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("error", Text, nullable=False, default=""),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    UniqueConstraint("kind", "period", "code", "reason", "deadline", name="uq_mail_sendings_once"),
 )

@@ -20,6 +20,7 @@ from types import SimpleNamespace, TracebackType
 from typing import Any
 
 from sqlalchemy import JSON, Connection, bindparam, delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import LedgerError
 from ..issues import Issue, make_issue
@@ -27,7 +28,7 @@ from ..models import EvaluationRow, ListHeader, PeriodView, Person, RejectedFile
 from ..registry import Registry, norm_code
 from ..settings import Settings
 from . import claims as c
-from . import history, views
+from . import history, mailing, views
 from . import schema as s
 from .codec import evaluation_from_row, evaluation_to_row, issue_to_row, norm_text
 from .engine import MOUNTS, make_engine
@@ -654,6 +655,7 @@ class Ledger:
             conn.execute(insert(s.registry_units), [views.unit_to_row(vid, k, u) for k, u in units_d.items()])
         if people_d:
             conn.execute(insert(s.registry_people), [views.person_to_row(vid, k, p) for k, p in people_d.items()])
+        mailing.save_contacts(conn, vid, units_d, people_d)
         return vid
 
     @retrying
@@ -771,6 +773,35 @@ class Ledger:
         """Rejected files of ``period`` attributed to a unit, with their error workbooks."""
         with self.engine.connect() as conn:
             return history.rejected_files(conn, period)
+
+    @retrying
+    def contacts(self, period: str, kind: str = "unit") -> dict[str, str]:
+        """E-mail addresses (as written) of units or people in the registry in force for ``period``."""
+        with self.engine.connect() as conn:
+            vid = views.registry_version_for(conn, period)
+            return mailing.contacts(conn, vid, kind) if vid is not None else {}
+
+    @retrying
+    def claim_sending(self, m: mailing.Sending, now: datetime) -> tuple[str, int]:
+        """Record the intent to send ``m`` (:func:`mailing.claim_sending`)."""
+        try:
+            with self.engine.begin() as conn:
+                return mailing.claim_sending(conn, m, now)
+        except IntegrityError:  # another process recorded the same message first
+            with self.engine.begin() as conn:
+                return mailing.claim_sending(conn, m, now)
+
+    @retrying
+    def finish_sending(self, sending_id: int, *, ok: bool, error: str = "", now: datetime) -> None:
+        """Mark a claimed sending sent or failed."""
+        with self.engine.begin() as conn:
+            mailing.finish_sending(conn, sending_id, ok=ok, error=error, now=now)
+
+    @retrying
+    def sendings(self, period: str, kind: str | None = None) -> list[dict[str, Any]]:
+        """The e-mails recorded for ``period`` (reminders, notices)."""
+        with self.engine.connect() as conn:
+            return mailing.sendings(conn, period, kind)
 
     @retrying
     def year_rows(self, year: int) -> list[YearRow]:

@@ -233,6 +233,7 @@ def read_registry(ctx: Ctx) -> tuple[list[Unit], list[Person]]:
             parent_code=(v.get("parent_code") or "").upper(),
             row=r,
             cells=c,
+            emails=v.get("emails") or "",
         )
         for r, v, c in _registry_table(ctx, layout.SHEET_UNITS, layout.UNIT_COLUMNS)
     ]
@@ -252,6 +253,7 @@ def read_registry(ctx: Ctx) -> tuple[list[Unit], list[Person]]:
                 active=_active(v.get("active")),
                 row=r,
                 cells=c,
+                email=v.get("email") or "",
             )
         )
     if not units and not people:

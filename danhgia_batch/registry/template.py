@@ -30,6 +30,7 @@ def registry_from_form(form: FormResult, version: int | None = None) -> Registry
                 parent_code=norm_code(u.parent_code),
                 row=u.row,
                 cells=dict(u.cells),
+                emails=u.emails,
             )
     for p in form.people:
         code = norm_code(p.code)
@@ -47,6 +48,7 @@ def registry_from_form(form: FormResult, version: int | None = None) -> Registry
                 active=p.active,
                 row=p.row,
                 cells=dict(p.cells),
+                email=p.email,
             )
     return reg
 

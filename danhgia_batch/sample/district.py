@@ -57,6 +57,7 @@ class District:
                 "block": u.block,
                 "unit_kind": u.kind,
                 "parent_code": u.parent_code,
+                "emails": f"vanthu.{u.code.lower()}@longbien.example",  # RFC 2606: never delivered
             }
             for u in self.units
         ]

@@ -22,6 +22,8 @@ WIDTHS = {
     "block": 16,
     "unit_kind": 18,
     "parent_code": 16,
+    "emails": 30,
+    "email": 26,
     "person_code": 13,
     "full_name": 26,
     "birth_date": 12,
