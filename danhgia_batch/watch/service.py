@@ -30,6 +30,7 @@ from ..errors import ConfigError
 from ..settings import Settings
 from .lock import watcher_lock
 from .observer import ObserverFactory, make_observer
+from .reminders import ReminderSchedule
 from .watcher import ProcessFn, Watcher
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ def watch_inbox(
             stop_event=stop_event,
             observer_factory=observer_factory,
             wait_holds=not once,
+            reminders=ReminderSchedule(settings) if settings.reminders.at and not once else None,
         )
         try:
             return _run_once(watcher) if once else _run_forever(watcher)

@@ -64,8 +64,10 @@ class Watcher:
         stop_event: threading.Event | None = None,
         observer_factory: ObserverFactory = make_observer,
         wait_holds: bool = True,
+        reminders: Any = None,
     ) -> None:
         self.settings = settings
+        self.reminders = reminders  # a reminders.ReminderSchedule (issue 20), stepped with the loop
         self.inbox = settings.inbox
         self.cfg = settings.watcher
         self.process = process
@@ -115,6 +117,8 @@ class Watcher:
         if now >= self._next_heartbeat:
             self.heartbeat()
             self._next_heartbeat = now + self.cfg.heartbeat_minutes * 60
+        if self.reminders is not None:
+            self.reminders.step()
         return ready
 
     def close(self) -> None:
