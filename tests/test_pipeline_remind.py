@@ -341,3 +341,43 @@ def test_a_sending_is_claimed_once_on_both_engines(any_ledger: Any) -> None:
         assert (row["state"], row["attempts"], row["error"]) == ("sent", 2, "")
     finally:
         other.close()
+
+
+# ---------------------------------------------------------------- result notices
+
+
+def test_result_notices_are_off_by_default_and_each_person_gets_only_their_own(
+    district: Settings, smtp: tuple[Handler, int]
+) -> None:
+    from danhgia_batch.pipeline import publish_period, reopen_period
+    from danhgia_batch.settings import NoticeSettings
+
+    handler, port = smtp
+    with open_ledger(district) as led:  # the registry again, now with people's addresses
+        units = [Unit(f"U{i}", f"Phòng U{i}", "CHINH_QUYEN", "PHONG") for i in range(1, 7)]
+        people = [Person(f"U{i}-{j}", f"Người {i}{j}", f"U{i}", "CONG_CHUC", "CBCC", "CBCC",
+                         email=f"nguoi.{i}{j}@don-vi.example" if (i, j) != (1, 1) else "")
+                  for i in range(1, 7) for j in range(2)]  # fmt: skip
+        led.save_registry(units, people, "danh_muc_2.xlsx")
+    settings = _with_smtp(district, port)
+    assert settings.notices.enabled is False
+    publish_period(settings, PERIOD, by="Văn phòng")
+    assert handler.received == []  # off by default
+
+    reopen_period(settings, PERIOD, by="Văn phòng", reason="gửi thông báo kết quả")
+    on = dataclasses.replace(settings, notices=NoticeSettings(enabled=True))
+    res = publish_period(on, PERIOD, by="Văn phòng")
+    # valid lists only: U1 (U1-1 has no address) and U2 (late but valid); U3 broke the quota
+    assert res.notices == {"counts": {"sent": 3, "no-address": 1}, "failed": []}
+    got = {tuple(rcpt): msg for rcpt, msg in handler.received}
+    assert set(got) == {("nguoi.10@don-vi.example",), ("nguoi.20@don-vi.example",), ("nguoi.21@don-vi.example",)}
+    msg = got[("nguoi.20@don-vi.example",)]
+    body = msg.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Người U2-0" in msg["Subject"] and "Người U2-0" in text and "(loại B)" in text and "80" in text
+    assert "U2-1" not in text
+    reopen_period(on, PERIOD, by="Văn phòng", reason="công khai lại")
+    again = publish_period(on, PERIOD, by="Văn phòng")
+    assert again.notices == {"counts": {"already-sent": 3, "no-address": 1}, "failed": []}
+    assert len(handler.received) == 3

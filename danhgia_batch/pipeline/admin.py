@@ -162,6 +162,7 @@ class LockResult:
     by: str
     reason: str = ""
     outputs: list[Path] = field(default_factory=list)
+    notices: dict[str, Any] | None = None  # result notices sent on publication (issue 20), if enabled
 
     exit_code = 0
 
@@ -173,16 +174,26 @@ class LockResult:
             "by": self.by,
             "reason": self.reason,
             "outputs": [str(p) for p in self.outputs],
+            "notices": self.notices,
         }
 
 
 def publish_period(settings: Settings, period: str, block: str | None = None, by: str = "") -> LockResult:
     """Lock ``period`` (one block or all) and write the publication lists from the ledger."""
     period = normalise_period(period)
+    if settings.notices.enabled:  # a mail server missing is found before anything is locked
+        from .mailer import check_smtp
+
+        check_smtp(settings)
     with open_ledger(settings) as ledger:
         ledger.set_lock(period, block, locked=True, by=by, reason="công khai")
         outputs = write_period_reports(settings, ledger, period, block=block)
-    return LockResult(period, block, True, by, "công khai", outputs)
+        notices = None
+        if settings.notices.enabled:
+            from .notices import send_result_notices
+
+            notices = send_result_notices(settings, ledger, period, block).to_dict()
+    return LockResult(period, block, True, by, "công khai", outputs, notices)
 
 
 def reopen_period(settings: Settings, period: str, block: str | None = None, *, by: str, reason: str) -> LockResult:
