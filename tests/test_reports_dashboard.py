@@ -198,6 +198,7 @@ def test_clerk_text_is_escaped_and_sections_list_violations_and_missing_people(d
     assert 'id="tbl-vi-pham"' in html and 'id="tbl-con-thieu"' in html
     missing = html.split('id="tbl-con-thieu"', 1)[1].split("</table>", 1)[0]
     assert "U6-2" in missing and "&lt;img src=x onerror=alert(1)&gt;" in missing
+    assert 'data-unit="U4"' not in missing  # rejected: shown by its state, not name by name
     quota = html.split('id="tbl-vi-pham"', 1)[1].split("</table>", 1)[0]
     assert 'data-unit="U3"' in quota and 'data-unit="U1"' not in quota
     assert "<svg" in html and "@media print" in html and 'lang="vi"' in html

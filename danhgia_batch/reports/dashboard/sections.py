@@ -101,10 +101,11 @@ def quota_section(page: DashboardPage) -> str:
 
 
 def missing_section(page: DashboardPage) -> str:
-    """People of the registry that no list of their unit covers (SPEC §3)."""
+    """People of the registry that no list of their unit covers (SPEC §3), in units that sent
+    lists: a unit that sent nothing valid is shown whole by its state, not name by name."""
     rows = []
     for u in page.view.units:
-        for p in u.missing_people or []:
+        for p in (u.missing_people or []) if u.lists else []:
             rows.append(
                 f'<tr data-unit="{escape(u.unit_code)}"><td class="code">{escape(u.unit_code)}</td>'
                 f'<td>{escape(u.unit_name)}</td><td class="code">{escape(p.code)}</td>'
@@ -121,7 +122,8 @@ def missing_section(page: DashboardPage) -> str:
     )
     return (
         f'<section id="con-thieu">{title}<table id="tbl-con-thieu" class="data">'
-        f"<caption>Người có trong danh mục nhưng chưa có trong danh sách ({len(rows)})</caption>"
+        f"<caption>Người có trong danh mục nhưng chưa có trong danh sách đơn vị đã nộp ({len(rows)}; "
+        "đơn vị chưa nộp hoặc bị trả lại xem ở bảng từng đơn vị)</caption>"
         f"<tr>{head}</tr>{''.join(rows)}</table></section>"
     )
 
