@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, func, select, union
 
 from ..models import RejectedFile, TrendPoint
+from ..registry import norm_code
 from . import schema as s
-from .views import load_registry, registry_version_for
+from .views import registry_version_for
 
 _L, _F, _E, _I = s.lists, s.files, s.evaluations, s.issues
 GRADES = ("A", "B", "C", "D", "KXL")
@@ -46,9 +47,21 @@ def _expected(conn: Connection, periods: Sequence[str]) -> dict[str, list[tuple[
             out[p] = []
             continue
         if vid not in by_version:
-            by_version[vid] = [(u.code, u.block) for u in load_registry(conn, vid).expected_units()]
+            by_version[vid] = _expected_units(conn, vid)
         out[p] = by_version[vid]
     return out
+
+
+def _expected_units(conn: Connection, vid: int) -> list[tuple[str, str]]:
+    """(code, block) of :meth:`Registry.expected_units` of version ``vid`` (units with an active
+    person), read without building the registry: a city registry holds 200,000 people."""
+    ru, rp = s.registry_units, s.registry_people
+    staffed = {
+        norm_code(r.unit_code)
+        for r in conn.execute(select(rp.c.unit_code).where(rp.c.version_id == vid, rp.c.active).distinct())
+    }
+    units = conn.execute(select(ru.c.code, ru.c.block).where(ru.c.version_id == vid))
+    return [(r.code, r.block) for r in units if r.code in staffed]
 
 
 def trend(conn: Connection, periods: Sequence[str], blocks: Sequence[str | None]) -> dict[str | None, list[TrendPoint]]:
