@@ -214,6 +214,9 @@ def test_links_are_relative_and_lead_to_the_units_workbooks(district: Settings) 
     hrefs = figures((district.outbox / PERIOD / "index.html").read_text(encoding="utf-8")).hrefs
     assert any(h.startswith("CHINH_QUYEN/U1/danh_sach_tong_hop_") for h in hrefs)
     assert "DANG/index.html" in hrefs and "CHINH_QUYEN/index.html" in hrefs
+    assert any(h.startswith("tong_hop_") and h.endswith(".xlsx") for h in hrefs)  # the period's roll-up
+    block = figures((district.outbox / PERIOD / "DANG" / "index.html").read_text(encoding="utf-8")).hrefs
+    assert "../index.html" in block and f"tong_hop_khoi_dang_{PERIOD}.xlsx" in block
 
 
 def test_a_large_period_shows_the_same_figures(district: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,8 +25,10 @@ def write_dashboards(
     found: dict[str | None, PeriodView],
     blocks: Sequence[str],
     scope: str = "district",
+    rollups: Sequence[Path] = (),
 ) -> list[Path]:
-    """``index.html`` of the period (``found[None]``) and of each of ``blocks``; their paths."""
+    """``index.html`` of the period (``found[None]``) and of each of ``blocks``, linked to the
+    ``rollups`` just written beside them; their paths."""
     from ..reports.dashboard import DashboardPage, write_dashboard
     from ..reports.paths import dashboard_path
     from .admin import status_from_view
@@ -50,6 +52,7 @@ def write_dashboards(
             trend=trends[block],
             rejected=[r for r in rejected if not block or r.block == block],
             blocks=linked,
+            rollups=list(rollups),
             scope=scope,
         )
         written.append(write_dashboard(page, settings))

@@ -206,7 +206,7 @@ def _write_rollups(
 
     written = [write_block_rollup(found[b], b, settings) for b in blocks]
     written.append(write_district_rollup(found[None], settings, scope=scope))
-    return written + write_dashboards(settings, ledger, found, blocks, scope)
+    return written + write_dashboards(settings, ledger, found, blocks, scope, written)
 
 
 def write_pending_rollups(settings: Settings, ledger: Ledger) -> list[Path]:

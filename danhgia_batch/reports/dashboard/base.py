@@ -45,6 +45,7 @@ class DashboardPage:
     trend: list[TrendPoint]
     rejected: list[RejectedFile]
     blocks: list[str]  # block codes that have a page of their own (navigation)
+    rollups: list[Path] = field(default_factory=list)  # roll-up workbooks written with it (links)
     scope: str = "district"
     generated_at: datetime = field(default_factory=datetime.now)
 

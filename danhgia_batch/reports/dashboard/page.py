@@ -20,7 +20,7 @@ from typing import Any
 
 from ...settings import Settings
 from ..common import GRADES, atomic_write_text, block_label, period_label
-from ..paths import block_rollup_path, dashboard_path, district_rollup_path
+from ..paths import dashboard_path
 from .base import GRADE_SERIES, STATE_LABEL, STATE_SERIES, DashboardPage, figure, link, share_a, state_counts
 from .sections import missing_section, quota_section, trend_section, units_section
 from .style import CSS
@@ -65,10 +65,12 @@ def _header(page: DashboardPage, settings: Settings, title: str, here: Path) -> 
     nav = []
     if block:
         nav.append(link(dashboard_path(settings, period, None), here, "← Toàn bộ"))
-        nav.append(link(block_rollup_path(settings, period, block), here, "Bảng tổng hợp khối (Excel)"))
     else:
         nav += [link(dashboard_path(settings, period, b), here, block_label(settings, b)) for b in page.blocks]
-        nav.append(link(district_rollup_path(settings, period, page.scope), here, "Bảng tổng hợp (Excel)"))
+    books = [p for p in page.rollups if p.parent == here]  # this page's own roll-up workbooks
+    for book in books:
+        what = "khối" if block else (book.stem if len(books) > 1 else "")
+        nav.append(link(book, here, " ".join(["Bảng tổng hợp", what, "(Excel)"]).replace("  ", " ")))
     registry = "" if page.status["has_registry"] else '<p class="warn">Chưa nạp danh mục đơn vị, cán bộ (mẫu 00).</p>'
     return (
         f"<header><h1>{escape(title)}</h1>"
