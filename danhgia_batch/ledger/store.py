@@ -20,19 +20,19 @@ from types import SimpleNamespace, TracebackType
 from typing import Any
 
 from sqlalchemy import JSON, Connection, bindparam, delete, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
 
 from ..errors import LedgerError
 from ..issues import Issue, make_issue
-from ..models import EvaluationRow, ListHeader, PeriodView, Person, RejectedFile, TrendPoint, Unit, UnitView, YearRow
+from ..models import EvaluationRow, ListHeader, PeriodView, Person, Unit, UnitView, YearRow
 from ..registry import Registry, norm_code
 from ..settings import Settings
 from . import claims as c
-from . import history, mailing, views
+from . import mailing, views
 from . import schema as s
 from .codec import evaluation_from_row, evaluation_to_row, issue_to_row, norm_text
 from .engine import MOUNTS, make_engine
 from .migrate import migrate
+from .outreach import OutreachMixin
 from .retry import retrying
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ class Recorded:
     superseded: list[int] = field(default_factory=list)
 
 
-class Ledger:
+class Ledger(OutreachMixin):
     """The ledger database (SQLAlchemy Core; SQLite or PostgreSQL).
 
     Args:
@@ -761,47 +761,6 @@ class Ledger:
         """Clear a pending roll-up unless a newer list arrived meanwhile (generation moved on)."""
         with self.engine.begin() as conn:
             views.clear_rollup(conn, period, block, generation)
-
-    @retrying
-    def trend(self, period: str, blocks: Sequence[str | None], count: int = 12) -> dict[str | None, list[TrendPoint]]:
-        """Unit states and grades of the last ``count`` periods up to ``period`` (dashboard)."""
-        with self.engine.connect() as conn:
-            return history.trend(conn, history.recent_periods(conn, period, count), blocks)
-
-    @retrying
-    def rejected_files(self, period: str) -> list[RejectedFile]:
-        """Rejected files of ``period`` attributed to a unit, with their error workbooks."""
-        with self.engine.connect() as conn:
-            return history.rejected_files(conn, period)
-
-    @retrying
-    def contacts(self, period: str, kind: str = "unit") -> dict[str, str]:
-        """E-mail addresses (as written) of units or people in the registry in force for ``period``."""
-        with self.engine.connect() as conn:
-            vid = views.registry_version_for(conn, period)
-            return mailing.contacts(conn, vid, kind) if vid is not None else {}
-
-    @retrying
-    def claim_sending(self, m: mailing.Sending, now: datetime) -> tuple[str, int]:
-        """Record the intent to send ``m`` (:func:`mailing.claim_sending`)."""
-        try:
-            with self.engine.begin() as conn:
-                return mailing.claim_sending(conn, m, now)
-        except IntegrityError:  # another process recorded the same message first
-            with self.engine.begin() as conn:
-                return mailing.claim_sending(conn, m, now)
-
-    @retrying
-    def finish_sending(self, sending_id: int, *, ok: bool, error: str = "", now: datetime) -> None:
-        """Mark a claimed sending sent or failed."""
-        with self.engine.begin() as conn:
-            mailing.finish_sending(conn, sending_id, ok=ok, error=error, now=now)
-
-    @retrying
-    def sendings(self, period: str, kind: str | None = None) -> list[dict[str, Any]]:
-        """The e-mails recorded for ``period`` (reminders, notices)."""
-        with self.engine.connect() as conn:
-            return mailing.sendings(conn, period, kind)
 
     @retrying
     def year_rows(self, year: int) -> list[YearRow]:
