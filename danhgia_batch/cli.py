@@ -587,7 +587,14 @@ def report_cmd(
     period: PeriodOpt,
     block: BlockOpt = None,
     unit: Annotated[str | None, typer.Option("--unit", "-u", help="Chỉ một đơn vị (mã đơn vị).")] = None,
-    scope: Annotated[str, typer.Option("--scope", help="Phạm vi tổng hợp: district hoặc city.")] = "district",
+    scope: Annotated[
+        str,
+        typer.Option(
+            "--scope",
+            help="Cấp tổng hợp theo danh mục: all (mọi cấp), một mã cấp (PHUONG, XA, QUAN, THANH_PHO…), "
+            "CẤP:MÃ (PHUONG:P_LONGBIEN) hoặc mã đơn vị của cấp đó.",
+        ),
+    ] = "all",
 ) -> None:
     """Ghi lại các báo cáo của một kỳ từ sổ cái."""
     from .pipeline import regenerate_reports

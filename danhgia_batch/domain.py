@@ -11,6 +11,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,8 @@ class CodeLists:
     unit_kinds: tuple[Code, ...]
     positions: tuple[Code, ...]
     groups: tuple[Code, ...] = ()
+    # SPEC §3: levels of the organisation (optional in a replaced file: the shipped ones)
+    levels: tuple[Code, ...] = ()
 
     def codes(self, name: str) -> list[str]:
         """The codes of list ``name`` (``blocks``, ``categories``, ``grades``…), in order."""
@@ -197,6 +200,22 @@ class CodeLists:
             if c.code == code:
                 return str(c.label)
         return code
+
+
+# The levels of a code lists file written before levels existed (SPEC §3).
+DEFAULT_LEVELS = tuple(
+    Code(code, label, {})
+    for code, label in (
+        ("THANH_PHO", "Thành phố trực thuộc trung ương"),
+        ("TINH", "Tỉnh"),
+        ("QUAN", "Quận"),
+        ("HUYEN", "Huyện"),
+        ("THI_XA", "Thị xã"),
+        ("PHUONG", "Phường"),
+        ("XA", "Xã"),
+        ("DAC_KHU", "Đặc khu"),
+    )
+)
 
 
 def load_codes(path: Path) -> CodeLists:
@@ -224,6 +243,7 @@ def load_codes(path: Path) -> CodeLists:
         entries("unit_kind"),
         entries("position"),
         entries("group") if "group" in data else categories,
+        entries("level") if "level" in data else DEFAULT_LEVELS,
     )
     for i, group in enumerate(lists.groups):
         aliases = group.extra.get("aliases", [])
@@ -266,6 +286,27 @@ class AuthorityRule:
     evaluator_positions: tuple[str, ...] = ()
     delegate: Delegation | None = None
     proposal: str = ""
+    # SPEC §7: an amendment is a rule with a start date; each period uses the rules in force
+    # on its first day (valid_from ≤ day < valid_to).
+    valid_from: date | None = None
+    valid_to: date | None = None
+    reading: bool = False  # no public text found: the product's reading, for administrators to check
+
+    def in_force(self, period: str | None) -> bool:
+        """Whether the rule holds for ``period`` (``YYYY-MM``; ``None`` or unreadable: always)."""
+        day = period_start(period)
+        if day is None:
+            return True
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day < self.valid_to)
+
+
+def period_start(period: str | None) -> date | None:
+    """First day of a ``YYYY-MM`` period, ``None`` when it is not one."""
+    try:
+        year, month = str(period or "").split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -275,15 +316,18 @@ class AuthorityMatrix:
     rules: tuple[AuthorityRule, ...]
     source: Path | None = None
 
-    def rules_for(self, position: str, block: str | None, unit_kind: str | None = None) -> list[AuthorityRule]:
-        """Rules covering ``position`` in ``block`` (narrowed by ``unit_kind`` when known).
+    def rules_for(
+        self, position: str, block: str | None, unit_kind: str | None = None, period: str | None = None
+    ) -> list[AuthorityRule]:
+        """Rules covering ``position`` in ``block`` (narrowed by ``unit_kind`` when known), in
+        force for ``period`` when given (SPEC §7: amendments with a start date).
 
         Without a known unit kind every kind-specific rule of the block matches, so the
         allowed deciders are their union. When the block has no rule for the position (a
         list submitted by a unit of another block, e.g. principals listed by the Education
         Office), the rules for that position in any block apply.
         """
-        matching = [r for r in self.rules if position in r.positions]
+        matching = [r for r in self.rules if position in r.positions and r.in_force(period)]
         in_block = [r for r in matching if r.block in ("*", block)]
         if unit_kind and in_block:
             # A known kind narrows the block's rules; a position the block only covers in
@@ -337,11 +381,23 @@ def load_authority(path: Path, codes: CodeLists) -> AuthorityMatrix:
             evaluator_positions=code_list(key, item, "evaluator_positions", positions),
             delegate=delegate,
             proposal=str(item.get("proposal", "")),
+            valid_from=_rule_date(path, f"{key}.valid_from", item.get("valid_from")),
+            valid_to=_rule_date(path, f"{key}.valid_to", item.get("valid_to")),
+            reading=bool(item.get("reading", False)),
         )
         if not rule.positions or not rule.deciders:
             raise _fail(path, key, "mỗi quy tắc cần 'positions' và 'deciders'")
         rules.append(rule)
     return AuthorityMatrix(tuple(rules), path)
+
+
+def _rule_date(path: Path, key: str, value: Any) -> date | None:
+    """A TOML date (``2022-08-01``) or nothing."""
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise _fail(path, key, "phải là một ngày (YYYY-MM-DD)")
 
 
 def index_frameworks(frameworks: Iterable[Framework]) -> dict[tuple[str, str], Framework]:

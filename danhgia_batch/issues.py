@@ -384,6 +384,12 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
     ),
     ("registry-cycle", E, "Vòng lặp đơn vị cấp trên", "Đơn vị {value} nằm trong vòng lặp cấp trên: {detail}."),
     (
+        "registry-validity-order",
+        E,
+        "Thời hạn hiệu lực không hợp lệ",
+        "'{column}' = {value} không sau ngày bắt đầu hiệu lực của đơn vị.",
+    ),
+    (
         "registry-kind-block-mismatch",
         E,
         "Loại đơn vị không thuộc khối",

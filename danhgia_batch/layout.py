@@ -213,7 +213,23 @@ UNIT_COLUMNS: tuple[Field, ...] = (
     Field("parent_code", "Mã đơn vị cấp trên", "text"),
     # issue 20: where reminders go; several addresses separated by ";" or ","; optional
     Field("emails", "Email liên hệ", "text", aliases=("E-mail liên hệ", "Email đơn vị")),
+    # SPEC §3, §10: levels and the letterhead of each unit; optional (older registries have
+    # none of them and keep working: blanks are derived, reports/letterhead.py).
+    Field("level", "Cấp hành chính", "code", codes="levels", aliases=("Cấp",)),
+    Field("header_top", "Cơ quan chủ quản", "text"),
+    Field("header_issuer", "Tên cơ quan ban hành", "text"),
+    Field("header_form", "Thể thức", "text"),
+    Field("place", "Địa danh", "text"),
+    Field("signer_authority", "Thẩm quyền ký", "text"),
+    Field("signer_title", "Chức danh người ký", "text"),
+    Field("signer_name", "Họ tên người ký", "text"),
+    Field("administers", "Quản trị khối", "code", codes="blocks"),
+    Field("valid_from", "Hiệu lực từ ngày", "date"),
+    Field("valid_to", "Hết hiệu lực từ ngày", "date"),
 )
+
+# "Thể thức" of a unit's papers (SPEC §10): Party (Hướng dẫn 36-HD/VPTW) or State (Decree 30/2020).
+HEADER_FORM_WORDS = {"dang": "party", "party": "party", "nha nuoc": "state", "state": "state", "chinh quyen": "state"}
 
 PEOPLE_COLUMNS: tuple[Field, ...] = (
     Field("person_code", "Mã cán bộ", "text", True),

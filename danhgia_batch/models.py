@@ -91,9 +91,33 @@ class Unit:
     block: str
     kind: str
     parent_code: str = ""
+    # SPEC §3: the organisation is a hierarchy of levels held in the registry. A unit with a
+    # ``level`` (THANH_PHO, QUAN, PHUONG, XA…, codes.toml) is an area: a ward, a district, a
+    # city, with a roll-up of its own. The rest says how its papers are headed and signed
+    # (Decree 30/2020/NĐ-CP, Hướng dẫn 36-HD/VPTW); blank = derived (reports/letterhead.py).
+    level: str = ""
+    header_top: str = ""  # governing body, first line top left ("UBND PHƯỜNG LONG BIÊN")
+    header_issuer: str = ""  # issuing body, second line (default: the unit's name)
+    header_form: str = ""  # "party" | "state" ("" = the block's header, codes.toml)
+    place: str = ""  # place name of the date line ("Long Biên")
+    signer_authority: str = ""  # "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH" (blank: signs in person)
+    signer_title: str = ""  # "HIỆU TRƯỞNG", "CHỦ TỊCH" (blank: by unit kind, codes.toml)
+    signer_name: str = ""  # printed under the signature (blank: the decider of the unit's lists)
+    administers: str = ""  # a block this unit administers in its area (its block roll-up's issuer)
+    valid_from: date | None = None  # first day in force (blank: always)
+    valid_to: date | None = None  # first day no longer in force: its successors begin that day
     row: int = 0
     cells: dict[str, str] = field(default_factory=dict)  # column key (layout.UNIT_COLUMNS) -> A1
     emails: str = ""  # issue 20: contact addresses as written ("a@x.vn; b@x.vn")
+
+    @property
+    def is_area(self) -> bool:
+        """A ward, commune, district or city: a level with a roll-up of its own."""
+        return bool(self.level)
+
+    def in_force(self, day: date) -> bool:
+        """Whether the unit exists on ``day`` (SPEC §3: units end and have successors)."""
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day < self.valid_to)
 
 
 @dataclass
@@ -154,6 +178,9 @@ class UnitView:
     rejected_files: list[str] = field(default_factory=list)
     missing_people: list[Person] | None = None  # None: no registry loaded ("chưa có danh mục")
     registry_size: int | None = None
+    # the unit and its ancestors in the registry, the unit first (its letterhead, its area)
+    chain: list[Unit] = field(default_factory=list)
+    administrator: Unit | None = None  # the unit that administers its block in its area
     # set by ledger.views.summarise for a roll-up of a large period: the final grades counted,
     # the lists kept without their rows (a summary never feeds a unit report)
     grade_counts: dict[str, int] | None = None
@@ -183,6 +210,8 @@ class PeriodView:
     units: list[UnitView] = field(default_factory=list)
     expected_units: list[Unit] = field(default_factory=list)
     has_registry: bool = False
+    # every registry unit in force for the period, areas included (levels, letterheads)
+    org: dict[str, Unit] = field(default_factory=dict)
     locked: bool = False
     generated_at: datetime | None = None
 

@@ -147,17 +147,41 @@ def test_bad_codes_and_authority_are_config_errors(tmp_path: Path) -> None:
     ],
 )
 def test_rules_for(position: str, block: str, kind: str | None, deciders: set[str]) -> None:
-    rules = AUTHORITY.rules_for(position, block, kind)
+    rules = AUTHORITY.rules_for(position, block, kind, "2022-01")  # the letter's matrix
     assert {d for r in rules for d in r.deciders} == deciders
 
 
+@pytest.mark.parametrize(
+    ("period", "position", "block", "kind", "deciders", "reading"),
+    [
+        # 3251-QĐ/TU from 08/2022: the City Party Secretary decides the District Secretary
+        ("2022-07", "BI_THU_QU", "DANG", "QUAN_UY", {"PBT_TT_THANH_UY"}, False),
+        ("2022-08", "BI_THU_QU", "DANG", "QUAN_UY", {"BI_THU_THANH_UY"}, False),
+        ("2025-06", "CT_UBND_PHUONG", "CHINH_QUYEN", "UBND_PHUONG", {"CT_UBND_Q"}, False),
+        # from 01/07/2025 no district: the ward matrix (the product's reading)
+        ("2025-07", "BI_THU_QU", "DANG", "QUAN_UY", set(), False),
+        ("2025-07", "CT_UBND_PHUONG", "CHINH_QUYEN", "UBND_PHUONG", {"BI_THU_DU_PHUONG"}, True),
+        ("2026-12", "HIEU_TRUONG", "TRUONG_HOC", "TRUONG", {"CT_UBND_PHUONG"}, True),
+        ("2026-12", "GIAO_VIEN", "TRUONG_HOC", "TRUONG", {"HIEU_TRUONG"}, False),
+        ("2026-12", "CONG_CHUC", "CHINH_QUYEN", "PHONG_PHUONG", {"TRUONG_PHONG_PHUONG"}, True),
+        ("2026-12", "BI_THU_DU_PHUONG", "DANG", "DANG_UY_PHUONG", {"BI_THU_THANH_UY"}, True),
+    ],
+)
+def test_rules_in_force_for_the_period(
+    period: str, position: str, block: str, kind: str, deciders: set[str], reading: bool
+) -> None:
+    rules = AUTHORITY.rules_for(position, block, kind, period)
+    assert {d for r in rules for d in r.deciders} == deciders
+    assert all(r.reading == reading for r in rules)
+
+
 def test_delegation_and_school_board_rules() -> None:
-    (rule,) = AUTHORITY.rules_for("CONG_CHUC", "CHINH_QUYEN", "PHONG")
+    (rule,) = AUTHORITY.rules_for("CONG_CHUC", "CHINH_QUYEN", "PHONG", "2022-01")
     assert rule.delegate is not None and rule.delegate.min_unit_size == 20  # letter §2.2.b
     assert rule.delegate.evaluator_positions == ("CAP_PHO",) and "CAP_PHO" in rule.delegate.exempt_positions
-    (school,) = AUTHORITY.rules_for("GIAO_VIEN", "TRUONG_HOC", "TRUONG")
+    (school,) = AUTHORITY.rules_for("GIAO_VIEN", "TRUONG_HOC", "TRUONG", "2022-01")
     assert set(school.evaluator_positions) == {"PHO_HIEU_TRUONG", "HIEU_TRUONG"}  # letter §2.2.c
-    (cq2,) = AUTHORITY.rules_for("TRUONG_PHONG", "CHINH_QUYEN", "PHONG")
+    (cq2,) = AUTHORITY.rules_for("TRUONG_PHONG", "CHINH_QUYEN", "PHONG", "2022-01")
     assert cq2.evaluator_positions == ("PCT_UBND_Q",)
 
 

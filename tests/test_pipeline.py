@@ -70,7 +70,7 @@ def test_an_accepted_list_is_recorded_reported_and_archived(settings: Settings, 
     unit_list = settings.outbox / "2022-01" / "CHINH_QUYEN" / "PNV" / "danh_sach_tong_hop_pnv_2022-01.xlsx"
     assert unit_list in result.outputs and {"Nguyễn Văn An", "Lê Thị Mai"} <= texts(unit_list)
     assert (settings.outbox / "2022-01" / "CHINH_QUYEN" / "tong_hop_khoi_chinh_quyen_2022-01.xlsx").is_file()
-    assert (settings.outbox / "2022-01" / "tong_hop_quan_2022-01.xlsx").is_file()
+    assert (settings.outbox / "2022-01" / "tong_hop_quan_long_bien_2022-01.xlsx").is_file()
 
 
 def test_a_rejected_file_gets_an_error_report_and_goes_to_rejected(settings: Settings, fill_template: Fill) -> None:
@@ -316,7 +316,7 @@ def test_rollups_left_pending_by_a_failed_run_are_written_by_the_next(
     drop(settings, fill_template("02"), "PNV/ds.xlsx")
     monkeypatch.setattr(effects, "write_rollups", broken)
     assert only(process_inbox(settings)).outcome == "accepted"
-    district = settings.outbox / "2022-01" / "tong_hop_quan_2022-01.xlsx"
+    district = settings.outbox / "2022-01" / "tong_hop_quan_long_bien_2022-01.xlsx"
     assert not district.exists()
     with open_ledger(settings) as led:
         assert [(p, b) for p, b, _ in led.pending_rollups()] == [("2022-01", ""), ("2022-01", "CHINH_QUYEN")]

@@ -38,18 +38,18 @@ def test_report_rewrites_the_units_with_lists_and_the_roll_ups_of_their_blocks(
         + [
             f"{PERIOD}/CHINH_QUYEN/tong_hop_khoi_chinh_quyen_{PERIOD}.xlsx",
             f"{PERIOD}/DANG/tong_hop_khoi_dang_{PERIOD}.xlsx",
-            f"{PERIOD}/tong_hop_quan_{PERIOD}.xlsx",
+            f"{PERIOD}/tong_hop_quan_long_bien_{PERIOD}.xlsx",
         ]
         + [f"{PERIOD}/CHINH_QUYEN/index.html", f"{PERIOD}/DANG/index.html", f"{PERIOD}/index.html"]  # dashboards
     )
     assert _names(regenerate_reports(settings, PERIOD, block="DANG"), settings) == sorted(
         [f"{PERIOD}/{p}" for p in reports("DANG", "BTC")]
-        + [f"{PERIOD}/DANG/tong_hop_khoi_dang_{PERIOD}.xlsx", f"{PERIOD}/tong_hop_quan_{PERIOD}.xlsx"]
+        + [f"{PERIOD}/DANG/tong_hop_khoi_dang_{PERIOD}.xlsx", f"{PERIOD}/tong_hop_quan_long_bien_{PERIOD}.xlsx"]
         + [f"{PERIOD}/DANG/index.html", f"{PERIOD}/index.html"]
     )
     assert _names(regenerate_reports(settings, PERIOD, unit="PTP"), settings) == sorted(
         [f"{PERIOD}/{p}" for p in reports("CHINH_QUYEN", "PTP")]
-        + [f"{PERIOD}/CHINH_QUYEN/tong_hop_khoi_chinh_quyen_{PERIOD}.xlsx", f"{PERIOD}/tong_hop_quan_{PERIOD}.xlsx"]
+        + [f"{PERIOD}/CHINH_QUYEN/tong_hop_khoi_chinh_quyen_{PERIOD}.xlsx", f"{PERIOD}/tong_hop_quan_long_bien_{PERIOD}.xlsx"]
         + [f"{PERIOD}/CHINH_QUYEN/index.html", f"{PERIOD}/index.html"]
     )
     assert regenerate_reports(settings, PERIOD, block="DANG", unit="PNV") == []
@@ -59,6 +59,6 @@ def test_report_rewrites_the_units_with_lists_and_the_roll_ups_of_their_blocks(
     names = {c.value for row in ws["DanhSach"].iter_rows() for c in row if isinstance(c.value, str)}
     assert {"Người P1", "Người P2"} <= names and not names & {"Người T1", "Người B1"}
     # the district roll-up counts every unit, including the one with only a rejected file
-    ws = load_workbook(settings.outbox / PERIOD / f"tong_hop_quan_{PERIOD}.xlsx")["DonVi"]
+    ws = load_workbook(settings.outbox / PERIOD / f"tong_hop_quan_long_bien_{PERIOD}.xlsx")["DonVi"]
     codes = {c.value for row in ws.iter_rows() for c in row}
     assert {"PNV", "PTP", "BTC", "VPQU"} <= codes

@@ -132,7 +132,7 @@ def test_print_setup_every_sheet(settings: Settings) -> None:
 
 def test_district_rollup(settings: Settings) -> None:
     path = write_district_rollup(district(), settings)
-    assert path == settings.outbox / "2022-01" / "tong_hop_quan_2022-01.xlsx"
+    assert path == settings.outbox / "2022-01" / "tong_hop_quan_long_bien_2022-01.xlsx"
     wb = load_workbook(path)
     assert wb.sheetnames == ["TongHop", "Khoi", "DonVi"]
     ws = wb["Khoi"]

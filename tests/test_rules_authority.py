@@ -93,15 +93,60 @@ MATRIX = [
 ]
 
 
+# A ward after 01/07/2025 (SPEC Appendix B; the product's reading, marked in authority.toml),
+# and 3251-QĐ/TU's amendment of 08/2022: (period, position, block, kind, expected deciders).
+LATER = [
+    ("2022-08", "BI_THU_QU", "DANG", "QUAN_UY", {"BI_THU_THANH_UY"}),
+    ("2026-12", "BI_THU_DU_PHUONG", "DANG", "DANG_UY_PHUONG", {"BI_THU_THANH_UY"}),
+    ("2026-12", "PBT_TT_DU_PHUONG", "DANG", "DANG_UY_PHUONG", {"BI_THU_DU_PHUONG"}),
+    ("2026-12", "CT_HDND_PHUONG", "CHINH_QUYEN", "HDND_PHUONG", {"BI_THU_DU_PHUONG"}),
+    ("2026-12", "CT_UBND_PHUONG", "CHINH_QUYEN", "UBND_PHUONG", {"BI_THU_DU_PHUONG"}),
+    ("2026-12", "TRUONG_BAN_DU_PHUONG", "DANG", "BAN_DANG_PHUONG", {"BI_THU_DU_PHUONG"}),
+    ("2026-12", "TRUONG_DOAN_THE_PHUONG", "DANG", "DOAN_THE_PHUONG", {"BI_THU_DU_PHUONG"}),
+    ("2026-12", "CAP_PHO", "DANG", "BAN_DANG_PHUONG", {"TRUONG_BAN_DU_PHUONG"}),
+    ("2026-12", "CONG_CHUC", "DANG", "DOAN_THE_PHUONG", {"TRUONG_DOAN_THE_PHUONG"}),
+    ("2026-12", "KCT", "DANG", "DANG_UY_PHUONG", {"BI_THU_DU_PHUONG"}),
+    ("2026-12", "PCT_HDND_PHUONG", "CHINH_QUYEN", "HDND_PHUONG", {"CT_HDND_PHUONG", "BI_THU_DU_PHUONG"}),
+    ("2026-12", "PCT_UBND_PHUONG", "CHINH_QUYEN", "UBND_PHUONG", {"CT_UBND_PHUONG"}),
+    ("2026-12", "TRUONG_PHONG_PHUONG", "CHINH_QUYEN", "PHONG_PHUONG", {"CT_UBND_PHUONG"}),
+    ("2026-12", "HIEU_TRUONG", "TRUONG_HOC", "TRUONG", {"CT_UBND_PHUONG"}),
+    ("2026-12", "VIEN_CHUC", "CHINH_QUYEN", "DVSN_PHUONG", {"TRUONG_PHONG_PHUONG"}),
+    ("2026-12", "GIAO_VIEN", "TRUONG_HOC", "TRUONG", {"HIEU_TRUONG"}),
+]
+ALL_PERIODS = [("2022-01", *m) for m in MATRIX] + LATER
+
+
 def test_table_covers_every_rule_and_position(settings: Settings) -> None:
     covered = set()
-    for position, block, kind, _ in MATRIX:
-        covered |= {r.id for r in settings.authority.rules_for(position, block, kind)}
+    for period, position, block, kind, _ in ALL_PERIODS:
+        covered |= {r.id for r in settings.authority.rules_for(position, block, kind, period)}
     assert covered == {r.id for r in settings.authority.rules}
-    pairs = {(p, r.id) for r in settings.authority.rules for p in r.positions}
-    assert pairs <= {
-        (p, r.id) for p, b, k, _ in MATRIX for r in settings.authority.rules_for(p, b, k) if p in r.positions
+    pairs = {
+        (p, r.id) for r in settings.authority.rules for p in r.positions if r.valid_to is None or r.valid_from is None
     }
+    assert pairs - {
+        (p, r.id) for t, p, b, k, _ in ALL_PERIODS for r in settings.authority.rules_for(p, b, k, t) if p in r.positions
+    } <= {(p, r.id) for r in settings.authority.rules if r.reading for p in r.positions}
+
+
+@pytest.mark.parametrize(("period", "position", "block", "kind", "deciders"), LATER)
+def test_later_matrices(settings: Settings, period: str, position: str, block: str, kind: str, deciders: set) -> None:
+    rules = settings.authority.rules_for(position, block, kind, period)
+    assert {d for r in rules for d in r.deciders} == deciders
+    head = ListHeader(period=period, block=block, decider_position=sorted(deciders)[0], cells={})
+    assert check_authority(head, [make_row(1, position)], settings, unit_kind=kind) == []
+
+
+def test_district_secretary_by_period(settings: Settings) -> None:
+    """3251-QĐ/TU (08/2022): the City Party Secretary, no longer the Standing Deputy Secretary."""
+    row = [make_row(1, "BI_THU_QU")]
+    for period, ok, wrong in (
+        ("2022-07", "PBT_TT_THANH_UY", "BI_THU_THANH_UY"),
+        ("2022-08", "BI_THU_THANH_UY", "PBT_TT_THANH_UY"),
+    ):
+        assert check_authority(ListHeader(period=period, block="DANG", decider_position=ok), row, settings) == []
+        issues = check_authority(ListHeader(period=period, block="DANG", decider_position=wrong), row, settings)
+        assert [(i.code, i.cell) for i in issues] == [("authority-decider", "F11")]
 
 
 @pytest.mark.parametrize(("position", "block", "kind", "deciders"), MATRIX)

@@ -218,7 +218,7 @@ def write_inbox(
     templates = template_paths(settings)
     rng = random.Random(seed * 1009 + 17)
     dates = period_dates(period, settings, not_after=date.today())
-    lists = decider_lists(district, settings)
+    lists = decider_lists(district, settings, period)
     plan = _plan_faults(lists, rng, individual_units)
     specials = _specials(lists, plan, rng, individual_units)
     per_unit: dict[str, int] = {}
@@ -341,7 +341,8 @@ def write_list_variants(
 ) -> list[Path]:
     """``count`` versions of one unit's own decider list, each with different bytes (a
     corrected file sent again): the watcher benchmark drops them one by one."""
-    lst = next(x for x in decider_lists(district, settings) if x.unit.code == unit_code and x.decider.code)
+    lists = decider_lists(district, settings, period)
+    lst = next(x for x in lists if x.unit.code == unit_code and x.decider.code)
     filler = FastFiller(template_paths(settings))
     framework = settings.default_framework
     dates = period_dates(period, settings, not_after=date.today())

@@ -48,8 +48,8 @@ class DeciderList:
         return f"{self.unit.code}_{self.decider.position}"
 
 
-def _rule_for(settings: Settings, person: Person, unit: Unit) -> AuthorityRule | None:
-    rules = settings.authority.rules_for(person.position_code, unit.block, unit.kind)
+def _rule_for(settings: Settings, person: Person, unit: Unit, period: str | None) -> AuthorityRule | None:
+    rules = settings.authority.rules_for(person.position_code, unit.block, unit.kind, period)
     return rules[0] if rules else None
 
 
@@ -123,8 +123,9 @@ def _evaluator(
     return None
 
 
-def decider_lists(district: District, settings: Settings) -> list[DeciderList]:
-    """Every decider list of the district, in registry order of the submitting unit."""
+def decider_lists(district: District, settings: Settings, period: str | None = None) -> list[DeciderList]:
+    """Every decider list of the district, in registry order of the submitting unit, by the
+    rules in force for ``period`` (default: the first rule of each position, any date)."""
     by_unit = {u.code: u for u in district.units}
     outside_rng = random.Random(district.seed * 7919 + 1)
     outsiders: dict[str, Decider] = {}
@@ -132,7 +133,7 @@ def decider_lists(district: District, settings: Settings) -> list[DeciderList]:
     turn: dict[str, int] = {}
     for person in district.people:
         unit = by_unit[person.unit_code]
-        rule = _rule_for(settings, person, unit)
+        rule = _rule_for(settings, person, unit, period)
         if rule is None:
             continue
         found = _find_decider(district, person, rule.deciders)

@@ -48,10 +48,23 @@ def _v3_mail(conn: Connection) -> None:
     s.mail_sendings.create(conn, checkfirst=True)
 
 
+def _v4_registry_org(conn: Connection) -> None:
+    have = {c["name"] for c in inspect(conn).get_columns("registry_units")}
+    table = s.registry_units
+    for name in s.ORG_COLUMNS:
+        if name in have:
+            continue
+        column = table.c[name]
+        kind = column.type.compile(dialect=conn.dialect)
+        default = "" if name.startswith("valid_") else " NOT NULL DEFAULT ''"
+        conn.execute(text(f"ALTER TABLE registry_units ADD COLUMN {name} {kind}{default}"))
+
+
 MIGRATIONS: list[Migration] = [
     (1, "Sổ cái ban đầu: tệp, lỗi, danh sách, kết quả, danh mục, khóa kỳ", _v1_initial),
     (2, "Bảng tổng hợp chờ ghi lại (pending_rollups)", _v2_pending_rollups),
     (3, "Địa chỉ e-mail trong danh mục, thư nhắc và thư báo kết quả đã gửi", _v3_mail),
+    (4, "Danh mục đơn vị: cấp, tiêu đề văn bản, người ký, thời hạn hiệu lực", _v4_registry_org),
 ]
 
 

@@ -165,6 +165,21 @@ registry_versions = Table(
     Column("people_count", Integer, nullable=False, default=0),
 )
 
+# SPEC §3, §10: levels, letterheads and validity dates of registry units (issue 16, migration 3).
+ORG_COLUMNS = (
+    "level",
+    "header_top",
+    "header_issuer",
+    "header_form",
+    "place",
+    "signer_authority",
+    "signer_title",
+    "signer_name",
+    "administers",
+    "valid_from",
+    "valid_to",
+)
+
 registry_units = Table(
     "registry_units",
     metadata,
@@ -174,6 +189,18 @@ registry_units = Table(
     Column("block", String(40), nullable=False, default=""),
     Column("kind", String(60), nullable=False, default=""),
     Column("parent_code", String(100), nullable=False, default=""),
+    # migration 3 (issue 16): levels, letterheads, validity (SPEC §3, §10)
+    Column("level", String(40), nullable=False, default=""),
+    Column("header_top", String(400), nullable=False, default=""),
+    Column("header_issuer", String(400), nullable=False, default=""),
+    Column("header_form", String(20), nullable=False, default=""),
+    Column("place", String(200), nullable=False, default=""),
+    Column("signer_authority", String(200), nullable=False, default=""),
+    Column("signer_title", String(200), nullable=False, default=""),
+    Column("signer_name", String(200), nullable=False, default=""),
+    Column("administers", String(40), nullable=False, default=""),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
 )
 
 registry_people = Table(

@@ -684,10 +684,11 @@ class Ledger(OutreachMixin):
             if vid is None:
                 return None
             if vid == self._registry_id and self._registry is not None:
-                return self._registry  # versions never change: the cache is keyed by id
+                return self._registry.in_force(period)  # versions never change: the cache is keyed by id
             reg = views.load_registry(conn, vid)
         self._registry, self._registry_id = reg, vid
-        return reg
+        # SPEC §3: the structure in force for the period (units that ended are left out)
+        return reg.in_force(period)
 
     # ------------------------------------------------------------------ views
 
@@ -722,6 +723,7 @@ class Ledger(OutreachMixin):
                 units=sorted(units.values(), key=lambda u: (u.block, u.unit_code)),
                 expected_units=registry.expected_units(b) if registry else [],
                 has_registry=registry is not None,
+                org=dict(registry.units) if registry else {},
                 locked=locked[b],
                 generated_at=datetime.now(),
             )

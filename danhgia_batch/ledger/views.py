@@ -265,6 +265,7 @@ def unit_to_row(vid: int, code: str, u: Unit) -> dict[str, Any]:
         "block": u.block,
         "kind": u.kind,
         "parent_code": u.parent_code,
+        **{name: getattr(u, name) for name in s.ORG_COLUMNS},
     }
 
 
@@ -286,7 +287,14 @@ def person_to_row(vid: int, code: str, p: Person) -> dict[str, Any]:
 def load_registry(conn: Connection, vid: int) -> Registry:
     ru, rp = s.registry_units, s.registry_people
     units = {
-        r.code: Unit(code=r.code, name=r.name, block=r.block, kind=r.kind, parent_code=r.parent_code)
+        r.code: Unit(
+            code=r.code,
+            name=r.name,
+            block=r.block,
+            kind=r.kind,
+            parent_code=r.parent_code,
+            **{name: getattr(r, name) for name in s.ORG_COLUMNS},
+        )
         for r in conn.execute(select(ru).where(ru.c.version_id == vid))
     }
     # A city registry has 200,000 people but few distinct units, positions, categories and
@@ -424,6 +432,8 @@ def empty_unit_view(period: str, unit_code: str, registry: Registry | None, staf
     )
     if unit is not None:
         view.unit_kind = unit.kind
+        view.chain = registry.chain(unit_code) if registry else []
+        view.administrator = registry.administrator_of(unit_code) if registry else None
     if registry is not None:
         staff = staff or Staff(registry, set())
         view.missing_people = staff.missing(unit_code)

@@ -218,17 +218,23 @@ def regenerate_reports(
     period: str,
     block: str | None = None,
     unit: str | None = None,
-    scope: str = "district",
+    scope: str = "all",
 ) -> list[Path]:
     """``danhgia report``: rewrite the unit reports and roll-ups of a period from the ledger.
 
-    ``scope="city"`` titles the top roll-up for a whole city (every district in a shared ledger).
+    ``scope`` chooses the area roll-ups (SPEC §3): ``all`` (also ``district``, ``city``), a
+    level code of codes.toml (every area of that level), ``LEVEL:CODE`` or an area's unit code.
     """
     period = normalise_period(period)
-    if scope not in ("district", "city"):
-        raise UsageError(f"Phạm vi '{scope}' không hợp lệ; chọn district hoặc city.")
+    level = scope.strip().upper().partition(":")[0]
+    known = {"ALL", "DISTRICT", "CITY", *settings.codes.codes("levels")}
+    if not scope.strip() or (level not in known and not re.fullmatch(r"[A-Z0-9_.-]+", level)):
+        raise UsageError(f"Phạm vi '{scope}' không hợp lệ; chọn all, một mã cấp hoặc mã đơn vị của cấp đó.")
     with open_ledger(settings) as ledger:
-        return write_period_reports(settings, ledger, period, block=block, unit=unit, scope=scope)
+        try:
+            return write_period_reports(settings, ledger, period, block=block, unit=unit, scope=scope)
+        except ValueError as exc:
+            raise UsageError(f"Không có cấp '{exc}' trong danh mục của kỳ {period}.") from exc
 
 
 def year_view(settings: Settings, year: int) -> Path:

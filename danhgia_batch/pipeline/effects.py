@@ -183,9 +183,9 @@ def _write_unit_batches(settings: Settings, batches: Iterable[list[UnitView]], u
 
 
 def write_rollups(
-    settings: Settings, ledger: Ledger, period: str, blocks: set[str], *, scope: str = "district"
+    settings: Settings, ledger: Ledger, period: str, blocks: set[str], *, scope: str = "all"
 ) -> list[Path]:
-    """Block roll-ups of ``blocks`` ("" = none) and the district (or city) roll-up of ``period``."""
+    """Block roll-ups of ``blocks`` ("" = none) and the roll-up of each area (ward, district, city) of ``period``."""
     wanted = [b for b in sorted(blocks) if b]
     # one read of the period for all of them (summarised: roll-ups need no evaluation rows)
     found = ledger.period_views(period, [*wanted, None], summary=_large(ledger, period))
@@ -200,12 +200,13 @@ def _large(ledger: Ledger, period: str) -> bool:
 def _write_rollups(
     settings: Settings, ledger: Ledger, found: dict[str | None, PeriodView], blocks: list[str], scope: str
 ) -> list[Path]:
-    """The roll-ups, then the HTML dashboards (issue 20) of the same views."""
-    from ..reports import write_block_rollup, write_district_rollup
+    """The roll-ups (each block, each ward, district or city), then the HTML dashboards
+    (issue 20) of the same views."""
+    from ..reports import write_area_rollups, write_block_rollup
     from .dashboard import write_dashboards
 
     written = [write_block_rollup(found[b], b, settings) for b in blocks]
-    written.append(write_district_rollup(found[None], settings, scope=scope))
+    written += write_area_rollups(found[None], settings, scope=scope)  # each ward, district, city
     return written + write_dashboards(settings, ledger, found, blocks, scope, written)
 
 
@@ -229,7 +230,7 @@ def write_period_outputs(
     ledger: Ledger,
     units: set[tuple[str, str]],
     *,
-    scope: str = "district",
+    scope: str = "all",
 ) -> list[Path]:
     """Unit reports of ``units`` ((period, unit code)), then the roll-ups of their blocks and periods.
 
@@ -252,7 +253,7 @@ def write_period_reports(
     *,
     block: str | None = None,
     unit: str | None = None,
-    scope: str = "district",
+    scope: str = "all",
 ) -> list[Path]:
     """``danhgia report``: the unit reports of every unit of ``period`` (of ``block``, or only
     ``unit``) that has lists, and the roll-ups of their blocks and of the period, from one read."""

@@ -222,6 +222,21 @@ def _registry_table(
     return out
 
 
+_ORG_TEXT = ("header_top", "header_issuer", "place", "signer_authority", "signer_title", "signer_name")
+
+
+def _org_fields(v: dict[str, Any]) -> dict[str, Any]:
+    """The optional level and letterhead columns of ``DonVi`` (SPEC §3, §10)."""
+    form = layout.fold_label(v.get("header_form") or "")
+    out: dict[str, Any] = {k: v.get(k) or "" for k in _ORG_TEXT}
+    out["level"] = (v.get("level") or "").upper()
+    out["administers"] = (v.get("administers") or "").upper()
+    out["header_form"] = layout.HEADER_FORM_WORDS.get(layout.strip_accents(form), form)
+    out["valid_from"] = v.get("valid_from")
+    out["valid_to"] = v.get("valid_to")
+    return out
+
+
 def read_registry(ctx: Ctx) -> tuple[list[Unit], list[Person]]:
     """Template 00: units (``DonVi``) and people (``CanBo``)."""
     units = [
@@ -231,6 +246,7 @@ def read_registry(ctx: Ctx) -> tuple[list[Unit], list[Person]]:
             block=v.get("block") or "",
             kind=v.get("unit_kind") or "",
             parent_code=(v.get("parent_code") or "").upper(),
+            **_org_fields(v),
             row=r,
             cells=c,
             emails=v.get("emails") or "",

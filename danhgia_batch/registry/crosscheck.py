@@ -42,7 +42,9 @@ def compare_names(given: str, expected: str) -> str:
     return "different"
 
 
-def _decided_from_outside(person: Person, decider: str, registry: Registry, settings: Settings) -> bool:
+def _decided_from_outside(
+    person: Person, decider: str, registry: Registry, settings: Settings, period: str | None = None
+) -> bool:
     """True when the header's decider may list ``person`` although they sit in another unit.
 
     Letter §2.2: some deciders decide the heads of other units (the district People's Committee
@@ -55,7 +57,10 @@ def _decided_from_outside(person: Person, decider: str, registry: Registry, sett
     if not decider:
         return False
     rules = settings.authority.rules_for(
-        norm_code(person.position_code), registry.block_of(person.unit_code), registry.unit_kind(person.unit_code)
+        norm_code(person.position_code),
+        registry.block_of(person.unit_code),
+        registry.unit_kind(person.unit_code),
+        period,
     )
     if not any(decider in r.deciders for r in rules):
         return False
@@ -124,7 +129,7 @@ def _check_row(
     if (
         header_unit is not None
         and person.unit_code != header_unit.code
-        and not _decided_from_outside(person, decider, registry, settings)
+        and not _decided_from_outside(person, decider, registry, settings, form.header.period)
     ):
         out.append(
             make_issue(

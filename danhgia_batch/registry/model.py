@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain import period_start
 from ..models import Person, Unit
 
 # Letter §2.2.b: "đơn vị có từ 20 CBCCVC, LĐHĐ trở lên". Part-time ward workers (KCT) are
@@ -54,6 +55,46 @@ class Registry:
 
     def person(self, person_code: str) -> Person | None:
         return self.people.get(norm_code(person_code))
+
+    def chain(self, unit_code: str) -> list[Unit]:
+        """The unit and its ancestors, the unit first (a cycle or unknown parent ends it)."""
+        out: list[Unit] = []
+        unit = self.unit(unit_code)
+        while unit is not None and unit not in out:
+            out.append(unit)
+            unit = self.unit(unit.parent_code) if unit.parent_code else None
+        return out
+
+    def administrator_of(self, unit_code: str) -> Unit | None:
+        """The unit that administers the block of ``unit_code`` in its nearest area (column
+        "Quản trị khối"); without an area, any unit administering the block."""
+        chain = self.chain(unit_code)
+        if not chain:
+            return None
+        block = chain[0].block
+        admins = [u for u in self.units.values() if u.administers == block]
+        area = next((u for u in chain if u.level), None)
+        if area is not None:
+            inside = [u for u in admins if area in self.chain(u.code)]
+            admins = inside or admins
+        return admins[0] if admins else None
+
+    def areas(self) -> list[Unit]:
+        """Units with a level (wards, communes, districts, a city), registry order (SPEC §3)."""
+        return [u for u in self.units.values() if u.level]
+
+    def in_force(self, period: str) -> Registry:
+        """The registry of ``period``: units in force on its first day and their people.
+
+        SPEC §3: units end on a date and their successors begin that date; a period uses the
+        structure in force for it. Without validity dates the registry itself is returned.
+        """
+        day = period_start(period)
+        if day is None or not any(u.valid_from or u.valid_to for u in self.units.values()):
+            return self
+        units = {c: u for c, u in self.units.items() if u.in_force(day)}
+        people = {c: p for c, p in self.people.items() if norm_code(p.unit_code) in units}
+        return Registry(units=units, people=people, version=self.version)
 
     def block_of(self, unit_code: str) -> str | None:
         """Block of a unit, or None when the unit is not in the registry."""

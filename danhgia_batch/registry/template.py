@@ -28,6 +28,17 @@ def registry_from_form(form: FormResult, version: int | None = None) -> Registry
                 block=norm_code(u.block),
                 kind=norm_code(u.kind),
                 parent_code=norm_code(u.parent_code),
+                level=norm_code(u.level),
+                header_top=" ".join(u.header_top.split()),
+                header_issuer=" ".join(u.header_issuer.split()),
+                header_form=u.header_form,
+                place=" ".join(u.place.split()),
+                signer_authority=" ".join(u.signer_authority.split()),
+                signer_title=" ".join(u.signer_title.split()),
+                signer_name=" ".join(unicodedata.normalize("NFC", u.signer_name).split()),
+                administers=norm_code(u.administers),
+                valid_from=u.valid_from,
+                valid_to=u.valid_to,
                 row=u.row,
                 cells=dict(u.cells),
                 emails=u.emails,
@@ -124,6 +135,25 @@ def _check_unit_codes(sink: _Sink, unit: Unit, settings: Settings) -> None:
         )
 
 
+def _check_org(sink: _Sink, unit: Unit, settings: Settings) -> None:
+    """Level, form of the letterhead and administered block are known codes (SPEC §3, §10)."""
+    checks = (
+        ("level", unit.level, settings.codes.codes("levels")),
+        ("header_form", unit.header_form, ["party", "state"]),
+        ("administers", unit.administers, settings.codes.codes("blocks")),
+    )
+    for key, value, allowed in checks:
+        if value and value not in allowed:
+            sink.add(
+                make_issue("code-unknown", file=sink.file, value=value, **_where(SHEET_UNITS, unit, key, _UNIT_LABELS))
+            )
+    if unit.valid_from and unit.valid_to and unit.valid_to <= unit.valid_from:
+        where = _where(SHEET_UNITS, unit, "valid_to", _UNIT_LABELS)
+        sink.add(
+            make_issue("registry-validity-order", file=sink.file, value=unit.valid_to.strftime("%d/%m/%Y"), **where)
+        )
+
+
 def _check_tree(sink: _Sink, units: list[Unit]) -> None:
     """Parents exist and the parent relation has no cycle (each cycle member is reported)."""
     parent: dict[str, str] = {}
@@ -203,6 +233,7 @@ def validate_registry(form: FormResult, settings: Settings) -> list[Issue]:
     _check_duplicates(sink, SHEET_PEOPLE, form.people, "person_code")
     for unit in form.units:
         _check_unit_codes(sink, unit, settings)
+        _check_org(sink, unit, settings)
     _check_tree(sink, form.units)
     unit_codes = {norm_code(u.code) for u in form.units}
     for person in form.people:

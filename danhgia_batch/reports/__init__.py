@@ -7,6 +7,7 @@ package never imports the ledger.
 from .commendation import write_commendation
 from .common import atomic_path, atomic_workbook, atomic_write_text, slug
 from .paths import (
+    area_rollup_path,
     block_rollup_path,
     commendation_path,
     district_rollup_path,
@@ -14,11 +15,12 @@ from .paths import (
     unit_list_path,
     year_view_path,
 )
-from .rollup import write_block_rollup, write_district_rollup
+from .rollup import write_area_rollups, write_block_rollup, write_district_rollup
 from .unit import write_unit_list, write_unit_reports
 from .year import write_year_view
 
 __all__ = [
+    "area_rollup_path",
     "atomic_path",
     "atomic_workbook",
     "atomic_write_text",
@@ -28,6 +30,7 @@ __all__ = [
     "slug",
     "unit_dir",
     "unit_list_path",
+    "write_area_rollups",
     "write_block_rollup",
     "write_commendation",
     "write_district_rollup",

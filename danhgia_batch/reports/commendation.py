@@ -23,7 +23,6 @@ from .common import (
     atomic_workbook,
     begin_sheet,
     fit_row,
-    header_style,
     merged,
     period_label,
     print_setup,
@@ -31,6 +30,7 @@ from .common import (
     signatures,
     table_header,
 )
+from .letterhead import unit_head
 from .paths import commendation_path
 from .stats import decider_text, given_name_key, position_rank, position_text, quota_lines, quota_violations
 
@@ -71,9 +71,10 @@ def write_commendation(view: UnitView, settings: Settings, *, today: date | None
             f"Kết quả đánh giá, xếp loại CBCCVC, LĐHĐ tháng {month}",
             f"Đơn vị: {view.unit_name or view.unit_code}",
         ]
+        head = unit_head(view, settings)
         ws, row = begin_sheet(
             wb, st, settings, "KhenThuong", COLUMNS, titles,
-            style=header_style(settings, view.block), issuer=view.unit_name or view.unit_code, today=today,
+            style=head.style, issuer=head.issuer, top=head.top, place=head.place, today=today,
         )  # fmt: skip
         row += 1
         header_row = row
@@ -102,9 +103,10 @@ def write_commendation(view: UnitView, settings: Settings, *, today: date | None
         row += 1
         row = _withheld(ws, st, settings, view, row + 1)
         prepared = next((lst.header.prepared_by for lst in view.lists if lst.header.prepared_by), "")
-        deciders = {lst.header.decider_name for lst in view.lists}
-        head = deciders.pop() if len(deciders) == 1 else ""
-        signatures(ws, st, row + 1, left=(0, 2), right=(4, LAST), left_name=prepared, right_name=head)
+        signatures(
+            ws, st, row + 1, left=(2, 3), right=(4, LAST), left_name=prepared, right_name=head.name,
+            right_title=head.title, authority=head.authority, recipients=head.recipients, recipients_at=(0, 1),
+        )  # fmt: skip
         print_setup(ws, landscape=True, repeat=(header_row, header_row + 1))
     return path
 

@@ -123,6 +123,9 @@ class Styles:
             "section": {**base, "bold": True},
             "alert": {**base, "bold": True, "font_color": "#C00000", "text_wrap": True, "align": "center"},
             "note": {**base, "font_size": table_size, "text_wrap": True, "valign": "top"},
+            "recv_head": {**base, "font_size": 12, "bold": True, "italic": True, "valign": "top"},
+            "recv": {**base, "font_size": 11, "valign": "top"},
+            "number": {**base, "align": "center", "font_size": 13},
             "th": {**cell, "bold": True, "align": "center", "bg_color": "#DDEBF7"},
             "th_small": {**cell, "bold": True, "italic": True, "align": "center", "font_size": table_size - 1},
             "td": {**cell, "indent": 1},
@@ -207,10 +210,17 @@ def period_label(period: str) -> str:
     return f"{month}/{year}" if month else period
 
 
-def date_line(settings: Settings, when: date | None = None) -> str:
-    """The place and date line of official papers: "Long Biên, ngày 05 tháng 02 năm 2022"."""
+def date_line(settings: Settings, when: date | None = None, place: str = "") -> str:
+    """The place and date line of official papers: "Long Biên, ngày 05 tháng 02 năm 2022"
+    (``place`` from the registry, else ``[reports] place``)."""
     d = when or date.today()
-    return f"{settings.reports.place}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
+    return f"{place or settings.reports.place}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
+
+
+def number_line(style: str, symbol: str) -> str:
+    """The document number line, its number left for the clerk's register (Decree 30/2020
+    Appendix I: "Số: …/DS-…"; Hướng dẫn 36-HD/VPTW: "Số …-DS/…")."""
+    return f"Số         -{symbol}/" if style == "party" else f"Số:         /{symbol}-"
 
 
 def block_label(settings: Settings, block: str) -> str:
@@ -236,6 +246,8 @@ def official_header(
     split: int,
     when: date | None = None,
     top: str | None = None,
+    place: str = "",
+    symbol: str = "DS",
 ) -> int:
     """Write the two-sided official header in rows 0..3 and return the next free row.
 
@@ -262,7 +274,8 @@ def official_header(
         merged(ws, i, split, last_col, rtext, st[rfmt])
     if len(issuer) > 45:
         ws.set_row(1, 40)
-    merged(ws, 3, split, last_col, date_line(settings, when), st["center_italic"])
+    merged(ws, 3, 0, split - 1, number_line(style, symbol), st["number"])
+    merged(ws, 3, split, last_col, date_line(settings, when, place), st["center_italic"])
     return 5
 
 
@@ -298,14 +311,33 @@ def signatures(
     right_title: str = "THỦ TRƯỞNG ĐƠN VỊ",
     left_name: str = "",
     right_name: str = "",
+    authority: str = "",
+    recipients: Sequence[str] = (),
+    recipients_at: tuple[int, int] | None = None,
 ) -> int:
-    """Signature blocks: titles, "(Ký, ghi rõ họ tên)", room to sign, printed names."""
-    for (first, last), title, name in ((left, left_title, left_name), (right, right_title, right_name)):
-        merged(ws, row, first, last, title, st["center_bold"])
-        merged(ws, row + 1, first, last, "(Ký, ghi rõ họ tên)", st["center_italic"])
+    """Signature blocks: titles, "(Ký, ghi rõ họ tên)", room to sign, printed names.
+
+    Decree 30/2020 Art. 8: the signer's block on the right, with the authority line ("TM. …",
+    "KT. …") over the title where it applies; "Nơi nhận" at the left of the same rows
+    (``recipients_at``; without it, under the blocks).
+    """
+    right_lines = [authority, right_title] if authority else [right_title]
+    blocks = ((left, [left_title], left_name), (right, right_lines, right_name))
+    for (first, last), titles, name in blocks:
+        for i, title in enumerate(titles):
+            merged(ws, row + i, first, last, title, st["center_bold"])
+        merged(ws, row + len(titles), first, last, "(Ký, ghi rõ họ tên)", st["center_italic"])
         if name:
-            merged(ws, row + 5, first, last, name, st["center_bold"])
-    return row + 7
+            merged(ws, row + 5 + len(titles) - 1, first, last, name, st["center_bold"])
+    end = row + 7 + len(right_lines) - 1
+    if recipients:
+        first, last = recipients_at or (left[0], left[1])
+        start = row if recipients_at else end
+        merged(ws, start, first, last, "Nơi nhận:", st["recv_head"])
+        for i, text in enumerate(recipients, start=1):
+            merged(ws, start + i, first, last, text, st["recv"])
+        end = max(end, start + len(recipients) + 2)
+    return end
 
 
 def grade_counts(grades: Sequence[str]) -> dict[str, int]:
@@ -330,13 +362,18 @@ def begin_sheet(
     today: date | None = None,
     split: int = 3,
     top: str | None = None,
+    place: str = "",
+    symbol: str = "DS",
 ) -> tuple[Worksheet, int]:
     """A sheet with column widths, the official header (``style``, ``issuer``) and the titles."""
     ws = wb.add_worksheet(name)
     last = len(columns) - 1
     for i, (_, width) in enumerate(columns):
         ws.set_column(i, i, width)
-    row = official_header(ws, st, settings, style=style, issuer=issuer, last_col=last, split=split, when=today, top=top)
+    row = official_header(
+        ws, st, settings, style=style, issuer=issuer, last_col=last, split=split, when=today, top=top,
+        place=place, symbol=symbol,
+    )  # fmt: skip
     for i, text in enumerate(titles):
         merged(ws, row, 0, last, text, st["title" if i == 0 else "subtitle"])
         row += 1

@@ -42,10 +42,16 @@ def block_rollup_path(settings: Settings, period: str, block: str) -> Path:
     return block_dir(settings, period, block) / f"tong_hop_khoi_{slug(block)}_{period}.xlsx"
 
 
+def area_rollup_path(settings: Settings, period: str, name: str) -> Path:
+    """``outbox/<YYYY-MM>/tong_hop_<ten_cap>_<yyyy-mm>.xlsx``: the roll-up of an area (a ward,
+    a district, a city), named after the area itself ("tong_hop_phuong_long_bien_2026-12")."""
+    return period_dir(settings, period) / f"tong_hop_{slug(name)}_{period}.xlsx"
+
+
 def district_rollup_path(settings: Settings, period: str, scope: str = "district") -> Path:
-    """``outbox/<YYYY-MM>/tong_hop_quan_<yyyy-mm>.xlsx`` (``tong_hop_thanh_pho_…`` for a city)."""
-    name = "thanh_pho" if scope == "city" else "quan"
-    return period_dir(settings, period) / f"tong_hop_{name}_{period}.xlsx"
+    """The top roll-up of a registry without levels, named after ``[reports] district``
+    ("tong_hop_quan_long_bien_<yyyy-mm>.xlsx"; ``scope="city"``: the whole city)."""
+    return area_rollup_path(settings, period, "Thành phố" if scope == "city" else settings.reports.district)
 
 
 def year_view_path(settings: Settings, year: int) -> Path:

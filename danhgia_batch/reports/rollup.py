@@ -20,8 +20,9 @@ from pathlib import Path
 from xlsxwriter import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from ..models import PeriodView
+from ..models import PeriodView, Unit
 from ..settings import Settings
+from .areas import area_scope_title, area_view, root_area, select_areas
 from .common import (
     GRADES,
     RANKED,
@@ -30,14 +31,14 @@ from .common import (
     begin_sheet,
     block_label,
     fit_row,
-    header_style,
     merged,
     period_label,
     print_setup,
     put,
 )
-from .paths import block_rollup_path, district_rollup_path
-from .stats import Head, Tally, UnitLine, unit_lines
+from .letterhead import Head, area_head, block_head
+from .paths import area_rollup_path, block_rollup_path, district_rollup_path
+from .stats import Tally, UnitLine, unit_lines
 from .summary import write_summary_sheet
 
 TITLE = "BÁO CÁO TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ THÁNG {month}"
@@ -143,7 +144,8 @@ def _units_sheet(
     cols = _unit_cols(with_block, _code_width(lines))
     ws, row = begin_sheet(
         wb, st, settings, "DonVi", [(c.label, c.width) for c in cols], titles,
-        style=head.style, issuer=head.issuer, top=head.top, today=today, split=len(cols) // 2,
+        style=head.style, issuer=head.issuer, top=head.top, place=head.place, symbol=head.symbol,
+        today=today, split=len(cols) // 2,
     )  # fmt: skip
     row += 1
     head_row = row
@@ -230,32 +232,44 @@ def write_block_rollup(view: PeriodView, block: str, settings: Settings) -> Path
     path = block_rollup_path(settings, view.period, block)
     month = period_label(view.period)
     lines = unit_lines(view, settings, block)
-    admin = next((str(b.extra.get("administrator", "")) for b in settings.codes.blocks if b.code == block), "")
     titles = [TITLE.format(month=month), block_label(settings, block)]
-    head = Head(header_style(settings, block), admin or block_label(settings, block))
+    head = block_head(view, block, settings, root_area(view))
     with atomic_workbook(path, f"Tổng hợp {block} {month}") as wb:
         st = Styles(wb)
-        write_summary_sheet(
-            wb, st, settings, view, lines, titles, today=_today(view), sign_title="LÃNH ĐẠO CƠ QUAN", head=head
-        )
+        write_summary_sheet(wb, st, settings, view, lines, titles, today=_today(view), head=head)
         _units_sheet(wb, st, settings, lines, titles, today=_today(view), with_block=False, chart=True, head=head)
     return path
 
 
-def write_district_rollup(view: PeriodView, settings: Settings, *, scope: str = "district") -> Path:
-    """Write the district (or ``scope="city"``) roll-up across blocks and return its path.
+def write_area_rollups(view: PeriodView, settings: Settings, *, scope: str = "all") -> list[Path]:
+    """Write the roll-up of every area of the period chosen by ``scope`` (:mod:`.areas`): each
+    ward, commune, district or city of the registry; one named after ``[reports] district``
+    when the registry has no levels. Returns the paths."""
+    chosen = select_areas(view, scope)
+    if not chosen:
+        return [write_district_rollup(view, settings, scope=scope)]
+    return [write_district_rollup(area_view(view, a), settings, scope=scope, area=a) for a in chosen]
+
+
+def write_district_rollup(
+    view: PeriodView, settings: Settings, *, scope: str = "district", area: Unit | None = None
+) -> Path:
+    """Write the roll-up of ``area`` (default: the registry without levels, ``[reports]``)
+    across blocks and return its path.
 
     Sheets: "TongHop" (totals), "Khoi" (one row per block, with the chart), "DonVi" (every unit).
     """
-    path = district_rollup_path(settings, view.period, scope)
+    if area is None:
+        path = district_rollup_path(settings, view.period, scope)
+    else:
+        path = area_rollup_path(settings, view.period, area.name)
     month = period_label(view.period)
     lines = unit_lines(view, settings)
-    where = "TOÀN THÀNH PHỐ" if scope == "city" else f"TOÀN {settings.reports.district.upper()}"
-    titles = [TITLE.format(month=month), where]
-    head = Head("state", f"UBND {settings.reports.district.upper()}", "")
-    with atomic_workbook(path, f"Tổng hợp {scope} {month}") as wb:
+    titles = [TITLE.format(month=month), area_scope_title(area, settings, scope)]
+    head = area_head(area, view, settings)
+    with atomic_workbook(path, f"Tổng hợp {area.name if area else scope} {month}") as wb:
         st = Styles(wb)
-        write_summary_sheet(wb, st, settings, view, lines, titles, today=_today(view), sign_title="LÃNH ĐẠO", head=head)
+        write_summary_sheet(wb, st, settings, view, lines, titles, today=_today(view), head=head)
         _blocks_sheet(wb, st, settings, lines, titles, today=_today(view), head=head)
         _units_sheet(wb, st, settings, lines, titles, today=_today(view), with_block=True, chart=False, head=head)
     return path
@@ -272,7 +286,8 @@ def _blocks_sheet(
     cols += [Col("Số đơn vị vượt tỷ lệ loại A", 12, "td_int"), Col("Số người còn thiếu", 10, "td_int")]
     ws, row = begin_sheet(
         wb, st, settings, "Khoi", [(c.label, c.width) for c in cols], titles,
-        style=head.style, issuer=head.issuer, top=head.top, today=today, split=len(cols) // 2,
+        style=head.style, issuer=head.issuer, top=head.top, place=head.place, symbol=head.symbol,
+        today=today, split=len(cols) // 2,
     )  # fmt: skip
     row += 1
     head_row = row

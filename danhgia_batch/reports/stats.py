@@ -133,15 +133,6 @@ def missing_text(unit: UnitView) -> str:
 
 
 @dataclass(frozen=True)
-class Head:
-    """The official header of a roll-up: style, issuing body, optional first line."""
-
-    style: str
-    issuer: str
-    top: str | None = None
-
-
-@dataclass(frozen=True)
 class UnitLine:
     """One unit of a roll-up: what it sent (or not) this month."""
 

@@ -10,7 +10,8 @@ from xlsxwriter.worksheet import Worksheet
 from ..models import PeriodView
 from ..settings import Settings
 from .common import GRADES, Styles, begin_sheet, merged, print_setup, put, signatures
-from .stats import Head, Tally, UnitLine
+from .letterhead import Head
+from .stats import Tally, UnitLine
 
 
 def _summary(
@@ -80,7 +81,7 @@ SUMMARY_COLS = [("", 7), ("", 17), ("", 17), ("", 19), ("", 13), ("", 13), ("", 
 
 def write_summary_sheet(
     wb: Workbook, st: Styles, settings: Settings, view: PeriodView, lines: list[UnitLine], titles: list[str], *,
-    head: Head, today: date, sign_title: str,
+    head: Head, today: date,
 ) -> None:  # fmt: skip
     ws, row = begin_sheet(
         wb,
@@ -92,10 +93,15 @@ def write_summary_sheet(
         style=head.style,
         issuer=head.issuer,
         top=head.top,
+        place=head.place,
+        symbol=head.symbol,
         today=today,
         split=4,
     )
     last_col = len(SUMMARY_COLS) - 1
     row = _summary(ws, st, settings, view, lines, row + 1, last_col)
-    signatures(ws, st, row, left=(0, 2), right=(4, last_col), right_title=sign_title)
+    signatures(
+        ws, st, row, left=(2, 3), right=(4, last_col), right_title=head.title, right_name=head.name,
+        authority=head.authority, recipients=head.recipients, recipients_at=(0, 1),
+    )  # fmt: skip
     print_setup(ws, landscape=False)

@@ -23,7 +23,6 @@ from .common import (
     atomic_workbook,
     begin_sheet,
     fit_row,
-    header_style,
     merged,
     period_label,
     print_setup,
@@ -31,6 +30,7 @@ from .common import (
     signatures,
     table_header,
 )
+from .letterhead import unit_head
 from .paths import unit_list_path
 from .stats import (
     Tally,
@@ -78,6 +78,7 @@ def write_unit_list(view: UnitView, settings: Settings, *, today: date | None = 
     month = period_label(view.period)
     with atomic_workbook(path, f"Danh sách tổng hợp {view.unit_code} {month}") as wb:
         st = Styles(wb)
+        head = unit_head(view, settings)
         titles = [TITLE.format(month=month), f"Đơn vị: {view.unit_name or view.unit_code}"]
         ws, row = begin_sheet(
             wb,
@@ -86,8 +87,10 @@ def write_unit_list(view: UnitView, settings: Settings, *, today: date | None = 
             "DanhSach",
             COLUMNS,
             titles,
-            style=header_style(settings, view.block),
-            issuer=view.unit_name or view.unit_code,
+            style=head.style,
+            issuer=head.issuer,
+            top=head.top,
+            place=head.place,
             today=today,
         )
         if view.lists and not view.valid:
@@ -102,9 +105,10 @@ def write_unit_list(view: UnitView, settings: Settings, *, today: date | None = 
         row = _quota(ws, st, settings, view, row + 1)
         row = _notes(ws, st, settings, view, row + 1)
         prepared = next((lst.header.prepared_by for lst in view.lists if lst.header.prepared_by), "")
-        deciders = {lst.header.decider_name for lst in view.lists}
-        head = deciders.pop() if len(deciders) == 1 else ""
-        signatures(ws, st, row + 1, left=(0, 2), right=(5, LAST), left_name=prepared, right_name=head)
+        signatures(
+            ws, st, row + 1, left=(2, 4), right=(5, LAST), left_name=prepared, right_name=head.name,
+            right_title=head.title, authority=head.authority, recipients=head.recipients, recipients_at=(0, 1),
+        )  # fmt: skip
         print_setup(ws, landscape=True, repeat=(header_row, header_row + 1))
     return path
 

@@ -62,7 +62,8 @@ def check_authority(
         if not row.position_code:
             continue  # a missing position code is the reader's issue
         block = blocks.get(row.person_code) or header.block
-        rules = settings.authority.rules_for(row.position_code, block, unit_kind)
+        # SPEC §7: the matrix in force for the list's period (3251-QĐ/TU from 08/2022; wards from 07/2025)
+        rules = settings.authority.rules_for(row.position_code, block, unit_kind, header.period or None)
         if not rules:
             out.append(
                 make_issue("authority-unknown-position", **where.row(row, "position_code"), value=row.position_code)

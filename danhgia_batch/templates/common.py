@@ -203,9 +203,14 @@ def write_meta(book: Book, kind: str, framework: Framework | None) -> None:
     ws.hide()
 
 
+HEADER_FORMS = ("Nhà nước", "Đảng")  # the registry's "Thể thức" drop-down (SPEC §10)
+
+
 def _list_columns(codes: CodeLists) -> list[tuple[str, list[str]]]:
     columns: list[tuple[str, list[str]]] = [(name, codes.codes(name)) for name in LIST_NAMES]
     columns.append(("active", list(ACTIVE_LIST)))
+    columns.append(("levels", codes.codes("levels")))
+    columns.append(("header_forms", list(HEADER_FORMS)))
     return columns
 
 
