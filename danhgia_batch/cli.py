@@ -618,15 +618,30 @@ def year_cmd(ctx: typer.Context, year: Annotated[int, typer.Argument(metavar="N�
 def demo_cmd(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Option("--dir", help="Thư mục demo (tạo mới hoặc tạo lại).")] = Path("demo"),
-    units: Annotated[int | None, typer.Option("--units", min=1, help="Chỉ lấy N đơn vị (chạy nhanh).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Hạt giống ngẫu nhiên của dữ liệu giả lập.")] = 2022,
+    historic: Annotated[
+        bool, typer.Option("--historic", help="Quận Long Biên năm 2022 (đơn vị của công văn 528-CV/QU).")
+    ] = False,
+    scale: Annotated[
+        str, typer.Option("--scale", help="ward: một phường (mặc định); city: nhiều phường, xã của thành phố.")
+    ] = "ward",
+    wards: Annotated[int, typer.Option("--wards", min=1, help="Số phường, xã khi --scale city.")] = 6,
+    units: Annotated[
+        int | None, typer.Option("--units", min=1, help="Chỉ lấy N đơn vị của quận (--historic, chạy nhanh).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Hạt giống ngẫu nhiên của dữ liệu giả lập.")] = None,
     period: Annotated[str | None, typer.Option("--period", "-p", help="Kỳ YYYY-MM (mặc định: tháng này).")] = None,
 ) -> None:
-    """Tạo một quận mẫu (Long Biên, dữ liệu giả lập) với các lỗi thường gặp, rồi xử lý toàn bộ."""
+    """Tạo đơn vị mẫu (dữ liệu giả lập) với các lỗi thường gặp, rồi xử lý toàn bộ.
+
+    Mặc định: phường Long Biên (trực thuộc thành phố Hà Nội từ 01/07/2025), tháng hiện tại.
+    """
     from .demo import describe, run_demo
 
     progress = not ctx.obj.as_json and sys.stderr.isatty()
-    result = run(lambda: run_demo(directory, units=units, seed=seed, period=period, progress=progress))
+    chosen = "historic" if historic else scale
+    result = run(
+        lambda: run_demo(directory, units=units, seed=seed, period=period, progress=progress, scale=chosen, wards=wards)
+    )
     emit(ctx, result, lambda: echo_lines(describe(result)))
     raise typer.Exit(result.exit_code)
 

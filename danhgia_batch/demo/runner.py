@@ -1,14 +1,21 @@
-"""``danhgia demo``: build the synthetic district, fill its month, process it (issue 9).
+"""``danhgia demo``: build a synthetic organisation, fill its month, process it (issues 9, 16).
 
-One call shows the whole product working: a work folder (``init``), the district's registry
-loaded into the ledger, every decider list filled by "clerks" into ``inbox/<unit code>/``
-with the eight realistic faults, then ``process``. The result says what happened to each file
-against what the demo expected, and where to look.
+One call shows the whole product working: a work folder (``init``), the registry loaded into
+the ledger, every decider list filled by "clerks" into ``inbox/<unit code>/`` with the eight
+realistic faults, then ``process``. The result says what happened to each file against what
+the demo expected, and where to look.
+
+Three scales, true to their dates (SPEC §13, Appendix A and B):
+- ``ward`` (default): the current month of Phường Long Biên, a ward directly under Hà Nội
+  since 01/07/2025, by the ward matrix in force (the letter's rules otherwise);
+- ``historic``: the letter's Long Biên district in a month of 2022;
+- ``city``: several wards and communes of Hà Nội in one ledger.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,15 +25,21 @@ from typing import Any
 
 from ..errors import DanhgiaError, UsageError
 from ..sample import build_district, write_sample_registry
+from ..sample.district import District
+from ..sample.ward import INDIVIDUAL_UNITS, build_city, build_ward
 from ..settings import CONFIG_NAME, Settings, load_settings
 from ..workdir import SAMPLE_REGISTRY, init_workdir
 from .faults import DESCRIPTIONS
+from .inbox import INDIVIDUAL_UNITS as DISTRICT_FORMS
 from .inbox import DemoFile, write_inbox
 
 log = logging.getLogger(__name__)
 
 MARKER = ".danhgia-demo"  # a folder holding it was made by the demo and may be rebuilt
 REGISTRY_NAME = "danh_muc.xlsx"
+SCALES = ("ward", "historic", "city")
+HISTORIC_PERIOD = "2022-03"  # a month of the letter's district (528-CV/QU, 20/01/2022)
+CITY_WARDS = 6  # wards and communes of the city demo (the benchmark passes its own number)
 
 
 @dataclass
@@ -39,6 +52,8 @@ class DemoResult:
     units: int
     people: int
     files: list[DemoFile]
+    scale: str = "ward"
+    where: str = "phường Long Biên"
     registry_version: int | None = None
     registry_issues: list[str] = field(default_factory=list)
     processed: bool = False
@@ -79,6 +94,8 @@ class DemoResult:
         return {
             "directory": str(self.directory),
             "period": self.period,
+            "scale": self.scale,
+            "where": self.where,
             "seed": self.seed,
             "units": self.units,
             "people": self.people,
@@ -120,39 +137,80 @@ def run_demo(
     directory: Path,
     *,
     units: int | None = None,
-    seed: int = 2022,
+    seed: int | None = None,
     period: str | None = None,
     progress: bool = False,
+    scale: str = "ward",
+    wards: int = CITY_WARDS,
+    size_factor: float = 1.0,
 ) -> DemoResult:
-    """Build a synthetic district in ``directory`` and process its month end to end.
+    """Build a synthetic organisation in ``directory`` and process its month end to end.
 
     Args:
         directory: the demo's work folder; created, or rebuilt when a previous demo made it
             (a non-empty folder that is not a demo folder is refused).
-        units: keep only this many units (a quick look; default the whole district).
-        seed: random seed of the district and its month.
-        period: ``YYYY-MM`` to fill (default the current month).
+        units: keep only this many units of the historic district (a quick look).
+        seed: random seed of the organisation and its month (default 2026; 2022 historic).
+        period: ``YYYY-MM`` to fill (default the current month; 2022-03 for ``historic``).
         progress: show a progress bar while processing.
+        scale: ``ward`` (Phường Long Biên today), ``historic`` (the letter's district in
+            2022) or ``city`` (``wards`` wards and communes of Hà Nội in one ledger).
+        wards: wards and communes of the city demo.
+        size_factor: scales the staff of every unit of the city demo (a small test city).
 
     Raises:
-        UsageError: ``directory`` holds something that is not a previous demo.
+        UsageError: ``directory`` holds something that is not a previous demo, or an unknown
+            ``scale``.
     """
+    if scale not in SCALES:
+        raise UsageError(f"Quy mô demo '{scale}' không hợp lệ; chọn một trong: {', '.join(SCALES)}.")
     directory = Path(directory).resolve()
     _prepare(directory)
     init_workdir(directory, force=True)
+    historic = scale == "historic"
+    seed = seed if seed is not None else (2022 if historic else 2026)
+    period = period or (HISTORIC_PERIOD if historic else current_period())
+    org, where = _organisation(scale, seed, units, wards, size_factor)
+    if not historic:
+        _name_reports(directory, where)
     # env={}: the demo never writes into a ledger named by the environment
     settings = load_settings(directory / CONFIG_NAME, env={})
-    period = period or current_period()
-    district = build_district(seed, units)
     registry = directory / SAMPLE_REGISTRY
-    if units is not None or seed != 2022:
-        registry = write_sample_registry(settings, directory / REGISTRY_NAME, district=district)
-    result = DemoResult(directory, period, seed, len(district.units), len(district.people), [])
+    if not historic or units is not None or seed != 2022:
+        registry = write_sample_registry(settings, directory / REGISTRY_NAME, district=org)
+    result = DemoResult(directory, period, seed, len(org.units), len(org.people), [], scale, where)
     _load_registry(settings, registry, result)
-    result.files = write_inbox(settings, district, settings.inbox, period=period, seed=seed, fast=True)
+    forms = INDIVIDUAL_UNITS if scale == "ward" else tuple(f"P01_{u}" for u in INDIVIDUAL_UNITS)
+    if historic:
+        forms = DISTRICT_FORMS
+    result.files = write_inbox(
+        settings, org, settings.inbox, period=period, seed=seed, fast=True, individual_units=forms
+    )
     log.info("demo: %d files written into %s", len(result.files), settings.inbox)
     _process(settings, result, progress)
     return result
+
+
+def _organisation(scale: str, seed: int, units: int | None, wards: int, size_factor: float) -> tuple[District, str]:
+    """The organisation of ``scale`` and how the summary names it."""
+    if scale == "historic":
+        return build_district(seed, units), "quận Long Biên, năm 2022"
+    if scale == "city":
+        return build_city(wards, seed, size_factor=size_factor), f"thành phố Hà Nội, {wards} phường, xã"
+    return build_ward(seed), "phường Long Biên"
+
+
+def _name_reports(directory: Path, where: str) -> None:
+    """``[reports]`` of the demo's ``danhgia.toml`` names its own area, not the 2022 district
+    (used where the registry names no area, e.g. the year view)."""
+    config = directory / CONFIG_NAME
+    name = where.split(",")[0]
+    text = config.read_text("utf-8")
+    text = re.sub(r'(?m)^party_committee = ".*"$', f'party_committee = "ĐẢNG BỘ {name.upper()}"', text)
+    text = re.sub(r'(?m)^district = ".*"$', f'district = "{name.upper()}"', text)
+    place = name.split(" ", 1)[1] if " " in name else name
+    text = re.sub(r'(?m)^place = ".*"$', f'place = "{place[0].upper()}{place[1:]}"', text)
+    config.write_text(text, "utf-8")
 
 
 def _load_registry(settings: Settings, path: Path, result: DemoResult) -> None:
@@ -187,7 +245,7 @@ def describe(result: DemoResult) -> list[str]:
     """The Vietnamese summary ``danhgia demo`` prints."""
     d = result.directory
     lines = [
-        f"Đã tạo đơn vị mẫu (quận Long Biên, dữ liệu giả lập) trong {d}",
+        f"Đã tạo đơn vị mẫu ({result.where}, dữ liệu giả lập) trong {d}",
         f"  Kỳ đánh giá: {result.period[5:]}/{result.period[:4]} · {result.units} đơn vị · {result.people} người"
         f" · {len(result.files)} tệp (hạt giống {result.seed})",
     ]
@@ -230,7 +288,7 @@ def where_to_look(result: DemoResult) -> list[str]:
         if p.suffix == ".xlsx" and p.parent.name in (result.period, "DANG", "CHINH_QUYEN", "TRUONG_HOC")
     ]
     if rollups:
-        lines.append("  - Tổng hợp khối và toàn quận:")
+        lines.append(f"  - Tổng hợp khối và toàn {result.where.split(',')[0]}:")
         lines += [f"      {p}" for p in rollups[:6]]
     if result.error_files:
         lines.append("  - Tệp báo lỗi (bản sao tệp của đơn vị, ô sai được tô màu và ghi chú):")

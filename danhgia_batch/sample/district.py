@@ -58,6 +58,7 @@ class District:
                 "unit_kind": u.kind,
                 "parent_code": u.parent_code,
                 "emails": f"vanthu.{u.code.lower()}@longbien.example",  # RFC 2606: never delivered
+                **_org_row(u),
             }
             for u in self.units
         ]
@@ -76,6 +77,23 @@ class District:
             for p in self.people
         ]
         return units, people
+
+
+_FORM_WORDS = {"party": "Đảng", "state": "Nhà nước"}
+_ORG_KEYS = ("level", "header_top", "header_issuer", "place", "signer_authority", "signer_title", "signer_name")
+
+
+def _org_row(u: Unit) -> dict[str, Any]:
+    """The level and letterhead columns of a unit that has them (SPEC §3, §10)."""
+    row: dict[str, Any] = {k: getattr(u, k) for k in _ORG_KEYS if getattr(u, k)}
+    if u.header_form:
+        row["header_form"] = _FORM_WORDS.get(u.header_form, u.header_form)
+    if u.administers:
+        row["administers"] = u.administers
+    for key in ("valid_from", "valid_to"):
+        if getattr(u, key) is not None:
+            row[key] = getattr(u, key)
+    return row
 
 
 # ---- people ------------------------------------------------------------------------------
