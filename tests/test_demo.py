@@ -198,7 +198,7 @@ def test_demo_command_processes_a_small_district_end_to_end(tmp_path: Path) -> N
 
     target = tmp_path / "demo"
     res = CliRunner().invoke(
-        app, ["--json", "demo", "--dir", str(target), "--units", str(SMALL), "--period", "2026-11"]
+        app, ["--json", "demo", "--dir", str(target), "--units", str(SMALL), "--period", "2022-11"]
     )
     out = json.loads(res.stdout)
     assert out["registry_version"] == 1 and out["processed"]
@@ -207,17 +207,17 @@ def test_demo_command_processes_a_small_district_end_to_end(tmp_path: Path) -> N
     assert out["counts"] == out["expected"]
     assert res.exit_code == 0
     assert len(out["error_files"]) == 5 and all(Path(p).is_file() for p in out["error_files"])
-    assert list((target / "outbox" / "2026-11").glob("*/*/*.xlsx"))  # unit lists were written
+    assert list((target / "outbox" / "2022-11").glob("*/*/*.xlsx"))  # unit lists were written
     assert not [p for p in (target / "inbox").rglob("*.xlsx")]  # everything left the inbox
-    again = CliRunner().invoke(app, ["demo", "--dir", str(target), "--units", "2", "--period", "2026-11"])
+    again = CliRunner().invoke(app, ["demo", "--dir", str(target), "--units", "2", "--period", "2022-11"])
     assert "Kết quả xử lý" in again.stdout  # a demo folder is rebuilt, not refused
 
 
 def test_zip_level_fill_reads_back_like_the_clerks_openpyxl_fill(settings: Settings, tmp_path: Path) -> None:
     """The fast writer (demo, benchmarks) yields the same cells as templates.fill_* ."""
     small = build_district(units=10)  # includes individual forms (template 01)
-    slow = write_inbox(settings, small, tmp_path / "slow", period="2026-11")
-    fast = write_inbox(settings, small, tmp_path / "fast", period="2026-11", fast=True)
+    slow = write_inbox(settings, small, tmp_path / "slow", period="2022-11")
+    fast = write_inbox(settings, small, tmp_path / "fast", period="2022-11", fast=True)
     assert [f.path.relative_to(tmp_path / "slow") for f in slow] == [
         f.path.relative_to(tmp_path / "fast") for f in fast
     ]
@@ -234,7 +234,7 @@ def test_zip_level_fill_reads_back_like_the_clerks_openpyxl_fill(settings: Setti
 
 def test_a_couple_not_ranked_with_a_reason_and_one_d(district, settings: Settings, tmp_path: Path) -> None:
     """SPEC §6: KXL needs a reason (and has no scores: the person was not evaluated)."""
-    files = write_inbox(settings, district, tmp_path / "inbox", period="2026-11", fast=True)
+    files = write_inbox(settings, district, tmp_path / "inbox", period="2022-11", fast=True)
     fw = settings.default_framework
     grades: Counter[str] = Counter()
     for f in files:
@@ -284,7 +284,7 @@ def test_demo_of_this_month_warns_of_no_date_after_arrival_but_the_late_one(tmp_
     from danhgia_batch.settings import load_settings
 
     target = tmp_path / "demo"
-    res = CliRunner().invoke(app, ["--json", "demo", "--dir", str(target), "--units", str(SMALL)])
+    res = CliRunner().invoke(app, ["--json", "demo", "--dir", str(target)])  # the ward, this month
     assert res.exit_code == 0, res.stdout
     out = json.loads(res.stdout)
     with open_ledger(load_settings(cwd=target, env={})) as led:

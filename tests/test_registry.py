@@ -606,3 +606,74 @@ def test_registry_version_in_force_follows_locks_of_the_period(any_ledger: Any) 
     third = _version(led, 3)
     assert led.registry_for("2022-01").version == second
     assert led.registry_for("2022-12").version == third
+
+
+# ---- levels, letterheads and history (issue 16, SPEC §3) ---------------------------------
+
+
+def test_levels_letterheads_and_validity_read_back_through_the_ledger(settings: Settings, tmp_path: Path) -> None:
+    """Template 00's new DonVi columns reach the ledger; a period sees the structure in force."""
+    from danhgia_batch.pipeline.registry import load_registry_file
+    from danhgia_batch.sample.district import District
+    from danhgia_batch.sample.registry import write_sample_registry
+
+    units = [
+        Unit("Q", "Quận Long Biên", "CHINH_QUYEN", "DIA_BAN", "", level="QUAN", valid_to=date(2025, 7, 1)),
+        Unit("PNV", "Phòng Nội vụ", "CHINH_QUYEN", "PHONG", "Q", valid_to=date(2025, 7, 1)),
+        Unit(
+            "P",
+            "Phường Long Biên",
+            "CHINH_QUYEN",
+            "DIA_BAN",
+            "",
+            level="PHUONG",
+            place="Long Biên",
+            header_form="state",
+            signer_authority="TM. ỦY BAN NHÂN DÂN",
+            signer_title="CHỦ TỊCH",
+            signer_name="Nguyễn Văn A",
+            valid_from=date(2025, 7, 1),
+        ),  # fmt: skip
+        Unit(
+            "VP",
+            "Văn phòng HĐND và UBND",
+            "CHINH_QUYEN",
+            "PHONG_PHUONG",
+            "P",
+            administers="CHINH_QUYEN",
+            valid_from=date(2025, 7, 1),
+        ),  # fmt: skip
+    ]
+    people = [
+        Person("A1", "Trần Văn Bình", "PNV", "CONG_CHUC", "CBCC", "CBCC"),
+        Person("B1", "Lê Thị Hoa", "VP", "CONG_CHUC", "CBCC", "CBCC"),
+    ]
+    path = write_sample_registry(settings, tmp_path / "danh_muc.xlsx", district=District(1, units, people))
+    loaded = load_registry_file(path, settings)
+    assert [i.code for i in loaded.issues if i.severity.value == "error"] == []
+    with open_ledger(settings) as led:
+        old, new = led.registry_for("2022-01"), led.registry_for("2026-12")
+    assert old is not None and new is not None
+    assert set(old.units) == {"Q", "PNV"} and set(old.people) == {"A1"}
+    assert set(new.units) == {"P", "VP"} and set(new.people) == {"B1"}
+    area = new.units["P"]
+    assert (area.level, area.header_form, area.signer_authority, area.signer_name, area.place) == (
+        "PHUONG", "state", "TM. ỦY BAN NHÂN DÂN", "Nguyễn Văn A", "Long Biên",
+    )  # fmt: skip
+    assert [u.code for u in new.chain("VP")] == ["VP", "P"] and new.administrator_of("VP") == new.units["VP"]
+
+
+def test_unknown_level_form_and_validity_order(settings: Settings) -> None:
+    bad = replace(
+        _unit(5, "X", "Phường X", "CHINH_QUYEN", "DIA_BAN", ""),
+        level="TINH_THANH", header_form="khác", valid_from=date(2025, 7, 1), valid_to=date(2025, 1, 1),
+        cells={"level": "F5", "header_form": "I5", "valid_to": "O5"},
+    )  # fmt: skip
+    form = FormResult(Path("danh_muc.xlsx"), kind="00", units=[bad])
+    issues = validate_registry(form, settings)
+    assert codes_at(issues) == [
+        ("DonVi", "F5", "code-unknown"),
+        ("DonVi", "I5", "code-unknown"),
+        ("DonVi", "O5", "registry-validity-order"),
+    ]
+    check_catalogue(issues)

@@ -18,7 +18,7 @@ from danhgia_batch.ledger import views as ledger_views
 from danhgia_batch.pipeline import effects, regenerate_reports
 from danhgia_batch.settings import load_settings
 
-PERIOD = "2026-11"
+PERIOD = "2022-11"
 
 
 def _snapshot(outbox: Path) -> dict[str, dict[str, list[tuple[Any, ...]]]]:
