@@ -633,7 +633,7 @@ def test_levels_letterheads_and_validity_read_back_through_the_ledger(settings: 
             signer_title="CHỦ TỊCH",
             signer_name="Nguyễn Văn A",
             valid_from=date(2025, 7, 1),
-        ),  # fmt: skip
+        ),
         Unit(
             "VP",
             "Văn phòng HĐND và UBND",
@@ -642,7 +642,7 @@ def test_levels_letterheads_and_validity_read_back_through_the_ledger(settings: 
             "P",
             administers="CHINH_QUYEN",
             valid_from=date(2025, 7, 1),
-        ),  # fmt: skip
+        ),
     ]
     people = [
         Person("A1", "Trần Văn Bình", "PNV", "CONG_CHUC", "CBCC", "CBCC"),
