@@ -49,7 +49,10 @@ def test_report_rewrites_the_units_with_lists_and_the_roll_ups_of_their_blocks(
     )
     assert _names(regenerate_reports(settings, PERIOD, unit="PTP"), settings) == sorted(
         [f"{PERIOD}/{p}" for p in reports("CHINH_QUYEN", "PTP")]
-        + [f"{PERIOD}/CHINH_QUYEN/tong_hop_khoi_chinh_quyen_{PERIOD}.xlsx", f"{PERIOD}/tong_hop_quan_long_bien_{PERIOD}.xlsx"]
+        + [
+            f"{PERIOD}/CHINH_QUYEN/tong_hop_khoi_chinh_quyen_{PERIOD}.xlsx",
+            f"{PERIOD}/tong_hop_quan_long_bien_{PERIOD}.xlsx",
+        ]
         + [f"{PERIOD}/CHINH_QUYEN/index.html", f"{PERIOD}/index.html"]
     )
     assert regenerate_reports(settings, PERIOD, block="DANG", unit="PNV") == []
