@@ -2,8 +2,12 @@
 
 - district: the demo's Long Biên month (~140 files: decider lists plus a few individual
   forms, ~4,800 rows), with the demo's eight faults.
-- city: 30 such districts with bigger units (size factor 1.35), each with ten schools whose
-  staff send individual forms: ~3,900 lists, ~20,000 forms, ~190,000 people in one ledger.
+- city: wards and communes of Hà Nội after 01/07/2025 (``danhgia demo --scale city``,
+  :func:`danhgia_batch.sample.ward.build_ward` each under the city), with bigger units (size
+  factor 2.3), each with its schools' staff sending individual forms: ~126 wards, ~190,000
+  people in one ledger. A city month is a current month: the ward matrix is in force.
+- district: the letter's district, a month of 2022 when the period is current (the district
+  ended on 01/07/2025 and its matrix with it).
 
 Each scale folder holds ``inputs/`` (an inbox tree), ``templates_xlsx/``, ``danhgia.toml``
 (benchmark settings), ``base.sqlite3`` (a ledger with the registry saved) and ``meta.json``.
@@ -20,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 WORK = Path(__file__).resolve().parent / "_work"
-CITY_DISTRICTS = 30
-MINI_DISTRICTS = 4  # "mini": the first districts of the city, for a fast profiling loop
-CITY_FACTOR = 1.35
-CITY_FORM_SCHOOLS = 10
+CITY_DISTRICTS = 126  # wards and communes of Hà Nội since 01/07/2025 (issue 16)
+MINI_DISTRICTS = 4  # "mini": the first wards of the city, for a fast profiling loop
+CITY_FACTOR = 2.3
+CITY_FORM_SCHOOLS = 3
+DISTRICT_PERIOD = "2022-11"  # the district's month when the benchmark runs on a current month
 SETTLE = 0.3
 
 CONFIG = f"""# benchmark settings (benchmarks/inputs.py)
@@ -46,6 +51,11 @@ class Scale:
         return WORK / f"{self.name}-{self.period}"
 
 
+def period_for(name: str, period: str) -> str:
+    """The district's benchmark runs on a month of 2022 when asked for a month after it ended."""
+    return DISTRICT_PERIOD if name == "district" and period >= "2025-07" else period
+
+
 def district_count(scale: Scale) -> int:
     return {"district": 1, "mini": MINI_DISTRICTS}.get(scale.name, CITY_DISTRICTS)
 
@@ -53,20 +63,25 @@ def district_count(scale: Scale) -> int:
 def _district_args(scale: Scale, i: int) -> dict[str, Any]:
     if scale.name == "district":
         return {"seed": 2022}
+    from danhgia_batch.sample.ward import CITY_CODE, WARD_NAMES
+
+    level, name = WARD_NAMES[i % len(WARD_NAMES)]
+    n = i // len(WARD_NAMES)
     return {
         "seed": 3000 + i,
-        "prefix": f"Q{i:02d}",
-        "unit_prefix": f"Q{i:02d}_",
+        "level": level,
+        "name": name if not n else f"{name} {n + 1}",
+        "code_prefix": f"P{i:03d}",
+        "prefix": f"P{i:03d}_",
+        "parent": CITY_CODE,
         "size_factor": CITY_FACTOR,
     }
 
 
 def districts(scale: Scale) -> list[Any]:
-    """The districts of a scale (deterministic; rebuilt in a fraction of a second each)."""
-    from danhgia_batch.demo import build_district
-
+    """The districts (or the city's wards, under a city unit) of a scale (deterministic)."""
     n = district_count(scale)
-    return [build_district(**_district_args(scale, i)) for i in range(n)]
+    return [districts_one(scale, i) for i in range(n)]
 
 
 def form_units(scale: Scale, district: Any, i: int) -> tuple[str, ...]:
@@ -74,9 +89,11 @@ def form_units(scale: Scale, district: Any, i: int) -> tuple[str, ...]:
 
     if scale.name == "district":
         return INDIVIDUAL_UNITS
-    prefix = _district_args(scale, i)["unit_prefix"]
+    from danhgia_batch.sample.ward import INDIVIDUAL_UNITS as WARD_FORMS
+
+    prefix = _district_args(scale, i)["prefix"]
     schools = [u.code for u in district.units if u.block == "TRUONG_HOC"][:CITY_FORM_SCHOOLS]
-    return (*(prefix + c for c in INDIVIDUAL_UNITS), *schools)
+    return (*(prefix + c for c in WARD_FORMS), *schools)
 
 
 def settings_for(folder: Path, ledger: Path | None = None) -> Any:
@@ -116,8 +133,11 @@ def _write_one(args: tuple[str, str, int]) -> dict[str, Any]:
 
 def districts_one(scale: Scale, i: int) -> Any:
     from danhgia_batch.demo import build_district
+    from danhgia_batch.sample.ward import build_ward
 
-    return build_district(**_district_args(scale, i))
+    if scale.name == "district":
+        return build_district(**_district_args(scale, i))
+    return build_ward(**_district_args(scale, i))
 
 
 def prepare(scale: Scale, *, log: Any = print) -> dict[str, Any]:
@@ -135,7 +155,7 @@ def prepare(scale: Scale, *, log: Any = print) -> dict[str, Any]:
     template_paths(settings_for(folder))  # generate the templates once, before the workers
     started = time.perf_counter()
     n = district_count(scale)
-    log(f"Đang tạo dữ liệu đầu vào {scale.name} ({n} quận)…")
+    log(f"Đang tạo dữ liệu đầu vào {scale.name} ({n} quận, phường hoặc xã)…")
     with ProcessPoolExecutor(max_workers=min(2, n)) as pool:
         parts = list(pool.map(_write_one, [(scale.name, scale.period, i) for i in range(n)]))
     meta: dict[str, Any] = {k: sum(p[k] for p in parts) for k in ("files", "lists", "forms", "rows", "people", "units")}
@@ -156,4 +176,8 @@ def _base_ledger(scale: Scale) -> None:
     with open_ledger(settings_for(scale.folder, base)) as ledger:
         units = [u for d in districts(scale) for u in d.units]
         people = [p for d in districts(scale) for p in d.people]
+        if scale.name != "district":  # the wards' city (SPEC §3: the hierarchy of levels)
+            from danhgia_batch.sample.ward import build_city
+
+            units.insert(0, build_city(0).units[0])
         ledger.save_registry(units, people, source="benchmark")

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .inputs import WORK, Scale, prepare
+from .inputs import WORK, Scale, period_for, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ("a", "b", "c", "c0", "d")
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     scales = ["district"] if args.quick else ["city"] if args.city else ["mini"] if args.mini else ["district", "city"]
     for name in scales:
-        scale = Scale(name, args.period)
+        scale = Scale(name, period_for(name, args.period))
         if args.profile:
             prepare(scale)
             profile(scale, reports=not args.no_reports)
