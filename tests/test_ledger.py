@@ -135,6 +135,34 @@ def test_a_version_1_ledger_gets_the_pending_rollups_table(tmp_path: Path) -> No
     led.close()
 
 
+def test_a_version_3_registry_loads_with_default_levels_and_letterheads(tmp_path: Path) -> None:
+    """Migration 4 (issue 16): units saved before levels existed read back with blank ones."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = make_engine(url)
+    assert migrate_mod.migrate(old, migrate_mod.MIGRATIONS[:3]) == 3
+    with old.begin() as conn:
+        for name in s.ORG_COLUMNS:  # a version 3 ledger had none of them
+            conn.execute(text(f"ALTER TABLE registry_units DROP COLUMN {name}"))
+        conn.execute(text("INSERT INTO registry_versions (id, source, loaded_at, unit_count, people_count) "
+                          "VALUES (1, 'cu', '2022-01-05 08:00:00', 1, 0)"))  # fmt: skip
+        conn.execute(text("INSERT INTO registry_units (version_id, code, name, block, kind, parent_code) "
+                          "VALUES (1, 'PNV', 'Phòng Nội vụ', 'CHINH_QUYEN', 'PHONG', '')"))  # fmt: skip
+    old.dispose()
+    led = Ledger(url)
+    assert led.version == max(v for v, _, _ in migrate_mod.MIGRATIONS)
+    registry = led.registry_for("2022-01")
+    assert registry is not None
+    unit = registry.units["PNV"]
+    assert (unit.name, unit.level, unit.header_form, unit.valid_from, unit.valid_to) == (
+        "Phòng Nội vụ",
+        "",
+        "",
+        None,
+        None,
+    )
+    led.close()
+
+
 def test_a_ledger_newer_than_the_program_is_refused(any_ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
     with any_ledger.engine.begin() as conn:
         conn.execute(s.schema_version.insert().values(version=99, applied_at=datetime.now(), description="tương lai"))

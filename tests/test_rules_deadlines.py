@@ -254,7 +254,10 @@ def test_a_date_after_arrival_is_recorded_and_noted_in_the_unit_report(settings:
     key = f"{today.year}-{today.month:02d}"
     future = today + timedelta(days=3)  # still inside the period's window (month + the next)
     row = valid_row(self_date=today)
-    source = fill_template("02", [row], period=period, decision_date=future, prepared_date=today)
+    # a current month: the ward matrix is in force (authority.toml, from 07/2025)
+    source = fill_template(
+        "02", [row], period=period, decision_date=future, prepared_date=today, decider_position="TRUONG_PHONG_PHUONG"
+    )
     dest = settings.inbox / "PNV" / "ds.xlsx"
     dest.parent.mkdir(parents=True)
     shutil.copy(source, dest)
