@@ -228,6 +228,9 @@ class YearRow:
     position_title: str = ""
     grades: dict[int, str] = field(default_factory=dict)  # month (1..12) -> final grade
     scores: dict[int, Decimal] = field(default_factory=dict)
+    # month -> (unit code, unit name) of the list: a person whose unit ended during the year
+    # (SPEC §3) is one row, under the last unit, with the earlier ones noted
+    units: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass

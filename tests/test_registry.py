@@ -677,3 +677,58 @@ def test_unknown_level_form_and_validity_order(settings: Settings) -> None:
         ("DonVi", "O5", "registry-validity-order"),
     ]
     check_catalogue(issues)
+
+
+def test_a_year_spanning_the_reorganisation_shows_each_person_once(
+    settings: Settings, tmp_path: Path, fill_template: Any
+) -> None:
+    """SPEC §3: PNV ends on 01/07/2025, its successor VP begins that day; a person listed in both
+    is decided in PNV in June and in VP in July, and the 2025 year view has one row for them."""
+    from danhgia_batch.pipeline.registry import load_registry_file
+    from danhgia_batch.reports import write_year_view
+    from danhgia_batch.sample.district import District
+    from danhgia_batch.sample.registry import write_sample_registry
+
+    end = date(2025, 7, 1)
+    units = [
+        Unit("PNV", "Phòng Nội vụ", "CHINH_QUYEN", "PHONG", "", valid_to=end),
+        Unit("P", "Phường Long Biên", "CHINH_QUYEN", "DIA_BAN", "", level="PHUONG", valid_from=end),
+        Unit("VP", "Văn phòng HĐND và UBND", "CHINH_QUYEN", "PHONG_PHUONG", "P", valid_from=end),
+    ]
+    people = [
+        Person("PNV000", "Trần Văn Hùng", "PNV", "TRUONG_PHONG", "CBCC", "CBCC"),
+        Person("PNV001", "Nguyễn Văn An", "PNV", "CONG_CHUC", "CBCC", "CBCC"),
+        Person("VP000", "Trần Văn Hùng", "VP", "TRUONG_PHONG_PHUONG", "CBCC", "CBCC"),
+        Person("PNV001", "Nguyễn Văn An", "VP", "CONG_CHUC", "CBCC", "CBCC"),  # moved with the unit
+    ]
+    path = write_sample_registry(settings, tmp_path / "danh_muc.xlsx", district=District(1, units, people))
+    loaded = load_registry_file(path, settings)
+    assert [(i.code, i.cell) for i in loaded.issues if i.severity.value == "error"] == []
+    with open_ledger(settings) as led:
+        june, july = led.registry_for("2025-06"), led.registry_for("2025-07")
+    assert june is not None and july is not None
+    assert june.person("PNV001").unit_code == "PNV" and july.person("PNV001").unit_code == "VP"
+    lists = [
+        ("06/2025", "PNV", "Phòng Nội vụ", "TRUONG_PHONG", date(2025, 6, 20), 80),
+        ("07/2025", "VP", "Văn phòng HĐND và UBND", "TRUONG_PHONG_PHUONG", date(2025, 7, 20), 92),
+    ]
+    for period, unit, name, decider, day, score in lists:
+        source = fill_template(
+            "02", [valid_row(score=score, self_date=day)], period=period, unit_code=unit, unit_name=name,
+            decider_position=decider, decision_date=day, prepared_date=day,
+        )  # fmt: skip
+        dest = settings.inbox / unit / f"{unit}_{period[:2]}.xlsx"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, dest)
+    outcomes = {Path(f.path).name: (f.outcome, [i.code for i in f.issues if i.severity.value == "error"])
+                for f in process_inbox(settings).files}  # fmt: skip
+    assert all(o == "accepted" for o, _ in outcomes.values()), outcomes
+    with open_ledger(settings) as led:
+        rows = [r for r in led.year_rows(2025) if r.person_code == "PNV001"]
+    (row,) = rows
+    assert (row.unit_code, row.grades) == ("VP", {6: "B", 7: "A"})
+    assert row.units[6][0] == "PNV" and row.units[7][0] == "VP"
+    ws = openpyxl.load_workbook(write_year_view(2025, rows, settings))["Nam"]
+    cells = [str(c.value) for r in ws.iter_rows() for c in r if c.value]
+    assert sum(1 for c in cells if c == "Nguyễn Văn An") == 1
+    assert any("T06: Phòng Nội vụ" in c for c in cells)

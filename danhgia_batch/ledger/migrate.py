@@ -49,6 +49,7 @@ def _v3_mail(conn: Connection) -> None:
 
 
 def _v4_registry_org(conn: Connection) -> None:
+    s.registry_moves.create(conn, checkfirst=True)
     have = {c["name"] for c in inspect(conn).get_columns("registry_units")}
     table = s.registry_units
     for name in s.ORG_COLUMNS:

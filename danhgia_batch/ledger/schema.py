@@ -218,6 +218,23 @@ registry_people = Table(
     Column("active", Boolean, nullable=False, default=True),
 )
 
+# SPEC §3 (migration 3, issue 16): the further rows of people listed in a unit that ended and
+# in its successor; registry_people holds each person's first row.
+registry_moves = Table(
+    "registry_moves",
+    metadata,
+    Column("version_id", Integer, ForeignKey("registry_versions.id"), primary_key=True),
+    Column("code", String(60), primary_key=True),
+    Column("full_name", String(200), nullable=False, default=""),
+    Column("unit_code", String(100), primary_key=True),
+    Column("position_code", String(60), nullable=False, default=""),
+    Column("category", String(20), nullable=False, default=""),
+    Column("grp", String(60), nullable=False, default=""),
+    Column("birth_date", Date),
+    Column("position_title", String(200), nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
 period_locks = Table(
     "period_locks",
     metadata,

@@ -643,7 +643,14 @@ class Ledger(OutreachMixin):
 
     def _save_registry(self, conn: Connection, units: Iterable[Unit], people: Iterable[Person], source: str) -> int:
         units_d = {norm_code(u.code): u for u in units}
-        people_d = {norm_code(p.code): p for p in people}
+        people_d: dict[str, Person] = {}
+        moves: dict[str, list[Person]] = {}  # SPEC §3: further rows of a person (a successor unit)
+        for p in people:
+            code = norm_code(p.code)
+            if code not in people_d:
+                people_d[code] = p
+            elif norm_code(p.unit_code) not in {norm_code(q.unit_code) for q in [people_d[code], *moves.get(code, [])]}:
+                moves.setdefault(code, []).append(p)
         vid = int(
             conn.execute(
                 insert(s.registry_versions)
@@ -655,6 +662,10 @@ class Ledger(OutreachMixin):
             conn.execute(insert(s.registry_units), [views.unit_to_row(vid, k, u) for k, u in units_d.items()])
         if people_d:
             conn.execute(insert(s.registry_people), [views.person_to_row(vid, k, p) for k, p in people_d.items()])
+        if moves:
+            conn.execute(
+                insert(s.registry_moves), [views.person_to_row(vid, c, p) for c, ps in moves.items() for p in ps]
+            )
         mailing.save_contacts(conn, vid, units_d, people_d)
         return vid
 

@@ -315,7 +315,24 @@ def load_registry(conn: Connection, vid: int) -> Registry:
         )
         for r in conn.execute(select(rp).where(rp.c.version_id == vid))
     }
-    return Registry(units=units, people=people, version=vid)
+    moves: dict[str, list[Person]] = {}
+    for r in conn.execute(select(s.registry_moves).where(s.registry_moves.c.version_id == vid)):
+        moves.setdefault(r.code, [people[r.code]] if r.code in people else []).append(_person(r))
+    return Registry(units=units, people=people, version=vid, moves=moves)
+
+
+def _person(r: Any) -> Person:
+    return Person(
+        code=r.code,
+        full_name=r.full_name,
+        unit_code=r.unit_code,
+        position_code=r.position_code,
+        category=r.category,
+        group=r.grp,
+        birth_date=r.birth_date,
+        position_title=r.position_title,
+        active=bool(r.active),
+    )
 
 
 def registry_version_for(conn: Connection, period: str) -> int | None:
@@ -663,6 +680,7 @@ def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[Ye
         row.unit_name = r.unit_name or row.unit_name
         row.position_title = r.position_title or row.position_title
         row.grades[month] = r.final_grade
+        row.units[month] = (r.unit_code, r.unit_name)
         total: Decimal | None = from_hundredths(r.final_total)
         if total is not None:
             row.scores[month] = total
@@ -671,6 +689,9 @@ def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[Ye
             unit = registry.unit(row.unit_code)
             if unit is not None:
                 row.unit_name, row.block = unit.name, unit.block
+            for month, (code, name) in row.units.items():  # the registry's names of earlier units
+                known = registry.unit(code)
+                row.units[month] = (code, known.name if known else name)
     return sorted(people.values(), key=lambda y: (y.block, y.unit_code, y.full_name, y.person_code))
 
 

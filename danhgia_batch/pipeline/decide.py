@@ -73,6 +73,8 @@ def decide_form(settings: Settings, ledger: Ledger, file: FileRecord, form: Form
     issues = list(form.issues)
     header = form.header
     registry = ledger.current_registry()
+    if registry is not None and header.period:
+        registry = registry.in_force(header.period)  # SPEC §3: the structure of the file's period
     unit = header.unit_code.strip()
     block = header.block.strip() or ((registry.block_of(unit) or "") if registry and unit else "")
     if file.unit_folder and unit and norm_code(unit) != norm_code(file.unit_folder):

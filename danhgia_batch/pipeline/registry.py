@@ -163,7 +163,9 @@ def register_form(form: FormResult, settings: Settings, ledger: Any, *, source: 
     if has_errors(issues) or not form.kind:
         return issues, None
     registry = registry_from_form(form)
-    version = int(ledger.save_registry(list(registry.units.values()), list(registry.people.values()), source))
+    # the first row of each person, then the further rows of people moved to a successor unit
+    people = [*registry.people.values(), *(p for rows in registry.moves.values() for p in rows[1:])]
+    version = int(ledger.save_registry(list(registry.units.values()), people, source))
     log.info(
         "registry version %s from %s: %d units, %d people", version, source, len(registry.units), len(registry.people)
     )

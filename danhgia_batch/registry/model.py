@@ -37,10 +37,14 @@ class Registry:
     units: dict[str, Unit] = field(default_factory=dict)
     people: dict[str, Person] = field(default_factory=dict)
     version: int | None = None
+    # people listed once per unit they were in, in units never in force together (a unit that
+    # ended and its successor, SPEC §3): person code → every row; ``people`` holds the first
+    moves: dict[str, list[Person]] = field(default_factory=dict)
     # people by home unit, built on first use (a city registry has 200,000 people and
     # thousands of units: a scan per unit would be quadratic); rebuilt if people change size.
     _by_unit: dict[str, list[Person]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _indexed: int = field(default=-1, init=False, repr=False, compare=False)
+    _periods: dict[str, Registry] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def _index(self) -> dict[str, list[Person]]:
         if self._indexed != len(self.people):
@@ -92,9 +96,16 @@ class Registry:
         day = period_start(period)
         if day is None or not any(u.valid_from or u.valid_to for u in self.units.values()):
             return self
+        if period in self._periods:  # a city registry is filtered once per period, not per file
+            return self._periods[period]
         units = {c: u for c, u in self.units.items() if u.in_force(day)}
         people = {c: p for c, p in self.people.items() if norm_code(p.unit_code) in units}
-        return Registry(units=units, people=people, version=self.version)
+        for code, rows in self.moves.items():  # the row of the unit in force, if any
+            here = [p for p in rows if norm_code(p.unit_code) in units]
+            if here:
+                people[code] = here[0]
+        found = self._periods[period] = Registry(units=units, people=people, version=self.version)
+        return found
 
     def block_of(self, unit_code: str) -> str | None:
         """Block of a unit, or None when the unit is not in the registry."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from ..issues import Issue, make_issue
@@ -45,9 +46,10 @@ def registry_from_form(form: FormResult, version: int | None = None) -> Registry
             )
     for p in form.people:
         code = norm_code(p.code)
-        if code and code not in reg.people:
+        moved = code in reg.people and successive(reg, reg.people[code], p)
+        if code and (code not in reg.people or moved):
             category = norm_code(p.category)
-            reg.people[code] = Person(
+            person = Person(
                 code=code,
                 full_name=" ".join(unicodedata.normalize("NFC", p.full_name).split()),
                 unit_code=norm_code(p.unit_code),
@@ -61,7 +63,25 @@ def registry_from_form(form: FormResult, version: int | None = None) -> Registry
                 cells=dict(p.cells),
                 email=p.email,
             )
+            if moved:  # SPEC §3: the same person in a unit that ended and in its successor
+                reg.moves.setdefault(code, [reg.people[code]]).append(person)
+            else:
+                reg.people[code] = person
     return reg
+
+
+def _span(unit: Unit | None) -> tuple[date, date]:
+    low, high = date.min, date.max
+    if unit is not None:
+        low, high = unit.valid_from or low, unit.valid_to or high
+    return low, high
+
+
+def successive(reg: Registry, first: Person, second: Person) -> bool:
+    """Whether two rows of one person lie in units never in force at the same time (a unit
+    that ended and its successor, SPEC §3): one person, two periods of the registry."""
+    a, b = _span(reg.unit(first.unit_code)), _span(reg.unit(second.unit_code))
+    return norm_code(first.unit_code) != norm_code(second.unit_code) and (a[1] <= b[0] or b[1] <= a[0])
 
 
 class _Sink:
@@ -220,6 +240,12 @@ def _check_person(sink: _Sink, person: Person, unit_codes: set[str], settings: S
             )
 
 
+def _later_row_of_a_move(reg: Registry, people: list[Person], person: Person) -> bool:
+    """A second row of a person in a successor unit is no duplicate (SPEC §3)."""
+    first = next((p for p in people if norm_code(p.code) == norm_code(person.code)), None)
+    return first is not None and first is not person and successive(reg, first, person)
+
+
 def validate_registry(form: FormResult, settings: Settings) -> list[Issue]:
     """Check a template 00 file (SPEC §3): the issues beyond those already in ``form.issues``.
 
@@ -230,7 +256,9 @@ def validate_registry(form: FormResult, settings: Settings) -> list[Issue]:
     """
     sink = _Sink(form)
     _check_duplicates(sink, SHEET_UNITS, form.units, "unit_code")
-    _check_duplicates(sink, SHEET_PEOPLE, form.people, "person_code")
+    units_only = registry_from_form(FormResult(form.path, kind=form.kind, units=form.units))
+    people = [p for p in form.people if not _later_row_of_a_move(units_only, form.people, p)]
+    _check_duplicates(sink, SHEET_PEOPLE, people, "person_code")
     for unit in form.units:
         _check_unit_codes(sink, unit, settings)
         _check_org(sink, unit, settings)

@@ -98,6 +98,22 @@ def write_year_view(year: int, rows: list[YearRow], settings: Settings, *, today
     return path
 
 
+def earlier_units(r: YearRow) -> str:
+    """ "(T01–T06: Phòng Nội vụ)" for the months a person spent in units other than the last
+    (SPEC §3: a unit ended during the year and its people moved to its successor)."""
+    spans: list[tuple[int, int, str]] = []
+    for month in sorted(r.units):
+        code, name = r.units[month]
+        if code == r.unit_code:
+            continue
+        if spans and spans[-1][2] == (name or code) and spans[-1][1] == month - 1:
+            spans[-1] = (spans[-1][0], month, spans[-1][2])
+        else:
+            spans.append((month, month, name or code))
+    parts = [f"T{a:02d}" + (f"–T{b:02d}" if b != a else "") + f": {name}" for a, b, name in spans]
+    return f"({'; '.join(parts)})" if parts else ""
+
+
 def _header(ws: Worksheet, st: Styles, row: int) -> None:
     for col in range(FIRST_MONTH):
         merged(ws, row, col, col, COLUMNS[col][0], st["th"], rows=2)
@@ -114,7 +130,8 @@ def _person(ws: Worksheet, st: Styles, grade_fmt: dict[str, Format], row: int, s
     put(ws, row, 0, stt, st["td_c"])
     put(ws, row, 1, r.person_code, st["td_c"])
     put(ws, row, 2, r.full_name, st["td"])
-    put(ws, row, 3, r.position_title, st["td"])
+    position = "\n".join(filter(None, [r.position_title, earlier_units(r)]))
+    put(ws, row, 3, position, st["td"])
     for m in MONTHS:
         grade = r.grades.get(m, "")
         put(ws, row, FIRST_MONTH + m - 1, grade, grade_fmt.get(grade, st["td_c"]))
@@ -122,4 +139,4 @@ def _person(ws: Worksheet, st: Styles, grade_fmt: dict[str, Format], row: int, s
     for k, g in enumerate(GRADES):
         put(ws, row, FIRST_COUNT + k, counts[g], st["td_int"])
     put(ws, row, LAST, sum(counts.values()), st["td_int"])
-    fit_row(ws, row, [(r.full_name, COLUMNS[2][1]), (r.position_title, COLUMNS[3][1])], line_pt=16)
+    fit_row(ws, row, [(r.full_name, COLUMNS[2][1]), (position, COLUMNS[3][1])], line_pt=16)
