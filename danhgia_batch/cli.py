@@ -507,7 +507,7 @@ def status_cmd(ctx: typer.Context, period: PeriodOpt, block: BlockOpt = None) ->
     names = {"valid": "Hợp lệ", "invalid": "Vi phạm tỷ lệ", "rejected": "Bị trả lại", "missing": "Chưa nộp"}
 
     def text() -> None:
-        typer.echo(f"Kỳ {status.period}" + (" (đã công khai, đang khóa)" if status.locked else ""))
+        typer.echo(f"Kỳ {status.period} · {status.area}" + (" (đã công khai, đang khóa)" if status.locked else ""))
         if not status.has_registry:
             typer.echo("Chưa có danh mục: không xác định được đơn vị chưa nộp.")
         for b in status.blocks:

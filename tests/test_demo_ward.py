@@ -116,3 +116,11 @@ def test_city_demo_has_a_rollup_per_ward_and_for_the_city(tmp_path: Path) -> Non
     ws = openpyxl.load_workbook(outbox / f"tong_hop_phuong_bo_de_{result.period}.xlsx")["DonVi"]
     codes = {c.value for c in ws["B"] if isinstance(c.value, str)}
     assert any(c.startswith("P02_") for c in codes) and not any(c.startswith("P01_") for c in codes)
+
+
+def test_status_names_the_ward(ward_demo) -> None:
+    from danhgia_batch.pipeline import period_status
+    from danhgia_batch.settings import load_settings
+
+    status = period_status(load_settings(cwd=ward_demo.directory, env={}), ward_demo.period)
+    assert status.area == "Phường Long Biên" and status.to_dict()["area"] == "Phường Long Biên"

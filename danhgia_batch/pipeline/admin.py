@@ -82,6 +82,7 @@ class StatusResult:
     locked: bool
     has_registry: bool
     blocks: list[BlockStatus] = field(default_factory=list)
+    area: str = ""  # the ward, commune, district or city of the registry (SPEC §3), else [reports]
 
     exit_code = 0
 
@@ -91,6 +92,7 @@ class StatusResult:
             "block": self.block,
             "locked": self.locked,
             "has_registry": self.has_registry,
+            "area": self.area,
             "blocks": [
                 {
                     "block": b.block,
@@ -138,7 +140,9 @@ def status_from_view(settings: Settings, view: PeriodView, block: str | None) ->
     for u in sorted(units.values(), key=lambda u: (order.get(u.block, 99), u.block, u.unit_code)):
         b = blocks.setdefault(u.block, BlockStatus(u.block, settings.codes.label("blocks", u.block) if u.block else ""))
         b.units.append(u)
-    return StatusResult(view.period, block, view.locked, view.has_registry, list(blocks.values()))
+    areas = [u for u in view.org.values() if u.level and not (u.parent_code and u.parent_code in view.org)]
+    area = ", ".join(u.name for u in areas) or settings.reports.district.title()
+    return StatusResult(view.period, block, view.locked, view.has_registry, list(blocks.values()), area)
 
 
 def period_status(settings: Settings, period: str, block: str | None = None) -> StatusResult:

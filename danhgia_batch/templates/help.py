@@ -80,6 +80,14 @@ def _filling_lines(kind: str) -> list[str]:
     if kind == layout.KIND_REGISTRY:
         return [
             "• Sheet “DonVi”: mỗi dòng một đơn vị; Mã đơn vị không trùng nhau.",
+            "• Cấp hành chính (PHUONG, XA, QUAN, THANH_PHO…): ghi cho dòng của chính phường, xã, quận, thành phố;"
+            " mỗi cấp có bảng tổng hợp riêng mang tên của nó. Các đơn vị ghi Mã đơn vị cấp trên là mã của cấp đó.",
+            "• Cơ quan chủ quản, Tên cơ quan ban hành, Thể thức (Đảng / Nhà nước), Địa danh, Thẩm quyền ký"
+            " (TM., KT.), Chức danh người ký, Họ tên người ký: in ở đầu và cuối văn bản; để trống thì lấy theo"
+            " cấp trên và loại đơn vị.",
+            "• Quản trị khối: đơn vị lập bảng tổng hợp của khối trong cấp của mình.",
+            "• Hiệu lực từ ngày / Hết hiệu lực từ ngày: đơn vị kết thúc và đơn vị kế tiếp bắt đầu cùng một ngày;"
+            " người chuyển sang đơn vị kế tiếp được ghi thêm một dòng cùng Mã cán bộ.",
             "• Sheet “CanBo”: mỗi dòng một người; Mã cán bộ không trùng nhau; Mã đơn vị phải có trong sheet DonVi.",
             "• Nhóm đối tượng để trống thì lấy theo Đối tượng. Đang công tác: chọn Có hoặc Không.",
             *common,
