@@ -124,7 +124,7 @@ class Styles:
             "alert": {**base, "bold": True, "font_color": "#C00000", "text_wrap": True, "align": "center"},
             "note": {**base, "font_size": table_size, "text_wrap": True, "valign": "top"},
             "recv_head": {**base, "font_size": 12, "bold": True, "italic": True, "valign": "top"},
-            "recv": {**base, "font_size": 11, "valign": "top"},
+            "recv": {**base, "font_size": 11, "valign": "top", "text_wrap": True},
             "number": {**base, "align": "center", "font_size": 13},
             "th": {**cell, "bold": True, "align": "center", "bg_color": "#DDEBF7"},
             "th_small": {**cell, "bold": True, "italic": True, "align": "center", "font_size": table_size - 1},
@@ -314,6 +314,7 @@ def signatures(
     authority: str = "",
     recipients: Sequence[str] = (),
     recipients_at: tuple[int, int] | None = None,
+    recipients_width: float = 30.0,
 ) -> int:
     """Signature blocks: titles, "(Ký, ghi rõ họ tên)", room to sign, printed names.
 
@@ -336,6 +337,7 @@ def signatures(
         merged(ws, start, first, last, "Nơi nhận:", st["recv_head"])
         for i, text in enumerate(recipients, start=1):
             merged(ws, start + i, first, last, text, st["recv"])
+            fit_row(ws, start + i, [(text, recipients_width * 1.3)], line_pt=15)  # 11 pt in 13 pt columns
         end = max(end, start + len(recipients) + 2)
     return end
 

@@ -133,11 +133,17 @@ def unit_head(view: UnitView, settings: Settings, recipients: Sequence[str] = ()
         authority=unit.signer_authority,
         title=unit.signer_title or _kind_signer(settings, unit.kind) or UNIT_SIGNER,
         name=unit.signer_name or unit_signer_name(view),
-        recipients=tuple(recipients) or _unit_recipients(admin, area, settings, view.block),
+        recipients=tuple(recipients) or _unit_recipients(admin, unit, area, settings, view.block),
     )
 
 
-def _unit_recipients(admin: Unit | None, area: Unit | None, settings: Settings, block: str) -> tuple[str, ...]:
+def _unit_recipients(
+    admin: Unit | None, unit: Unit, area: Unit | None, settings: Settings, block: str
+) -> tuple[str, ...]:
+    """Where a unit's list goes: its block's administrator; the administrator's own list goes to
+    the area's leaders."""
+    if area is not None and (admin is None or admin.code == unit.code):
+        return (f"- Lãnh đạo {area.name} (để báo cáo);", "- Lưu: VT.")
     label = (
         admin.name
         if admin

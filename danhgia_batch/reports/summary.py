@@ -103,5 +103,6 @@ def write_summary_sheet(
     signatures(
         ws, st, row, left=(2, 3), right=(4, last_col), right_title=head.title, right_name=head.name,
         authority=head.authority, recipients=head.recipients, recipients_at=(0, 1),
+        recipients_width=SUMMARY_COLS[0][1] + SUMMARY_COLS[1][1],
     )  # fmt: skip
     print_setup(ws, landscape=False)

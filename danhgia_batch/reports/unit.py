@@ -108,6 +108,7 @@ def write_unit_list(view: UnitView, settings: Settings, *, today: date | None = 
         signatures(
             ws, st, row + 1, left=(2, 4), right=(5, LAST), left_name=prepared, right_name=head.name,
             right_title=head.title, authority=head.authority, recipients=head.recipients, recipients_at=(0, 1),
+            recipients_width=COLUMNS[0][1] + COLUMNS[1][1],
         )  # fmt: skip
         print_setup(ws, landscape=True, repeat=(header_row, header_row + 1))
     return path

@@ -125,7 +125,10 @@ def _letterhead(plan: UnitPlan, word: str, name: str) -> dict[str, str]:
         return {"header_top": f"ĐẢNG BỘ {CITY.upper()}", "header_issuer": f"ĐẢNG ỦY {ward}",
                 "signer_authority": "T/M ĐẢNG ỦY", "signer_title": "BÍ THƯ"}  # fmt: skip
     if plan.block == "DANG":
-        return {"header_top": f"ĐẢNG ỦY {ward}" if plan.kind == "BAN_DANG_PHUONG" else f"MẶT TRẬN TỔ QUỐC {ward}"}
+        titles = {"BXDD": "TRƯỞNG BAN", "UBKT": "CHỦ NHIỆM", "VPDU": "CHÁNH VĂN PHÒNG", "DTN": "BÍ THƯ"}
+        top = f"ĐẢNG ỦY {ward}" if plan.kind == "BAN_DANG_PHUONG" else f"MẶT TRẬN TỔ QUỐC {ward}"
+        issuer = plan.name.split(f" Đảng ủy {word}")[0].split(f" {word}")[0]  # "Ban Xây dựng Đảng"
+        return {"header_top": top, "header_issuer": issuer.upper(), "signer_title": titles.get(plan.code, "CHỦ TỊCH")}
     if plan.code == "HDND":
         return {"header_top": "", "header_issuer": f"HỘI ĐỒNG NHÂN DÂN {ward}",
                 "signer_authority": "TM. THƯỜNG TRỰC HĐND", "signer_title": "CHỦ TỊCH"}  # fmt: skip
