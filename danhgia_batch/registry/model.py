@@ -45,6 +45,7 @@ class Registry:
     _by_unit: dict[str, list[Person]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _indexed: int = field(default=-1, init=False, repr=False, compare=False)
     _periods: dict[str, Registry] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _admins: dict[tuple[str, str], Unit] | None = field(default=None, init=False, repr=False, compare=False)
 
     def _index(self) -> dict[str, list[Person]]:
         if self._indexed != len(self.people):
@@ -71,17 +72,19 @@ class Registry:
 
     def administrator_of(self, unit_code: str) -> Unit | None:
         """The unit that administers the block of ``unit_code`` in its nearest area (column
-        "Quản trị khối"); without an area, any unit administering the block."""
+        "Quản trị khối"); without an area, a unit with no area administering the block."""
         chain = self.chain(unit_code)
         if not chain:
             return None
-        block = chain[0].block
-        admins = [u for u in self.units.values() if u.administers == block]
+        if self._admins is None:  # (nearest area code or "", block) → administrator, built once
+            self._admins = {}
+            for u in self.units.values():
+                if u.administers:
+                    area = next((a for a in self.chain(u.code) if a.level), None)
+                    self._admins.setdefault((area.code if area else "", u.administers), u)
         area = next((u for u in chain if u.level), None)
-        if area is not None:
-            inside = [u for u in admins if area in self.chain(u.code)]
-            admins = inside or admins
-        return admins[0] if admins else None
+        block = chain[0].block
+        return self._admins.get((area.code if area else "", block))
 
     def areas(self) -> list[Unit]:
         """Units with a level (wards, communes, districts, a city), registry order (SPEC §3)."""
