@@ -194,3 +194,38 @@ def test_long_unit_codes_fit_their_column(settings: Settings) -> None:
     assert ws.column_dimensions["B"].width >= len(long_code) * 1.3
     short = load_workbook(write_block_rollup(district(), "DANG", settings))["DonVi"]
     assert 13 <= short.column_dimensions["B"].width < ws.column_dimensions["B"].width
+
+
+# ---- areas (issue 16, SPEC §3): a roll-up per ward, commune, district or city --------------
+
+
+def test_scope_selects_areas_by_level_and_code() -> None:
+    from danhgia_batch.models import PeriodView
+    from danhgia_batch.reports.areas import area_view, root_area, select_areas
+    from danhgia_batch.sample.ward import build_city
+
+    city = build_city(3, size_factor=0.2)
+    view = PeriodView("2026-12", expected_units=city.units, has_registry=True, org={u.code: u for u in city.units})
+    assert [a.code for a in select_areas(view, "all")] == ["HN", "P01_P_LONGBIEN", "P02_P_BODE", "P03_P_VIETHUNG"]
+    assert [a.code for a in select_areas(view, "phuong")] == ["P01_P_LONGBIEN", "P02_P_BODE", "P03_P_VIETHUNG"]
+    assert [a.code for a in select_areas(view, "PHUONG:P02_P_BODE")] == ["P02_P_BODE"]
+    assert [a.code for a in select_areas(view, "THANH_PHO")] == ["HN"]
+    with pytest.raises(ValueError):
+        select_areas(view, "XA")
+    assert root_area(view) is not None and root_area(view).code == "HN"
+    bode = area_view(view, view.org["P02_P_BODE"])
+    assert bode.expected_units and all(u.code.startswith("P02_") for u in bode.expected_units)
+
+
+def test_area_rollups_are_named_after_each_area(settings: Settings) -> None:
+    from danhgia_batch.models import PeriodView
+    from danhgia_batch.reports import write_area_rollups
+    from danhgia_batch.sample.ward import build_city
+
+    city = build_city(2, size_factor=0.2)
+    view = PeriodView("2026-12", expected_units=city.units, has_registry=True, org={u.code: u for u in city.units})
+    paths = write_area_rollups(view, settings, scope="PHUONG")
+    assert [p.name for p in paths] == ["tong_hop_phuong_long_bien_2026-12.xlsx", "tong_hop_phuong_bo_de_2026-12.xlsx"]
+    ws = load_workbook(paths[1])["TongHop"]
+    assert ws["A1"].value == "ỦY BAN NHÂN DÂN PHƯỜNG BỒ ĐỀ"
+    assert "TOÀN PHƯỜNG BỒ ĐỀ" in texts(ws) and "- Thành phố Hà Nội (để báo cáo);" in texts(ws)
