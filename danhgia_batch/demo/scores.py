@@ -216,6 +216,11 @@ def score_members(
     grades: dict[str, str] = {}
     for name, people in groups.items():
         grades.update(_grades_of_group(people, plan, settings.quota, rng, plan.extra_a if name == largest else 0))
+    ranked = [p for p in members if grades[p.code] != "KXL"]
+    if settings.quota.small_unit_total and len(ranked) < settings.quota.small_group_size and not plan.extra_a:
+        # letter §2.5.a: a list of fewer than 5 ranked people has one A in total, whatever its groups
+        for p in [p for p in members if grades[p.code] == "A"][1:]:
+            grades[p.code] = "B"
     bounds = [(p.min, p.max) for p in framework.parts]
     span = (dates.self_last - dates.self_first).days
     out: list[Scored] = []
