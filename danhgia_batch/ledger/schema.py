@@ -165,7 +165,7 @@ registry_versions = Table(
     Column("people_count", Integer, nullable=False, default=0),
 )
 
-# SPEC §3, §10: levels, letterheads and validity dates of registry units (issue 16, migration 3).
+# SPEC §3, §10: levels, letterheads and validity dates of registry units (issue 16, migration 4).
 ORG_COLUMNS = (
     "level",
     "header_top",
@@ -189,7 +189,7 @@ registry_units = Table(
     Column("block", String(40), nullable=False, default=""),
     Column("kind", String(60), nullable=False, default=""),
     Column("parent_code", String(100), nullable=False, default=""),
-    # migration 3 (issue 16): levels, letterheads, validity (SPEC §3, §10)
+    # migration 4 (issue 16): levels, letterheads, validity (SPEC §3, §10)
     Column("level", String(40), nullable=False, default=""),
     Column("header_top", String(400), nullable=False, default=""),
     Column("header_issuer", String(400), nullable=False, default=""),
@@ -218,7 +218,7 @@ registry_people = Table(
     Column("active", Boolean, nullable=False, default=True),
 )
 
-# SPEC §3 (migration 3, issue 16): the further rows of people listed in a unit that ended and
+# SPEC §3 (migration 4, issue 16): the further rows of people listed in a unit that ended and
 # in its successor; registry_people holds each person's first row.
 registry_moves = Table(
     "registry_moves",
