@@ -3,7 +3,8 @@
 Each command parses options, resolves settings, calls one library function of the same
 name and maps :class:`~danhgia_batch.errors.DanhgiaError` to a one-line Vietnamese message and
 an exit code (SPEC §11: 0 all accepted, 1 something rejected or invalid, 2 usage or
-configuration error). Heavy libraries are imported inside the commands, never here.
+configuration error, or the ledger cannot be opened; 3 for ``process``: the disk or a folder
+stopped the run, issue 17). Heavy libraries are imported inside the commands, never here.
 """
 
 from __future__ import annotations
@@ -367,7 +368,10 @@ def _watch_logging(settings: Any, verbose: int) -> None:
         root.addHandler(logging.StreamHandler())
     logs = settings.path("logs")
     logs.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(logs / "danhgia-watch.log", maxBytes=5_000_000, backupCount=10, encoding="utf-8")
+    # errors=: a file name with undecodable bytes is logged with escapes, never a logging error
+    handler = RotatingFileHandler(
+        logs / "danhgia-watch.log", maxBytes=5_000_000, backupCount=10, encoding="utf-8", errors="backslashreplace"
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     logging.getLogger("watchdog").setLevel(logging.WARNING)
@@ -440,10 +444,11 @@ def check_cmd(
 
     def text() -> None:
         for f in result.files:
-            typer.echo(f"{f.path.name}: {'đạt' if f.ok else 'không đạt'} ({len(f.issues)} vấn đề)")
+            name = f.name
+            typer.echo(f"{name}: {'đạt' if f.ok else 'không đạt'} ({len(f.issues)} vấn đề)")
             for i in f.issues:
                 where = ", ".join(x for x in (i.sheet, i.cell) if x) or "toàn tệp"
-                typer.echo(f"  {f.path.name} | {where} | {i.code} | {i.message}")
+                typer.echo(f"  {name} | {where} | {i.code} | {i.message}")
             for p in f.reports:
                 typer.echo(f"  Đã ghi {p}")
 
@@ -461,7 +466,12 @@ def process_cmd(
     period: Annotated[str | None, typer.Option("--period", "-p", help="Chỉ ghi nhận tệp của kỳ YYYY-MM.")] = None,
     no_reports: Annotated[bool, typer.Option("--no-reports", help="Không ghi báo cáo tổng hợp.")] = False,
 ) -> None:
-    """Xử lý một lần mọi tệp trong inbox rồi thoát (dùng cho cron / Task Scheduler)."""
+    """Xử lý một lần mọi tệp trong inbox rồi thoát (dùng cho cron / Task Scheduler).
+
+    Mã thoát: 0 mọi tệp được chấp nhận; 1 có tệp bị trả lại, vi phạm tỷ lệ hoặc lỗi xử lý; 2 lỗi
+    dùng lệnh, cấu hình hoặc không mở được sổ cái; 3 lỗi môi trường (đĩa đầy, thư mục outbox/archive
+    chỉ đọc hoặc không còn): tệp chưa xong vẫn ở inbox, sửa lỗi rồi chạy lại.
+    """
     from .pipeline import OUTCOME_LABELS, normalise_period, process_inbox, summary_rows
 
     settings = run(ctx.obj.settings)
@@ -491,10 +501,24 @@ def process_cmd(
                     for f in shown
                 ),
             )
+        for odd in result.odd:
+            typer.echo(f"Bỏ qua {odd.path}: không phải tệp thường ({ODD_KINDS.get(odd.kind, odd.kind)}).")
         _print_table("Tổng hợp", ["Kết quả", "Số tệp"], summary_rows(result))
 
     emit(ctx, result, text)
+    if result.problem:  # never reported as success (issue 17 ¶2): one line saying what to fix
+        typer.echo(f"Lỗi: {result.problem}", err=True)
     raise typer.Exit(result.exit_code)
+
+
+ODD_KINDS = {
+    "symlink": "liên kết tượng trưng",
+    "fifo": "ống FIFO",
+    "folder": "thư mục",
+    "socket": "socket",
+    "device": "thiết bị",
+    "unreadable": "không đọc được",
+}
 
 
 @app.command("status", cls=ViCommand)
@@ -508,6 +532,8 @@ def status_cmd(ctx: typer.Context, period: PeriodOpt, block: BlockOpt = None) ->
 
     def text() -> None:
         typer.echo(f"Kỳ {status.period} · {status.area}" + (" (đã công khai, đang khóa)" if status.locked else ""))
+        for odd in status.odd:
+            typer.echo(f"Bỏ qua {odd.path}: không phải tệp thường ({ODD_KINDS.get(odd.kind, odd.kind)}).")
         if not status.has_registry:
             typer.echo("Chưa có danh mục: không xác định được đơn vị chưa nộp.")
         for b in status.blocks:

@@ -3,7 +3,9 @@
 SPEC §9: files arrive in ``inbox/`` or ``inbox/<unit code>/`` (one level). Ignored, never
 touched: Office and LibreOffice lock files (``~$*``, ``.~lock*``), temporary files (``*.tmp``,
 ``*.part``, ``*.crdownload``), hidden files and folders (leading dot; on Windows shares also
-``Thumbs.db`` and ``desktop.ini``), symlinks and anything that is not a regular file.
+``Thumbs.db`` and ``desktop.ini``). Symlinks, FIFOs, folders named like a spreadsheet and
+anything else that is not a regular file are never opened nor moved: :func:`scan_odd` lists them
+so that a run reports them (issue 17 ¶7).
 
 A file is taken once it has *settled* (:func:`unsettled_reason`, the one predicate of
 ``process``, ``watch`` and ``check --wait``).
@@ -92,6 +94,54 @@ def scan_inbox(inbox: Path) -> list[Path]:
                 if is_candidate(p, inbox):
                     found.append((p.lstat().st_ctime_ns, str(p.relative_to(inbox)), p))
     return [p for _, _, p in sorted(found)]
+
+
+def _odd_kind(mode: int) -> str | None:
+    if stat.S_ISLNK(mode):
+        return "symlink"
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return None
+
+
+def scan_odd(inbox: Path) -> list[tuple[Path, str]]:
+    """Entries of ``inbox`` that are no submission and yet no ordinary thing to ignore (issue 17 ¶7).
+
+    Symlinks, FIFOs, sockets and devices anywhere a submission could be; a folder named like a
+    spreadsheet (``x.xlsx/``) at the top; any folder inside a unit folder (never looked into).
+    Hidden and temporary names are ignored as always. Returns ``(path, kind)`` pairs, sorted.
+    """
+    if not inbox.is_dir():
+        return []
+    odd: list[tuple[Path, str]] = []
+
+    def visit(folder: Path, depth: int) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if _ignored_name(entry.name):
+                continue
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError:
+                continue
+            kind = _odd_kind(mode)
+            if stat.S_ISDIR(mode):
+                if depth == 1 and Path(entry.name).suffix.lower() not in TAKEN_SUFFIXES:
+                    visit(Path(entry.path), depth + 1)
+                    continue
+                kind = "folder"
+            if kind is not None:
+                odd.append((Path(entry.path), kind))
+
+    visit(inbox, 1)
+    return sorted(odd)
 
 
 def unit_folder(path: Path, inbox: Path) -> str | None:

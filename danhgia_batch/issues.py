@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from .textsafe import visible
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -207,6 +209,13 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
     ),
     ("text-too-long", E, "Nội dung quá dài", "'{column}' dài quá {limit} ký tự."),
     ("text-control-chars", W, "Ký tự điều khiển", "'{column}' chứa ký tự điều khiển, đã được loại bỏ."),
+    (
+        "name-control-chars",
+        E,
+        "Tên chứa ký tự ẩn",
+        "'{column}' = '{value}' chứa ký tự điều khiển hoặc ký tự đảo chiều chữ (hiện ở dạng \\x… hoặc \\u…); "
+        "hãy gõ lại tên.",
+    ),
     (
         "person-duplicate",
         E,
@@ -436,7 +445,11 @@ def make_issue(
     ``KeyError`` (a programming error, caught by the catalogue test).
     """
     entry = CATALOGUE[code]
-    text_value = "" if value is None else str(value)
+    # text from a file or its name: no control character, bidi override or undecodable
+    # byte reaches a message, a log, the ledger or a workbook (issue 17 ¶1, ¶4)
+    text_value = "" if value is None else visible(str(value))
+    file, sheet, column = visible(file), visible(sheet), visible(column)
+    params = {k: visible(v) if isinstance(v, str) else v for k, v in params.items()}
     fields = _Default(params, column=column, value=text_value, sheet=sheet)
     return Issue(
         code=code,

@@ -114,9 +114,16 @@ class ReaderSettings:
     has ``max_registry_rows`` (a city registry holds ~200,000 people). A registry above
     ``max_rows`` is read with ``registry_memory_mb`` instead of ``memory_mb`` and a timeout of
     ``timeout_seconds`` per ``max_rows`` rows; the worker that read it is then retired.
+
+    The limits measure the file, not the machine's load (issue 17 ¶9): ``cpu_seconds`` of CPU
+    time per file (``RLIMIT_CPU``), ``memory_mb``, the bytes decompressed. ``timeout_seconds``
+    of wall-clock time only ends a truly stuck child; a file that hits it is read once more
+    with ``retry_timeout_seconds`` (0: four times ``timeout_seconds``) before it is rejected.
     """
 
-    timeout_seconds: float = 30.0
+    cpu_seconds: float = 30.0
+    timeout_seconds: float = 120.0
+    retry_timeout_seconds: float = 0.0
     memory_mb: int = 1024
     max_file_mb: int = 50
     max_uncompressed_mb: int = 400

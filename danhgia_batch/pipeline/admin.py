@@ -17,6 +17,8 @@ from ..ledger import open_ledger
 from ..models import PeriodView, UnitView
 from ..settings import Settings
 from .effects import write_period_reports
+from .results import OddEntry
+from .runtime import odd_entries
 
 GRADES = ("A", "B", "C", "D", "KXL")
 _PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$|^(\d{1,2})/(\d{4})$")
@@ -83,11 +85,13 @@ class StatusResult:
     has_registry: bool
     blocks: list[BlockStatus] = field(default_factory=list)
     area: str = ""  # the ward, commune, district or city of the registry (SPEC §3), else [reports]
+    odd: list[OddEntry] = field(default_factory=list)  # inbox entries that are not regular files
 
     exit_code = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "odd_entries": [o.to_dict() for o in self.odd],
             "period": self.period,
             "block": self.block,
             "locked": self.locked,
@@ -150,7 +154,9 @@ def period_status(settings: Settings, period: str, block: str | None = None) -> 
     on time or late, counts per grade."""
     period = normalise_period(period)
     with open_ledger(settings) as ledger:
-        return status_from_view(settings, ledger.period_view(period, block), block)
+        status = status_from_view(settings, ledger.period_view(period, block), block)
+    status.odd = odd_entries(settings)
+    return status
 
 
 # ---------------------------------------------------------------- publish / reopen

@@ -13,6 +13,7 @@ from ..intake import wait_for_files
 from ..issues import Issue, Severity
 from ..models import FormResult
 from ..settings import Settings
+from ..textsafe import fs_text
 
 REPORT_SUFFIX = "_loi.xlsx"
 
@@ -28,12 +29,17 @@ class FileCheck:
     reports: list[Path] = field(default_factory=list)
 
     @property
+    def name(self) -> str:
+        """The file's name as valid UTF-8 text (undecodable bytes as ``\\xNN``)."""
+        return fs_text(self.path.name)
+
+    @property
     def ok(self) -> bool:
         return not any(i.severity in (Severity.ERROR, Severity.VIOLATION) for i in self.issues)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "path": str(self.path),
+            "path": fs_text(self.path),
             "kind": self.kind,
             "rows": self.rows,
             "ok": self.ok,
@@ -104,9 +110,12 @@ def check_files(
     result = CheckResult([by_path[str(p)] for p in paths if str(p) in by_path])
     if report_dir is not None:
         from ..reports.errors import write_error_workbook
+        from .effects import fit
 
         report_dir = Path(report_dir)
         for f in result.files:
             if not f.ok:
-                f.reports = write_error_workbook(f.path, f.issues, report_dir / f"{f.path.stem}{REPORT_SUFFIX}")
+                f.reports = write_error_workbook(
+                    f.path, f.issues, report_dir / f"{fit(fs_text(f.path.stem))}{REPORT_SUFFIX}"
+                )
     return result

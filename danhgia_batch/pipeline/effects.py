@@ -29,8 +29,9 @@ from pathlib import Path
 from ..issues import Issue
 from ..ledger import FileRecord, Ledger
 from ..models import PeriodView, UnitView
-from ..reports.common import atomic_write_text, safe_code
+from ..reports.common import TEMP_SUFFIX, atomic_path, atomic_write_text, is_stale_temp, safe_code
 from ..settings import Settings
+from ..textsafe import find_path
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,19 @@ def step_done(step: str, file: FileRecord | None = None) -> None:
         CRASH_HOOK(step, file)
 
 
+NAME_BYTES = 150  # of the clerk's stem in a stored name: the file system allows 255 bytes a name
+
+
+def fit(text: str, max_bytes: int = NAME_BYTES) -> str:
+    """``text`` cut to at most ``max_bytes`` UTF-8 bytes (whole characters): a 250-byte file
+    name must not make its archive copy or error workbook impossible to write."""
+    raw = text.encode("utf-8")
+    return text if len(raw) <= max_bytes else raw[:max_bytes].decode("utf-8", "ignore")
+
+
 def _stored_name(file: FileRecord) -> str:
-    return f"{file.id}_{Path(file.name).name}"
+    name = Path(file.name)
+    return f"{file.id}_{fit(name.stem)}{fit(name.suffix, 16)}"
 
 
 def archive_path(settings: Settings, file: FileRecord) -> Path:
@@ -78,7 +90,7 @@ def archive_path(settings: Settings, file: FileRecord) -> Path:
 def error_report_path(settings: Settings, file: FileRecord) -> Path:
     """Where the error workbook of a rejected ``file`` goes."""
     day = file.arrival.strftime("%Y-%m-%d")
-    return settings.outbox / ERRORS_DIR / day / f"{file.id}_{Path(file.name).stem}_loi.xlsx"
+    return settings.outbox / ERRORS_DIR / day / f"{file.id}_{fit(Path(file.name).stem)}_loi.xlsx"
 
 
 def write_errors(settings: Settings, file: FileRecord, source: Path, issues: list[Issue]) -> list[Path]:
@@ -89,6 +101,8 @@ def write_errors(settings: Settings, file: FileRecord, source: Path, issues: lis
         from ..reports.errors import write_error_workbook
 
         return list(write_error_workbook(source, issues, out))
+    except OSError:  # a full disk or a read-only outbox: the caller reports it, never a success
+        raise
     except Exception:  # never let a broken report keep a recorded file in the inbox
         log.exception("error workbook for %s failed; writing the text summary only", file.name)
         lines = [f"Tệp: {file.name}", f"Nhận lúc: {file.arrival:%d/%m/%Y %H:%M}", ""]
@@ -96,10 +110,46 @@ def write_errors(settings: Settings, file: FileRecord, source: Path, issues: lis
         return [atomic_write_text(out.with_suffix(".txt"), "\n".join(lines) + "\n")]
 
 
+LEFTOVER_SCAN_SECONDS = 600.0  # a long-running watcher looks for litter this often
+_last_leftover_scan: dict[tuple[Path, ...], float] = {}
+
+
+def remove_leftovers(settings: Settings, *, stale_after: float | None = None) -> list[Path]:
+    """Remove the temp files of interrupted writes from the outbox and the archive (issue 17 ¶6).
+
+    A temp file is litter when its writer (on this machine) is dead, or when it is older than
+    the claim timeout; a live writer's temp file is never touched. Runs at most every
+    :data:`LEFTOVER_SCAN_SECONDS` per process. Returns the files removed.
+    """
+    roots = (settings.outbox, settings.archive)
+    now = time.monotonic()
+    last = _last_leftover_scan.get(roots)
+    if last is not None and now - last < LEFTOVER_SCAN_SECONDS:
+        return []
+    _last_leftover_scan[roots] = now
+    stale = settings.watcher.claim_timeout_minutes * 60 if stale_after is None else stale_after
+    removed: list[Path] = []
+    wall = time.time()
+    for root in roots:
+        for folder, _dirs, names in os.walk(root):
+            for name in names:
+                if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+                    continue
+                path = Path(folder) / name
+                try:
+                    if is_stale_temp(name, wall - path.lstat().st_mtime, stale):
+                        path.unlink()
+                        removed.append(path)
+                except OSError:  # gone meanwhile, or not ours to remove
+                    continue
+    if removed:
+        log.info("removed %d leftover temp file(s) of interrupted writes", len(removed))
+    return removed
+
+
 def source_of(settings: Settings, file: FileRecord) -> Path:
     """Absolute path of the original as recorded (inbox-relative, or absolute for a PATH argument)."""
-    p = Path(file.inbox_path)
-    return p if p.is_absolute() else settings.inbox / p
+    return find_path(file.inbox_path, settings.inbox)  # a name stored with \xNN escapes: found on disk
 
 
 def move_original(settings: Settings, file: FileRecord) -> Path | None:
@@ -118,9 +168,8 @@ def move_original(settings: Settings, file: FileRecord) -> Path | None:
         return None
     dest.parent.mkdir(parents=True, exist_ok=True)
     if not inside:
-        tmp = dest.with_name(f".{dest.name}.part")
-        shutil.copy2(src, tmp)
-        os.replace(tmp, dest)
+        with atomic_path(dest) as tmp:
+            shutil.copy2(src, tmp)
         return dest
     for delay in (*MOVE_DELAYS, None):
         try:
@@ -130,9 +179,8 @@ def move_original(settings: Settings, file: FileRecord) -> Path | None:
                 if exc.errno != errno.EXDEV:
                     raise
                 # another filesystem: copy, rename into place, then delete the original
-                tmp = dest.with_name(f".{dest.name}.part")
-                shutil.copy2(src, tmp)
-                os.replace(tmp, dest)
+                with atomic_path(dest) as tmp:
+                    shutil.copy2(src, tmp)
                 src.unlink()
             return dest
         except PermissionError:  # held open (Excel on Windows, an antivirus scan): wait a little

@@ -20,42 +20,34 @@ leaves them marked, so the next run rewrites them).
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..intake import scan_inbox, sha256_file, unit_folder, wait_until_settled
-from ..issues import Issue, make_issue
+from ..errors import LedgerError
+from ..intake import sha256_file, unit_folder, wait_until_settled
+from ..issues import make_issue
 from ..ledger import Claim, ClaimLost, FileRecord, Ledger, Record, open_ledger
 from ..ledger.claims import MAX_ATTEMPTS
 from ..models import FormResult
 from ..settings import Settings
+from ..textsafe import fs_text
 from . import effects
 from .decide import decide_duplicate, decide_form, quota_checker
-from .results import SKIPPED, BatchResult, FileResult
+from .finish import Finisher, Item, environment_message
+from .results import SKIPPED, BatchResult, FileResult, OddEntry, skipped
+from .runtime import Reader, candidates, odd_entries, progress_bar, run_reader
 
 log = logging.getLogger(__name__)
 
-CHUNK = 512  # files claimed, then read by one reader pool while the parent decides and records
-Reader = Callable[[Sequence[Path], Settings], Iterable[FormResult]]  # read.read_forms or a warm pool
-CLAIM_BATCH = 128  # claims taken in one ledger transaction (short: other watchers wait for it)
-ERROR_WRITERS = 1  # a thread waiting on the isolated children that write error workbooks (one at a time: memory)
-
-
-@dataclass
-class _Item:
-    """A file of the current chunk, from claim to done."""
-
-    path: Path
-    claim: Claim
-    file: FileRecord
-    result: FileResult
-    issues: list[Issue] = field(default_factory=list)
+# files claimed, read, recorded and finished together: several workers share an inbox, and a
+# killed one leaves at most this many behind (issue 17 ¶5)
+CHUNK = 16
+CLAIM_BATCH = CHUNK  # claims taken in one ledger transaction (short: other watchers wait for it)
 
 
 def process_inbox(
@@ -92,43 +84,26 @@ def process_inbox(
         LedgerError: the ledger cannot be opened.
     """
     write = settings.reports.write_reports if write_reports is None else write_reports
-    candidates = list(_candidates(settings, paths))
-    result = BatchResult()
-    unsettled = _settle([p for p, _ in candidates], settle)
-    result.files += [FileResult(str(p), p.name, SKIPPED) for p in sorted(unsettled)]
-    candidates = [(p, root) for p, root in candidates if p not in unsettled]
-    with _ledger(settings, ledger) as led, _progress(progress, len(candidates)) as advance:
-        run = _Run(settings, led, result, period=period, write=write, advance=advance, reader=reader)
+    effects.remove_leftovers(settings)
+    found = list(candidates(settings, paths))
+    result = BatchResult(odd=odd_entries(settings) if paths is None else [])
+    if paths is None and not settings.inbox.is_dir():  # a share not mounted: no "nothing to do"
+        result.problem = environment_message(FileNotFoundError(errno.ENOENT, "", str(settings.inbox)), settings.inbox)
+    unsettled = _settle([p for p, _ in found], settle)
+    result.files += [skipped(p) for p in sorted(unsettled)]
+    found = [(p, root) for p, root in found if p not in unsettled]
+    with _ledger(settings, ledger) as led, progress_bar(progress, len(found)) as advance, run_reader(reader) as read:
+        run = _Run(settings, led, result, period=period, write=write, advance=advance, reader=read)
         try:
             run.finish_unfinished()
-            for start in range(0, len(candidates), CHUNK):
-                run.chunk(candidates[start : start + CHUNK])
+            for start in range(0, len(found), CHUNK):
+                run.chunk(found[start : start + CHUNK])
             if write:  # block and district roll-ups once per run (marked in the ledger, crash-safe)
                 run.rollups()
         finally:
             run.close()
     log.info("process: %s", result.counts)
     return result
-
-
-def _candidates(settings: Settings, paths: Sequence[Path] | None) -> Iterator[tuple[Path, Path | None]]:
-    """(file, root it was found under) pairs; root is None for a file given outside the inbox."""
-    inbox = settings.inbox.resolve()
-    if paths is None:
-        yield from ((p, inbox) for p in scan_inbox(inbox))
-        return
-    seen: set[Path] = set()
-    for given in paths:
-        p = Path(given).resolve()
-        found: list[tuple[Path, Path | None]] = []
-        if p.is_dir():
-            found = [(q, inbox if _inside(q, inbox) else p) for q in scan_inbox(p)]
-        if p.is_file():
-            found = [(p, inbox if _inside(p, inbox) else None)]
-        for q, root in found:
-            if q not in seen:
-                seen.add(q)
-                yield q, root
 
 
 def _wait(seconds: float) -> None:
@@ -145,7 +120,7 @@ def _settle(paths: list[Path], seconds: float) -> set[Path]:
     """
     unsettled = wait_until_settled(paths, seconds, timeout=seconds, sleep=lambda s: _wait(s))
     for path, reason in unsettled.items():
-        log.info("process: %s not settled (%s), left for a later run", path, reason)
+        log.info("process: %s not settled (%s), left for a later run", fs_text(path), reason)
     return set(unsettled)
 
 
@@ -157,28 +132,6 @@ def _ledger(settings: Settings, given: Ledger | None) -> Iterator[Ledger]:
         return
     with open_ledger(settings) as ledger:
         yield ledger
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
-
-
-@contextmanager
-def _progress(enabled: bool, total: int) -> Iterator[Any]:
-    if not enabled or total == 0:
-        yield lambda: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("Đang xử lý"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
-    ) as bar:
-        task = bar.add_task("process", total=total)
-        yield lambda: bar.advance(task)
 
 
 class _Run:
@@ -197,24 +150,10 @@ class _Run:
         self.reader = reader
         self.period, self.write, self.advance = period, write, advance
         self.inbox = settings.inbox.resolve()
-        # error workbooks are written by isolated children (~0.4 s each): started as soon as
-        # a file is recorded rejected, so they overlap the reading and recording of the others
-        self._writers: ThreadPoolExecutor | None = None
-        self._error_jobs: dict[int, Future[list[Path]]] = {}
+        self.finisher = Finisher(settings, ledger, result)
 
     def close(self) -> None:
-        if self._writers is not None:
-            self._writers.shutdown(wait=True)
-
-    def _start_errors(self, item: _Item) -> None:
-        """Begin writing the error workbook of a recorded rejected file (idempotent)."""
-        if item.file.id in self._error_jobs:
-            return
-        if self._writers is None:
-            self._writers = ThreadPoolExecutor(ERROR_WRITERS, thread_name_prefix="danhgia-errors")
-        source = item.path if item.path.exists() else effects.archive_path(self.settings, item.file)
-        job = self._writers.submit(effects.write_errors, self.settings, item.file, source, list(item.issues))
-        self._error_jobs[item.file.id] = job
+        self.finisher.close()
 
     # ---------------------------------------------------------------- chunks
 
@@ -224,14 +163,14 @@ class _Run:
         for file in self.ledger.unfinished():
             res = _file_result(file, effects.source_of(self.settings, file), resumed=True)
             res.issues = self.ledger.file_issues(file.id)
-            items.append(_Item(effects.source_of(self.settings, file), Claim("finish", file), file, res, res.issues))
+            items.append(Item(effects.source_of(self.settings, file), Claim("finish", file), file, res, res.issues))
         if items:
             log.info("finishing %d file(s) left half-done by an earlier run", len(items))
             self._finish(items)
 
     def chunk(self, batch: Sequence[tuple[Path, Path | None]]) -> None:
-        to_read: list[_Item] = []
-        ready: list[_Item] = []
+        to_read: list[Item] = []
+        ready: list[Item] = []
         copies: list[tuple[Path, Path | None]] = []  # copies of a file this chunk is reading
         for item in self._claim_all(batch, copies):
             if item is None:
@@ -241,25 +180,38 @@ class _Run:
                 item.issues = item.result.issues = self.ledger.file_issues(item.file.id)
                 ready.append(item)
             elif item.claim.duplicate_of is not None:
-                self._record(item, decide_duplicate(item.file, item.claim.duplicate_of))
+                self._record_duplicate(item)
                 ready.append(item)
             else:
                 to_read.append(item)
         ready += self._read_and_record(to_read)
-        again: list[_Item] = []
+        again: list[Item] = []
         for path, root in copies:  # the original is recorded now: the copy is a duplicate
             item = self._claim(path, root, None)
             if item is not None and item.claim.duplicate_of is not None:
-                self._record(item, decide_duplicate(item.file, item.claim.duplicate_of))
+                self._record_duplicate(item)
                 ready.append(item)
             elif item is not None:  # the original was rejected: the copy is read on its own
                 again.append(item)
         ready += self._read_and_record(again)
         self._finish(ready)
 
+    def _record_duplicate(self, item: Item) -> None:
+        """Record a byte-identical copy; a failure is this file's outcome, never the run's."""
+        assert item.claim.duplicate_of is not None
+        try:
+            self._record(item, decide_duplicate(item.file, item.claim.duplicate_of))
+        except ClaimLost:
+            item.result.outcome = SKIPPED
+        except LedgerError:  # the ledger itself is gone: the run cannot go on (exit 2)
+            raise
+        except Exception as exc:
+            log.exception("processing %s failed", fs_text(item.path))
+            self._fail(item, f"{type(exc).__name__}: {exc}")
+
     def _claim_all(
         self, batch: Sequence[tuple[Path, Path | None]], copies: list[tuple[Path, Path | None]]
-    ) -> Iterator[_Item | None]:
+    ) -> Iterator[Item | None]:
         """:meth:`_claim` of every file of a chunk, the claims taken in one ledger transaction."""
         found: list[tuple[Path, Path | None, dict[str, Any]]] = []
         for path, root in batch:
@@ -279,21 +231,25 @@ class _Run:
         try:
             st = path.stat()
             sha = sha256_file(path)
-        except OSError:  # gone meanwhile (another watcher moved it)
+        except OSError:  # gone meanwhile (another watcher moved it), or unreadable
             self.advance()
+            if path.exists() and not any(o.path == fs_text(path) for o in self.result.odd):
+                log.warning("Không đọc được %s; để nguyên trong hộp thư đến", fs_text(path))
+                self.result.odd.append(OddEntry(fs_text(path), "unreadable"))
             return None
-        rel = str(path.relative_to(self.inbox)) if root == self.inbox else str(path)
+        # stored and shown as valid UTF-8 (issue 17 ¶1); effects.source_of finds the file again
+        rel = fs_text(path.relative_to(self.inbox) if root == self.inbox else path)
         folder = unit_folder(path, root) if root is not None else None
         return {
             "sha256": sha,
-            "name": path.name,
+            "name": fs_text(path.name),
             "inbox_path": rel,
-            "unit_folder": folder,
+            "unit_folder": fs_text(folder) if folder is not None else None,
             "size": st.st_size,
             "mtime_ns": st.st_mtime_ns,
         }
 
-    def _claim(self, path: Path, root: Path | None, copies: list[tuple[Path, Path | None]] | None) -> _Item | None:
+    def _claim(self, path: Path, root: Path | None, copies: list[tuple[Path, Path | None]] | None) -> Item | None:
         args = self._claim_args(path, root)
         if args is None:
             return None
@@ -306,7 +262,7 @@ class _Run:
         args: dict[str, Any],
         claim: Claim,
         copies: list[tuple[Path, Path | None]] | None,
-    ) -> _Item | None:
+    ) -> Item | None:
         rel, sha = args["inbox_path"], args["sha256"]
         mine = claim.file is not None and claim.file.claimed_by == self.ledger.worker
         if claim.action == "busy" and mine and copies is not None and claim.file and claim.file.inbox_path != rel:
@@ -320,18 +276,18 @@ class _Run:
             self.ledger.unclaim(claim.file.id)
             claim = Claim("busy", claim.file)
         if claim.action == "busy" or claim.file is None:
-            self.result.files.append(FileResult(str(path), path.name, SKIPPED))
+            self.result.files.append(skipped(path))
             self.advance()
             return None
-        return _Item(path, claim, claim.file, _file_result(claim.file, path))
+        return Item(path, claim, claim.file, _file_result(claim.file, path))
 
-    def _read_and_record(self, items: list[_Item]) -> list[_Item]:
+    def _read_and_record(self, items: list[Item]) -> list[Item]:
         if not items:
             return []
         from ..read import read_forms
 
         by_path = {str(i.path): i for i in items}
-        done: list[_Item] = []
+        done: list[Item] = []
         paths = [i.path for i in items]
         if self.reader is not None:
             forms: Iterable[FormResult] = self.reader(paths, self.settings)
@@ -349,7 +305,7 @@ class _Run:
             done.append(item)
         return done
 
-    def _decide_and_record(self, item: _Item, form: FormResult) -> None:
+    def _decide_and_record(self, item: Item, form: FormResult) -> None:
         try:
             if self.period and form.header.period and form.header.period != self.period and form.kind != "00":
                 self.ledger.unclaim(item.file.id)
@@ -360,10 +316,10 @@ class _Run:
         except ClaimLost:
             item.result.outcome = SKIPPED
         except Exception as exc:  # a bug or a transient failure: never lose the file
-            log.exception("processing %s failed", item.path)
+            log.exception("processing %s failed", fs_text(item.path))
             self._fail(item, f"{type(exc).__name__}: {exc}")
 
-    def _record(self, item: _Item, rec: Record, quota: Any = None) -> None:
+    def _record(self, item: Item, rec: Record, quota: Any = None) -> None:
         recorded = self.ledger.record(item.file.id, rec, quota_check=quota)
         item.file = recorded.file
         item.issues = recorded.issues
@@ -373,11 +329,11 @@ class _Run:
         effects.step_done("recorded", item.file)
         if item.file.state == "recorded" and item.file.outcome == "rejected":
             try:
-                self._start_errors(item)
+                self.finisher.start_errors(item)
             except Exception:  # recorded all the same: _finish writes it itself
                 log.exception("could not start the error workbook of %s", item.path)
 
-    def _fail(self, item: _Item, detail: str) -> None:
+    def _fail(self, item: Item, detail: str) -> None:
         """Unexpected error: keep the original in the inbox for a retry, reject after a few."""
         if item.file.attempts >= MAX_ATTEMPTS:
             issue = make_issue("processing-failed", file=item.path.name, detail=detail)
@@ -390,58 +346,18 @@ class _Run:
     # ---------------------------------------------------------------- effects
 
     def rollups(self) -> None:
-        try:
-            self.result.outputs += effects.write_pending_rollups(self.settings, self.ledger)
-        except Exception:  # a roll-up open in Excel: it stays marked, the next run rewrites it
-            log.exception("writing the roll-ups failed; the next run retries")
+        self.finisher.rollups()
 
-    def _finish(self, items: list[_Item]) -> None:
-        """Outputs of the chunk, then each original's move, then done (issue 6 ¶3)."""
-        recorded = [i for i in items if i.file.state == "recorded" and i.result.outcome != SKIPPED]
-        units = {(i.file.period, i.file.unit_code) for i in recorded if i.file.outcome in ("accepted", "invalid")}
-        units = {(p, u) for p, u in units if p and u}
-        error_files: dict[int, list[str]] = {}
-        rejected = [i for i in recorded if i.file.outcome == "rejected"]
-        for item in rejected:
-            job = self._error_jobs.pop(item.file.id, None)
-            if job is not None:
-                paths = job.result()
-            else:
-                source = item.path if item.path.exists() else effects.archive_path(self.settings, item.file)
-                paths = effects.write_errors(self.settings, item.file, source, item.issues)
-            error_files[item.file.id] = [str(p) for p in paths]
-        try:
-            if self.write and units:
-                self.result.outputs += effects.write_unit_outputs(self.settings, self.ledger, units)
-        except Exception:  # e.g. a report open in Excel on Windows: retry in the next run
-            log.exception("writing the reports failed; the originals stay in the inbox until they succeed")
-            recorded = []
-        for item in recorded:
-            effects.step_done("outputs", item.file)
-        moved: list[tuple[int, str | None, str | None]] = []
-        for item in recorded:
-            try:
-                dest = effects.move_original(self.settings, item.file)
-            except OSError:
-                log.exception("could not move %s to the archive; the next run retries", item.path)
-                continue
-            effects.step_done("moved", item.file)
-            errs = error_files.get(item.file.id, [])
-            moved.append((item.file.id, str(dest) if dest else None, errs[0] if errs else None))
-            item.result.archived = str(dest) if dest else None
-            item.result.error_files = errs
-        # one transaction for the chunk: a crash before it leaves the files "recorded" with
-        # their originals archived, and the next run's finish_unfinished redoes the (idempotent) move
-        self.ledger.mark_done_many(moved)
-        for item in items:
-            self.result.files.append(item.result)
+    def _finish(self, items: list[Item]) -> None:
+        self.finisher.finish(items, self.write)
+        for _ in items:
             self.advance()
         self.ledger.heartbeat()
 
 
 def _file_result(file: FileRecord, path: Path, *, resumed: bool = False) -> FileResult:
     return FileResult(
-        path=str(path),
+        path=fs_text(path),
         name=file.name,
         outcome=file.outcome or "processing",
         file_id=file.id,
@@ -450,6 +366,7 @@ def _file_result(file: FileRecord, path: Path, *, resumed: bool = False) -> File
         unit_code=file.unit_code,
         block=file.block,
         resumed=resumed,
+        source=path,
     )
 
 
@@ -466,4 +383,9 @@ OUTCOME_LABELS = {
 def summary_rows(result: BatchResult) -> Iterable[tuple[str, int]]:
     """(Vietnamese label, count) for the final summary table."""
     counts = result.counts
-    return [(label, counts[k]) for k, label in OUTCOME_LABELS.items()]
+    rows = [(label, counts[k]) for k, label in OUTCOME_LABELS.items()]
+    if result.unfinished:
+        rows.append(("Chưa xong do lỗi ổ đĩa/thư mục (còn trong hộp thư đến)", result.unfinished))
+    if result.odd:
+        rows.append(("Không phải tệp thường (bỏ qua)", len(result.odd)))
+    return rows

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..issues import Issue
+from ..textsafe import fs_text
 
 # files.outcome values, and what a run reports for a file it did not record
 OUTCOMES = ("accepted", "invalid", "rejected", "duplicate", "failed")
@@ -30,6 +31,8 @@ class FileResult:
     error_files: list[str] = field(default_factory=list)
     superseded: list[int] = field(default_factory=list)
     resumed: bool = False  # finished after a previous run died half-way
+    finished: bool = True  # False: recorded, but its outputs or move failed (it stays in the inbox)
+    source: Path | None = field(default=None, repr=False, compare=False)  # the path on disk (``path`` is display text)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,8 +48,28 @@ class FileResult:
             "error_files": self.error_files,
             "superseded_lists": self.superseded,
             "resumed": self.resumed,
+            "finished": self.finished,
             "issues": [i.to_dict() for i in self.issues],
         }
+
+
+EXIT_ENVIRONMENT = 3  # README "Mã thoát": the disk, a folder or the ledger stopped the run
+
+
+@dataclass(frozen=True)
+class OddEntry:
+    """Something in the inbox that is not a regular file (symlink, FIFO, folder named *.xlsx…)."""
+
+    path: str  # display text (valid UTF-8)
+    kind: str  # "symlink", "fifo", "folder", "socket", "device", "unreadable"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind}
+
+
+def skipped(path: Path, outcome: str = SKIPPED) -> FileResult:
+    """The result of a file a run did not record (``path`` as found on disk)."""
+    return FileResult(fs_text(str(path)), fs_text(path.name), outcome, source=path)
 
 
 @dataclass
@@ -55,11 +78,15 @@ class BatchResult:
 
     ``exit_code`` (SPEC §11): 0 when every file was accepted (a byte-identical duplicate
     counts as nothing new, not as a failure), 1 when something was rejected, invalid (quota)
-    or failed.
+    or failed, :data:`EXIT_ENVIRONMENT` (3) when the disk or a folder stopped the run
+    (``problem`` says what to fix; the files it stopped stay in the inbox, ``finished`` False).
+    ``odd`` lists inbox entries that are not regular files (reported, left alone).
     """
 
     files: list[FileResult] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
+    problem: str | None = None
+    odd: list[OddEntry] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         return sum(1 for f in self.files if f.outcome == outcome)
@@ -69,13 +96,23 @@ class BatchResult:
         return {o: self.count(o) for o in (*OUTCOMES, SKIPPED)}
 
     @property
+    def unfinished(self) -> int:
+        """Files recorded but left in the inbox by an environment problem."""
+        return sum(1 for f in self.files if not f.finished)
+
+    @property
     def exit_code(self) -> int:
+        if self.problem is not None:
+            return EXIT_ENVIRONMENT
         return 1 if any(f.outcome in ("rejected", "invalid", "failed") for f in self.files) else 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "exit_code": self.exit_code,
+            "problem": self.problem,
             "counts": self.counts,
+            "unfinished": self.unfinished,
             "files": [f.to_dict() for f in self.files],
-            "outputs": [str(p) for p in self.outputs],
+            "odd_entries": [o.to_dict() for o in self.odd],
+            "outputs": [fs_text(p) for p in self.outputs],
         }

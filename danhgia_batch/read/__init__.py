@@ -39,9 +39,39 @@ def read_forms(paths: Sequence[Path], settings: Settings, *, workers: int | None
     yield from Pool(settings, min(n, len(work))).run(work)
 
 
+class RunReader(Pool):
+    """Reader workers kept across the calls of one run (``danhgia process`` reads its inbox a
+    small batch of claims at a time); called like :func:`read_forms`; :meth:`shutdown` ends them."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings, settings.reader.workers)
+        self.workers = max(1, settings.reader.workers)
+
+    def __call__(self, paths: Sequence[Path], settings: Settings) -> Iterator[FormResult]:
+        paths = [Path(p) for p in paths]
+        if not paths:
+            return
+        for slot in [x for x in self.slots if not x.proc.is_alive()]:
+            self._kill(slot)
+        work = batches(paths, self.workers)
+        self.size = min(self.workers, len(work))
+        try:
+            yield from Pool.run(self, work)
+        finally:
+            for slot in [x for x in self.slots if x.batch]:  # abandoned mid-batch: never reuse
+                self._kill(slot)
+
+    def close(self) -> None:
+        """Keep the workers between calls (:meth:`Pool.run` calls this when it ends)."""
+
+    def shutdown(self) -> None:
+        """Stop every worker."""
+        Pool.close(self)
+
+
 def read_form(path: Path, settings: Settings) -> FormResult:
     """Read one workbook safely (a child process) and return its rows and every issue."""
     return next(iter(read_forms([Path(path)], settings, workers=1)))
 
 
-__all__ = ["read_form", "read_forms"]
+__all__ = ["RunReader", "read_form", "read_forms"]

@@ -21,8 +21,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..textsafe import INVISIBLE_RE
+
 MAX_TEXT = 32767
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff]")
+_CONTROL_RE = INVISIBLE_RE  # controls, zero-width and bidi characters (textsafe)
+_NAME_ERROR_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SPACES_RE = re.compile(r"[ \t\r\n\u00a0]+")
 _NUMBER_RE = re.compile(r"^[+-]?(\d+)(?:[.,](\d+))?$")
 _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?$")
@@ -60,8 +63,15 @@ def text(value: Any) -> tuple[str, str]:
 
 
 def name(value: Any) -> tuple[str, str]:
-    """Text with inner whitespace collapsed to single spaces (names, titles)."""
+    """Text with inner whitespace collapsed to single spaces (names, titles).
+
+    A C0 control character (NUL…) or a bidi override in a name is an error
+    (``name-control-chars``), not a warning like a stray zero-width space: a name is printed on official lists, and U+202E makes it read backwards
+    (issue 17 ¶4).
+    """
     s, code = text(value)
+    if code == "text-control-chars" and _NAME_ERROR_RE.search(str(value)):
+        code = "name-control-chars"
     return _SPACES_RE.sub(" ", s), code
 
 

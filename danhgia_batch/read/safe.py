@@ -4,9 +4,13 @@ python-calamine can abort its whole process on a crafted file and openpyxl can e
 on a small zip bomb, so untrusted workbooks are never parsed in the caller's process. Workers
 come from a ``forkserver`` (never a plain ``fork``: the watcher has threads) preloaded with the
 reader and pandera, so a new worker costs a fork, not an interpreter start. Each worker sets
-``RLIMIT_AS`` to ``reader.memory_mb``; the parent enforces ``reader.timeout_seconds`` per file,
-and when a worker dies or times out it records ``file-reader-crash`` / ``file-timeout`` for
-the file in hand, replaces the worker and goes on with the others.
+``RLIMIT_AS`` to ``reader.memory_mb`` and, per file, ``RLIMIT_CPU`` to ``reader.cpu_seconds``
+of CPU time: the limits measure the file, not the machine's load (issue 17 ¶9). The parent's
+wall-clock limit ``reader.timeout_seconds`` only ends a truly stuck child: a file that hits it
+is read once more, alone, with ``reader.retry_timeout_seconds``, and only rejected
+(``file-timeout``) if that fails too; a file that passes on the retry is logged as "the server
+was slow". When a worker dies it records ``file-reader-crash`` (``file-timeout`` when the CPU
+limit killed it) for the file in hand, replaces the worker and goes on with the others.
 
 Children die with their parent (:func:`die_with_parent`): when the watcher or ``danhgia
 process`` is killed in a way that skips all clean-up (SIGKILL, OOM killer), a worker stuck in a
@@ -74,6 +78,22 @@ def limit_memory(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
         log.warning("cannot limit reader memory on this platform")
+
+
+def limit_cpu(seconds: float) -> None:
+    """Let this process use ``seconds`` more CPU time (``RLIMIT_CPU``); past it the kernel sends
+    SIGXCPU, which ends the process (the parent reports the file in hand)."""
+    try:
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        pass
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -168,12 +188,15 @@ def _worker(conn: Connection, settings: Settings, validate: bool) -> None:
             limits = settings.reader
             if limits.registry_memory_mb > limits.memory_mb:
                 limit_memory(limits.registry_memory_mb)
+            limit_cpu(limits.cpu_seconds * math.ceil(rows / limits.max_rows))
             conn.send(("extend", limits.timeout_seconds * math.ceil(rows / limits.max_rows)))
 
         for i, path in enumerate(batch):
             conn.send(("start", i))
+            limit_cpu(settings.reader.cpu_seconds)
             forms.append(read_form_here(path, settings, on_big_registry))
         conn.send(("validate", len(batch)))
+        limit_cpu(settings.reader.cpu_seconds)
         if validate:
             try:
                 validate_batch(forms, settings)
@@ -197,6 +220,7 @@ class _Slot:
     batch: list[Path] = field(default_factory=list)
     index: int = -1  # file of ``batch`` being read; len(batch) while validating
     deadline: float = math.inf
+    timeout: float = 0.0  # wall-clock limit of this batch (longer for a retried file)
 
 
 def _describe_exit(code: int | None) -> str:
@@ -218,7 +242,9 @@ class Pool:
         self.size = max(1, workers)
         self.validate = validate
         self.timeout = settings.reader.timeout_seconds
+        self.retry_timeout = settings.reader.retry_timeout_seconds
         self.slots: list[_Slot] = []
+        self.retried: set[Path] = set()  # files read again after hitting the wall-clock limit
 
     def _spawn(self) -> _Slot:
         ctx = context()
@@ -244,17 +270,37 @@ class Pool:
             self._kill(slot)
 
     def _failed(self, slot: _Slot, code: str, queue: deque[list[Path]]) -> list[FormResult]:
-        """The worker died or hung: report the file in hand, re-queue the others of its batch."""
+        """The worker died or hung: report the file in hand, re-queue the others of its batch.
+
+        A file that only hit the wall-clock limit is re-queued alone for one retry with the
+        longer limit (a busy server is not the clerk's fault); one that exceeded its CPU time
+        is reported at once.
+        """
         exit_text = _describe_exit(slot.proc.exitcode)
+        cpu = slot.proc.exitcode == -getattr(signal, "SIGXCPU", -1)
         self._kill(slot)
         batch, i = slot.batch, slot.index
-        if 0 <= i < len(batch):
-            bad = batch[i]
-            rest = batch[:i] + batch[i + 1 :]
-            for p in reversed(rest):
+        bad, rest = ([batch[i]], batch[:i] + batch[i + 1 :]) if 0 <= i < len(batch) else (list(batch), [])
+        for p in reversed(rest):
+            queue.appendleft([p])
+        failures = []
+        for p in bad:
+            if code == "file-timeout" and p not in self.retried:
+                self.retried.add(p)
+                log.warning("Đọc %s quá %g giây (đồng hồ); đọc lại một lần với giới hạn dài hơn", p, slot.timeout)
                 queue.appendleft([p])
-            return [_failure(bad, code, exit_text, self.timeout)]
-        return [_failure(p, code, exit_text, self.timeout) for p in batch]
+            elif cpu:
+                failures.append(_failure(p, "file-timeout", exit_text, self.settings.reader.cpu_seconds))
+            else:
+                failures.append(_failure(p, code, exit_text, slot.timeout or self.timeout))
+            if failures and failures[-1].path == p:
+                self.retried.discard(p)
+        return failures
+
+    def _batch_timeout(self, batch: list[Path]) -> float:
+        if len(batch) == 1 and batch[0] in self.retried:
+            return self.retry_timeout or 4 * self.timeout
+        return self.timeout
 
     def run(self, batches: Sequence[list[Path]]) -> Iterator[FormResult]:
         queue: deque[list[Path]] = deque(batches)
@@ -263,7 +309,8 @@ class Pool:
                 while queue and len([s for s in self.slots if s.batch]) < self.size:
                     slot = next((s for s in self.slots if not s.batch), None) or self._new_slot()
                     slot.batch, slot.index = queue.popleft(), -1
-                    slot.deadline = time.monotonic() + self.timeout
+                    slot.timeout = self._batch_timeout(slot.batch)
+                    slot.deadline = time.monotonic() + slot.timeout
                     slot.conn.send(slot.batch)
                 yield from self._step(queue)
         finally:
@@ -303,14 +350,22 @@ class Pool:
                 msg = slot.conn.recv()
                 if msg[0] in ("start", "validate"):
                     slot.index = msg[1]
-                    slot.deadline = time.monotonic() + self.timeout
+                    slot.deadline = time.monotonic() + slot.timeout
                 elif msg[0] == "extend":  # a big registry: its own, longer deadline
-                    slot.deadline = time.monotonic() + max(self.timeout, msg[1])
+                    slot.deadline = time.monotonic() + max(slot.timeout, msg[1])
                 elif msg[0] == "done":
                     slot.batch, slot.index, slot.deadline = [], -1, math.inf
                     if msg[2]:  # the worker retires after a big registry
                         slot.proc.join(5)
                         self._kill(slot)
+                    for form in msg[1]:
+                        if form.path in self.retried:
+                            self.retried.discard(form.path)
+                            log.warning(
+                                "Máy chủ chậm: %s đọc quá %g giây lần đầu, lần đọc lại thành công",
+                                form.path,
+                                self.timeout,
+                            )
                     yield from msg[1]
                     return
         except (EOFError, OSError):

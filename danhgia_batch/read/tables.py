@@ -48,7 +48,7 @@ def parse_value(ctx: Ctx, f: layout.Field, raw: Any, sheet: str, cell: str) -> A
         value, code = norm.text(raw)
     if code:
         ctx.add(code, sheet=sheet, cell=cell, column=f.label, value=norm.display(raw), limit=norm.MAX_TEXT)
-        if code not in ("text-control-chars", "text-too-long"):
+        if code not in ("text-control-chars", "name-control-chars", "text-too-long"):
             return None
     return value
 

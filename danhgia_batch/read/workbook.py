@@ -81,7 +81,14 @@ class Book:
     def __init__(self, path: Path) -> None:
         from python_calamine import CalamineWorkbook
 
-        self._wb = CalamineWorkbook.from_path(str(path))
+        try:
+            name = str(path)
+            name.encode("utf-8")
+        except UnicodeEncodeError:  # an undecodable file name (issue 17 ¶1): calamine wants UTF-8
+            with open(path, "rb") as fh:
+                self._wb = CalamineWorkbook.from_filelike(fh)
+        else:
+            self._wb = CalamineWorkbook.from_path(name)
         self.sheet_names: list[str] = list(self._wb.sheet_names)
         self._grids: dict[str, Grid] = {}
 

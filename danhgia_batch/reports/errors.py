@@ -2,8 +2,10 @@
 
 Each bad cell is filled red and carries a comment with its message; a first sheet ``Loi``
 lists every issue (sheet, cell, column, value, message, code) with a hyperlink to the cell.
-openpyxl drops cached formula results on save, so the workbook is set to recalculate on
-load (the clerk sees correct totals). A file that cannot be opened at all gets a fresh
+Nothing live from the clerk's file survives (issue 17 ¶3, :func:`neutralise`): every formula
+becomes the text the clerk typed, with a comment saying it was a formula; hyperlinks, external
+links and defined names pointing outside the workbook are dropped; text is written with its
+control characters made visible. A file that cannot be opened at all gets a fresh
 workbook holding only the ``Loi`` sheet and the reason. A plain-text summary (``.txt``) is
 written beside it. Text from the input is always written as a string, never as a formula.
 
@@ -22,6 +24,7 @@ from ..issues import Issue, Severity
 from ..read.preflight import Rejected, preflight
 from ..read.safe import run_isolated
 from ..settings import ReaderSettings
+from ..textsafe import fs_text, visible
 from .common import atomic_path, atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,7 @@ CONTAINER_CODES = (
     "file-too-many-cells",
 )
 TIMEOUT_SECONDS = 120.0
+MAX_CELL_TEXT = 32767  # Excel's limit of a cell's text
 
 
 def write_error_workbook(source: Path, issues: list[Issue], out_xlsx: Path) -> list[Path]:
@@ -69,7 +73,7 @@ def write_error_workbook(source: Path, issues: list[Issue], out_xlsx: Path) -> l
     if not copied:
         _fresh(issues, out_xlsx)
     txt = out_xlsx.with_suffix(".txt")
-    atomic_write_text(txt, summary_text(source.name, issues))
+    atomic_write_text(txt, summary_text(fs_text(source.name), issues))
     return [out_xlsx, txt]
 
 
@@ -95,10 +99,57 @@ def summary_text(name: str, issues: list[Issue]) -> str:
 
 
 def set_text(cell: Any, value: Any) -> None:
-    """Write ``value`` as a string cell (a leading "=" stays text, never a formula)."""
-    text = "" if value is None else str(value)
+    """Write ``value`` as a string cell (a leading "=" stays text, never a formula).
+
+    Control characters and bidi overrides are shown as escapes (``\\x00``, ``\\u202e``):
+    openpyxl refuses the former, and the latter would make a name read backwards.
+    """
+    text = "" if value is None else visible(str(value))[:MAX_CELL_TEXT]
     cell.value = text
     cell.data_type = "s"
+
+
+def _formula_text(value: Any) -> str:
+    """What the clerk typed in a formula cell (``=…``), whatever openpyxl made of it."""
+    text = getattr(value, "text", None)  # ArrayFormula
+    return str(text if isinstance(text, str) else value)
+
+
+def _live_name(value: str | None) -> bool:
+    """A defined name that is more than a reference in this workbook: external ``[1]…``,
+    DDE ``cmd|…``, or a formula (a function call, e.g. HYPERLINK or WEBSERVICE)."""
+    return value is None or any(ch in value for ch in "[|(")
+
+
+def neutralise(wb: Any) -> int:
+    """Leave nothing live from the submission in ``wb`` (issue 17 ¶3); returns the formulas made text.
+
+    Every formula (HYPERLINK, DDE ``=cmd|' /C calc'!A0``, references to other workbooks,
+    plain sums alike: none is computed from the clerk's file) becomes the text the clerk typed,
+    with a comment saying it was a formula; hyperlinks are dropped; defined names pointing to
+    other workbooks, DDE or formulas are removed. External links are not loaded at all
+    (``keep_links=False``).
+    """
+    from openpyxl.comments import Comment
+
+    count = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.hyperlink is not None:
+                    cell.hyperlink = None
+                if cell.data_type != "f":
+                    continue
+                typed = _formula_text(cell.value)
+                set_text(cell, typed)
+                note = f"Ô này là công thức, đã chuyển thành chữ để an toàn (không được tính): {visible(typed)}"
+                cell.comment = Comment(note[:MAX_CELL_TEXT], "danhgia")
+                count += 1
+        for name in [n for n, dn in ws.defined_names.items() if _live_name(dn.attr_text)]:
+            del ws.defined_names[name]
+    for name in [n for n, dn in wb.defined_names.items() if _live_name(dn.attr_text)]:
+        del wb.defined_names[name]
+    return count
 
 
 def _write_loi(wb: Any, issues: list[Issue], linkable: set[str]) -> None:
@@ -177,7 +228,9 @@ def _mark_cells(wb: Any, issues: list[Issue]) -> set[str]:
             continue
         cell.fill = fill
         text = "\n".join(f"- {i.message}" for i in found)
-        comment = Comment(text[:30000], "danhgia")
+        if cell.comment is not None:  # a formula made text: keep saying so
+            text = f"{cell.comment.text}\n{text}"
+        comment = Comment(visible(text)[:30000], "danhgia")
         comment.width, comment.height = 320, min(60 + 40 * len(found), 400)
         cell.comment = comment
     return set(wb.sheetnames)
@@ -194,6 +247,7 @@ def _annotate_child(source: Path, issues: list[Issue], out_xlsx: Path, limits: R
     wb = openpyxl.load_workbook(source, keep_vba=False, keep_links=False)
     if not wb.sheetnames:
         return False  # Strict OOXML and friends: "no sheets" is never a success
+    neutralise(wb)
     linkable = _mark_cells(wb, issues)
     _write_loi(wb, issues, linkable)
     wb.calculation.fullCalcOnLoad = True

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import intake
 from ..settings import Settings
+from ..textsafe import fs_text
 from .observer import Hint, HintHandler, InboxObserver, ObserverFactory, make_observer
 from .settle import SettleTracker
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 ProcessFn = Callable[..., Any]
 MIN_WAIT = 0.005  # seconds: the loop never spins
 MAX_BATCH = 64  # files per process_inbox call: a stop request waits for one batch at most
+UNFINISHED = "unfinished"  # recorded, but the disk or a folder stopped its outputs or move: retried
 
 
 @dataclass
@@ -45,7 +47,10 @@ class WatchStats:
 
 def outcomes_of(result: Any) -> dict[Path, str]:
     """Outcome of each file of a :class:`~danhgia_batch.pipeline.BatchResult`, by resolved path."""
-    return {Path(f.path).resolve(): f.outcome for f in getattr(result, "files", [])}
+    return {
+        Path(getattr(f, "source", None) or f.path).resolve(): f.outcome if getattr(f, "finished", True) else UNFINISHED
+        for f in getattr(result, "files", [])
+    }
 
 
 class Watcher:
@@ -89,6 +94,7 @@ class Watcher:
         self._next_rescan = 0.0
         self._next_heartbeat = 0.0
         self._inbox_missing_logged = False
+        self._odd_seen: set[tuple[Path, str]] = set()
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -177,9 +183,17 @@ class Watcher:
         for p in found:
             self._recheck_lingering(p)
             self.tracker.hint(p)
+        self._note_odd()
         self.tracker.prune()
         for p in [p for p in self._failures if not p.exists()]:
             del self._failures[p]
+
+    def _note_odd(self) -> None:
+        """Log each inbox entry that is not a regular file once (issue 17 ¶7); never touch it."""
+        for path, kind in intake.scan_odd(self.inbox):
+            if (path, kind) not in self._odd_seen:
+                self._odd_seen.add((path, kind))
+                log.warning("Bỏ qua %s trong hộp thư đến: không phải tệp thường (%s)", fs_text(path), kind)
 
     def _recheck_lingering(self, path: Path) -> None:
         # Same size, mtime and inode after an in-place rewrite is possible (Windows keeps its
@@ -262,7 +276,7 @@ class Watcher:
             # the file; look again later in case that watcher dies and its claim goes stale
             self.tracker.retry(path, delay=max(self.cfg.settle_seconds, min(self.cfg.rescan_seconds, 10.0)))
             return
-        if outcome == "failed" and path.exists():
+        if outcome in ("failed", UNFINISHED) and path.exists():  # UNFINISHED: a full disk, a lost outbox…
             self._retry(path)  # the pipeline kept it for a retry (and rejects it after a few)
             return
         self._failures.pop(path, None)

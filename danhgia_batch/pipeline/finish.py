@@ -1,0 +1,169 @@
+"""The last steps of a file in ``danhgia process``: outputs, the original's move, done (issue 6 ¶3),
+and what a run says when the disk or a folder stops it (issue 17 ¶2).
+
+An environment problem (a full disk, a read-only or vanished outbox or archive) is never a
+file's fault and never a success: the files it stopped stay recorded in the ledger with their
+originals in the inbox (the next run finishes each of them once), the run's result carries one
+Vietnamese line saying what to fix, and its exit code is :data:`~.results.EXIT_ENVIRONMENT`.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..issues import Issue
+from ..ledger import Claim, FileRecord, Ledger
+from ..settings import Settings
+from ..textsafe import fs_text
+from . import effects
+from .results import SKIPPED, BatchResult, FileResult
+
+log = logging.getLogger(__name__)
+
+ERROR_WRITERS = 1  # a thread waiting on the isolated children that write error workbooks (one at a time: memory)
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+_MISSING = {errno.ENOENT, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ESTALE}
+_AFTER = "các tệp chưa xong vẫn ở hộp thư đến, lần chạy sau sẽ làm tiếp"
+
+
+@dataclass
+class Item:
+    """A file of the current chunk, from claim to done."""
+
+    path: Path
+    claim: Claim
+    file: FileRecord
+    result: FileResult
+    issues: list[Issue] = field(default_factory=list)
+
+
+def environment_message(exc: BaseException, where: Path) -> str:
+    """One Vietnamese line: what stopped the run and what to fix (``where``: the folder written)."""
+    target = fs_text(getattr(exc, "filename", None) or where)
+    code = getattr(exc, "errno", None)
+    if code in _FULL:
+        return f"Đĩa đầy: không ghi được {target}. Hãy giải phóng dung lượng rồi chạy lại; {_AFTER}."
+    if code in _READ_ONLY:
+        return (
+            f"Không có quyền ghi vào {target} (chỉ đọc). Hãy cấp quyền ghi cho tài khoản chạy danhgia "
+            f"rồi chạy lại; {_AFTER}."
+        )
+    if code in _MISSING:
+        return (
+            f"Thư mục {target} không còn hoặc không phải là thư mục. Hãy tạo lại thư mục (hoặc gắn lại ổ mạng) "
+            f"rồi chạy lại; {_AFTER}."
+        )
+    if isinstance(exc, OSError):
+        return f"Không ghi được {target} ({exc.strerror or exc}). Hãy kiểm tra ổ đĩa và thư mục rồi chạy lại; {_AFTER}."
+    return (
+        f"Lỗi khi ghi kết quả vào {target} ({type(exc).__name__}). Hãy chạy lại; nếu vẫn lỗi, báo quản trị "
+        f"kèm nhật ký; {_AFTER}."
+    )
+
+
+class Finisher:
+    """Writes the outputs of recorded files, moves their originals, marks them done."""
+
+    def __init__(self, settings: Settings, ledger: Ledger, result: BatchResult) -> None:
+        self.settings, self.ledger, self.result = settings, ledger, result
+        # error workbooks are written by isolated children (~0.4 s each): started as soon as
+        # a file is recorded rejected, so they overlap the reading and recording of the others
+        self._writers: ThreadPoolExecutor | None = None
+        self._error_jobs: dict[int, Future[list[Path]]] = {}
+
+    def close(self) -> None:
+        if self._writers is not None:
+            self._writers.shutdown(wait=True)
+
+    def problem(self, exc: BaseException, where: Path) -> None:
+        """Note an environment problem: the run is not a success (the first one is shown)."""
+        message = environment_message(exc, where)
+        log.error("%s (%s: %s)", message, type(exc).__name__, exc)
+        if self.result.problem is None:
+            self.result.problem = message
+
+    def start_errors(self, item: Item) -> None:
+        """Begin writing the error workbook of a recorded rejected file (idempotent)."""
+        if item.file.id in self._error_jobs:
+            return
+        if self._writers is None:
+            self._writers = ThreadPoolExecutor(ERROR_WRITERS, thread_name_prefix="danhgia-errors")
+        source = item.path if item.path.exists() else effects.archive_path(self.settings, item.file)
+        job = self._writers.submit(effects.write_errors, self.settings, item.file, source, list(item.issues))
+        self._error_jobs[item.file.id] = job
+
+    def _error_files(self, item: Item) -> list[str] | None:
+        """The error workbook of a rejected file (written now if not started); ``None`` if it failed."""
+        try:
+            job = self._error_jobs.pop(item.file.id, None)
+            if job is not None:
+                paths = job.result()
+            else:
+                source = item.path if item.path.exists() else effects.archive_path(self.settings, item.file)
+                paths = effects.write_errors(self.settings, item.file, source, item.issues)
+        except Exception as exc:  # the outbox cannot be written: the file stays in the inbox
+            self.problem(exc, self.settings.outbox / effects.ERRORS_DIR)
+            return None
+        return [str(p) for p in paths]
+
+    def rollups(self) -> None:
+        try:
+            self.result.outputs += effects.write_pending_rollups(self.settings, self.ledger)
+        except Exception as exc:  # they stay marked in the ledger: the next run rewrites them
+            self.problem(exc, self.settings.outbox)
+
+    def finish(self, items: list[Item], write: bool) -> None:
+        """Outputs of the chunk, then each original's move, then done (issue 6 ¶3)."""
+        recorded = [i for i in items if i.file.state == "recorded" and i.result.outcome != SKIPPED]
+        error_files: dict[int, list[str]] = {}
+        stopped: set[int] = set()
+        for item in [i for i in recorded if i.file.outcome == "rejected"]:
+            paths = self._error_files(item)
+            if paths is None:
+                stopped.add(item.file.id)
+            else:
+                error_files[item.file.id] = paths
+        listed = [
+            i for i in recorded if i.file.outcome in ("accepted", "invalid") and i.file.period and i.file.unit_code
+        ]
+        units = {(i.file.period, i.file.unit_code) for i in listed}
+        try:
+            if write and units:
+                self.result.outputs += effects.write_unit_outputs(self.settings, self.ledger, units)
+        except Exception as exc:  # a full disk, or a report open in Excel on Windows: next run
+            self.problem(exc, self.settings.outbox)
+            stopped |= {i.file.id for i in listed}
+        recorded = [i for i in recorded if i.file.id not in stopped]
+        for item in recorded:
+            effects.step_done("outputs", item.file)
+        moved = self._move(recorded, error_files, stopped)
+        # one transaction for the chunk: a crash before it leaves the files "recorded" with
+        # their originals archived, and the next run's finish_unfinished redoes the (idempotent) move
+        self.ledger.mark_done_many(moved)
+        for item in items:
+            if item.file.id in stopped:
+                item.result.finished = False
+            self.result.files.append(item.result)
+
+    def _move(
+        self, recorded: list[Item], error_files: dict[int, list[str]], stopped: set[int]
+    ) -> list[tuple[int, str | None, str | None]]:
+        moved: list[tuple[int, str | None, str | None]] = []
+        for item in recorded:
+            try:
+                dest = effects.move_original(self.settings, item.file)
+            except OSError as exc:
+                self.problem(exc, self.settings.archive)
+                stopped.add(item.file.id)
+                continue
+            effects.step_done("moved", item.file)
+            errs = error_files.get(item.file.id, [])
+            moved.append((item.file.id, str(dest) if dest else None, errs[0] if errs else None))
+            item.result.archived = fs_text(dest) if dest else None
+            item.result.error_files = [fs_text(e) for e in errs]
+        return moved
