@@ -69,7 +69,9 @@ def write_error_workbook(source: Path, issues: list[Issue], out_xlsx: Path) -> l
         )
         copied = bool(ok and reason)
         if not copied:
-            log.warning("annotated copy of %s failed (%s); writing a fresh error workbook", source.name, reason)
+            log.warning(
+                "annotated copy of %s failed (%s); writing a fresh error workbook", fs_text(source.name), reason
+            )
     if not copied:
         _fresh(issues, out_xlsx)
     txt = out_xlsx.with_suffix(".txt")

@@ -28,6 +28,7 @@ from types import FrameType
 
 from ..errors import ConfigError
 from ..settings import Settings
+from ..textsafe import fs_text
 from .lock import watcher_lock
 from .observer import ObserverFactory, make_observer
 from .reminders import ReminderSchedule
@@ -179,5 +180,5 @@ def _run_once(watcher: Watcher) -> int:
         watcher.stop_event.wait(tick)
     left = watcher.tracker.pending_paths()
     if left:
-        log.info("Để lại %d tệp chưa ổn định cho lần chạy sau: %s", len(left), ", ".join(p.name for p in left))
+        log.info("Để lại %d tệp chưa ổn định cho lần chạy sau: %s", len(left), ", ".join(fs_text(p.name) for p in left))
     return watcher.stats.exit_code

@@ -248,11 +248,11 @@ class Watcher:
             self._process_batch(batch)
 
     def _process_batch(self, batch: list[Path]) -> None:
-        log.info("Xử lý %d tệp: %s", len(batch), ", ".join(p.name for p in batch))
+        log.info("Xử lý %d tệp: %s", len(batch), ", ".join(fs_text(p.name) for p in batch))
         try:
             result = self.process(self.settings, paths=batch)
         except Exception:  # one file (or a ledger hiccup) never stops the watcher
-            log.exception("Lỗi khi xử lý %s; sẽ thử lại", ", ".join(p.name for p in batch))
+            log.exception("Lỗi khi xử lý %s; sẽ thử lại", ", ".join(fs_text(p.name) for p in batch))
             self.stats.failed += len(batch)
             for p in batch:
                 self._retry(p)
