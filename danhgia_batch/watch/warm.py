@@ -5,7 +5,7 @@ roll-ups on every call; the watcher calls it for every file that settles. :class
 keeps instead, for the life of the watcher:
 
 - :class:`WarmReader`: reader workers kept alive across events (the same isolated children as
-  :mod:`danhgia_batch.read.safe`: forkserver, ``RLIMIT_AS``, per-file timeout; a worker that
+  :mod:`danhgia_batch.safe`: forkserver, ``RLIMIT_AS``, per-file timeout; a worker that
   crashed or timed out is replaced, and workers are recycled after :data:`RECYCLE_FILES` files);
 - :class:`WatchLedger`: one open ledger (the registry is loaded once per registry version, not
   once per event), whose :meth:`~WatchLedger.period_views` re-reads from the ledger only the
@@ -33,8 +33,8 @@ from sqlalchemy import func, select
 from ..ledger import Ledger
 from ..ledger import schema as s
 from ..models import FormResult, PeriodView, UnitView
-from ..read.safe import Pool, batches
 from ..registry import norm_code
+from ..safe import Pool, batches
 from ..settings import Settings
 
 log = logging.getLogger(__name__)
