@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING
 
 from .errors import LedgerError
 from .issues import Issue
-from .models import EvaluationRow, ListHeader, Person, Unit
+from .models import EvaluationRow, ListHeader, Person, QuotaVerdict, Unit
 
 if TYPE_CHECKING:  # the registry stage imports models; the type is only named here
     from .registry import Registry
 
 # list statuses (the ledger's ``lists.status``)
 VALID, INVALID_QUOTA, SUPERSEDED = "valid", "invalid-quota", "superseded"
+NEW_LIST = 0  # in a Record's per-list maps: the list being recorded (its id is not known yet)
 
 
 class ContextChanged(LedgerError):
@@ -79,6 +80,9 @@ class DecisionContext:
     ``has_ledger`` False). ``place`` holds every list of (period, unit, kind) in arrival order;
     ``form_rows`` the evaluation rows of the active individual forms (01) of the deciders the
     file touches (the A-quota of a decider is judged over all their forms, letter §2.5.a).
+    ``others`` are the active lists of the other kind (02 for a form, 01 for a list) of the
+    unit and period; when there are any, ``other_rows`` holds the rows of every active list
+    and form of the unit and period (letter §2.6: a person on a list and on a form).
     """
 
     registry: Registry | None = None
@@ -87,6 +91,8 @@ class DecisionContext:
     place: tuple[PlaceList, ...] = ()
     listed_elsewhere: Mapping[str, str] = field(default_factory=dict)
     form_rows: Mapping[int, list[EvaluationRow]] = field(default_factory=dict)
+    others: tuple[PlaceList, ...] = ()
+    other_rows: Mapping[int, list[EvaluationRow]] = field(default_factory=dict)
     has_ledger: bool = True
     fingerprint: str = ""
 
@@ -97,22 +103,15 @@ class DecisionContext:
         return bool(rows) and max(rows, key=lambda r: r.id).locked
 
 
-def fingerprint(registry_id: int | None, locks: Iterable[LockRow], place: Iterable[PlaceList]) -> str:
+def fingerprint(
+    registry_id: int | None, locks: Iterable[LockRow], place: Iterable[PlaceList], others: Iterable[PlaceList] = ()
+) -> str:
     """What a decision depends on that another worker may change: the registry version, the
-    period's lock rows, and the id, status and version of every list of the place."""
+    period's lock rows, the id, status and version of every list of the place and of the
+    active lists of the other kind."""
     parts = [f"r{registry_id}", *(f"k{r.id}" for r in locks), *(f"l{p.id}:{p.status}:{p.version}" for p in place)]
+    parts += [f"o{p.id}:{p.status}" for p in others]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class QuotaVerdict:
-    """The A-quota of one subject group (letter §2.5.a): ``group`` "" is the unit as a whole."""
-
-    group: str
-    ranked: int
-    count_a: int
-    limit: int
-    ok: bool
 
 
 @dataclass
@@ -137,8 +136,11 @@ class Record:
     """Everything decided about one claimed file, applied by the ledger in one transaction.
 
     ``issues`` are the file's own; ``plan`` is set for an accepted or invalid list (``None``
-    for a rejection); ``quota`` the A-quota verdicts the decision was made with;
-    ``fingerprint`` the context's (empty: nothing to verify, e.g. a rejection).
+    for a rejection); ``quota`` the A-quota verdicts of the new list (of its decider's forms,
+    for 01); ``quota_by_list`` those of other lists whose group was judged again;
+    ``overlap_notes`` 02 list id → its complete letter §2.6 notes and ``covered`` 01 form id →
+    whether a list covers it (:data:`NEW_LIST` for the new list); ``fingerprint`` the
+    context's (empty: nothing to verify, e.g. a rejection).
     """
 
     outcome: str
@@ -153,6 +155,9 @@ class Record:
     duplicate_of: int | None = None
     plan: ListPlan | None = None
     quota: list[QuotaVerdict] = field(default_factory=list)
+    quota_by_list: dict[int, list[QuotaVerdict]] = field(default_factory=dict)
+    overlap_notes: dict[int, list[Issue]] = field(default_factory=dict)
+    covered: dict[int, bool] = field(default_factory=dict)
     fingerprint: str = ""
 
 
@@ -160,6 +165,7 @@ Decision = Record  # the name the issue uses
 
 __all__ = [
     "INVALID_QUOTA",
+    "NEW_LIST",
     "SUPERSEDED",
     "VALID",
     "ContextChanged",

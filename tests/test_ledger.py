@@ -101,7 +101,7 @@ def test_open_creates_schema_at_latest_version(any_ledger: Ledger) -> None:
     again = _second(any_ledger)
     assert again.version == any_ledger.version  # opening twice migrates nothing
     with any_ledger.engine.connect() as conn:
-        assert conn.execute(select(s.schema_version.c.version)).scalars().all() == [1, 2]
+        assert conn.execute(select(s.schema_version.c.version)).scalars().all() == [1, 2, 3]
     again.close()
 
 
@@ -129,7 +129,26 @@ def test_a_version_1_ledger_gets_the_pending_rollups_table(tmp_path: Path) -> No
     assert not inspect(old).has_table("pending_rollups")
     old.dispose()
     led = Ledger(url)
-    assert led.version == 2 and inspect(led.engine).has_table("pending_rollups")
+    assert led.version == 3 and inspect(led.engine).has_table("pending_rollups")
+    led.close()
+
+
+def test_a_version_2_ledger_gets_the_decision_results(tmp_path: Path) -> None:
+    """Migration 3 adds ``lists.covered`` to a ledger whose lists table predates it."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = make_engine(url)
+    with old.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE lists (id INTEGER PRIMARY KEY, status VARCHAR(16))")
+        conn.exec_driver_sql("INSERT INTO lists (id, status) VALUES (1, 'valid')")
+        s.schema_version.create(conn)
+        for number in (1, 2):
+            conn.execute(s.schema_version.insert().values(version=number, applied_at=datetime.now(), description=""))
+    old.dispose()
+    led = Ledger(url)
+    assert led.version == 3
+    assert {"list_notes", "quota_verdicts"} <= set(inspect(led.engine).get_table_names())
+    with led.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT covered FROM lists").scalars().all() == [0]
     led.close()
 
 

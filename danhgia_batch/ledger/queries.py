@@ -9,13 +9,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, select
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select
 
 from ..issues import Issue
-from ..models import EvaluationRow
+from ..models import EvaluationRow, QuotaVerdict
 from ..verdict import LockRow, PlaceList
 from . import schema as s
-from .codec import evaluation_from_row, from_hundredths, issue_from_row, norm_text
+from .codec import evaluation_from_row, from_hundredths, issue_from_row, issue_to_row, norm_text
 
 _L, _F, _E = s.lists, s.files, s.evaluations
 
@@ -224,3 +224,58 @@ def place_rows(conn: Connection, period: str, unit_code: str, kind: str) -> tupl
         )
         for r in place_lists(conn, period, unit_code, kind)
     )
+
+
+# ---------------------------------------------------------------- what the decision records
+
+
+def replace_quota(conn: Connection, verdicts: dict[int, list[QuotaVerdict]], new: int) -> None:
+    """The A-quota verdicts of these lists, replacing what they had (``new``: the list just
+    inserted, which has none yet)."""
+    t = s.quota_verdicts
+    ids = sorted(verdicts)
+    for part in _slices([i for i in ids if i != new]):
+        conn.execute(delete(t).where(t.c.list_id.in_(list(part))))
+    rows = [
+        {"list_id": i, "grp": v.group, "ranked": v.ranked, "count_a": v.count_a, "limit_a": v.limit, "ok": v.ok}
+        for i in ids
+        for v in verdicts[i]
+    ]
+    if rows:
+        conn.execute(insert(t), rows)
+
+
+def replace_notes(conn: Connection, notes: dict[int, list[Issue]]) -> None:
+    """The letter §2.6 notes of these lists, replacing what they had."""
+    t = s.list_notes
+    ids = sorted(notes)
+    for part in _slices(ids):
+        conn.execute(delete(t).where(t.c.list_id.in_(list(part))))
+    rows = []
+    for i in ids:
+        for issue in notes[i]:
+            row = issue_to_row(issue, 0)
+            del row["file_id"]
+            rows.append({**row, "list_id": i})
+    if rows:
+        conn.execute(insert(t), rows)
+
+
+def quota_of(conn: Connection, list_ids: list[int]) -> dict[int, list[QuotaVerdict]]:
+    t = s.quota_verdicts
+    out: dict[int, list[QuotaVerdict]] = defaultdict(list)
+    for part in _slices(list_ids, 5000):
+        q = select(t).where(t.c.list_id.in_(list(part))).order_by(t.c.id)
+        for r in conn.execute(q):
+            out[r.list_id].append(QuotaVerdict(r.grp, r.ranked, r.count_a, r.limit_a, bool(r.ok)))
+    return out
+
+
+def notes_of(conn: Connection, lists: dict[int, str]) -> dict[int, list[Issue]]:
+    """Notes per list id (``lists``: list id → its file name, for the issues)."""
+    t = s.list_notes
+    out: dict[int, list[Issue]] = defaultdict(list)
+    for part in _slices(sorted(lists), 5000):
+        for r in conn.execute(select(t).where(t.c.list_id.in_(list(part))).order_by(t.c.id)):
+            out[r.list_id].append(issue_from_row(r, lists[r.list_id]))
+    return out

@@ -24,7 +24,7 @@ from sqlalchemy import JSON, Connection, bindparam, insert, text, update
 from ..errors import LedgerError
 from ..issues import Issue, make_issue
 from ..models import EvaluationRow
-from ..verdict import SUPERSEDED, ContextChanged, DecisionContext, ListPlan, Record, fingerprint
+from ..verdict import NEW_LIST, SUPERSEDED, ContextChanged, DecisionContext, ListPlan, Record, fingerprint
 from . import claims as c
 from . import queries as q
 from . import registry_rows as rr
@@ -37,6 +37,7 @@ from .retry import retrying
 
 EVALUATION_CACHE = 1024  # decoded evaluation rows of this many lists kept for the quota regrouping (a group is smaller)
 LIST_KINDS = ("01", "02")
+_OTHER = {"01": "02", "02": "01"}
 
 _RECORD_FILE = (
     update(s.files)
@@ -63,6 +64,9 @@ _SET_STATUS = (
 )
 _BUMP_VERSION = (
     update(s.lists).where(s.lists.c.id.in_(bindparam("ids", expanding=True))).values(version=s.lists.c.version + 1)
+)
+_SET_COVERED = (
+    update(s.lists).where(s.lists.c.id.in_(bindparam("ids", expanding=True))).values(covered=bindparam("covered"))
 )
 _INSERT_LIST = insert(s.lists).returning(s.lists.c.id)
 _JSON_COLUMNS = [col.name for col in s.evaluations.columns if isinstance(col.type, JSON)]
@@ -115,6 +119,15 @@ class RecordingMixin(LocksMixin):
             if registry is not None and period and kind in LIST_KINDS:
                 exclude = (unit_code, decider[0], decider[1])
                 elsewhere = q.people_listed(conn, period, exclude, list(persons))
+            others = (
+                tuple(p for p in q.place_rows(conn, period, unit_code, _OTHER[kind]) if p.status != SUPERSEDED)
+                if kind in LIST_KINDS
+                else ()
+            )
+            other_rows: dict[int, list[EvaluationRow]] = {}
+            if others:  # a unit with lists and forms: every active row of both (letter §2.6)
+                ids = [p.id for p in (*place, *others) if p.status != SUPERSEDED]
+                other_rows = self._evaluations_of(conn, ids)
             form_rows: dict[int, list[EvaluationRow]] = {}
             if kind == "01":
                 person = persons[0] if persons else ""
@@ -130,7 +143,9 @@ class RecordingMixin(LocksMixin):
             place=place,
             listed_elsewhere=elsewhere,
             form_rows=form_rows,
-            fingerprint=fingerprint(rid, locks, place),
+            others=others,
+            other_rows=other_rows,
+            fingerprint=fingerprint(rid, locks, place, others),
         )
 
     def _verify(self, conn: Connection, rec: Record) -> None:
@@ -138,7 +153,10 @@ class RecordingMixin(LocksMixin):
         if rec.plan is None or not rec.fingerprint:
             return
         rid = rr.registry_version_for(conn, rec.period)
-        now = fingerprint(rid, q.lock_rows(conn, rec.period), q.place_rows(conn, rec.period, rec.unit_code, rec.kind))
+        locks = q.lock_rows(conn, rec.period)
+        place = q.place_rows(conn, rec.period, rec.unit_code, rec.kind)
+        others = [p for p in q.place_rows(conn, rec.period, rec.unit_code, _OTHER[rec.kind]) if p.status != SUPERSEDED]
+        now = fingerprint(rid, locks, place, others)
         if now != rec.fingerprint:
             raise ContextChanged(f"{rec.period} {rec.unit_code}: sổ cái đã thay đổi trong lúc quyết định")
 
@@ -284,3 +302,17 @@ class RecordingMixin(LocksMixin):
             by_status.setdefault(status, []).append(lid)
         for status, ids in sorted(by_status.items()):
             conn.execute(_SET_STATUS, {"ids": sorted(ids), "status": status})
+        self._apply_results(conn, rec, list_id)
+
+    def _apply_results(self, conn: Connection, rec: Record, list_id: int) -> None:
+        """The quota verdicts, §2.6 notes and covered flags the decision gives (replacing)."""
+        real = {NEW_LIST: list_id}
+        quota = {**{k: v for k, v in rec.quota_by_list.items() if k != NEW_LIST}, list_id: rec.quota}
+        q.replace_quota(conn, quota, list_id)
+        if rec.overlap_notes:
+            q.replace_notes(conn, {real.get(k, k): v for k, v in rec.overlap_notes.items()})
+        flags: dict[bool, list[int]] = {}
+        for k, covered in rec.covered.items():
+            flags.setdefault(covered, []).append(real.get(k, k))
+        for covered, ids in sorted(flags.items()):
+            conn.execute(_SET_COVERED, {"ids": sorted(ids), "covered": covered})

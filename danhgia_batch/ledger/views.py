@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
 from ..issues import Issue, Severity
-from ..models import EvaluationRow, ListHeader, ListView, Person, UnitView
+from ..models import EvaluationRow, ListHeader, ListView, Person, QuotaVerdict, UnitView
 from ..registry import Registry, norm_code
-from ..rules.overlap import covered_forms
 from . import schema as s
 from .codec import norm_text
-from .queries import _lists_query, _slices, evaluations_of, issues_of
+from .queries import _lists_query, _slices, evaluations_of, issues_of, notes_of, quota_of
 
 _L, _F, _E = s.lists, s.files, s.evaluations
 
@@ -44,28 +43,40 @@ def _kept(issues: list[Issue]) -> list[Issue]:
     return [i for i in issues if i.severity is not Severity.ERROR]
 
 
-def _list_views(
-    rows: list[Any], evals: dict[int, list[EvaluationRow]], issues: dict[int, list[Issue]]
-) -> list[ListView]:
-    """One ListView per decider list (02); individual forms (01) grouped per decider."""
+@dataclass
+class _Found:
+    """What the views of a batch of lists are built from besides the list rows."""
+
+    evals: dict[int, list[EvaluationRow]]
+    issues: dict[int, list[Issue]]  # per file id
+    notes: dict[int, list[Issue]]  # per list id: letter §2.6 notes as the decision recorded them
+    quota: dict[int, list[QuotaVerdict]]  # per list id
+
+
+def _found(conn: Connection, rows: list[Any], *, light: bool) -> _Found:
+    return _Found(
+        evaluations_of(conn, [r.id for r in rows], light=light),
+        issues_of(conn, {r.file_id for r in rows}),
+        notes_of(conn, {r.id: r.file_name for r in rows if r.kind == "02"}),
+        quota_of(conn, [r.id for r in rows]),
+    )
+
+
+def _list_views(rows: list[Any], found: _Found) -> list[ListView]:
+    """One ListView per decider list (02); individual forms (01) grouped per decider, without
+    the forms a list covers (letter §2.6, as the decision recorded it: ``lists.covered``)."""
+    evals, issues = found.evals, found.issues
     out: list[ListView] = []
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for r in rows:
         if r.kind == "01":
-            groups[(r.decider_position, norm_text(r.decider_name))].append(r)
+            if not r.covered:
+                groups[(r.decider_position, norm_text(r.decider_name))].append(r)
         else:
-            lv = ListView(
-                r.id, r.file_name, r.arrival, _header(r), evals.get(r.id, []), r.status, _kept(issues[r.file_id])
-            )
+            kept_issues = _kept(issues[r.file_id]) + found.notes.get(r.id, [])
+            lv = ListView(r.id, r.file_name, r.arrival, _header(r), evals.get(r.id, []), r.status, kept_issues)
+            lv.quota = found.quota.get(r.id, [])
             out.append(lv)
-    if out and groups:  # letter §2.6: a person on a decider's list counts there, not on a form
-        forms = [
-            ListView(m.id, m.file_name, m.arrival, _header(m), evals.get(m.id, []), m.status)
-            for g in groups.values()
-            for m in g
-        ]
-        covered = covered_forms(out, forms)
-        groups = {k: kept_ for k, g in groups.items() if (kept_ := [m for m in g if m.id not in covered])}
     for members in groups.values():
         last = max(members, key=lambda m: (m.arrival, m.id))
         status = s.INVALID_QUOTA if any(m.status == s.INVALID_QUOTA for m in members) else s.VALID
@@ -74,7 +85,9 @@ def _list_views(
         rows_ = [ev for m in members for ev in evals.get(m.id, [])]
         kept = [i for m in members for i in _kept(issues[m.file_id]) if i.code != "quota-exceeded"]
         kept += [i for i in issues[last.file_id] if i.code == "quota-exceeded"]
-        out.append(ListView(min(m.id for m in members), name, last.arrival, _header(last), rows_, status, kept))
+        lv = ListView(min(m.id for m in members), name, last.arrival, _header(last), rows_, status, kept)
+        lv.quota = found.quota.get(last.id, [])
+        out.append(lv)
     return sorted(out, key=lambda lv: (lv.arrival, lv.list_id))
 
 
@@ -222,13 +235,12 @@ def unit_view_batches(
         ]
         del rows_by, files_by
     for rows_, files_, codes_ in chunks:
-        evals = evaluations_of(conn, [r.id for r in rows_], light=light)
-        issues = issues_of(conn, {r.file_id for r in rows_})
+        found = _found(conn, rows_, light=light)
         out: dict[str | None, dict[str, UnitView]] = {}
         whole: dict[str, UnitView] | None = None
         spans: dict[str, set[str]] = defaultdict(set)  # unit -> blocks of its lists and rejected files
         if light and unit_codes is None and any(b for b in blocks):
-            whole = _build_unit_views(period, registry, staff, rows_, files_, evals, issues, None)
+            whole = _build_unit_views(period, registry, staff, rows_, files_, found, None)
             for r in rows_:
                 spans[r.unit_code].add(r.block or "")
             for f in files_:
@@ -242,14 +254,14 @@ def unit_view_batches(
             mine = [r for r in rows_ if r.block == b] if b else rows_
             rejected_files = [f for f in files_ if f.block == b] if b else files_
             if whole is None:
-                out[b] = _build_unit_views(period, registry, staff, mine, rejected_files, evals, issues, codes_)
+                out[b] = _build_unit_views(period, registry, staff, mine, rejected_files, found, codes_)
                 continue
             spanning = {u for u, bs in spans.items() if len(bs) > 1 and b in bs}
             out[b] = {u: whole[u] for u, bs in spans.items() if bs == {b} and u in whole}
             if spanning:  # a unit across blocks: this block's share of it, built on its own
                 mine = [r for r in mine if r.unit_code in spanning]
                 rejected_files = [f for f in rejected_files if f.unit_code in spanning]
-                out[b].update(_build_unit_views(period, registry, staff, mine, rejected_files, evals, issues, None))
+                out[b].update(_build_unit_views(period, registry, staff, mine, rejected_files, found, None))
         yield out
 
 
@@ -268,8 +280,7 @@ def _build_unit_views(
     staff: Staff | None,
     rows: list[Any],
     files: list[Any],
-    evals: dict[int, list[EvaluationRow]],
-    issues: dict[int, list[Issue]],
+    found: _Found,
     unit_codes: list[str] | None,
 ) -> dict[str, UnitView]:
     by_unit: dict[str, list[Any]] = defaultdict(list)
@@ -287,7 +298,7 @@ def _build_unit_views(
             last = lists[-1]
             view.unit_name = view.unit_name or last.unit_name
             view.block = view.block or last.block
-        view.lists = _list_views(lists, evals, issues)
+        view.lists = _list_views(lists, found)
         view.rejected_files = rejected.get(code, [])
         out[code] = view
     return out

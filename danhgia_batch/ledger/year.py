@@ -31,22 +31,20 @@ def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[Ye
             _L.c.unit_name,
             _L.c.block,
             _L.c.kind,
+            _L.c.covered,
         )
         .join(_L, _L.c.id == _E.c.list_id)
         .where(_L.c.period.like(f"{year:04d}-%"), _L.c.status != s.SUPERSEDED)
         .order_by(_L.c.period, _L.c.arrival, _L.c.id)
     )
     people: dict[str, YearRow] = {}
-    on_list: set[tuple[str, str, str]] = set()  # letter §2.6: the list's result, not the form's
     for r in conn.execute(q):
         try:
             month = int(r.period[5:7])
         except ValueError:
             continue
-        if (r.person_code, r.period, r.unit_code) in on_list and r.kind == "01":
+        if r.kind == "01" and r.covered:  # letter §2.6: the list's result, not the form's
             continue
-        if r.kind == "02":
-            on_list.add((r.person_code, r.period, r.unit_code))
         row = people.get(r.person_code)
         if row is None:
             row = people[r.person_code] = YearRow(r.person_code, r.full_name, r.unit_code, r.unit_name, r.block)

@@ -19,19 +19,19 @@ from ..issues import Issue, Severity, has_errors, make_issue
 from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST
 from ..ledger import FileRecord
 from ..ledger.codec import norm_text
-from ..models import FormResult, Person, Unit
+from ..models import EvaluationRow, FormResult, ListHeader, ListView, Person, QuotaVerdict, Unit
 from ..registry import crosscheck, norm_code, person_blocks, unit_size
-from ..rules import QuotaFinding, check_form, check_quota
+from ..rules import QuotaFinding, check_form, check_quota, covered_forms
 from ..settings import Settings
 from ..verdict import (
     INVALID_QUOTA,
+    NEW_LIST,
     SUPERSEDED,
     VALID,
     DecisionContext,
     FileFacts,
     ListPlan,
     PlaceList,
-    QuotaVerdict,
     Record,
 )
 
@@ -223,6 +223,8 @@ def place(rec: Record, context: DecisionContext, settings: Settings, file: FileF
     rec.issues += [make_issue("list-superseded", value=f"{o.file_name}, phiên bản {o.version}") for o in earlier]
     if rec.kind == KIND_INDIVIDUAL:
         _regroup(rec, rec.plan, context, settings, (file.name, sheet), earlier, key)
+    if context.others:
+        _overlap(rec, rec.plan, context, file)
 
 
 def _regroup(
@@ -256,6 +258,8 @@ def _regroup(
         findings, violations = check_quota(rows, settings, file=where[0], sheet=where[1])
         status = INVALID_QUOTA if violations else VALID
         plan.set_status.update({p.id: status for p in members if p.status != status})
+        verdicts = _verdicts(findings)
+        rec.quota_by_list.update({p.id: verdicts for p in members})
         if (position, name) == mine:
             rec.quota = _verdicts(findings)
             if violations:
@@ -264,6 +268,31 @@ def _regroup(
                     rec.outcome = INVALID
             if new_in:
                 plan.status = status
+
+
+def _view(p: PlaceList, rows: list[EvaluationRow]) -> ListView:
+    head = ListHeader(decider_position=p.decider_position, decider_name=p.decider_name)
+    return ListView(p.id, p.file_name, p.arrival, head, rows, p.status)
+
+
+def _overlap(rec: Record, plan: ListPlan, context: DecisionContext, file: FileFacts) -> None:
+    """Letter §2.6: a person on a decider's list and on an individual form of the same unit and
+    period counts on the list; the lists note the forms they cover and any differing result.
+    Judged again over every active list and form of the unit as they stand once ``rec`` is
+    recorded: ``rec.overlap_notes`` replaces the notes of every active list, ``rec.covered``
+    the flag of every active form."""
+    assert rec.header is not None
+    gone = {p.id for p in plan.supersedes}
+    same = [_view(p, context.other_rows.get(p.id, [])) for p in context.place]
+    same = [v for p, v in zip(context.place, same, strict=True) if p.status != SUPERSEDED and p.id not in gone]
+    if plan.status != SUPERSEDED:
+        same.append(ListView(NEW_LIST, file.name, file.arrival, rec.header, rec.rows, plan.status))
+    same.sort(key=lambda v: (v.arrival, v.list_id or _NEW_ID))
+    others = [_view(p, context.other_rows.get(p.id, [])) for p in context.others]
+    lists, forms = (same, others) if rec.kind == KIND_UNIT_LIST else (others, same)
+    covered = covered_forms(lists, forms)
+    rec.overlap_notes = {lv.list_id: lv.issues for lv in lists}
+    rec.covered = {f.list_id: f.list_id in covered for f in forms}
 
 
 __all__ = ["block_of", "decide", "decide_duplicate", "facts", "place"]
