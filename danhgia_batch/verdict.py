@@ -106,8 +106,9 @@ class DecisionContext:
 def fingerprint(
     registry_id: int | None, locks: Iterable[LockRow], place: Iterable[PlaceList], others: Iterable[PlaceList] = ()
 ) -> str:
-    """What a decision depends on that another worker may change: the registry version, the
-    period's lock rows, the id, status and version of every list of the place and of the
+    """What a decision depends on that another worker may change: the last registry version
+    loaded (with the lock rows, it fixes the version in force for the period), the period's
+    lock rows, the id, status and version of every list of the place and of the
     active lists of the other kind."""
     parts = [f"r{registry_id}", *(f"k{r.id}" for r in locks), *(f"l{p.id}:{p.status}:{p.version}" for p in place)]
     parts += [f"o{p.id}:{p.status}" for p in others]

@@ -131,3 +131,40 @@ def test_a_lock_between_decision_and_record_is_decided_again(
     done = process_inbox(settings, write_reports=False).files[0]
     assert len(calls) == 2
     assert done.outcome == "rejected" and "period-locked" in [i.code for i in done.issues]
+
+
+def test_lists_recorded_before_migration_3_get_their_results_once(settings: Settings, fill_template: Fill) -> None:
+    """A ledger upgraded to migration 3 has lists without recorded quota verdicts, §2.6 notes
+    or covered flags: the pipeline gives them the decision's results, the same as recording
+    them now would."""
+    from danhgia_batch.ledger import schema as s
+    from danhgia_batch.pipeline.context import backfill_results
+
+    settings.inbox.mkdir(parents=True, exist_ok=True)
+    rows = _rows(3)
+    rows[1] = {**rows[1], "person_code": "PNV002", "full_name": "Lê Thị Mai", "final_grade": "C", "note": "Lý do"}
+    shutil.copy(fill_template("02", rows), settings.inbox / "ds.xlsx")
+    shutil.copy(fill_template("01"), settings.inbox / "phieu.xlsx")
+    assert {f.outcome for f in process_inbox(settings, write_reports=False).files} == {"accepted"}
+
+    def seen(led: Ledger) -> tuple[object, ...]:
+        view = led.unit_view("2022-01", "PNV")
+        return (
+            [(lv.file_name, [(i.cell, i.code) for i in lv.issues], lv.quota) for lv in view.lists],
+            sorted(r.person_code for r in view.rows),
+            [(y.person_code, y.grades) for y in led.year_rows(2022)],
+        )
+
+    with open_ledger(settings) as led:
+        before = seen(led)
+        codes = [c for _, issues, _ in before[0] for _, c in issues]  # type: ignore[index]
+        assert "form-covered-by-list" in codes and "form-list-conflict" in codes
+        with led.engine.begin() as conn:  # as a ledger of migration 2 would be
+            conn.execute(s.quota_verdicts.delete())
+            conn.execute(s.list_notes.delete())
+            conn.execute(s.lists.update().values(covered=False))
+        assert seen(led) != before
+    with open_ledger(settings) as led:
+        assert backfill_results(led, settings) == 1
+        assert seen(led) == before
+        assert backfill_results(led, settings) == 0

@@ -31,3 +31,4 @@ class LedgerBase:
     # lists: ids of a rolled-back transaction may be reused (SQLite), see Ledger.record
     _evals: OrderedDict[int, list[EvaluationRow]]
     _evals_new: set[int]
+    results_checked: bool  # the pipeline gave older lists their decision's results (migration 3)

@@ -41,21 +41,6 @@ _ACTIVE_COLS = (
 )
 
 
-# Statements run for every recorded file are built once, with bound parameters: building a
-# SQLAlchemy statement costs more than running it on SQLite.
-_PLACE_LISTS = (
-    select(*_ACTIVE_COLS, _F.c.name.label("file_name"))
-    .join(_F, _F.c.id == _L.c.file_id)
-    .where(_L.c.period == bindparam("period"), _L.c.unit_code == bindparam("unit"), _L.c.kind == bindparam("kind"))
-    .order_by(_L.c.arrival, _L.c.id)
-)
-
-
-def place_lists(conn: Connection, period: str, unit_code: str, kind: str) -> list[Any]:
-    """Every list (any status) of a unit, period and kind, in arrival order."""
-    return list(conn.execute(_PLACE_LISTS, {"period": period, "unit": unit_code, "kind": kind}))
-
-
 _EVALUATIONS_OF = select(_E).where(_E.c.list_id.in_(bindparam("ids", expanding=True))).order_by(_E.c.list_id, _E.c.id)
 
 
@@ -208,21 +193,33 @@ def lock_rows(conn: Connection, period: str) -> tuple[LockRow, ...]:
     return tuple(LockRow(r.id, r.block, bool(r.locked)) for r in conn.execute(_LOCK_ROWS, {"period": period}))
 
 
-def place_rows(conn: Connection, period: str, unit_code: str, kind: str) -> tuple[PlaceList, ...]:
-    """:func:`place_lists` as the decision's context holds them."""
-    return tuple(
-        PlaceList(
-            r.id,
-            r.file_id,
-            r.file_name,
-            r.decider_position,
-            r.decider_name,
-            r.person_code,
-            r.version,
-            r.status,
-            r.arrival,
-        )
-        for r in place_lists(conn, period, unit_code, kind)
+_UNIT_LISTS = (
+    select(*_ACTIVE_COLS, _F.c.name.label("file_name"))
+    .join(_F, _F.c.id == _L.c.file_id)
+    .where(_L.c.period == bindparam("period"), _L.c.unit_code == bindparam("unit"))
+    .order_by(_L.c.arrival, _L.c.id)
+)
+_LATEST_REGISTRY_ID = select(func.max(s.registry_versions.c.id))
+
+
+def latest_registry_id(conn: Connection) -> int | None:
+    """The id of the last registry version loaded (the one in force for a period follows from
+    it and the period's lock rows)."""
+    found = conn.execute(_LATEST_REGISTRY_ID).scalar()
+    return int(found) if found is not None else None
+
+
+def unit_places(conn: Connection, period: str, unit_code: str) -> dict[str, tuple[PlaceList, ...]]:
+    """Every list (any status) of a unit and period, per kind, as the decision's context holds them."""
+    out: dict[str, list[PlaceList]] = {"01": [], "02": []}
+    for r in conn.execute(_UNIT_LISTS, {"period": period, "unit": unit_code}):
+        out.setdefault(r.kind, []).append(_place(r))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _place(r: Any) -> PlaceList:
+    return PlaceList(
+        r.id, r.file_id, r.file_name, r.decider_position, r.decider_name, r.person_code, r.version, r.status, r.arrival
     )
 
 
@@ -279,3 +276,10 @@ def notes_of(conn: Connection, lists: dict[int, str]) -> dict[int, list[Issue]]:
         for r in conn.execute(select(t).where(t.c.list_id.in_(list(part))).order_by(t.c.id)):
             out[r.list_id].append(issue_from_row(r, lists[r.list_id]))
     return out
+
+
+def units_without_results(conn: Connection) -> list[tuple[str, str]]:
+    t = s.quota_verdicts
+    has = select(t.c.id).where(t.c.list_id == _L.c.id).exists()
+    q = select(_L.c.period, _L.c.unit_code).where(_L.c.status != s.SUPERSEDED, ~has).distinct()
+    return sorted((r.period, r.unit_code) for r in conn.execute(q))

@@ -24,10 +24,18 @@ from sqlalchemy import JSON, Connection, bindparam, insert, text, update
 from ..errors import LedgerError
 from ..issues import Issue, make_issue
 from ..models import EvaluationRow
-from ..verdict import NEW_LIST, SUPERSEDED, ContextChanged, DecisionContext, ListPlan, Record, fingerprint
+from ..verdict import (
+    NEW_LIST,
+    SUPERSEDED,
+    ContextChanged,
+    DecisionContext,
+    ListPlan,
+    PlaceList,
+    Record,
+    fingerprint,
+)
 from . import claims as c
 from . import queries as q
-from . import registry_rows as rr
 from . import schema as s
 from . import year as y
 from .base import ClaimLost
@@ -111,19 +119,19 @@ class RecordingMixin(LocksMixin):
         (the first is the person of an individual form).
         """
         registry = self.registry_for(period)
-        rid = registry.version if registry is not None else None
         with self.engine.connect() as conn:
+            latest = q.latest_registry_id(conn)
             locks = q.lock_rows(conn, period)
-            place = q.place_rows(conn, period, unit_code, kind) if kind in LIST_KINDS else ()
+            place: tuple[PlaceList, ...] = ()
+            others: tuple[PlaceList, ...] = ()
+            if kind in LIST_KINDS:
+                places = q.unit_places(conn, period, unit_code)
+                place = places[kind]
+                others = tuple(p for p in places[_OTHER[kind]] if p.status != SUPERSEDED)
             elsewhere: dict[str, str] = {}
             if registry is not None and period and kind in LIST_KINDS:
                 exclude = (unit_code, decider[0], decider[1])
                 elsewhere = q.people_listed(conn, period, exclude, list(persons))
-            others = (
-                tuple(p for p in q.place_rows(conn, period, unit_code, _OTHER[kind]) if p.status != SUPERSEDED)
-                if kind in LIST_KINDS
-                else ()
-            )
             other_rows: dict[int, list[EvaluationRow]] = {}
             if others:  # a unit with lists and forms: every active row of both (letter §2.6)
                 ids = [p.id for p in (*place, *others) if p.status != SUPERSEDED]
@@ -138,25 +146,23 @@ class RecordingMixin(LocksMixin):
                 form_rows = self._evaluations_of(conn, ids)
         return DecisionContext(
             registry=registry,
-            registry_id=rid,
+            registry_id=registry.version if registry is not None else None,
             locks=locks,
             place=place,
             listed_elsewhere=elsewhere,
             form_rows=form_rows,
             others=others,
             other_rows=other_rows,
-            fingerprint=fingerprint(rid, locks, place, others),
+            fingerprint=fingerprint(latest, locks, place, others),
         )
 
     def _verify(self, conn: Connection, rec: Record) -> None:
         """Raise :class:`ContextChanged` when the context of ``rec`` is no longer the ledger's."""
         if rec.plan is None or not rec.fingerprint:
             return
-        rid = rr.registry_version_for(conn, rec.period)
-        locks = q.lock_rows(conn, rec.period)
-        place = q.place_rows(conn, rec.period, rec.unit_code, rec.kind)
-        others = [p for p in q.place_rows(conn, rec.period, rec.unit_code, _OTHER[rec.kind]) if p.status != SUPERSEDED]
-        now = fingerprint(rid, locks, place, others)
+        places = q.unit_places(conn, rec.period, rec.unit_code)
+        others = [p for p in places[_OTHER[rec.kind]] if p.status != SUPERSEDED]
+        now = fingerprint(q.latest_registry_id(conn), q.lock_rows(conn, rec.period), places[rec.kind], others)
         if now != rec.fingerprint:
             raise ContextChanged(f"{rec.period} {rec.unit_code}: sổ cái đã thay đổi trong lúc quyết định")
 
@@ -307,7 +313,9 @@ class RecordingMixin(LocksMixin):
     def _apply_results(self, conn: Connection, rec: Record, list_id: int) -> None:
         """The quota verdicts, §2.6 notes and covered flags the decision gives (replacing)."""
         real = {NEW_LIST: list_id}
-        quota = {**{k: v for k, v in rec.quota_by_list.items() if k != NEW_LIST}, list_id: rec.quota}
+        quota = {k: v for k, v in rec.quota_by_list.items() if k != NEW_LIST}
+        if list_id != NEW_LIST:
+            quota[list_id] = rec.quota
         q.replace_quota(conn, quota, list_id)
         if rec.overlap_notes:
             q.replace_notes(conn, {real.get(k, k): v for k, v in rec.overlap_notes.items()})
@@ -316,3 +324,34 @@ class RecordingMixin(LocksMixin):
             flags.setdefault(covered, []).append(real.get(k, k))
         for covered, ids in sorted(flags.items()):
             conn.execute(_SET_COVERED, {"ids": sorted(ids), "covered": covered})
+
+    # ------------------------------------------------------------------ results of older ledgers
+
+    @retrying
+    def units_without_results(self) -> list[tuple[str, str]]:
+        """(period, unit) of the active lists that carry no quota verdict: lists recorded before
+        migration 3, whose verdicts and notes the decision has to give once."""
+        with self.engine.connect() as conn:
+            return q.units_without_results(conn)
+
+    @retrying
+    def unit_snapshot(
+        self, period: str, unit_code: str
+    ) -> tuple[dict[str, tuple[PlaceList, ...]], dict[int, list[EvaluationRow]]]:
+        """Every list of a unit and period per kind, and the rows of the active ones."""
+        with self.engine.connect() as conn:
+            places = q.unit_places(conn, period, unit_code)
+            ids = [p.id for kind in places.values() for p in kind if p.status != SUPERSEDED]
+            return places, self._evaluations_of(conn, ids)
+
+    @retrying
+    def record_results(self, period: str, unit_code: str, rec: Record, snapshot: str) -> None:
+        """Store the verdicts, notes and covered flags of ``rec`` for lists already recorded,
+        unless the unit changed since ``snapshot`` (its :func:`fingerprint`): then a newer
+        decision has given them."""
+        with self.engine.begin() as conn:
+            self._serialise(conn, period, unit_code)
+            places = q.unit_places(conn, period, unit_code)
+            if fingerprint(None, (), places.get("01", ()), places.get("02", ())) != snapshot:
+                return
+            self._apply_results(conn, rec, NEW_LIST)

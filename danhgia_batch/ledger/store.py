@@ -64,6 +64,7 @@ class Ledger(ClaimsMixin, RecordingMixin, ReadingMixin):
         self._registry_id = None
         self._evals = OrderedDict()
         self._evals_new = set()
+        self.results_checked = False
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -14,8 +14,8 @@ from ..layout import KIND_REGISTRY
 from ..ledger import FileRecord, Ledger
 from ..models import FormResult
 from ..settings import Settings
-from ..verdict import ContextChanged, DecisionContext, Record
-from .decide import decide, facts
+from ..verdict import ContextChanged, DecisionContext, Record, fingerprint
+from .decide import decide, facts, judge_recorded
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +50,19 @@ def decide_and_record(
         except ContextChanged as exc:
             log.info("deciding %s again (%d): %s", file.name, attempt + 1, exc)
     raise LedgerError(f"Tệp '{file.name}': sổ cái thay đổi liên tục, chưa ghi nhận được; sẽ thử lại.")
+
+
+def backfill_results(ledger: Ledger, settings: Settings) -> int:
+    """Give the lists recorded before migration 3 their quota verdicts, §2.6 notes and covered
+    flags, once (:func:`.decide.judge_recorded`); return the number of units done."""
+    if ledger.results_checked:  # once per open ledger (the watcher keeps one open)
+        return 0
+    units = ledger.units_without_results()
+    for period, unit in units:
+        places, rows = ledger.unit_snapshot(period, unit)
+        snapshot = fingerprint(None, (), places.get("01", ()), places.get("02", ()))
+        ledger.record_results(period, unit, judge_recorded(places, rows, settings), snapshot)
+    if units:
+        log.info("recorded the decision's results of %d units recorded before ledger migration 3", len(units))
+    ledger.results_checked = True
+    return len(units)

@@ -13,6 +13,7 @@ individual forms, the A-quota over the decider's forms (letter §2.5.a).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from ..issues import Issue, Severity, has_errors, make_issue
@@ -295,4 +296,31 @@ def _overlap(rec: Record, plan: ListPlan, context: DecisionContext, file: FileFa
     rec.covered = {f.list_id: f.list_id in covered for f in forms}
 
 
-__all__ = ["block_of", "decide", "decide_duplicate", "facts", "place"]
+def judge_recorded(
+    places: Mapping[str, Sequence[PlaceList]], rows: Mapping[int, list[EvaluationRow]], settings: Settings
+) -> Record:
+    """The quota verdicts, letter §2.6 notes and covered flags of lists already recorded
+    (``places`` per kind, ``rows`` of the active ones): for a ledger whose lists were recorded
+    before the decision recorded them (migration 3). Pure, as :func:`decide`."""
+    rec = Record(outcome=ACCEPTED)
+    active = {
+        k: sorted((p for p in v if p.status != SUPERSEDED), key=lambda p: (p.arrival, p.id)) for k, v in places.items()
+    }
+    for p in active.get(KIND_UNIT_LIST, []):
+        rec.quota_by_list[p.id] = _verdicts(check_quota(rows.get(p.id, []), settings)[0])
+    groups: dict[tuple[str, str], list[PlaceList]] = {}
+    for p in active.get(KIND_INDIVIDUAL, []):
+        groups.setdefault((p.decider_position, norm_text(p.decider_name)), []).append(p)
+    for members in groups.values():
+        verdicts = _verdicts(check_quota([r for p in members for r in rows.get(p.id, [])], settings)[0])
+        rec.quota_by_list.update({p.id: verdicts for p in members})
+    if active.get(KIND_UNIT_LIST) and active.get(KIND_INDIVIDUAL):
+        lists = [_view(p, rows.get(p.id, [])) for p in active[KIND_UNIT_LIST]]
+        forms = [_view(p, rows.get(p.id, [])) for p in active[KIND_INDIVIDUAL]]
+        covered = covered_forms(lists, forms)
+        rec.overlap_notes = {lv.list_id: lv.issues for lv in lists}
+        rec.covered = {f.list_id: f.list_id in covered for f in forms}
+    return rec
+
+
+__all__ = ["block_of", "decide", "decide_duplicate", "facts", "judge_recorded", "place"]

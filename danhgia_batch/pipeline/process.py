@@ -36,7 +36,7 @@ from ..ledger.claims import MAX_ATTEMPTS
 from ..models import FormResult
 from ..settings import Settings
 from . import effects
-from .context import decide_and_record
+from .context import backfill_results, decide_and_record
 from .decide import decide_duplicate
 from .results import SKIPPED, BatchResult, FileResult
 
@@ -99,6 +99,7 @@ def process_inbox(
     result.files += [FileResult(str(p), p.name, SKIPPED) for p in sorted(unsettled)]
     candidates = [(p, root) for p, root in candidates if p not in unsettled]
     with _ledger(settings, ledger) as led, _progress(progress, len(candidates)) as advance:
+        backfill_results(led, settings)
         run = _Run(settings, led, result, period=period, write=write, advance=advance, reader=reader)
         try:
             run.finish_unfinished()
