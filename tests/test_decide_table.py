@@ -245,7 +245,18 @@ CASES: dict[str, Case] = {
         outcome="accepted",
     ),
     "form quota over the decider's forms": Case(
-        "01", other_form_with_a, "quota-exceeded", ("row", 0, "final_grade"), "invalid"
+        "01", other_form_with_a, "quota-unit-exceeded", ("row", 0, "final_grade"), "invalid"
+    ),
+    "list of 4 with 2 A in two groups (small unit total)": Case(
+        "02",
+        both(
+            lambda form, ctx: form.rows.__delitem__(slice(4, None)),
+            row(0, final_total=Decimal(96), final_grade="A", self_total=Decimal(96), self_grade="A"),
+            row(1, final_total=Decimal(95), final_grade="A", self_total=Decimal(95), self_grade="A", group="VC"),
+        ),
+        "quota-unit-exceeded",
+        ("row", 1, "final_grade"),
+        "invalid",
     ),
     # ---- authority (letter §2.2)
     "list unknown position": Case(
@@ -359,6 +370,24 @@ CASES: dict[str, Case] = {
         "registry-birthdate-mismatch",
         ("row", 0, "birth_date"),
     ),
+    "list group other than the registry's": Case(
+        "02", both(ctx(**REG), row(0, group="VC")), "registry-group-mismatch", ("row", 0, "group")
+    ),
+    "list blank group takes the registry's": Case(
+        "02", both(ctx(**REG), row(0, group="VC", group_given=False)), None, outcome="accepted"
+    ),
+    "list position other than the registry's": Case(
+        "02",
+        both(ctx(**REG), row(0, position_code="CAP_PHO")),
+        "registry-position-mismatch",
+        ("row", 0, "position_code"),
+    ),
+    "list category other than the registry's": Case(
+        "02", both(ctx(**REG), row(0, category="VC")), "registry-category-mismatch", ("row", 0, "category")
+    ),
+    "form group other than the registry's": Case(
+        "01", both(ctx(**REG), row(0, group="VC")), "registry-group-mismatch", ("row", 0, "group")
+    ),
     "list person listed elsewhere": Case(
         "02",
         ctx(listed_elsewhere={"PNV005": "Phòng Tư pháp, Phạm Văn Tư"}, **REG),
@@ -461,7 +490,7 @@ def test_decision_table(name: str, clean: dict[str, FormResult], settings: Setti
     else:
         assert (_cell(form, case.cell), case.code) in found
     if case.outcome is not None:
-        assert rec.outcome == case.outcome
+        assert rec.outcome == case.outcome, [(i.cell, i.code) for i in rec.issues]
 
 
 def _decision_codes() -> set[str]:

@@ -97,7 +97,9 @@ def _not_checked(ledger: Ledger | None, has_registry: bool, error: str = "") -> 
     return notes
 
 
-def check_files(paths: Sequence[Path], settings: Settings, *, report_dir: Path | None = None) -> CheckResult:
+def check_files(
+    paths: Sequence[Path], settings: Settings, *, report_dir: Path | None = None, wait: bool = False
+) -> CheckResult:
     """Decide about ``paths`` as ``process`` would (nothing recorded, nothing moved).
 
     Args:
@@ -105,12 +107,15 @@ def check_files(paths: Sequence[Path], settings: Settings, *, report_dir: Path |
         settings: resolved settings (their ledger, if it exists, is read, never written).
         report_dir: when given, an error workbook (``<name>_loi.xlsx`` + ``.txt``) is written
             there for every file with an error or a violation.
+        wait: first wait until every file has settled (:func:`~danhgia_batch.intake.unsettled_reason`:
+            copied, closed in Excel), at most ``watcher.lock_wait_seconds``.
 
     Raises:
         UsageError: a path is not a file (nothing is checked).
+        NotSettledError: ``wait`` and a file did not settle in time (nothing is checked).
     """
     from ..errors import LedgerError
-    from ..intake import unit_folder
+    from ..intake import unit_folder, wait_for_files
     from ..ledger import open_ledger_read_only
     from ..read import read_forms
 
@@ -118,6 +123,8 @@ def check_files(paths: Sequence[Path], settings: Settings, *, report_dir: Path |
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:  # a mistyped name is not a broken workbook
         raise UsageError(f"Không tìm thấy tệp: {', '.join(missing)}.")
+    if wait:
+        wait_for_files(paths, settings.watcher.settle_seconds, settings.watcher.lock_wait_seconds)
     error = ""
     try:
         ledger = open_ledger_read_only(settings)

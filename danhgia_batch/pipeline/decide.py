@@ -13,6 +13,7 @@ individual forms, the A-quota over the decider's forms (letter §2.5.a).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST
 from ..ledger import FileRecord
 from ..ledger.codec import norm_text
 from ..models import EvaluationRow, FormResult, ListHeader, ListView, Person, QuotaVerdict, Unit
-from ..registry import crosscheck, norm_code, person_blocks, unit_size
+from ..registry import Registry, adopt_registry_groups, crosscheck, norm_code, person_blocks, unit_size
 from ..rules import QuotaFinding, check_form, check_quota, covered_forms
 from ..settings import Settings
 from ..verdict import (
@@ -118,6 +119,9 @@ def decide(form: FormResult, context: DecisionContext, settings: Settings, file:
     issues = list(form.issues) + _folder_issues(form, file, unit)
     quota: list[QuotaVerdict] = []
     if form.kind in (KIND_UNIT_LIST, KIND_INDIVIDUAL):
+        if context.registry is not None:
+            issues += crosscheck(form, context.registry, settings, listed_elsewhere=dict(context.listed_elsewhere))
+            form = _registry_groups(form, context.registry)  # SPEC §3: the registry's group wins
         issues += _rule_issues(form, context, settings, file, unit)
         if form.kind == KIND_UNIT_LIST:
             quota = _verdicts(check_quota(form.rows, settings, file=form.path.name, sheet=form.sheet)[0])
@@ -168,11 +172,9 @@ def _folder_issues(form: FormResult, file: FileFacts, unit: str) -> list[Issue]:
 def _rule_issues(
     form: FormResult, context: DecisionContext, settings: Settings, file: FileFacts, unit: str
 ) -> list[Issue]:
-    """Registry cross-checks (when a registry is loaded) and the letter's rules."""
+    """The letter's rules, with the unit's kind and size and the people's blocks from the registry."""
     registry = context.registry
     issues: list[Issue] = []
-    if registry is not None:
-        issues += crosscheck(form, registry, settings, listed_elsewhere=dict(context.listed_elsewhere))
     known = registry is not None and registry.unit(unit) is not None
     issues += check_form(
         form,
@@ -183,6 +185,14 @@ def _rule_issues(
         person_blocks=person_blocks(registry, [r.person_code for r in form.rows]) if registry else None,
     )
     return issues
+
+
+def _registry_groups(form: FormResult, registry: Registry) -> FormResult:
+    """``form`` with a copy of its rows where a blank "Nhóm đối tượng" takes the registry's
+    group (:func:`~danhgia_batch.registry.adopt_registry_groups`); the input is left as read."""
+    copy = dataclasses.replace(form, rows=[dataclasses.replace(r) for r in form.rows])
+    adopt_registry_groups(copy, registry)
+    return copy
 
 
 def _verdicts(findings: list[QuotaFinding]) -> list[QuotaVerdict]:
