@@ -338,7 +338,7 @@ def test_individual_forms_supersede_per_person_and_share_a_quota(any_ledger: Led
     assert form("6" * 64, "P1", "95", "A").file.outcome == "accepted"
     second = form("7" * 64, "P2", "96", "A")
     assert second.file.outcome == "invalid"
-    assert "quota-exceeded" in [i.code for i in second.issues]
+    assert "quota-unit-exceeded" in [i.code for i in second.issues]  # 2 A among 2 people (letter §2.5.a)
     view = any_ledger.unit_view("2022-01", "PNV")
     assert len(view.lists) == 1 and view.lists[0].status == "invalid-quota"
     fixed = form("8" * 64, "P2", "85", "B")  # P2's corrected form supersedes the earlier one
