@@ -26,10 +26,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from ..atomic import atomic_write_text
 from ..issues import Issue
 from ..ledger import FileRecord, Ledger
 from ..models import PeriodView, UnitView
-from ..reports.common import atomic_write_text, safe_code
+from ..reports.common import safe_code
 from ..settings import Settings
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ def _write_unit_batches(settings: Settings, batches: Iterable[list[UnitView]], u
             for view in views:
                 written += write_unit_reports(view, settings)
         return written
-    from ..read.safe import context
+    from ..safe import context
 
     with ProcessPoolExecutor(UNIT_WRITERS, mp_context=context()) as pool:
         for views in batches:  # the next batch is read once this one is written: bounded memory

@@ -36,7 +36,8 @@ from ..ledger.claims import MAX_ATTEMPTS
 from ..models import FormResult
 from ..settings import Settings
 from . import effects
-from .decide import decide_duplicate, decide_form, quota_checker
+from .context import backfill_results, decide_and_record
+from .decide import decide_duplicate
 from .results import SKIPPED, BatchResult, FileResult
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def process_inbox(
     result.files += [FileResult(str(p), p.name, SKIPPED) for p in sorted(unsettled)]
     candidates = [(p, root) for p, root in candidates if p not in unsettled]
     with _ledger(settings, ledger) as led, _progress(progress, len(candidates)) as advance:
+        backfill_results(led, settings)
         run = _Run(settings, led, result, period=period, write=write, advance=advance, reader=reader)
         try:
             run.finish_unfinished()
@@ -355,16 +357,15 @@ class _Run:
                 self.ledger.unclaim(item.file.id)
                 item.result.outcome = SKIPPED
                 return
-            rec = decide_form(self.settings, self.ledger, item.file, form)
-            self._record(item, rec, quota=quota_checker(self.settings, form))
+            decide_and_record(self.ledger, self.settings, item.file, form, lambda rec: self._record(item, rec))
         except ClaimLost:
             item.result.outcome = SKIPPED
         except Exception as exc:  # a bug or a transient failure: never lose the file
             log.exception("processing %s failed", item.path)
             self._fail(item, f"{type(exc).__name__}: {exc}")
 
-    def _record(self, item: _Item, rec: Record, quota: Any = None) -> None:
-        recorded = self.ledger.record(item.file.id, rec, quota_check=quota)
+    def _record(self, item: _Item, rec: Record) -> None:
+        recorded = self.ledger.record(item.file.id, rec)
         item.file = recorded.file
         item.issues = recorded.issues
         item.result = _file_result(recorded.file, item.path)

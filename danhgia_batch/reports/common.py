@@ -14,12 +14,10 @@ stays text). Files are written to a temp file in the target folder and renamed i
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +27,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from ..atomic import atomic_path
 from ..settings import Settings
 
 FONT = "Times New Roman"
@@ -59,29 +58,6 @@ def slug(text: str) -> str:
 def safe_code(code: str) -> str:
     """A code usable as a folder name: kept as is when it is plain ASCII, else slugged."""
     return code if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", code) else slug(code).upper()
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temp path beside ``path``; on success rename it over ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".part")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write a UTF-8 text file atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return path
 
 
 @contextmanager
