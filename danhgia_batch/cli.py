@@ -433,7 +433,7 @@ def check_cmd(
         ),
     ] = False,
 ) -> None:
-    """Kiểm tra tệp (đọc, đối chiếu biểu mẫu, khung tiêu chí, quy tắc) mà không ghi nhận vào sổ."""
+    """Kiểm tra tệp như khi xử lý (biểu mẫu, khung tiêu chí, quy tắc, danh mục, sổ cái) mà không ghi gì vào sổ."""
     from .pipeline.check import check_files
 
     settings = run(ctx.obj.settings)
@@ -451,6 +451,8 @@ def check_cmd(
                 typer.echo(f"  {name} | {where} | {i.code} | {i.message}")
             for p in f.reports:
                 typer.echo(f"  Đã ghi {p}")
+        for note in result.not_checked:
+            typer.echo(f"Chưa kiểm tra: {note}")
 
     emit(ctx, result, text)
     raise typer.Exit(result.exit_code)

@@ -16,6 +16,7 @@ from ..errors import UsageError
 from ..ledger import open_ledger
 from ..models import PeriodView, UnitView
 from ..settings import Settings
+from .context import backfill_results
 from .effects import write_period_reports
 from .results import OddEntry
 from .runtime import odd_entries
@@ -154,6 +155,7 @@ def period_status(settings: Settings, period: str, block: str | None = None) -> 
     on time or late, counts per grade."""
     period = normalise_period(period)
     with open_ledger(settings) as ledger:
+        backfill_results(ledger, settings)
         status = status_from_view(settings, ledger.period_view(period, block), block)
     status.odd = odd_entries(settings)
     return status
@@ -241,6 +243,7 @@ def regenerate_reports(
     if not scope.strip() or (level not in known and not re.fullmatch(r"[A-Z0-9_.-]+", level)):
         raise UsageError(f"Phạm vi '{scope}' không hợp lệ; chọn all, một mã cấp hoặc mã đơn vị của cấp đó.")
     with open_ledger(settings) as ledger:
+        backfill_results(ledger, settings)
         try:
             return write_period_reports(settings, ledger, period, block=block, unit=unit, scope=scope)
         except ValueError as exc:
@@ -254,5 +257,6 @@ def year_view(settings: Settings, year: int) -> Path:
     if not 1900 <= year <= 9999:
         raise UsageError(f"Năm '{year}' không hợp lệ.")
     with open_ledger(settings) as ledger:
+        backfill_results(ledger, settings)
         rows = ledger.year_rows(year)
     return write_year_view(year, rows, settings)

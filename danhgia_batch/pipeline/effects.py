@@ -26,10 +26,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from ..atomic import TEMP_SUFFIX, atomic_path, atomic_write_text, is_stale_temp
 from ..issues import Issue
 from ..ledger import FileRecord, Ledger
 from ..models import PeriodView, UnitView
-from ..reports.common import TEMP_SUFFIX, atomic_path, atomic_write_text, is_stale_temp, safe_code
+from ..reports.common import safe_code
 from ..settings import Settings
 from ..textsafe import find_path
 
@@ -221,7 +222,7 @@ def _write_unit_batches(settings: Settings, batches: Iterable[list[UnitView]], u
             for view in views:
                 written += write_unit_reports(view, settings)
         return written
-    from ..read.safe import context
+    from ..safe import context
 
     with ProcessPoolExecutor(UNIT_WRITERS, mp_context=context()) as pool:
         for views in batches:  # the next batch is read once this one is written: bounded memory

@@ -37,7 +37,8 @@ from ..models import FormResult
 from ..settings import Settings
 from ..textsafe import fs_text
 from . import effects
-from .decide import decide_duplicate, decide_form, quota_checker
+from .context import backfill_results, decide_and_record
+from .decide import decide_duplicate
 from .finish import Finisher, Item, environment_message
 from .results import SKIPPED, BatchResult, FileResult, OddEntry, skipped
 from .runtime import Reader, candidates, odd_entries, progress_bar, run_reader
@@ -93,6 +94,7 @@ def process_inbox(
     result.files += [skipped(p) for p in sorted(unsettled)]
     found = [(p, root) for p, root in found if p not in unsettled]
     with _ledger(settings, ledger) as led, progress_bar(progress, len(found)) as advance, run_reader(reader) as read:
+        backfill_results(led, settings)
         run = _Run(settings, led, result, period=period, write=write, advance=advance, reader=read)
         try:
             run.finish_unfinished()
@@ -311,16 +313,15 @@ class _Run:
                 self.ledger.unclaim(item.file.id)
                 item.result.outcome = SKIPPED
                 return
-            rec = decide_form(self.settings, self.ledger, item.file, form)
-            self._record(item, rec, quota=quota_checker(self.settings, form))
+            decide_and_record(self.ledger, self.settings, item.file, form, lambda rec: self._record(item, rec))
         except ClaimLost:
             item.result.outcome = SKIPPED
         except Exception as exc:  # a bug or a transient failure: never lose the file
             log.exception("processing %s failed", fs_text(item.path))
             self._fail(item, f"{type(exc).__name__}: {exc}")
 
-    def _record(self, item: Item, rec: Record, quota: Any = None) -> None:
-        recorded = self.ledger.record(item.file.id, rec, quota_check=quota)
+    def _record(self, item: Item, rec: Record) -> None:
+        recorded = self.ledger.record(item.file.id, rec)
         item.file = recorded.file
         item.issues = recorded.issues
         item.result = _file_result(recorded.file, item.path)

@@ -10,7 +10,7 @@ workbook holding only the ``Loi`` sheet and the reason. A plain-text summary (``
 written beside it. Text from the input is always written as a string, never as a formula.
 
 The clerk's file is untrusted: the copy is made with openpyxl in a limited child process
-(:func:`danhgia_batch.read.safe.run_isolated`), after the reader's pre-flight check.
+(:func:`danhgia_batch.safe.run_isolated`), after the reader's pre-flight check.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_path, atomic_write_text
 from ..issues import Issue, Severity
 from ..read.preflight import Rejected, preflight
-from ..read.safe import run_isolated
+from ..safe import run_isolated
 from ..settings import ReaderSettings
 from ..textsafe import fs_text, visible
-from .common import atomic_path, atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -51,11 +51,9 @@ class Tally:
 
 
 def quota_lines(lst: ListView, settings: Settings) -> list[QuotaLine]:
-    """Quota status of each subject group of ``lst``, from the rules engine itself."""
-    from ..rules import check_quota  # the same rule that judged the list (letter §2.5.a)
-
-    findings, _ = check_quota(lst.rows, settings, file=lst.file_name)
-    return [QuotaLine(f.group, f.ranked_size, f.count_a, f.limit, f.ok) for f in findings]
+    """Quota status of each subject group of ``lst`` as the decision recorded it (letter §2.5.a;
+    the reports count what was decided, they never judge again)."""
+    return [QuotaLine(q.group, q.ranked, q.count_a, q.limit, q.ok) for q in lst.quota]
 
 
 def quota_violations(lst: ListView) -> list[Issue]:
