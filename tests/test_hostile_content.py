@@ -123,7 +123,8 @@ def test_control_characters_in_names_fail_check_and_never_stop_the_error_workboo
 
     (checked,) = check_files([src], settings, report_dir=tmp_path / "rep").files
     assert not checked.ok  # it said the file passes
-    codes = [(i.sheet, i.cell, i.code) for i in checked.issues]
+    # the decision also gives check the late-arrival warning process would give (a 2022 period)
+    codes = [(i.sheet, i.cell, i.code) for i in checked.issues if i.code != "late-arrival"]
     assert codes == [("DanhSach", "C17", "name-control-chars"), ("DanhSach", "C18", "name-control-chars")]
     xlsx, txt = checked.reports
     wb = openpyxl.load_workbook(xlsx)  # the workbook, not only the .txt
