@@ -156,10 +156,10 @@ def test_wall_clock_limit_retries_once_and_logs_a_slow_server(
 ) -> None:
     good = fill_template("02")
     busy = _reader(settings, timeout_seconds=0.001, retry_timeout_seconds=120)  # no file reads in 1 ms
-    with caplog.at_level(logging.WARNING, logger="danhgia_batch.read.safe"):
+    with caplog.at_level(logging.WARNING, logger="danhgia_batch.safe"):
         (form,) = read_forms([good], busy, workers=1)
     assert form.kind == "02" and form.errors == []  # was: file-timeout, an error workbook to the clerk
-    slow = [r for r in caplog.records if r.name == "danhgia_batch.read.safe" and good in r.args]  # type: ignore[operator]
+    slow = [r for r in caplog.records if r.name == "danhgia_batch.safe" and good in r.args]  # type: ignore[operator]
     assert len(slow) == 2  # the first attempt's timeout, then "the server was slow"
 
 
@@ -172,7 +172,7 @@ def test_wall_clock_limit_rejects_after_the_retry(fill_template: Fill, settings:
 
 @pytest.mark.skipif(not hasattr(signal, "SIGXCPU"), reason="POSIX CPU limit")
 def test_cpu_limit_ends_the_child_that_exceeds_it() -> None:
-    code = "from danhgia_batch.read.safe import limit_cpu\nlimit_cpu(1)\nwhile True:\n    pass\n"
+    code = "from danhgia_batch.safe import limit_cpu\nlimit_cpu(1)\nwhile True:\n    pass\n"
     run = subprocess.run([sys.executable, "-c", code], timeout=60, check=False)
     assert run.returncode == -signal.SIGXCPU
 
