@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DanhgiaError, UsageError
+from ..progress import Progress
 from ..sample import build_district, write_sample_registry
 from ..settings import CONFIG_NAME, Settings, load_settings
 from ..workdir import SAMPLE_REGISTRY, init_workdir
@@ -122,7 +123,7 @@ def run_demo(
     units: int | None = None,
     seed: int = 2022,
     period: str | None = None,
-    progress: bool = False,
+    progress: Progress | None = None,
 ) -> DemoResult:
     """Build a synthetic district in ``directory`` and process its month end to end.
 
@@ -132,7 +133,7 @@ def run_demo(
         units: keep only this many units (a quick look; default the whole district).
         seed: random seed of the district and its month.
         period: ``YYYY-MM`` to fill (default the current month).
-        progress: show a progress bar while processing.
+        progress: told of each file processed (the CLI draws a bar).
 
     Raises:
         UsageError: ``directory`` holds something that is not a previous demo.
@@ -166,7 +167,7 @@ def _load_registry(settings: Settings, path: Path, result: DemoResult) -> None:
     result.registry_issues = [f"{i.code} {i.sheet}!{i.cell}" for i in loaded.issues if i.severity.value == "error"]
 
 
-def _process(settings: Settings, result: DemoResult, progress: bool) -> None:
+def _process(settings: Settings, result: DemoResult, progress: Progress | None) -> None:
     try:
         from ..pipeline import process_inbox
     except ImportError:
