@@ -267,7 +267,8 @@ def _watch_logging(settings: Any, verbose: int) -> None:
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     if not root.handlers:
         root.addHandler(logging.StreamHandler())
-    _run_logging(settings, "danhgia-watch.log")
+    if settings.inbox.is_dir():  # not a work folder: watch_inbox refuses it, leave nothing there
+        _run_logging(settings, "danhgia-watch.log")
     logging.getLogger("watchdog").setLevel(logging.WARNING)
     # watchdog's inotify emitter reports its own normal shutdown race as an error; not ours to show
     logging.getLogger("watchdog.observers.inotify").addFilter(
