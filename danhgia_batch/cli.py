@@ -41,6 +41,7 @@ def registry_options(ctx: typer.Context) -> None:
     """Danh mục đơn vị và cán bộ (mẫu 00)."""
     _help_without_command(ctx)
 
+
 T = TypeVar("T")
 
 

@@ -55,7 +55,9 @@ def wait_until(condition: Callable[[], bool]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_backup_during_watch_then_restore_into_a_fresh_folder(tmp_path: Path, fill_template: Callable[..., Path]) -> None:
+def test_backup_during_watch_then_restore_into_a_fresh_folder(
+    tmp_path: Path, fill_template: Callable[..., Path]
+) -> None:
     work = tmp_path / "work"
     init_workdir(work)
     proc = subprocess.Popen(
@@ -67,7 +69,9 @@ def test_backup_during_watch_then_restore_into_a_fresh_folder(tmp_path: Path, fi
     )
     try:
         for n in range(4):  # the watcher records files while the backups are taken
-            (work / "inbox" / f"ds_{n}.xlsx").write_bytes(fill_template("02", prepared_by=f"Người lập {n}").read_bytes())
+            (work / "inbox" / f"ds_{n}.xlsx").write_bytes(
+                fill_template("02", prepared_by=f"Người lập {n}").read_bytes()
+            )
             if n == 0:
                 wait_until(lambda: has_ledger(work))
             during = invoke(work, "--json", "backup", str(tmp_path / f"giua_{n}.sqlite3"))

@@ -80,7 +80,10 @@ def restore_sqlite(src_file: Path, db_file: Path) -> int:
     files = check_ledger_file(src_file)
     db_file.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with contextlib.closing(_connect(src_file, read_only=True)) as src, contextlib.closing(_connect(db_file)) as dst:
+        with (
+            contextlib.closing(_connect(src_file, read_only=True)) as src,
+            contextlib.closing(_connect(db_file)) as dst,
+        ):
             src.backup(dst)
     except sqlite3.Error as exc:
         raise LedgerError(f"Không khôi phục được vào sổ cái {db_file}: {exc}") from exc

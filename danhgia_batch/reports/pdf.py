@@ -115,9 +115,10 @@ def _batches(books: Sequence[Path]) -> list[list[Path]]:
 def _convert(soffice: Path, books: list[Path]) -> tuple[list[Path], list[str]]:
     """One LibreOffice start converting ``books`` (one folder); (PDFs written, names failed)."""
     folder = books[0].parent
-    with tempfile.TemporaryDirectory(prefix="danhgia-lo-") as profile, tempfile.TemporaryDirectory(
-        prefix=".pdf-", dir=folder
-    ) as out:
+    with (
+        tempfile.TemporaryDirectory(prefix="danhgia-lo-") as profile,
+        tempfile.TemporaryDirectory(prefix=".pdf-", dir=folder) as out,
+    ):
         cmd = [
             str(soffice),
             f"-env:UserInstallation={Path(profile).as_uri()}",
