@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import Sender
 from openpyxl import load_workbook
 
+from danhgia_batch.errors import UsageError
 from danhgia_batch.ledger import Ledger
 from danhgia_batch.pipeline import regenerate_reports
 from danhgia_batch.settings import Settings
@@ -49,8 +51,9 @@ def test_report_rewrites_the_units_with_lists_and_the_roll_ups_of_their_blocks(
         [f"{PERIOD}/{p}" for p in reports("CHINH_QUYEN", "PTP")]
         + [f"{PERIOD}/CHINH_QUYEN/tong_hop_khoi_chinh_quyen_{PERIOD}.xlsx", f"{PERIOD}/tong_hop_quan_{PERIOD}.xlsx"]
     )
-    assert regenerate_reports(settings, PERIOD, block="DANG", unit="PNV") == []
-    assert regenerate_reports(settings, "2022-02") == []
+    for block, unit, period in (("DANG", "PNV", PERIOD), (None, None, "2022-02")):
+        with pytest.raises(UsageError):  # nothing found is said, not an empty success (issue 18)
+            regenerate_reports(settings, period, block=block, unit=unit)
     # the unit report is the unit's own: its people, nobody else's
     ws = load_workbook(settings.outbox / PERIOD / "CHINH_QUYEN" / "PNV" / f"danh_sach_tong_hop_pnv_{PERIOD}.xlsx")
     names = {c.value for row in ws["DanhSach"].iter_rows() for c in row if isinstance(c.value, str)}

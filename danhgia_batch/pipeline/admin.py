@@ -36,6 +36,37 @@ def normalise_period(value: str) -> str:
     raise UsageError(f"Kỳ đánh giá '{value}' không hợp lệ; ghi theo dạng YYYY-MM, ví dụ 2022-01.")
 
 
+def sqlite_file(settings: Settings) -> Path | None:
+    """The file of a SQLite ledger (``None`` for a server database or an in-memory one)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(settings.ledger_url)
+    except ArgumentError:
+        return None
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    path = Path(database)
+    return path if path.is_absolute() else settings.workdir / path
+
+
+def require_ledger(settings: Settings) -> None:
+    """Refuse to read a SQLite ledger that does not exist (it would be created empty, in what
+    is probably the wrong folder).
+
+    Raises:
+        ConfigError: no ledger file.
+    """
+    db = sqlite_file(settings)
+    if db is not None and not db.is_file():
+        raise ConfigError(
+            f"Chưa có sổ cái {db}: chưa xử lý tệp nào ở thư mục làm việc này, hoặc lệnh đang chạy sai thư mục "
+            "(chỉ rõ tệp cấu hình bằng --config)."
+        )
+
+
 def require_workdir(settings: Settings) -> None:
     """Refuse to run outside a work folder (no ``danhgia.toml``, no ``inbox/``, no ledger URL).
 
@@ -189,7 +220,7 @@ def period_status(settings: Settings, period: str, block: str | None = None) -> 
     """``danhgia status``: per block and unit, submitted / valid / invalid / rejected / missing,
     on time or late, counts per grade."""
     period = normalise_period(period)
-    require_workdir(settings)
+    require_ledger(settings)
     with open_ledger(settings) as ledger:
         _check_block(settings, ledger, period, block)
         return status_from_view(settings, ledger.period_view(period, block), block)
@@ -239,7 +270,7 @@ def publish_period(
     period = normalise_period(period)
     if not by.strip():
         raise UsageError("Công khai kỳ cần ghi rõ người công khai (--by).")
-    require_workdir(settings)
+    require_ledger(settings)
     where = f"kỳ {period}" + (f" (khối {block})" if block else "")
     with open_ledger(settings) as ledger:
         _check_block(settings, ledger, period, block)
@@ -265,7 +296,7 @@ def reopen_period(
     period = normalise_period(period)
     if not by.strip() or not reason.strip():
         raise UsageError("Mở lại kỳ cần ghi rõ người mở (--by) và lý do (--reason).")
-    require_workdir(settings)
+    require_ledger(settings)
     with open_ledger(settings) as ledger:
         _check_block(settings, ledger, period, block)
         if not ledger.is_locked(period, block):
@@ -303,7 +334,7 @@ def regenerate_reports(
     period = normalise_period(period)
     if scope not in ("district", "city"):
         raise UsageError(f"Phạm vi '{scope}' không hợp lệ; chọn district hoặc city.")
-    require_workdir(settings)
+    require_ledger(settings)
     with open_ledger(settings) as ledger:
         _check_block(settings, ledger, period, block)
         written = write_period_reports(settings, ledger, period, block=block, unit=unit, scope=scope, progress=progress)
@@ -323,7 +354,7 @@ def year_view(settings: Settings, year: int, progress: Progress | None = None) -
 
     if not 1900 <= year <= 9999:
         raise UsageError(f"Năm '{year}' không hợp lệ.")
-    require_workdir(settings)
+    require_ledger(settings)
     steps = Steps(progress, f"Tổng hợp năm {year}", 2)
     with open_ledger(settings) as ledger:
         rows = ledger.year_rows(year)

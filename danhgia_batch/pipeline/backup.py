@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import UsageError
 from ..ledger.backup import backup_sqlite, check_ledger_file, restore_sqlite
 from ..settings import Settings
-from .admin import require_workdir
+from .admin import require_workdir, sqlite_file
 
 BACKUP_DIR = "backup"
 PG_HINT = (
@@ -40,22 +40,19 @@ class BackupResult:
         return {"path": str(self.path), "ledger": str(self.ledger), "files": self.files}
 
 
-def sqlite_file(settings: Settings) -> Path:
+def _sqlite_file(settings: Settings) -> Path:
     """The SQLite file of the ledger of ``settings``.
 
     Raises:
-        UsageError: the ledger is on PostgreSQL (the message names pg_dump / pg_restore).
+        UsageError: the ledger is on PostgreSQL (the message names pg_dump / pg_restore),
+            or is not a file.
     """
-    from sqlalchemy.engine import make_url
-
-    url = make_url(settings.ledger_url)
-    if url.get_backend_name() != "sqlite":
-        raise UsageError(PG_HINT)
-    database = url.database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
+    db = sqlite_file(settings)
+    if db is None:
+        if settings.ledger_url.startswith("postgres"):
+            raise UsageError(PG_HINT)
         raise UsageError(f"Sổ cái '{settings.ledger_url}' không phải một tệp SQLite; không sao lưu được.")
-    path = Path(database)
-    return path if path.is_absolute() else settings.workdir / path
+    return db
 
 
 def backup_ledger(settings: Settings, dest: Path | None = None, *, now: datetime | None = None) -> BackupResult:
@@ -67,7 +64,7 @@ def backup_ledger(settings: Settings, dest: Path | None = None, *, now: datetime
         LedgerError: the ledger is missing or cannot be read; ``dest`` cannot be written.
     """
     require_workdir(settings)
-    db = sqlite_file(settings)
+    db = _sqlite_file(settings)
     name = f"danhgia-{(now or datetime.now()):%Y%m%d-%H%M%S}.sqlite3"
     if dest is None:
         dest = settings.workdir / BACKUP_DIR / name
@@ -91,7 +88,7 @@ def restore_ledger(settings: Settings, source: Path, *, force: bool = False) -> 
             files and ``force`` was not given.
     """
     require_workdir(settings)
-    db = sqlite_file(settings)
+    db = _sqlite_file(settings)
     check_ledger_file(source)
     if _files_in(db) > 0:
         if not force:

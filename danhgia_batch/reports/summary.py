@@ -10,6 +10,7 @@ from xlsxwriter.worksheet import Worksheet
 from ..models import PeriodView
 from ..settings import Settings
 from .common import GRADES, Styles, begin_sheet, merged, print_setup, put, signatures
+from .pages import PageFlow
 from .stats import Head, Tally, UnitLine
 
 
@@ -96,6 +97,12 @@ def write_summary_sheet(
         split=4,
     )
     last_col = len(SUMMARY_COLS) - 1
+    flow = PageFlow(ws, [w for _, w in SUMMARY_COLS], landscape=False)
+    flow.keep(0, row)
     row = _summary(ws, st, settings, view, lines, row + 1, last_col)
-    signatures(ws, st, row, left=(0, 2), right=(4, last_col), right_title=sign_title)
-    print_setup(ws, landscape=False)
+    flow.flow(row)
+    end = signatures(ws, st, row, left=(0, 2), right=(4, last_col), right_title=sign_title)
+    flow.keep(row, end)  # the signature block on one page
+    print_setup(ws, landscape=False, fit=False)
+    ws.print_area(0, 0, end, last_col)
+    flow.finish()
