@@ -4,9 +4,10 @@ Each workbook's print setup (A4, orientation, fit to width, repeated header rows
 decides the pages; LibreOffice only prints them. ``soffice`` runs with a private profile
 (``-env:UserInstallation``: two instances cannot share one, and the user's own LibreOffice
 may be open), a timeout, and at most :data:`WORKERS` instances at once (the machine has few
-cores). One instance converts every workbook of a folder in one start (starting it costs
-more than a page). A PDF is written beside its workbook, through a temporary folder and a
-rename, so a crash never leaves a half-written PDF.
+cores). One instance converts many workbooks in one start (starting it costs
+more than a page): up to :data:`BATCH` workbooks of any folders go to one private output
+folder, then each PDF is put beside its workbook with a rename, so a crash never leaves a
+half-written PDF.
 """
 
 from __future__ import annotations
@@ -71,6 +72,14 @@ def require_soffice() -> Path:
     return found
 
 
+def _move(made: Path, dest: Path) -> None:
+    """Put ``made`` at ``dest`` atomically (copied beside it first: the temp folder may be on
+    another file system)."""
+    tmp = dest.with_name(f".{dest.name}.part")
+    shutil.copyfile(made, tmp)
+    os.replace(tmp, dest)
+
+
 def pdf_path(workbook: Path) -> Path:
     """Where the PDF of ``workbook`` goes: beside it, same name."""
     return workbook.with_suffix(".pdf")
@@ -102,22 +111,28 @@ def convert_to_pdf(workbooks: Iterable[Path], *, progress: Progress | None = Non
 
 
 def _batches(books: Sequence[Path]) -> list[list[Path]]:
-    """Workbooks grouped by folder (one --outdir per start), at most :data:`BATCH` a start."""
-    by_dir: dict[Path, list[Path]] = {}
-    for p in books:
-        by_dir.setdefault(p.parent, []).append(p)
+    """At most :data:`BATCH` workbooks a start, no two with the same name in one (they share
+    one output folder), spread over :data:`WORKERS` starts when there are few."""
+    size = max(1, min(BATCH, -(-len(books) // WORKERS)))
     out: list[list[Path]] = []
-    for group in by_dir.values():
-        out += [group[i : i + BATCH] for i in range(0, len(group), BATCH)]
+    names: list[set[str]] = []
+    for p in books:
+        for batch, seen in zip(out, names, strict=True):
+            if len(batch) < size and p.stem not in seen:
+                batch.append(p)
+                seen.add(p.stem)
+                break
+        else:
+            out.append([p])
+            names.append({p.stem})
     return out
 
 
 def _convert(soffice: Path, books: list[Path]) -> tuple[list[Path], list[str]]:
-    """One LibreOffice start converting ``books`` (one folder); (PDFs written, names failed)."""
-    folder = books[0].parent
+    """One LibreOffice start converting ``books`` (distinct names); (PDFs written, names failed)."""
     with (
         tempfile.TemporaryDirectory(prefix="danhgia-lo-") as profile,
-        tempfile.TemporaryDirectory(prefix=".pdf-", dir=folder) as out,
+        tempfile.TemporaryDirectory(prefix="danhgia-pdf-") as out,
     ):
         cmd = [
             str(soffice),
@@ -135,13 +150,13 @@ def _convert(soffice: Path, books: list[Path]) -> tuple[list[Path], list[str]]:
         try:
             subprocess.run(cmd, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            log.error("LibreOffice did not finish converting %d workbooks of %s in %d s", len(books), folder, timeout)
+            log.error("LibreOffice did not finish converting %d workbooks in %d s", len(books), timeout)
         done: list[Path] = []
         missing: list[str] = []
         for book in books:
             made = Path(out) / f"{book.stem}.pdf"
             if made.is_file() and made.stat().st_size > 0:
-                os.replace(made, pdf_path(book))
+                _move(made, pdf_path(book))
                 done.append(pdf_path(book))
             else:
                 missing.append(book.name)
