@@ -74,7 +74,8 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         "file-not-xlsx",
         E,
         "Sai định dạng",
-        "Sai định dạng: {detail}. Hãy mở tệp bằng Excel và lưu lại dưới dạng Excel Workbook (.xlsx).",
+        "Sai định dạng: {detail}. Hãy mở tệp bằng Excel hoặc LibreOffice Calc và lưu lại dưới dạng"
+        " Excel Workbook (.xlsx), rồi gửi lại tệp .xlsx đó.",
     ),
     (
         "file-corrupt",
