@@ -269,3 +269,13 @@ def test_namesakes_differ_by_code_and_birth_date(settings: Settings) -> None:
     ws, _ = _write(unit_view([lst([one, two])]), settings)
     table = _table(ws)
     assert [t[1:4] for t in table] == [["Lê Hồng Ly", "P101", "02/05/1980"], ["Lê Hồng Ly", "P102", "30/11/1991"]]
+
+
+def test_the_head_decided_above_is_not_missing(settings: Settings) -> None:
+    head = person("P000", "Nguyễn Văn Quyết")  # decides the unit's list, decided on a higher authority's
+    view = unit_view([lst(staff_rows([80]))], missing=[head, person("P099", "Đinh Văn Vắng")], registry_size=3)
+    ws, _ = _write(view, settings)
+    notes = " ".join(t for t in texts(ws) if t.startswith("- "))
+    assert "Còn thiếu 1 người" in notes and "Đinh Văn Vắng (P099)" in notes
+    assert "Nguyễn Văn Quyết (P000): người quyết định xếp loại của đơn vị" in notes
+    assert "Nguyễn Văn Quyết (P000)" not in notes.split("Còn thiếu", 1)[1].split(".", 1)[0]

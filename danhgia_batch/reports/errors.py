@@ -27,6 +27,7 @@ from .common import atomic_path, atomic_write_text
 log = logging.getLogger(__name__)
 
 ERROR_SHEET = "Loi"
+INSTRUCTIONS_SHEET = "HuongDan"
 RED = "FFFF0000"
 RED_FILL_COLOR = "FFFFC7CE"  # Excel's "bad" red, legible under black text
 TITLE = "DANH SÁCH LỖI CỦA TỆP GỬI ĐẾN"
@@ -195,6 +196,8 @@ def _print_used_rows(wb: Any) -> None:
         if last:
             ws.print_area = f"A1:{get_column_letter(max(ws.max_column, 1))}{last}"
             _print_wide(ws)
+            if ws.title == INSTRUCTIONS_SHEET:  # the template's own instructions: one page is enough here
+                ws.page_setup.fitToHeight = 1
 
 
 def _anchor(ws: Any, ref: str) -> Any:

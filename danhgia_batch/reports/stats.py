@@ -128,8 +128,25 @@ def missing_text(unit: UnitView) -> str:
     if not unit.missing_people:
         size = f" ({unit.registry_size} người)" if unit.registry_size else ""
         return f"Danh sách đủ so với danh mục cán bộ{size}."
-    names = "; ".join(f"{p.full_name} ({p.code})" for p in unit.missing_people)
-    return f"Còn thiếu {len(unit.missing_people)} người so với danh mục cán bộ: {names}."
+    # A unit's head decides its lists and is decided on a higher authority's list (letter
+    # §2.2): missing here is expected, not a gap of this unit.
+    deciders = {lst.header.decider_name.strip().casefold() for lst in unit.lists if lst.header.decider_name}
+    heads = [p for p in unit.missing_people if p.full_name.strip().casefold() in deciders]
+    others = [p for p in unit.missing_people if p not in heads]
+    lines = []
+    if others:
+        names = "; ".join(f"{p.full_name} ({p.code})" for p in others)
+        lines.append(f"Còn thiếu {len(others)} người so với danh mục cán bộ: {names}.")
+    if heads:
+        names = "; ".join(f"{p.full_name} ({p.code})" for p in heads)
+        lines.append(
+            f"{names}: người quyết định xếp loại của đơn vị, do cấp có thẩm quyền cấp trên đánh giá, "
+            "xếp loại trong danh sách của cấp trên."
+        )
+    if not others:
+        size = f" ({unit.registry_size} người)" if unit.registry_size else ""
+        lines.insert(0, f"Danh sách đủ so với danh mục cán bộ{size}, trừ người do cấp trên quyết định.")
+    return " ".join(lines)
 
 
 @dataclass(frozen=True)

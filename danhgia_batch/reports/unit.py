@@ -58,6 +58,9 @@ COLUMNS: list[tuple[str, float]] = [
     ("Ghi chú", 26),
 ]
 WRAPPED = (1, 4, 10)  # name, position, note: the columns whose text may take several lines
+# Characters of 12-pt Times New Roman per unit of column width (a unit is a digit of the
+# 13-pt default font): the table's text is smaller than the unit (measured in LibreOffice).
+TABLE_CHARS = 1.15
 LAST = len(COLUMNS) - 1
 TITLE = "DANH SÁCH TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ THÁNG {month}"
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
@@ -160,7 +163,7 @@ def _table(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
                 (r.final_grade, "td_c"),
                 (r.note, "td"),
             ]
-            fitted = fit_height([(str(values[c][0]), COLUMNS[c][1]) for c in WRAPPED], line_pt=16)
+            fitted = fit_height([(str(values[c][0]), COLUMNS[c][1] * TABLE_CHARS) for c in WRAPPED], line_pt=16)
             row = flow.table_row(row, fitted or AUTO_ROW_PT, lambda r: _header_rows(ws, st, flow, r))
             for col, (value, fmt) in enumerate(values):
                 put(ws, row, col, value, st[fmt])
@@ -220,7 +223,11 @@ def _quota(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
         for q in quota_lines(lst, settings):
             n += 1
             put(ws, row, 0, n, st["td_c"])
-            put(ws, row, 1, scope_label(settings.codes, q.group), st["td"])
+            label = scope_label(settings.codes, q.group)
+            put(ws, row, 1, label, st["td"])
+            fitted = fit_height([(label, COLUMNS[1][1] * TABLE_CHARS)], line_pt=16)
+            if fitted:
+                flow.set_height(row, fitted)
             merged(ws, row, 2, 4, decider_text(settings, lst, short=True), st["td"])
             put(ws, row, 5, q.ranked, st["td_int"])
             put(ws, row, 6, q.count_a, st["td_int"])
