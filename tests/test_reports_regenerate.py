@@ -62,3 +62,6 @@ def test_report_rewrites_the_units_with_lists_and_the_roll_ups_of_their_blocks(
     ws = load_workbook(settings.outbox / PERIOD / f"tong_hop_quan_{PERIOD}.xlsx")["DonVi"]
     codes = {c.value for row in ws.iter_rows() for c in row}
     assert {"PNV", "PTP", "BTC", "VPQU"} <= codes
+    # a unit whose only file was rejected: "Bị trả lại", as ``danhgia status`` says (issue 18)
+    (vpqu,) = [[c.value for c in row] for row in ws.iter_rows() if row[1].value == "VPQU"]
+    assert "Bị trả lại" in vpqu

@@ -39,7 +39,7 @@ from .common import (
 )
 from .pages import AUTO_ROW_PT, PageFlow
 from .paths import block_rollup_path, district_rollup_path
-from .stats import Head, Tally, UnitLine, unit_lines
+from .stats import Head, Tally, UnitLine, rejected_note, unit_lines
 from .summary import write_summary_sheet
 
 TITLE = "BÁO CÁO TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ THÁNG {month}"
@@ -125,7 +125,11 @@ def _unit_values(n: int, ln: UnitLine, settings: Settings, with_block: bool) -> 
     if with_block:
         values.append(block_label(settings, ln.block))
     if not ln.submitted:
-        values += ["Chưa", ""] + [None] * 10 + ["", ln.missing, "Chưa nộp danh sách"]
+        rejected = len(ln.view.rejected_files) if ln.view else 0
+        if rejected:  # what ``danhgia status`` calls "Bị trả lại"
+            values += ["Bị trả lại", ""] + [None] * 10 + ["", ln.missing, f"{rejected} tệp bị trả lại, chưa nộp lại"]
+        else:
+            values += ["Chưa", ""] + [None] * 10 + ["", ln.missing, "Chưa nộp danh sách"]
         return values
     notes = []
     if ln.view and ln.view.rejected_files:
@@ -204,7 +208,7 @@ def _not_submitted(ws: Worksheet, st: Styles, row: int, missing: list[UnitLine],
         merged(ws, row, 0, last_col, "Tất cả các đơn vị đã nộp danh sách.", st["text"])
         return row + 1
     for n, ln in enumerate(missing, start=1):
-        merged(ws, row, 0, last_col, f"{n}. {ln.name} ({ln.code})", st["text"])
+        merged(ws, row, 0, last_col, f"{n}. {ln.name} ({ln.code}){rejected_note(ln)}", st["text"])
         row += 1
     return row
 

@@ -121,6 +121,13 @@ def decider_text(settings: Settings, lst: ListView, *, short: bool = False) -> s
     return f"{h.decider_name} ({pos})" if h.decider_name and pos else (h.decider_name or pos)
 
 
+def rejected_note(line: UnitLine) -> str:
+    """" — đã gửi N tệp, bị trả lại" for a unit with no accepted list but rejected files (the
+    roll-up and ``danhgia status`` agree: submitted, rejected, not yet sent again)."""
+    count = len(line.view.rejected_files) if line.view and not line.submitted else 0
+    return f" — đã gửi {count} tệp, bị trả lại, chưa nộp lại" if count else ""
+
+
 def missing_text(unit: UnitView) -> str:
     """One line on who is missing from the unit's lists compared with the registry."""
     if unit.missing_people is None:

@@ -11,7 +11,7 @@ from ..models import PeriodView
 from ..settings import Settings
 from .common import GRADES, Styles, begin_sheet, merged, print_setup, put, signatures
 from .pages import PageFlow
-from .stats import Head, Tally, UnitLine
+from .stats import Head, Tally, UnitLine, rejected_note
 
 
 def _summary(
@@ -68,7 +68,7 @@ def _summary(
     missing = [ln for ln in lines if not ln.submitted]
     row += 1
     for n, ln in enumerate(missing, start=1):
-        merged(ws, row, 0, last_col, f"{n}. {ln.name} ({ln.code})", st["text"])
+        merged(ws, row, 0, last_col, f"{n}. {ln.name} ({ln.code}){rejected_note(ln)}", st["text"])
         row += 1
     if not missing:
         merged(ws, row, 0, last_col, "Tất cả các đơn vị đã nộp danh sách.", st["text"])
