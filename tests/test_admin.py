@@ -148,3 +148,20 @@ def test_process_writes_a_log_and_names_each_rejected_file(work: Path, fill_temp
     assert Path(error_file.strip()).is_file()
     log = (work / "logs" / "danhgia-process.log").read_text(encoding="utf-8")
     assert "process:" in log
+
+
+def test_a_unit_whose_only_file_was_an_xls_counts_as_rejected(work: Path) -> None:
+    (work / "inbox" / "PTP").mkdir()
+    (work / "inbox" / "PTP" / "TongHop_T01-2022.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    (work / "inbox" / "TongHop_T01-2022_BTC.ods").write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    res = invoke(work, "--json", "process")
+    assert res.exit_code == 1
+    outcomes = {f["name"]: (f["outcome"], f["unit_code"], f["period"]) for f in json.loads(res.output)["files"]}
+    assert outcomes["TongHop_T01-2022.xls"] == ("rejected", "PTP", "2022-01")
+    status = json.loads(invoke(work, "--json", "status", "--period", "2022-01").output)
+    states = {u["unit_code"]: u["state"] for b in status["blocks"] for u in b["units"]}
+    assert states["PTP"] == "rejected" and states["PNV"] == "valid"
+    assert status["exit_code"] == 1
+    text = (work / "outbox" / "_loi").rglob("*TongHop_T01-2022_loi.txt")
+    summary = next(text).read_text(encoding="utf-8")
+    assert "tô đỏ" not in summary and "LibreOffice" in summary  # no red cell to point at

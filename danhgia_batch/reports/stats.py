@@ -122,7 +122,7 @@ def decider_text(settings: Settings, lst: ListView, *, short: bool = False) -> s
 
 
 def rejected_note(line: UnitLine) -> str:
-    """" — đã gửi N tệp, bị trả lại" for a unit with no accepted list but rejected files (the
+    """ " — đã gửi N tệp, bị trả lại" for a unit with no accepted list but rejected files (the
     roll-up and ``danhgia status`` agree: submitted, rejected, not yet sent again)."""
     count = len(line.view.rejected_files) if line.view and not line.submitted else 0
     return f" — đã gửi {count} tệp, bị trả lại, chưa nộp lại" if count else ""
