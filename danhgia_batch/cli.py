@@ -438,13 +438,18 @@ def status_cmd(ctx: typer.Context, period: PeriodOpt, block: BlockOpt = None) ->
             rows = []
             for u in b.units:
                 timing = "" if u.on_time is None else "Đúng hạn" if u.on_time else "Muộn"
-                rows.append([u.unit_code, u.unit_name, names[u.state], timing, u.people, *u.grades.values()])
+                rows.append(
+                    [u.unit_code, u.unit_name, names[u.state], timing, u.people, *u.grades.values(), len(u.warnings)]
+                )
             counts = ", ".join(f"{names[s]} {b.count(s)}" for s in names)
             _print_table(
                 f"{b.label or 'Chưa rõ khối'} — {counts}",
-                ["Mã", "Đơn vị", "Trạng thái", "Hạn", "Số người", "A", "B", "C", "D", "KXL"],
+                ["Mã", "Đơn vị", "Trạng thái", "Hạn", "Số người", "A", "B", "C", "D", "KXL", "Cảnh báo"],
                 rows,
             )
+        for u in (u for b in status.blocks for u in b.units if u.warnings):
+            typer.echo(f"Cảnh báo của {u.unit_code}:")
+            echo_lines(f"  - {w}" for w in u.warnings)
 
     emit(ctx, status, text)
     raise typer.Exit(status.exit_code)

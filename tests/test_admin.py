@@ -165,3 +165,20 @@ def test_a_unit_whose_only_file_was_an_xls_counts_as_rejected(work: Path) -> Non
     text = (work / "outbox" / "_loi").rglob("*TongHop_T01-2022_loi.txt")
     summary = next(text).read_text(encoding="utf-8")
     assert "tô đỏ" not in summary and "LibreOffice" in summary  # no red cell to point at
+
+
+def test_a_warning_reaches_the_unit_workbook_and_status(tmp_path: Path, fill_template: Fill) -> None:
+    from helpers import valid_row
+
+    work = tmp_path / "w"
+    (work / "inbox" / "PNV").mkdir(parents=True)
+    (work / "danhgia.toml").write_text("[watcher]\nsettle_seconds = 0\n", encoding="utf-8")
+    lowered = valid_row(score=95, final_grade="B")  # below its band, no reason written
+    shutil.copy(fill_template("02", [lowered]), work / "inbox" / "PNV" / "ds.xlsx")
+    assert invoke(work, "process").exit_code == 0
+    status = json.loads(invoke(work, "--json", "status", "--period", "2022-01").output)
+    (unit,) = [u for b in status["blocks"] for u in b["units"]]
+    assert [w.split(":")[0] for w in unit["warnings"]] == ["grade-below-band-no-reason"]
+    assert "Cảnh báo của PNV" in invoke(work, "status", "--period", "2022-01").output
+    book = work / "outbox" / "2022-01" / "CHINH_QUYEN" / "PNV" / "danh_sach_tong_hop_pnv_2022-01.xlsx"
+    assert any("Hạ loại không ghi lý do" in t for t in texts(book))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, UsageError
+from ..issues import Severity
 from ..ledger import Ledger, open_ledger
 from ..models import PeriodView, UnitView
 from ..progress import Progress, Steps
@@ -124,6 +125,7 @@ class UnitStatus:
     people: int = 0
     rejected_files: int = 0
     missing_people: int | None = None
+    warnings: list[str] = field(default_factory=list)  # "code: message" of warnings kept with its lists
     grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
 
     @property
@@ -195,6 +197,12 @@ def _unit_status(view: UnitView) -> UnitStatus:
         people=len(rows),
         rejected_files=len(view.rejected_files),
         missing_people=len(view.missing_people) if view.missing_people is not None else None,
+        warnings=[
+            f"{i.code}: {i.message}"
+            for lst in view.lists
+            for i in lst.issues
+            if i.severity is Severity.WARNING and not i.code.startswith("late-")
+        ],
     )
     for r in rows:
         if r.final_grade in status.grades:

@@ -75,8 +75,14 @@ NOTED_CODES = frozenset({"date-after-arrival", "form-covered-by-list", "form-lis
 
 
 def noted_issues(lst: ListView) -> list[Issue]:
-    """Warnings of :data:`NOTED_CODES` kept with ``lst``, in recording order."""
-    return [i for i in lst.issues if i.code in NOTED_CODES]
+    """Warnings kept with ``lst`` that its notes name, in recording order: those of
+    :data:`NOTED_CODES` and every other warning (a grade below its band without a reason…),
+    except the deadline warnings, which have their own line (SPEC §9: warnings are reported)."""
+    return [
+        i
+        for i in lst.issues
+        if i.code in NOTED_CODES or (i.severity is Severity.WARNING and not i.code.startswith("late-"))
+    ]
 
 
 def unit_is_late(unit: UnitView) -> bool:
