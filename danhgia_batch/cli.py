@@ -184,7 +184,10 @@ def templates_cmd(
 def registry_load_cmd(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(metavar="TỆP", help="Tệp danh mục (mẫu 00, danh_muc.xlsx).", exists=True, dir_okay=False)
+        Path,
+        typer.Argument(
+            metavar="TỆP", help="Tệp danh mục (mẫu 00; init tạo sẵn danh_muc_mau.xlsx).", exists=True, dir_okay=False
+        ),
     ],
 ) -> None:
     """Nạp danh mục đơn vị và cán bộ từ tệp mẫu 00; mỗi lần nạp là một phiên bản mới."""
@@ -218,7 +221,9 @@ def registry_show_cmd(ctx: typer.Context) -> None:
 
     def text() -> None:
         if not summary.has_registry:
-            typer.echo("Chưa có danh mục đơn vị và cán bộ. Nạp bằng lệnh: danhgia registry load danh_muc.xlsx")
+            typer.echo(
+                "Chưa có danh mục đơn vị và cán bộ. Nạp bằng lệnh: danhgia registry load danh_muc_mau.xlsx (tệp mẫu do init tạo, sửa thành danh mục thật)"
+            )
             return
         typer.echo(f"Danh mục phiên bản {summary.version}: {summary.units} đơn vị, {summary.people} người.")
         for block in summary.blocks:

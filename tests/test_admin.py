@@ -4,6 +4,7 @@ status exit codes, the wrong folder, --json after the subcommand, one summary li
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -182,3 +183,11 @@ def test_a_warning_reaches_the_unit_workbook_and_status(tmp_path: Path, fill_tem
     assert "Cảnh báo của PNV" in invoke(work, "status", "--period", "2022-01").output
     book = work / "outbox" / "2022-01" / "CHINH_QUYEN" / "PNV" / "danh_sach_tong_hop_pnv_2022-01.xlsx"
     assert any("Hạ loại không ghi lý do" in t for t in texts(book))
+
+
+def test_readme_loads_the_registry_file_that_init_writes() -> None:
+    from danhgia_batch.workdir import SAMPLE_REGISTRY
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    loaded = re.findall(r"danhgia registry load (\S+)", readme)
+    assert loaded and set(loaded) == {SAMPLE_REGISTRY}

@@ -98,6 +98,18 @@ class DemoResult:
         }
 
 
+def _danhgia() -> str:
+    """The ``danhgia`` program by its full path when it sits beside this Python (a venv that was
+    not activated: the hint then works as printed), else its bare name."""
+    import sys
+
+    for name in ("danhgia", "danhgia.exe"):
+        found = Path(sys.executable).parent / name
+        if found.is_file():
+            return str(found)
+    return "danhgia"
+
+
 def current_period(today: date | None = None) -> str:
     """The demo's month: the current one, so that files "arrive" before its publication
     deadline (letter §2.3) and no file is flagged as arriving late."""
@@ -200,7 +212,7 @@ def describe(result: DemoResult) -> list[str]:
     lines += [f"  - {DESCRIPTIONS[k]}: {name}" for k, name in result.faults.items()]
     if not result.processed:
         lines.append(result.note or "Chưa xử lý.")
-        lines.append(f"Các tệp nằm trong {d / 'inbox'}; chạy 'danhgia -c {d / CONFIG_NAME} process' để xử lý.")
+        lines.append(f"Các tệp nằm trong {d / 'inbox'}; chạy '{_danhgia()} -c {d / CONFIG_NAME} process' để xử lý.")
         return lines
     labels = {"accepted": "chấp nhận", "invalid": "không hợp lệ (vượt tỷ lệ A)", "rejected": "bị từ chối"}
     labels |= {"duplicate": "trùng lặp", "failed": "lỗi xử lý", "skipped": "bỏ qua"}
@@ -237,5 +249,5 @@ def where_to_look(result: DemoResult) -> list[str]:
         lines.append("  - Tệp báo lỗi (bản sao tệp của đơn vị, ô sai được tô màu và ghi chú):")
         lines += [f"      {p}" for p in result.error_files[:8]]
     lines.append(f"  - Tệp gốc đã xử lý: {d / 'archive'}")
-    lines.append(f"  - Tình hình nộp: danhgia -c {d / CONFIG_NAME} status --period {result.period}")
+    lines.append(f"  - Tình hình nộp: {_danhgia()} -c {d / CONFIG_NAME} status --period {result.period}")
     return lines
