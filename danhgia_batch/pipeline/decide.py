@@ -8,13 +8,15 @@ another), the registry cross-checks when a registry is loaded, the letter's rule
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 from ..issues import Issue, Severity, has_errors, make_issue
 from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST
 from ..ledger import FileRecord, Ledger, Record
 from ..models import EvaluationRow, FormResult, Person, Unit
-from ..registry import norm_code, person_blocks, unit_size
+from ..registry import Registry, norm_code, person_blocks, unit_size
 from ..rules import check_form, check_quota
 from ..settings import Settings
 
@@ -118,16 +120,44 @@ def decide_form(settings: Settings, ledger: Ledger, file: FileRecord, form: Form
                     period=header.period,
                 )
             )
+    period = header.period
+    if not form.kind and not (unit and period):  # unread (.xls, .ods, damaged): whose file was it?
+        unit, period = _attribute(file, registry, unit, period)
+        block = block or ((registry.block_of(unit) or "") if registry and unit else "")
     return Record(
         outcome=_outcome(issues),
         kind=form.kind,
-        period=header.period,
+        period=period,
         unit_code=unit,
         block=block,
         issues=issues,
         header=header,
         rows=list(form.rows),
     )
+
+
+_MONTH_IN_NAME = re.compile(r"(?<!\d)(0?[1-9]|1[0-2])[-_.](20\d\d)(?!\d)|(?<!\d)(20\d\d)[-_.](0[1-9]|1[0-2])(?!\d)")
+
+
+def _attribute(file: FileRecord, registry: Registry | None, unit: str, period: str) -> tuple[str, str]:
+    """Unit and period of a file that could not be read, so that its unit counts as having
+    sent a file that was rejected (``status`` and the roll-ups), not as silent: the unit's
+    inbox folder, else a registry unit code in the file name; the month written in the name
+    ("T12-2026", "2026-12")."""
+    name = Path(file.name).stem
+    if not unit:
+        if file.unit_folder:
+            unit = file.unit_folder
+        elif registry is not None:
+            upper = f"_{re.sub(r'[^A-Z0-9]+', '_', name.upper())}_"
+            found = [u.code for key, u in registry.units.items() if f"_{key.upper()}_" in upper]
+            unit = max(found, key=len) if found else ""
+    if not period:
+        m = _MONTH_IN_NAME.search(name)
+        if m:
+            year, month = (m.group(2), m.group(1)) if m.group(1) else (m.group(3), m.group(4))
+            period = f"{year}-{int(month):02d}"
+    return unit, period
 
 
 def quota_checker(settings: Settings, form: FormResult) -> Callable[[list[EvaluationRow]], list[Issue]] | None:

@@ -29,13 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import DanhgiaError
 from ..intake import scan_inbox, sha256_file, unit_folder, wait_until_settled
 from ..issues import Issue, make_issue
 from ..ledger import Claim, ClaimLost, FileRecord, Ledger, Record, open_ledger
 from ..ledger.claims import MAX_ATTEMPTS
 from ..models import FormResult
+from ..progress import Progress, Steps
 from ..settings import Settings
 from . import effects
+from .admin import pdf_copies, require_workdir
 from .decide import decide_duplicate, decide_form, quota_checker
 from .results import SKIPPED, BatchResult, FileResult
 
@@ -64,7 +67,7 @@ def process_inbox(
     paths: Sequence[Path] | None = None,
     period: str | None = None,
     write_reports: bool | None = None,
-    progress: bool = False,
+    progress: Progress | None = None,
     settle: float = 0.0,
     ledger: Ledger | None = None,
     reader: Reader | None = None,
@@ -78,7 +81,8 @@ def process_inbox(
         period: only record files of this period ("YYYY-MM"); others stay where they are.
         write_reports: write unit reports and roll-ups (default ``reports.write_reports``);
             error workbooks of rejected files are always written.
-        progress: show a progress bar (rich) on the terminal.
+        progress: told of each file processed (:mod:`~danhgia_batch.progress`; the CLI
+            draws a bar on a terminal).
         settle: leave files changed less than this many seconds ago for a later run (a copy
             over SMB may still be in progress; ``danhgia process`` passes
             ``watcher.settle_seconds``, the watcher settles files itself). Whatever its value,
@@ -90,7 +94,11 @@ def process_inbox(
 
     Raises:
         LedgerError: the ledger cannot be opened.
+        ConfigError: no ``paths`` and the current folder is not a work folder (no
+            ``danhgia.toml``, no ``inbox/``): nothing is created there.
     """
+    if paths is None and ledger is None:
+        require_workdir(settings)
     write = settings.reports.write_reports if write_reports is None else write_reports
     candidates = list(_candidates(settings, paths))
     result = BatchResult()
@@ -107,8 +115,20 @@ def process_inbox(
                 run.rollups()
         finally:
             run.close()
+    if settings.reports.pdf:
+        _pdf_copies(settings, result, progress)
     log.info("process: %s", result.counts)
     return result
+
+
+def _pdf_copies(settings: Settings, result: BatchResult, progress: Progress | None) -> None:
+    """``reports.pdf``: PDF copies of this run's outputs and error workbooks. A missing
+    LibreOffice is logged, not raised: the files are recorded and their workbooks written."""
+    books = [*result.outputs, *(Path(p) for f in result.files for p in f.error_files)]
+    try:
+        result.outputs += pdf_copies(settings, books, True, progress)
+    except DanhgiaError as exc:
+        log.error("%s", exc)
 
 
 def _candidates(settings: Settings, paths: Sequence[Path] | None) -> Iterator[tuple[Path, Path | None]]:
@@ -168,17 +188,9 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 @contextmanager
-def _progress(enabled: bool, total: int) -> Iterator[Any]:
-    if not enabled or total == 0:
-        yield lambda: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("Đang xử lý"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
-    ) as bar:
-        task = bar.add_task("process", total=total)
-        yield lambda: bar.advance(task)
+def _progress(progress: Progress | None, total: int) -> Iterator[Callable[[], None]]:
+    steps = Steps(progress, "Xử lý tệp", total)
+    yield steps.advance
 
 
 class _Run:
