@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import SimpleNamespace
@@ -255,8 +256,31 @@ class RecordingMixin(LocksMixin):
 
     def _serialise(self, conn: Connection, period: str, unit_code: str) -> None:
         if conn.dialect.name == "postgresql" and period and unit_code:
-            key = int.from_bytes(hashlib.sha256(f"{period}|{unit_code}".encode()).digest()[:8], "big", signed=True)
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("record", period, unit_code)})
+
+    @contextmanager
+    def decision_lock(self, period: str, unit_code: str) -> Iterator[None]:
+        """Hold the unit's period for one worker from its context to its record.
+
+        The pipeline takes it only after its optimistic attempts saw the context change
+        (several workers recording versions of one unit's list at once): the holder's decision
+        can then only be overtaken by workers still in their optimistic attempts, so it ends.
+        PostgreSQL: a session advisory lock on a connection of its own (another key than
+        :meth:`_serialise`'s transaction lock, which the holder takes inside it). SQLite:
+        nothing more (``BEGIN IMMEDIATE`` serialises writers; the retries' jitter does the rest).
+        """
+        if self.engine.dialect.name != "postgresql" or not (period and unit_code):
+            yield
+            return
+        key = _lock_key("decide", period, unit_code)
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
 
     def _apply_list(self, conn: Connection, file: c.FileRecord, rec: Record, plan: ListPlan, out: Recorded) -> None:
         """Insert the list as ``plan`` places it; supersede, renumber and regroup the others."""
@@ -355,3 +379,8 @@ class RecordingMixin(LocksMixin):
             if fingerprint(None, (), places.get("01", ()), places.get("02", ())) != snapshot:
                 return
             self._apply_results(conn, rec, NEW_LIST)
+
+
+def _lock_key(purpose: str, period: str, unit_code: str) -> int:
+    """A PostgreSQL advisory lock key (signed 64 bits) for ``purpose`` on a unit's period."""
+    return int.from_bytes(hashlib.sha256(f"{purpose}|{period}|{unit_code}".encode()).digest()[:8], "big", signed=True)

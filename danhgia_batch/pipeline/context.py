@@ -6,7 +6,10 @@ changed meanwhile (another worker recorded a list of the same unit, a period was
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import TypeVar
 
 from ..errors import LedgerError
@@ -14,13 +17,15 @@ from ..layout import KIND_REGISTRY
 from ..ledger import FileRecord, Ledger
 from ..models import FormResult
 from ..settings import Settings
+from ..textsafe import fs_text
 from ..verdict import ContextChanged, DecisionContext, Record, fingerprint
 from .decide import decide, facts, judge_recorded
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-ATTEMPTS = 8  # decisions made again after a change of context before giving up (a crowd of racing workers)
+ATTEMPTS = 16  # decisions made again after a change of context before giving up (a crowd of racing workers)
+OPTIMISTIC = 2  # attempts without the unit's decision lock; later ones hold it (Ledger.decision_lock)
 
 
 def context_for(ledger: Ledger | None, form: FormResult) -> DecisionContext:
@@ -44,12 +49,20 @@ def decide_and_record(
 ) -> T:
     """Decide about ``form`` and record it with ``record``; again if the context changed."""
     for attempt in range(ATTEMPTS):
-        rec = decide(form, context_for(ledger, form), settings, facts(file))
-        try:
-            return record(rec)
-        except ContextChanged as exc:
-            log.info("deciding %s again (%d): %s", file.name, attempt + 1, exc)
+        with _held(ledger, form, attempt):
+            rec = decide(form, context_for(ledger, form), settings, facts(file))
+            try:
+                return record(rec)
+            except ContextChanged as exc:
+                log.info("deciding %s again (%d): %s", fs_text(file.name), attempt + 1, exc)
+        time.sleep(random.uniform(0, 0.02 * 2 ** min(attempt, 5)))  # jitter: racing workers fall out of step
     raise LedgerError(f"Tệp '{file.name}': sổ cái thay đổi liên tục, chưa ghi nhận được; sẽ thử lại.")
+
+
+def _held(ledger: Ledger, form: FormResult, attempt: int) -> AbstractContextManager[None]:
+    if attempt < OPTIMISTIC or form.kind == KIND_REGISTRY:
+        return nullcontext()
+    return ledger.decision_lock(form.header.period, form.header.unit_code.strip())
 
 
 def backfill_results(ledger: Ledger, settings: Settings) -> int:

@@ -14,8 +14,10 @@ individual forms, the A-quota over the decider's forms (letter §2.5.a).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from ..issues import Issue, Severity, has_errors, make_issue
 from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST
@@ -136,10 +138,14 @@ def decide(form: FormResult, context: DecisionContext, settings: Settings, file:
                     period=header.period,
                 )
             )
+    period = header.period
+    if not form.kind and not (unit and period):  # unread (.xls, .ods, damaged): whose file was it?
+        unit, period = _attribute(file, context.registry, unit, period)
+        block = block or ((context.registry.block_of(unit) or "") if context.registry and unit else "")
     rec = Record(
         outcome=_outcome(issues),
         kind=form.kind,
-        period=header.period,
+        period=period,
         unit_code=unit,
         block=block,
         issues=issues,
@@ -167,6 +173,30 @@ def _folder_issues(form: FormResult, file: FileFacts, unit: str) -> list[Issue]:
             expected=file.unit_folder,
         )
     ]
+
+
+_MONTH_IN_NAME = re.compile(r"(?<!\d)(0?[1-9]|1[0-2])[-_.](20\d\d)(?!\d)|(?<!\d)(20\d\d)[-_.](0[1-9]|1[0-2])(?!\d)")
+
+
+def _attribute(file: FileFacts, registry: Registry | None, unit: str, period: str) -> tuple[str, str]:
+    """Unit and period of a file that could not be read, so that its unit counts as having
+    sent a file that was rejected (``status`` and the roll-ups), not as silent: the unit's
+    inbox folder, else a registry unit code in the file name; the month written in the name
+    ("T12-2026", "2026-12")."""
+    name = Path(file.name).stem
+    if not unit:
+        if file.unit_folder:
+            unit = file.unit_folder
+        elif registry is not None:
+            upper = f"_{re.sub(r'[^A-Z0-9]+', '_', name.upper())}_"
+            found = [u.code for key, u in registry.units.items() if f"_{key.upper()}_" in upper]
+            unit = max(found, key=len) if found else ""
+    if not period:
+        m = _MONTH_IN_NAME.search(name)
+        if m:
+            year, month = (m.group(2), m.group(1)) if m.group(1) else (m.group(3), m.group(4))
+            period = f"{year}-{int(month):02d}"
+    return unit, period
 
 
 def _rule_issues(

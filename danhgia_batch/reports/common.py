@@ -173,11 +173,20 @@ def lines_needed(text: str, width: float) -> int:
     return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
 
 
-def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], *, line_pt: float = 16.5) -> None:
-    """Set the height of ``row`` so that every (text, column width) pair fits when wrapped."""
+def fit_height(cells: Sequence[tuple[str, float]], *, line_pt: float = 16.5) -> float | None:
+    """The height a row needs so that every (text, column width) pair fits when wrapped
+    (``None``: one line, the automatic height)."""
     n = max((lines_needed(t, w) for t, w in cells), default=1)
-    if n > 1:
-        ws.set_row(row, n * line_pt + 3)
+    return n * line_pt + 3 if n > 1 else None
+
+
+def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], *, line_pt: float = 16.5) -> float | None:
+    """Set the height of ``row`` so that every (text, column width) pair fits when wrapped;
+    returns the height set (``None``: left automatic)."""
+    height = fit_height(cells, line_pt=line_pt)
+    if height is not None:
+        ws.set_row(row, height)
+    return height
 
 
 def period_label(period: str) -> str:
@@ -260,8 +269,10 @@ def print_setup(
     *,
     landscape: bool = True,
     repeat: tuple[int, int] | None = None,
+    fit: bool = True,
 ) -> None:
-    """A4, margins, fit to one page wide, repeated table header rows, "Trang x/y" footer."""
+    """A4, margins, fit to one page wide (``fit``; else a :class:`~.pages.PageFlow` sets the
+    scale and the breaks), repeated table header rows, "Trang x/y" footer."""
     ws.set_paper(9)
     if landscape:
         ws.set_landscape()
@@ -269,7 +280,8 @@ def print_setup(
         ws.set_portrait()
     ws.set_margins(left=0.6, right=0.4, top=0.6, bottom=0.7)
     ws.center_horizontally()
-    ws.fit_to_pages(1, 0)
+    if fit:
+        ws.fit_to_pages(1, 0)
     if repeat is not None:
         ws.repeat_rows(*repeat)
     ws.set_footer(FOOTER)
