@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, select, update
 
 from ..errors import LedgerError
+from ..textsafe import fs_text
 from . import claims as c
 from . import schema as s
 from .base import LedgerBase
@@ -127,7 +128,7 @@ class ClaimsMixin(LedgerBase):
         if not c.take_over(conn, rec, self.worker, **changes):
             return c.Claim("busy", rec)
         fresh = c.by_id(conn, rec.id)
-        log.info("took over %s (%s) from %s", rec.name, rec.state, rec.claimed_by)
+        log.info("took over %s (%s) from %s", fs_text(rec.name), rec.state, rec.claimed_by)
         return c.Claim("finish" if fresh.state == s.STATE_RECORDED else "process", fresh)
 
     @retrying

@@ -33,7 +33,7 @@ from ..models import PeriodView, UnitView
 from ..progress import Progress, Steps
 from ..reports.common import safe_code
 from ..settings import Settings
-from ..textsafe import find_path
+from ..textsafe import find_path, fs_text
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def write_errors(settings: Settings, file: FileRecord, source: Path, issues: lis
     except OSError:  # a full disk or a read-only outbox: the caller reports it, never a success
         raise
     except Exception:  # never let a broken report keep a recorded file in the inbox
-        log.exception("error workbook for %s failed; writing the text summary only", file.name)
+        log.exception("error workbook for %s failed; writing the text summary only", fs_text(file.name))
         lines = [f"Tệp: {file.name}", f"Nhận lúc: {file.arrival:%d/%m/%Y %H:%M}", ""]
         lines += [f"- [{i.code}] {i.where()}: {i.message}".replace(" : ", ": ") for i in issues]
         return [atomic_write_text(out.with_suffix(".txt"), "\n".join(lines) + "\n")]
@@ -166,7 +166,7 @@ def move_original(settings: Settings, file: FileRecord) -> Path | None:
     if not src.exists():
         if dest.exists():
             return dest
-        log.warning("original of file %s (%s) is gone and was never archived", file.id, file.name)
+        log.warning("original of file %s (%s) is gone and was never archived", file.id, fs_text(file.name))
         return None
     dest.parent.mkdir(parents=True, exist_ok=True)
     if not inside:

@@ -357,7 +357,7 @@ class _Run:
             try:
                 self.finisher.start_errors(item)
             except Exception:  # recorded all the same: _finish writes it itself
-                log.exception("could not start the error workbook of %s", item.path)
+                log.exception("could not start the error workbook of %s", fs_text(item.path))
 
     def _fail(self, item: Item, detail: str) -> None:
         """Unexpected error: keep the original in the inbox for a retry, reject after a few."""

@@ -29,7 +29,7 @@ def odd_entries(settings: Settings) -> list[OddEntry]:
     for odd in found:
         if (odd.path, odd.kind) not in _ODD_LOGGED:
             _ODD_LOGGED.add((odd.path, odd.kind))
-            log.warning("Bỏ qua %s trong hộp thư đến: không phải tệp thường (%s)", odd.path, odd.kind)
+            log.warning("Bỏ qua %s trong hộp thư đến: không phải tệp thường (%s)", fs_text(odd.path), odd.kind)
     return found
 
 
