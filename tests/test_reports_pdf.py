@@ -32,7 +32,9 @@ def _metric_fonts() -> bool:
     (Liberation Serif, Carlito): with another font every column is wider and pages split."""
     if shutil.which("fc-match") is None:
         return False
-    found = [subprocess.run(["fc-match", f], capture_output=True, text=True).stdout for f in ("Times New Roman", "Calibri")]
+    found = [
+        subprocess.run(["fc-match", f], capture_output=True, text=True).stdout for f in ("Times New Roman", "Calibri")
+    ]
     return "Liberation Serif" in found[0] and "Carlito" in found[1]
 
 
