@@ -121,7 +121,7 @@ def _input_files(scale: Scale) -> list[Path]:
 
 
 def _floor_worker(conn: Any, settings: Any, validate: bool) -> None:
-    """Same protocol as ``read.safe._worker``, but only python-calamine reads the sheets."""
+    """Same protocol as ``safe._worker``, but only python-calamine reads the sheets."""
     from python_calamine import CalamineWorkbook
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -144,11 +144,11 @@ def _floor_worker(conn: Any, settings: Any, validate: bool) -> None:
                 pass
             out.append(FormResult(path=Path(path), sheet=str(cells)))
         conn.send(("validate", len(batch)))
-        conn.send(("done", out, False))  # same protocol as read.safe._worker (False: keep the worker)
+        conn.send(("done", out, False))  # same protocol as safe._worker (False: keep the worker)
 
 
 def measure_floor(scale: Scale) -> dict[str, Any]:
-    from danhgia_batch.read.safe import Pool, batches, context
+    from danhgia_batch.safe import Pool, batches, context
 
     settings = settings_for(scale.folder)
     files = _input_files(scale)
@@ -156,7 +156,7 @@ def measure_floor(scale: Scale) -> dict[str, Any]:
 
     class FloorPool(Pool):
         def _spawn(self) -> Any:
-            from danhgia_batch.read.safe import _Slot
+            from danhgia_batch.safe import _Slot
 
             ctx = context()
             parent, child = ctx.Pipe()

@@ -11,195 +11,37 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from typer import _click
-from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
+from .chrome import ViCommand, ViGroup, progress_bar, translate
+
+__all__ = ["ViCommand", "ViGroup", "app", "main", "translate"]
 from .errors import DanhgiaError
-
-# ---- Vietnamese chrome -----------------------------------------------------------------------
-# typer (0.29) vendors click as ``typer._click`` with its English wording written into the code
-# (no gettext), so every piece of chrome is replaced here, in one place, through the hooks the
-# classes offer: a HelpFormatter subclass (usage prefix, section headings, "[default: …]"), the
-# Context's ``formatter_class``, ``get_help_option`` (the --help line), ``options_metavar`` /
-# ``subcommand_metavar``, and ``main`` of the root group, which shows usage errors itself
-# (typer would call ``ClickException.show()``, whose "Try …"/"Error:" lines are English)
-# after translating click's messages with the table below. No library object is patched.
-
-HELP_TEXT = "Hiện hướng dẫn này rồi thoát."
-OPTIONS_METAVAR = "[TÙY_CHỌN]"
-SUBCOMMAND_METAVAR = "LỆNH [ĐỐI_SỐ]..."
-HEADINGS = {"Options": "Tùy chọn", "Arguments": "Đối số", "Commands": "Lệnh"}
-TYPE_NAMES = {"str": "chuỗi", "text": "chuỗi", "path": "đường_dẫn", "file": "tệp", "directory": "thư_mục"}
-TYPE_NAMES |= {"int": "số", "float": "số", "int range": "số", "float range": "số", "bool": "có/không"}
-TYPE_NAMES |= {"list[Path]": "các đường_dẫn", "list[str]": "các chuỗi"}
-_EXTRA = re.compile(r"\[(?:default|required|env var)[^\]]*\]")
-_TYPE = re.compile(r"<([^<>\s][^<>]*)>")
-
-# click's and pydantic's messages → Vietnamese (first match wins; ``{n}`` are the groups).
-MESSAGES: list[tuple[str, str]] = [
-    (r"Missing option (.+)\.", "Thiếu tùy chọn {1}."),
-    (r"Missing argument (.+)\.", "Thiếu đối số {1}."),
-    (r"Missing parameter: (.+)", "Thiếu tham số {1}."),
-    (r"Missing command\.", "Thiếu lệnh."),
-    (r"No such command (.+)\.", "Không có lệnh {1}."),
-    (r"No such option: (\S+) Did you mean (.+)\?", "Không có tùy chọn {1}. Có phải là {2}?"),
-    (r"No such option: (\S+) \(Possible options: (.+)\)", "Không có tùy chọn {1} (gần giống: {2})."),
-    (r"No such option: (\S+)", "Không có tùy chọn {1}."),
-    (r"Option (.+) requires an argument\.", "Tùy chọn {1} cần một giá trị."),
-    (r"Option (.+) requires (\d+) arguments\.", "Tùy chọn {1} cần {2} giá trị."),
-    (r"Option (.+) does not take a value\.", "Tùy chọn {1} không nhận giá trị."),
-    (r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)", "Thừa đối số: {1}."),
-    (r"Invalid value for (.+?): (.+)", "Giá trị không hợp lệ cho {1}: {2}"),
-    (r"Invalid value: (.+)", "Giá trị không hợp lệ: {1}"),
-    # the reasons given after "Invalid value for …:" (typer validates with pydantic)
-    (r"Input should be a valid integer.*", "phải là một số nguyên."),
-    (r"Input should be a valid number.*", "phải là một số."),
-    (r"Input should be greater than or equal to (.+)", "phải lớn hơn hoặc bằng {1}."),
-    (r"Input should be greater than (.+)", "phải lớn hơn {1}."),
-    (r"Input should be less than or equal to (.+)", "phải nhỏ hơn hoặc bằng {1}."),
-    (r"Input should be less than (.+)", "phải nhỏ hơn {1}."),
-    (r"Input should be (.+)", "phải là {1}."),
-    (r"(?:file|directory|path) (.+) does not exist\.", "không tìm thấy {1}."),
-    (r"(?:file|path) (.+) is a directory\.", "{1} là một thư mục, cần một tệp."),
-    (r"directory (.+) is a file\.", "{1} là một tệp, cần một thư mục."),
-    (r"(?:file|directory|path) (.+) is not (?:readable|writable|executable)\.", "không có quyền với {1}."),
-]
-
-
-def translate(message: str) -> str:
-    """A click/pydantic message in Vietnamese (unknown wording is returned unchanged)."""
-    message = message.strip()
-    for pattern, text in MESSAGES:
-        m = re.fullmatch(pattern, message, flags=re.DOTALL)
-        if m:
-            groups = [m.group(0), *(translate(g) if i == len(m.groups()) else g for i, g in enumerate(m.groups(), 1))]
-            return text.format(*groups)
-    return message
-
-
-class ViHelpFormatter(_click.formatting.HelpFormatter):
-    """click's help formatter with Vietnamese chrome."""
-
-    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        super().write_usage(prog, args, "Cách dùng: " if prefix is None else prefix)
-
-    def write_heading(self, heading: str) -> None:
-        super().write_heading(HEADINGS.get(heading, heading))
-
-    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
-        def extra(m: re.Match[str]) -> str:
-            text = m.group(0).replace("default:", "mặc định:").replace("env var:", "biến môi trường:")
-            return text.replace("required", "bắt buộc")
-
-        def types(m: re.Match[str]) -> str:
-            return f"<{TYPE_NAMES.get(m.group(1), m.group(1))}>"
-
-        super().write_dl([(_TYPE.sub(types, a), _EXTRA.sub(extra, b)) for a, b in rows], col_max, col_spacing)
-
-
-class ViContext(typer.Context):
-    formatter_class = ViHelpFormatter
-
-
-class _Vietnamese:
-    """Mixed into typer's command classes: Vietnamese formatter, --help text, metavars."""
-
-    context_class: type[_click.Context] = ViContext
-    options_metavar: str | None
-
-    def _vi_init(self) -> None:
-        if self.options_metavar == "[OPTIONS]":
-            self.options_metavar = OPTIONS_METAVAR
-
-    def get_help_option(self, ctx: _click.Context) -> Any:
-        option = super().get_help_option(ctx)  # type: ignore[misc]
-        if option is not None:
-            option.help = HELP_TEXT
-        return option
-
-
-class ViCommand(_Vietnamese, TyperCommand):
-    """A typer command whose help and errors are in Vietnamese."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._vi_init()
-
-
-class ViGroup(_Vietnamese, TyperGroup):
-    """A typer group whose help and errors are in Vietnamese; as the root, shows usage errors."""
-
-    command_class = ViCommand
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._vi_init()
-        if self.subcommand_metavar in (None, "COMMAND [ARGS]...", "COMMAND1 [ARGS]... [COMMAND2 [ARGS]...]..."):
-            self.subcommand_metavar = SUBCOMMAND_METAVAR
-
-    def main(
-        self,
-        args: Sequence[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        windows_expand_args: bool = True,
-        **extra: Any,
-    ) -> Any:
-        def call() -> Any:
-            return super(ViGroup, self).main(
-                args, prog_name, complete_var, standalone_mode=False, windows_expand_args=windows_expand_args, **extra
-            )
-
-        if not standalone_mode:
-            return call()
-        try:
-            code = call()
-        except _click.exceptions.NoArgsIsHelpError as exc:  # the help itself, as click does
-            typer.echo(exc.format_message(), err=True)
-            sys.exit(exc.exit_code)
-        except _click.exceptions.UsageError as exc:
-            show_usage_error(exc)
-            sys.exit(exc.exit_code)
-        except _click.exceptions.ClickException as exc:
-            typer.echo(f"Lỗi: {translate(exc.format_message())}", err=True)
-            sys.exit(exc.exit_code)
-        except typer.Abort:
-            typer.echo("Đã hủy.", err=True)
-            sys.exit(1)
-        sys.exit(code if isinstance(code, int) else 0)
-
-
-def show_usage_error(exc: _click.exceptions.UsageError) -> None:
-    """What ``UsageError.show()`` prints, in Vietnamese."""
-    ctx = exc.ctx
-    if ctx is not None:
-        typer.echo(ctx.get_usage(), err=True)
-        if ctx.command.get_help_option(ctx) is not None:
-            typer.echo(f"Gõ '{ctx.command_path} {ctx.help_option_names[0]}' để xem hướng dẫn.", err=True)
-        typer.echo("", err=True)
-    typer.echo(f"Lỗi: {translate(exc.format_message())}", err=True)
-
 
 app = typer.Typer(
     cls=ViGroup,
     help="Xử lý hàng loạt phiếu đánh giá, xếp loại CBCCVC, LĐHĐ hằng tháng từ các tệp Excel.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["--help", "-h"]},
 )
-registry_app = typer.Typer(cls=ViGroup, help="Danh mục đơn vị và cán bộ (mẫu 00).", no_args_is_help=True)
+registry_app = typer.Typer(cls=ViGroup, help="Danh mục đơn vị và cán bộ (mẫu 00).", invoke_without_command=True)
 app.add_typer(registry_app, name="registry")
+
+
+@registry_app.callback()
+def registry_options(ctx: typer.Context) -> None:
+    """Danh mục đơn vị và cán bộ (mẫu 00)."""
+    _help_without_command(ctx)
+
 
 T = TypeVar("T")
 
@@ -246,6 +88,14 @@ def main_options(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = Context(config=config, ledger=ledger, as_json=as_json, verbose=verbose)
+    _help_without_command(ctx)
+
+
+def _help_without_command(ctx: typer.Context) -> None:
+    """``danhgia`` or ``danhgia registry`` alone: the help page, exit code 2 (a usage error)."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -275,6 +125,31 @@ def emit(ctx: typer.Context, result: Any, text: Callable[[], None]) -> None:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
     else:
         text()
+
+
+def show_progress(ctx: typer.Context) -> bool:
+    """A progress bar only for people at a terminal (not with --json, not in a log)."""
+    return not ctx.obj.as_json and sys.stderr.isatty()
+
+
+def written_summary(paths: list[Path], what: str = "tệp") -> str:
+    """One line for many written files: how many workbooks (and PDFs), and the folder."""
+    books = [p for p in paths if p.suffix == ".xlsx"]
+    pdfs = [p for p in paths if p.suffix == ".pdf"]
+    folders = [p.parent for p in paths]
+    common = Path(*_common_parts(folders)) if folders else None
+    line = f"Đã ghi {len(books)} {what} Excel" + (f" và {len(pdfs)} tệp PDF" if pdfs else "")
+    return line + (f" vào {common}" if common else "") + "."
+
+
+def _common_parts(folders: list[Path]) -> list[str]:
+    parts = list(folders[0].parts)
+    for f in folders[1:]:
+        k = 0
+        while k < min(len(parts), len(f.parts)) and parts[k] == f.parts[k]:
+            k += 1
+        parts = parts[:k]
+    return parts
 
 
 @app.command("init", cls=ViCommand)
@@ -310,14 +185,18 @@ def templates_cmd(
 def registry_load_cmd(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(metavar="TỆP", help="Tệp danh mục (mẫu 00, danh_muc.xlsx).", exists=True, dir_okay=False)
+        Path,
+        typer.Argument(
+            metavar="TỆP", help="Tệp danh mục (mẫu 00; init tạo sẵn danh_muc_mau.xlsx).", exists=True, dir_okay=False
+        ),
     ],
 ) -> None:
     """Nạp danh mục đơn vị và cán bộ từ tệp mẫu 00; mỗi lần nạp là một phiên bản mới."""
     from .pipeline.registry import load_registry_file
 
     settings = run(ctx.obj.settings)
-    result = run(lambda: load_registry_file(file, settings))
+    with progress_bar(show_progress(ctx)) as progress:
+        result = run(lambda: load_registry_file(file, settings, progress=progress))
 
     def text() -> None:
         if result.ok:
@@ -343,7 +222,9 @@ def registry_show_cmd(ctx: typer.Context) -> None:
 
     def text() -> None:
         if not summary.has_registry:
-            typer.echo("Chưa có danh mục đơn vị và cán bộ. Nạp bằng lệnh: danhgia registry load danh_muc.xlsx")
+            typer.echo(
+                "Chưa có danh mục đơn vị và cán bộ. Nạp bằng lệnh: danhgia registry load danh_muc_mau.xlsx (tệp mẫu do init tạo, sửa thành danh mục thật)"
+            )
             return
         typer.echo(f"Danh mục phiên bản {summary.version}: {summary.units} đơn vị, {summary.people} người.")
         for block in summary.blocks:
@@ -358,22 +239,46 @@ def registry_show_cmd(ctx: typer.Context) -> None:
     emit(ctx, summary, text)
 
 
-def _watch_logging(settings: Any, verbose: int) -> None:
-    """Watcher logs: console plus a rotating file in the work dir's logs folder."""
+def _run_logging(settings: Any, name: str) -> logging.Handler | None:
+    """A rotating log file ``name`` in the work dir's logs folder, at INFO (the console keeps
+    the level of -v); a log that cannot be opened is no reason to stop the run."""
     from logging.handlers import RotatingFileHandler
 
+    logs = settings.path("logs")
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+        # errors=: a file name with undecodable bytes is logged with escapes, never a logging error
+        handler = RotatingFileHandler(
+            logs / name, maxBytes=5_000_000, backupCount=10, encoding="utf-8", errors="backslashreplace"
+        )
+    except OSError as exc:
+        typer.echo(f"Cảnh báo: không ghi được nhật ký vào {logs}: {exc}", err=True)
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    for h in root.handlers:  # the console keeps the level chosen with -v
+        if h.level == logging.NOTSET:
+            h.setLevel(root.level)
+    root.setLevel(min(root.level, logging.INFO))
+    root.addHandler(handler)
+    return handler
+
+
+def _close_log(handler: logging.Handler | None) -> None:
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def _watch_logging(settings: Any, verbose: int) -> None:
+    """Watcher logs: console plus a rotating file in the work dir's logs folder."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     if not root.handlers:
         root.addHandler(logging.StreamHandler())
-    logs = settings.path("logs")
-    logs.mkdir(parents=True, exist_ok=True)
-    # errors=: a file name with undecodable bytes is logged with escapes, never a logging error
-    handler = RotatingFileHandler(
-        logs / "danhgia-watch.log", maxBytes=5_000_000, backupCount=10, encoding="utf-8", errors="backslashreplace"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
+    if settings.inbox.is_dir():  # not a work folder: watch_inbox refuses it, leave nothing there
+        _run_logging(settings, "danhgia-watch.log")
     logging.getLogger("watchdog").setLevel(logging.WARNING)
     # watchdog's inotify emitter reports its own normal shutdown race as an error; not ours to show
     logging.getLogger("watchdog.observers.inotify").addFilter(
@@ -404,6 +309,12 @@ def watch_cmd(
 
 PeriodOpt = Annotated[str, typer.Option("--period", "-p", help="Kỳ đánh giá YYYY-MM (ví dụ 2022-01).")]
 BlockOpt = Annotated[str | None, typer.Option("--block", "-k", help="Chỉ một khối (DANG, CHINH_QUYEN, TRUONG_HOC).")]
+PdfOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--pdf/--no-pdf", help="In thêm bản PDF của mọi báo cáo (cần LibreOffice); mặc định theo reports.pdf."
+    ),
+]
 
 
 def _print_table(title: str, headers: list[str], rows: Iterable[Iterable[object]]) -> None:
@@ -433,7 +344,7 @@ def check_cmd(
         ),
     ] = False,
 ) -> None:
-    """Kiểm tra tệp (đọc, đối chiếu biểu mẫu, khung tiêu chí, quy tắc) mà không ghi nhận vào sổ."""
+    """Kiểm tra tệp như khi xử lý (biểu mẫu, khung tiêu chí, quy tắc, danh mục, sổ cái) mà không ghi gì vào sổ."""
     from .pipeline.check import check_files
 
     settings = run(ctx.obj.settings)
@@ -451,6 +362,8 @@ def check_cmd(
                 typer.echo(f"  {name} | {where} | {i.code} | {i.message}")
             for p in f.reports:
                 typer.echo(f"  Đã ghi {p}")
+        for note in result.not_checked:
+            typer.echo(f"Chưa kiểm tra: {note}")
 
     emit(ctx, result, text)
     raise typer.Exit(result.exit_code)
@@ -479,16 +392,21 @@ def process_cmd(
     missing = [str(p) for p in paths or [] if not p.exists()]
     if missing:  # a mistyped path would otherwise be a run that finds nothing
         fail(f"Không tìm thấy: {', '.join(missing)}.", 2)
-    result = run(
-        lambda: process_inbox(
-            settings,
-            paths=paths or None,
-            period=wanted,
-            write_reports=False if no_reports else None,
-            progress=not ctx.obj.as_json and sys.stderr.isatty(),
-            settle=settings.watcher.settle_seconds,
-        )
-    )
+    handler = _run_logging(settings, "danhgia-process.log") if settings.inbox.is_dir() else None
+    try:
+        with progress_bar(show_progress(ctx)) as progress:
+            result = run(
+                lambda: process_inbox(
+                    settings,
+                    paths=paths or None,
+                    period=wanted,
+                    write_reports=False if no_reports else None,
+                    progress=progress,
+                    settle=settings.watcher.settle_seconds,
+                )
+            )
+    finally:
+        _close_log(handler)
 
     def text() -> None:
         shown = [f for f in result.files if f.outcome != "skipped"]
@@ -504,6 +422,15 @@ def process_cmd(
         for odd in result.odd:
             typer.echo(f"Bỏ qua {odd.path}: không phải tệp thường ({ODD_KINDS.get(odd.kind, odd.kind)}).")
         _print_table("Tổng hợp", ["Kết quả", "Số tệp"], summary_rows(result))
+        for f in result.files:
+            if f.outcome in ("rejected", "invalid", "failed"):
+                errors = [i for i in f.issues if i.severity.value == "error"] or f.issues
+                reason = f"{errors[0].message}" + (f" (và {len(errors) - 1} lỗi khác)" if len(errors) > 1 else "")
+                typer.echo(f"{f.name}: {OUTCOME_LABELS.get(f.outcome, f.outcome)} — {reason or 'xem tệp báo lỗi'}")
+                for p in f.error_files:
+                    typer.echo(f"  Tệp báo lỗi: {p}")
+        if result.outputs:
+            typer.echo(written_summary(result.outputs, "báo cáo"))
 
     emit(ctx, result, text)
     if result.problem:  # never reported as success (issue 17 ¶2): one line saying what to fix
@@ -523,7 +450,11 @@ ODD_KINDS = {
 
 @app.command("status", cls=ViCommand)
 def status_cmd(ctx: typer.Context, period: PeriodOpt, block: BlockOpt = None) -> None:
-    """Tình hình nộp của một kỳ: đơn vị đã nộp, hợp lệ, vi phạm tỷ lệ, bị trả lại, chưa nộp, muộn."""
+    """Tình hình nộp của một kỳ: đơn vị đã nộp, hợp lệ, vi phạm tỷ lệ, bị trả lại, chưa nộp, muộn.
+
+    Mã thoát: 0 mọi đơn vị đã nộp danh sách hợp lệ; 1 còn đơn vị chưa nộp, bị trả lại hoặc vi
+    phạm tỷ lệ; 2 sai cách dùng hoặc cấu hình.
+    """
     from .pipeline import period_status
 
     settings = run(ctx.obj.settings)
@@ -540,15 +471,21 @@ def status_cmd(ctx: typer.Context, period: PeriodOpt, block: BlockOpt = None) ->
             rows = []
             for u in b.units:
                 timing = "" if u.on_time is None else "Đúng hạn" if u.on_time else "Muộn"
-                rows.append([u.unit_code, u.unit_name, names[u.state], timing, u.people, *u.grades.values()])
+                rows.append(
+                    [u.unit_code, u.unit_name, names[u.state], timing, u.people, *u.grades.values(), len(u.warnings)]
+                )
             counts = ", ".join(f"{names[s]} {b.count(s)}" for s in names)
             _print_table(
                 f"{b.label or 'Chưa rõ khối'} — {counts}",
-                ["Mã", "Đơn vị", "Trạng thái", "Hạn", "Số người", "A", "B", "C", "D", "KXL"],
+                ["Mã", "Đơn vị", "Trạng thái", "Hạn", "Số người", "A", "B", "C", "D", "KXL", "Cảnh báo"],
                 rows,
             )
+        for u in (u for b in status.blocks for u in b.units if u.warnings):
+            typer.echo(f"Cảnh báo của {u.unit_code}:")
+            echo_lines(f"  - {w}" for w in u.warnings)
 
     emit(ctx, status, text)
+    raise typer.Exit(status.exit_code)
 
 
 @app.command("remind", cls=ViCommand)
@@ -580,15 +517,17 @@ def remind_cmd(
 def publish_cmd(
     ctx: typer.Context,
     period: PeriodOpt,
+    by: Annotated[str, typer.Option("--by", help="Người công khai (bắt buộc).")],
     block: BlockOpt = None,
-    by: Annotated[str, typer.Option("--by", help="Người công khai.")] = "",
+    pdf: PdfOpt = None,
 ) -> None:
     """Công khai kết quả một kỳ: khóa kỳ và ghi các danh sách công khai."""
     from .pipeline import publish_period
 
     settings = run(ctx.obj.settings)
-    res = run(lambda: publish_period(settings, period, block, by=by))
-    emit(ctx, res, lambda: echo_lines([f"Đã khóa kỳ {res.period}", *(f"Đã ghi {p}" for p in res.outputs)]))
+    with progress_bar(show_progress(ctx)) as progress:
+        res = run(lambda: publish_period(settings, period, block, by=by, progress=progress, pdf=pdf))
+    emit(ctx, res, lambda: echo_lines([f"Đã khóa kỳ {res.period}.", written_summary(res.outputs, "danh sách")]))
 
 
 @app.command("reopen", cls=ViCommand)
@@ -603,8 +542,9 @@ def reopen_cmd(
     from .pipeline import reopen_period
 
     settings = run(ctx.obj.settings)
-    res = run(lambda: reopen_period(settings, period, block, by=by, reason=reason))
-    emit(ctx, res, lambda: typer.echo(f"Đã mở lại kỳ {res.period}"))
+    with progress_bar(show_progress(ctx)) as progress:
+        res = run(lambda: reopen_period(settings, period, block, by=by, reason=reason, progress=progress))
+    emit(ctx, res, lambda: echo_lines([f"Đã mở lại kỳ {res.period}.", written_summary(res.outputs, "bảng tổng hợp")]))
 
 
 @app.command("report", cls=ViCommand)
@@ -621,13 +561,15 @@ def report_cmd(
             "CẤP:MÃ (PHUONG:P_LONGBIEN) hoặc mã đơn vị của cấp đó.",
         ),
     ] = "all",
+    pdf: PdfOpt = None,
 ) -> None:
     """Ghi lại các báo cáo của một kỳ từ sổ cái."""
     from .pipeline import regenerate_reports
 
     settings = run(ctx.obj.settings)
-    paths = run(lambda: regenerate_reports(settings, period, block, unit, scope))
-    emit(ctx, [str(p) for p in paths], lambda: echo_lines(f"Đã ghi {p}" for p in paths))
+    with progress_bar(show_progress(ctx)) as progress:
+        paths = run(lambda: regenerate_reports(settings, period, block, unit, scope, progress=progress, pdf=pdf))
+    emit(ctx, [str(p) for p in paths], lambda: typer.echo(written_summary(paths, "báo cáo")))
 
 
 @app.command("year", cls=ViCommand)
@@ -636,8 +578,41 @@ def year_cmd(ctx: typer.Context, year: Annotated[int, typer.Argument(metavar="N�
     from .pipeline import year_view
 
     settings = run(ctx.obj.settings)
-    path = run(lambda: year_view(settings, year))
+    with progress_bar(show_progress(ctx)) as progress:
+        path = run(lambda: year_view(settings, year, progress=progress))
     emit(ctx, {"path": str(path)}, lambda: typer.echo(f"Đã ghi {path}"))
+
+
+@app.command("backup", cls=ViCommand)
+def backup_cmd(
+    ctx: typer.Context,
+    dest: Annotated[
+        Path | None,
+        typer.Argument(metavar="ĐÍCH", help="Tệp hoặc thư mục ghi bản sao lưu (mặc định: thư mục backup/)."),
+    ] = None,
+) -> None:
+    """Sao lưu sổ cái SQLite an toàn cả khi 'danhgia watch' đang chạy (PostgreSQL: dùng pg_dump)."""
+    from .pipeline.backup import backup_ledger
+
+    settings = run(ctx.obj.settings)
+    res = run(lambda: backup_ledger(settings, dest))
+    emit(ctx, res, lambda: typer.echo(f"Đã sao lưu sổ cái ({res.files} tệp đã nhận) vào {res.path}."))
+
+
+@app.command("restore", cls=ViCommand)
+def restore_cmd(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(metavar="BẢN_SAO_LƯU", help="Tệp sao lưu do 'danhgia backup' ghi.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Thay cả sổ cái đang có dữ liệu (sổ cái cũ được sao lưu trước).")
+    ] = False,
+) -> None:
+    """Khôi phục sổ cái SQLite từ một bản sao lưu (hãy dừng 'danhgia watch' trước)."""
+    from .pipeline.backup import restore_ledger
+
+    settings = run(ctx.obj.settings)
+    res = run(lambda: restore_ledger(settings, source, force=force))
+    emit(ctx, res, lambda: typer.echo(f"Đã khôi phục sổ cái {res.ledger} từ {res.path} ({res.files} tệp đã nhận)."))
 
 
 @app.command("demo", cls=ViCommand)
@@ -663,11 +638,13 @@ def demo_cmd(
     """
     from .demo import describe, run_demo
 
-    progress = not ctx.obj.as_json and sys.stderr.isatty()
     chosen = "historic" if historic else scale
-    result = run(
-        lambda: run_demo(directory, units=units, seed=seed, period=period, progress=progress, scale=chosen, wards=wards)
-    )
+    with progress_bar(show_progress(ctx)) as progress:
+        result = run(
+            lambda: run_demo(
+                directory, units=units, seed=seed, period=period, progress=progress, scale=chosen, wards=wards
+            )
+        )
     emit(ctx, result, lambda: echo_lines(describe(result)))
     raise typer.Exit(result.exit_code)
 

@@ -178,6 +178,10 @@ def sha256_file(path: Path) -> str:
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 GONE, CHANGING, LOCKED, INCOMPLETE = "gone", "changing", "locked", "incomplete"
 HOLDS = (LOCKED, INCOMPLETE)  # stable, but not to be taken yet
+# A zip that has stayed unreadable and unchanged this long is not a copy in progress but a
+# damaged file (a client that died mid-copy, a preallocated file never filled): it is handed to
+# the reader, which rejects it with an error workbook, instead of staying in the inbox forever.
+INCOMPLETE_LIMIT = 900.0
 
 
 @dataclass(frozen=True)
@@ -279,7 +283,8 @@ def unsettled_reason(
 
     Returns:
         ``("gone", None)``, ``("changing", sig)`` (changed, or not stable long enough),
-        ``("locked", sig)``, ``("incomplete", sig)``, or ``("", sig)`` when settled.
+        ``("locked", sig)``, ``("incomplete", sig)`` (an unreadable zip, for at most
+        :data:`INCOMPLETE_LIMIT` seconds unchanged), or ``("", sig)`` when settled.
     """
     sig = signature_of(path)
     if sig is None:
@@ -291,7 +296,7 @@ def unsettled_reason(
         return CHANGING, sig
     if has_lock_file(path, siblings):
         return LOCKED, sig
-    if zip_incomplete(path, sig.size):
+    if zip_incomplete(path, sig.size) and max(stable_for, sig.age(time.time())) < INCOMPLETE_LIMIT:
         return INCOMPLETE, sig
     return "", sig
 

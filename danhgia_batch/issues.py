@@ -76,7 +76,8 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         "file-not-xlsx",
         E,
         "Sai định dạng",
-        "Sai định dạng: {detail}. Hãy mở tệp bằng Excel và lưu lại dưới dạng Excel Workbook (.xlsx).",
+        "Sai định dạng: {detail}. Hãy mở tệp bằng Excel hoặc LibreOffice Calc và lưu lại dưới dạng"
+        " Excel Workbook (.xlsx), rồi gửi lại tệp .xlsx đó.",
     ),
     (
         "file-corrupt",
@@ -189,6 +190,21 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         "'{column}' = {value} nằm ngoài khoảng {minimum} đến {maximum} điểm.",
     ),
     ("score-decimals", E, "Quá hai chữ số thập phân", "'{column}' = {value} có quá hai chữ số thập phân."),
+    (
+        "score-as-text",
+        W,
+        "Điểm nhập dạng chữ",
+        "Điểm '{value}' ở cột '{column}' được nhập dạng chữ nên công thức tổng của bảng tính không cộng ô này"
+        " (tổng trên bảng tính khác tổng đúng, tổng đúng được ghi nhận); hãy nhập lại dạng số.",
+    ),
+    (
+        "formula-cached-mismatch",
+        E,
+        "Bảng tính chưa tính lại",
+        "Ô '{column}' đang hiển thị {value} nhưng tính lại từ các điểm được {expected}: bảng tính chưa được tính"
+        " lại, hoặc có điểm nhập dạng chữ (ví dụ '9,05' thay vì 9.05). Hãy nhập điểm dạng số, tính lại bảng"
+        " tính (F9) rồi lưu và gửi lại.",
+    ),
     (
         "formula-overwritten",
         E,

@@ -152,6 +152,17 @@ class FormResult:
 # ---- views: what the ledger hands to the reports (reports never import the ledger) ------
 
 
+@dataclass(frozen=True)
+class QuotaVerdict:
+    """The A-quota of one subject group as decided (letter §2.5.a); recorded with the list."""
+
+    group: str
+    ranked: int
+    count_a: int
+    limit: int
+    ok: bool
+
+
 @dataclass
 class ListView:
     """One accepted decider list (or a group of individual forms) of one unit and period."""
@@ -163,6 +174,7 @@ class ListView:
     rows: list[EvaluationRow]
     status: str  # "valid" | "invalid-quota"
     issues: list[Issue] = field(default_factory=list)  # warnings and violations kept with it
+    quota: list[QuotaVerdict] = field(default_factory=list)  # as recorded by the decision
 
 
 @dataclass

@@ -145,6 +145,7 @@ class ReportSettings:
     party_committee: str = "ĐẢNG BỘ QUẬN LONG BIÊN"
     district: str = "QUẬN LONG BIÊN"
     write_reports: bool = True
+    pdf: bool = False  # also convert every output workbook to PDF (LibreOffice headless)
 
 
 @dataclass(frozen=True)

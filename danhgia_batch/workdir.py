@@ -85,6 +85,7 @@ KEY_HELP = {
     "reports.party_committee": "Tên Đảng bộ ghi ở tiêu đề báo cáo khối Đảng",
     "reports.district": "Tên cấp hành chính ghi ở tiêu đề báo cáo",
     "reports.write_reports": "false = chỉ ghi sổ cái, không ghi báo cáo",
+    "reports.pdf": "true = in thêm bản PDF của mọi báo cáo (cần LibreOffice: gói libreoffice-calc-nogui)",
     "domain.frameworks": 'Các tệp khung tiêu chí (TOML), ví dụ ["khung_2023.toml"]',
     "domain.default_framework": "Mã khung tiêu chí dùng để tạo biểu mẫu",
     "domain.authority": "Tệp ma trận thẩm quyền đánh giá (TOML)",

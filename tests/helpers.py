@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from danhgia_batch.domain import DATA_DIR, Framework, load_framework
 from danhgia_batch.issues import make_issue
-from danhgia_batch.ledger import Ledger, Record
+from danhgia_batch.ledger import FileRecord, Ledger, Record, Recorded
 from danhgia_batch.models import EvaluationRow, ListHeader
-from danhgia_batch.settings import GradingSettings
+from danhgia_batch.settings import GradingSettings, Settings, load_settings
 
 _DEFAULT_FRAMEWORK: Framework | None = None
 
@@ -232,6 +234,33 @@ class FormulaEvaluator:
         raise ValueError(f"unsupported token {tok!r}")
 
 
+_DEFAULT_SETTINGS: list[Settings] = []
+
+
+def record_decided(led: Ledger, file: FileRecord, rec: Record, settings: Settings | None = None) -> Recorded:
+    """Record ``rec`` as the pipeline would: an accepted list is first placed among the
+    recorded ones by the decision (:func:`danhgia_batch.pipeline.decide.place`) from the
+    ledger's context."""
+    from danhgia_batch.pipeline.decide import facts, place
+
+    if rec.outcome in ("accepted", "invalid") and rec.kind in ("01", "02") and rec.header is not None:
+        if settings is None:
+            if not _DEFAULT_SETTINGS:
+                _DEFAULT_SETTINGS.append(load_settings(cwd=Path(tempfile.mkdtemp()), env={}))
+            settings = _DEFAULT_SETTINGS[0]
+        h = rec.header
+        ctx = led.decision_context(
+            period=rec.period,
+            unit_code=rec.unit_code,
+            kind=rec.kind,
+            decider=(h.decider_position, h.decider_name),
+            persons=[r.person_code for r in rec.rows],
+        )
+        rec.fingerprint = ctx.fingerprint
+        place(rec, ctx, settings, facts(file))
+    return led.record(file.id, rec)
+
+
 def ledger_row(code: str, total: str, grade: str) -> EvaluationRow:
     """An evaluation row as the ledger stores it (parts I = 20, II = the rest)."""
     t = Decimal(total)
@@ -276,7 +305,7 @@ class Sender:
             decision_date=date(2022, 1, 26),
         )
         rows = [ledger_row(p, "80", grade) for p in people]
-        self.led.record(c.file.id, Record("accepted", "02", self.period, unit, block, [], h, rows))
+        record_decided(self.led, c.file, Record("accepted", "02", self.period, unit, block, [], h, rows))
         self.led.mark_done(c.file.id, None)
 
     def reject(self, unit: str, block: str) -> None:

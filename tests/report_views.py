@@ -6,7 +6,17 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from danhgia_batch.issues import make_issue
-from danhgia_batch.models import EvaluationRow, ListHeader, ListView, PeriodView, Person, Unit, UnitView, YearRow
+from danhgia_batch.models import (
+    EvaluationRow,
+    ListHeader,
+    ListView,
+    PeriodView,
+    Person,
+    QuotaVerdict,
+    Unit,
+    UnitView,
+    YearRow,
+)
 
 EVIL_NAME = '=HYPERLINK("http://x")'
 PHONE = "+84 912"
@@ -71,7 +81,20 @@ def lst(
         decision_date=date(2022, 1, 27),
         prepared_by="Trần Thị Lập",
     )
-    return ListView(list_id, f"{unit}_{period}.xlsx", datetime(2022, 1, 27, 9, 0), header, rows, status, issues)
+    view = ListView(list_id, f"{unit}_{period}.xlsx", datetime(2022, 1, 27, 9, 0), header, rows, status, issues)
+    view.quota = recorded_quota(rows)
+    return view
+
+
+def recorded_quota(rows: list[EvaluationRow]) -> list[QuotaVerdict]:
+    """The quota verdicts the decision records with a list of ``rows`` (shipped settings)."""
+    from pathlib import Path
+
+    from danhgia_batch.rules import check_quota
+    from danhgia_batch.settings import load_settings
+
+    findings, _ = check_quota(rows, load_settings(cwd=Path("/"), env={}))
+    return [QuotaVerdict(f.group, f.ranked_size, f.count_a, f.limit, f.ok) for f in findings]
 
 
 def staff_rows(scores: list[float], *, start: int = 1) -> list[EvaluationRow]:

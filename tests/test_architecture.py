@@ -77,3 +77,41 @@ def test_cli_imports_no_heavy_library_at_module_level() -> None:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             top.append(node.module.split(".")[0])
     assert HEAVY.isdisjoint(top)
+
+
+def test_the_ledger_imports_no_rule_pipeline_or_report() -> None:
+    """Issue 14: the ledger reads contexts and applies decisions; it never judges (rules),
+    never calls back into the pipeline, never formats a report."""
+    bad = [
+        f"{path.relative_to(PACKAGE)} imports {target}"
+        for path in (PACKAGE / "ledger").rglob("*.py")
+        for target, internal in _imports(path)
+        if internal and target in {"rules", "pipeline", "reports", "watch", "demo", "cli", "read", "validate"}
+    ]
+    assert bad == []
+
+
+# outside ledger/, sqlalchemy serves only to parse a URL and name its errors
+SQL_FREE_IMPORTS = {"sqlalchemy.engine", "sqlalchemy.exc"}
+SQL_CALLS = {"execute", "exec_driver_sql", "scalar", "scalars", "scalar_one", "begin", "engine"}
+
+
+def test_nothing_outside_the_ledger_executes_sql() -> None:
+    bad = []
+    for path in PACKAGE.rglob("*.py"):
+        if _module_of(path) == "ledger":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("sqlalchemy"):
+                if node.module not in SQL_FREE_IMPORTS:
+                    bad.append(f"{path.relative_to(PACKAGE)} imports {node.module}")
+            elif isinstance(node, ast.Import):
+                bad += [
+                    f"{path.relative_to(PACKAGE)} imports {a.name}"
+                    for a in node.names
+                    if a.name.startswith("sqlalchemy")
+                ]
+            elif isinstance(node, ast.Attribute) and node.attr in SQL_CALLS:
+                bad.append(f"{path.relative_to(PACKAGE)}:{node.lineno} uses .{node.attr}")
+    assert bad == []

@@ -28,7 +28,9 @@ def test_check_files(fill_template: Fill, settings: Settings, tmp_path: Path) ->
     result = check_files([good, bad, broken], settings, report_dir=tmp_path / "rep")
     assert [f.path for f in result.files] == [good, bad, broken]
     assert [(f.ok, f.kind) for f in result.files] == [(True, "02"), (False, "02"), (False, "")]
-    assert [(i.sheet, i.cell, i.code) for i in result.files[1].issues] == [("DanhSach", "I17", "score-range")]
+    # checked today, a January 2022 list would arrive late (a warning, as process gives it)
+    late = ("DanhSach", "", "late-arrival")
+    assert [(i.sheet, i.cell, i.code) for i in result.files[1].issues] == [("DanhSach", "I17", "score-range"), late]
     assert [i.code for i in result.files[2].issues] == ["file-empty"]
     assert result.exit_code == 1
     assert result.files[0].reports == []
@@ -51,7 +53,8 @@ def test_check_cli(fill_template: Fill, tmp_path: Path, monkeypatch: object) -> 
     js = runner.invoke(app, ["--json", "check", str(bad)])
     data = json.loads(js.output)
     assert [(i["sheet"], i["cell"], i["code"]) for i in data["files"][0]["issues"]] == [
-        ("DanhSach", "T17", "code-unknown")
+        ("DanhSach", "T17", "code-unknown"),
+        ("DanhSach", "", "late-arrival"),
     ]
 
 
@@ -89,3 +92,21 @@ def test_check_wait_checks_once_the_lock_file_goes(fill_template: Fill, settings
     finally:
         closing.join()
     assert [(f.ok, f.kind) for f in result.files] == [(True, "02")]
+
+
+def test_check_cli_says_what_it_could_not_check(fill_template: Fill, tmp_path: Path, monkeypatch: object) -> None:
+    """Issue 14: without a ledger (no registry), check still checks and names what it could not."""
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    good = fill_template("02", _good_rows())
+    work = tmp_path / "trong"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    res = CliRunner().invoke(app, ["check", str(good)])
+    assert res.exit_code == 0, res.output
+    notes = [line for line in res.output.splitlines() if line.startswith("Chưa kiểm tra: ")]
+    assert len(notes) == 3 and any("danh mục cán bộ" in n for n in notes)
+    assert not (work / "danhgia.sqlite3").exists()
+    data = json.loads(CliRunner().invoke(app, ["--json", "check", str(good)]).output)
+    assert len(data["not_checked"]) == 3

@@ -309,7 +309,7 @@ def test_sigkill_leaves_no_reader_process_behind(tmp_path: Path, fill_template: 
 POOL_USER = """
 import time
 from concurrent.futures import ProcessPoolExecutor
-from danhgia_batch.read.safe import context
+from danhgia_batch.safe import context
 
 with ProcessPoolExecutor(2, mp_context=context()) as pool:  # as pipeline.effects writes reports
     assert sorted(pool.map(abs, [-1, -2])) == [1, 2]

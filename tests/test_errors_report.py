@@ -11,7 +11,7 @@ from helpers import valid_row
 
 from danhgia_batch.issues import make_issue
 from danhgia_batch.read import read_form
-from danhgia_batch.reports.errors import ERROR_SHEET, HEADERS, RED_FILL_COLOR, write_error_workbook
+from danhgia_batch.reports.errors import ERROR_SHEET, HEADER_ROW, HEADERS, RED_FILL_COLOR, TITLE, write_error_workbook
 from danhgia_batch.settings import Settings
 
 Fill = Callable[..., Path]
@@ -30,13 +30,16 @@ def test_annotated_copy(fill_template: Fill, settings: Settings, tmp_path: Path)
     assert wb.sheetnames[0] == ERROR_SHEET
     assert wb.calculation.fullCalcOnLoad is True
     loi = wb[ERROR_SHEET]
-    assert tuple(c.value for c in loi[1]) == HEADERS
-    listed = sorted((r[1].value, r[2].value, r[6].value) for r in loi.iter_rows(min_row=2))
+    assert loi.cell(1, 1).value == TITLE  # the sheet has a title
+    assert tuple(c.value for c in loi[HEADER_ROW]) == HEADERS
+    listed = sorted((r[1].value, r[2].value, r[6].value) for r in loi.iter_rows(min_row=HEADER_ROW + 1))
     assert listed == [("DanhSach", "I17", "score-range"), ("DanhSach", "P18", "value-not-number")]
-    links = {r[2].value: r[2].hyperlink.location for r in loi.iter_rows(min_row=2)}
+    links = {r[2].value: r[2].hyperlink.location for r in loi.iter_rows(min_row=HEADER_ROW + 1)}
     assert links == {"I17": "'DanhSach'!I17", "P18": "'DanhSach'!P18"}
     assert loi.page_setup.orientation == "landscape" and loi.sheet_properties.pageSetUpPr.fitToPage
-    assert loi.print_title_rows == "$1:$1"
+    assert loi.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
+    data = wb["DanhSach"]
+    assert data.print_area is not None and data.print_area.endswith("$18")  # the filled rows only
 
     ws = wb["DanhSach"]
     for ref in ("I17", "P18"):
@@ -56,7 +59,7 @@ def test_formula_text_in_loi_sheet_is_written_as_text(fill_template: Fill, tmp_p
     out = tmp_path / "x_loi.xlsx"
     write_error_workbook(src, [issue], out)
     loi = openpyxl.load_workbook(out)[ERROR_SHEET]
-    assert (loi["E2"].value, loi["E2"].data_type) == ("=1+1", "s")
+    assert (loi.cell(HEADER_ROW + 1, 5).value, loi.cell(HEADER_ROW + 1, 5).data_type) == ("=1+1", "s")
 
 
 def test_unreadable_file_gets_a_fresh_workbook(settings: Settings, tmp_path: Path) -> None:
@@ -67,7 +70,7 @@ def test_unreadable_file_gets_a_fresh_workbook(settings: Settings, tmp_path: Pat
     write_error_workbook(src, form.issues, out)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == [ERROR_SHEET]
-    rows = list(wb[ERROR_SHEET].iter_rows(min_row=2, values_only=True))
+    rows = list(wb[ERROR_SHEET].iter_rows(min_row=HEADER_ROW + 1, values_only=True))
     assert [(r[1], r[2], r[6]) for r in rows] == [(None, None, "file-corrupt")]
     assert "hong.xlsx" in out.with_suffix(".txt").read_text(encoding="utf-8")
 

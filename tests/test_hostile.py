@@ -99,7 +99,8 @@ def test_undecodable_name_is_processed_kept_and_shown_safely(work: Settings, fil
     again.write_bytes(original)
     checked = invoke(work, "--json", "check", str(again))
     assert checked.exit_code == 0, checked.output
-    assert json.loads(checked.output)["files"][0]["issues"] == []
+    issues = json.loads(checked.output)["files"][0]["issues"]  # warnings as process gives them
+    assert [i for i in issues if i["severity"] == "error"] == []
 
 
 def test_undecodable_name_of_a_rejected_file_gets_its_error_workbook(work: Settings, fill_template: Fill) -> None:
@@ -308,14 +309,14 @@ def test_an_exception_on_one_file_is_its_outcome_and_the_run_goes_on(
     from danhgia_batch.pipeline import process as process_mod
 
     files = drop(fill_template, work, 3)
-    real = process_mod.decide_form
+    real = process_mod.decide_and_record
 
-    def decide(settings: Settings, ledger: Any, file: FileRecord, form: Any) -> Any:
+    def decide(ledger: Any, settings: Settings, file: FileRecord, form: Any, record: Any) -> Any:
         if file.name == "ds_1.xlsx":
             raise RuntimeError("boom")
-        return real(settings, ledger, file, form)
+        return real(ledger, settings, file, form, record)
 
-    monkeypatch.setattr(process_mod, "decide_form", decide)
+    monkeypatch.setattr(process_mod, "decide_and_record", decide)
     result = process_inbox(work)
     outcomes = {f.name: f.outcome for f in result.files}
     assert outcomes == {"ds_0.xlsx": "accepted", "ds_1.xlsx": "failed", "ds_2.xlsx": "accepted"}

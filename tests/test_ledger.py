@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import record_decided
 from sqlalchemy import Connection, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from danhgia_batch.errors import LedgerError
 from danhgia_batch.issues import make_issue
-from danhgia_batch.ledger import Ledger, Record, open_ledger
+from danhgia_batch.ledger import ContextChanged, Ledger, Record, open_ledger
 from danhgia_batch.ledger import migrate as migrate_mod
 from danhgia_batch.ledger import schema as s
 from danhgia_batch.ledger.claims import utcnow
@@ -22,6 +23,7 @@ from danhgia_batch.ledger.codec import from_hundredths, to_hundredths
 from danhgia_batch.ledger.engine import check_local, make_engine
 from danhgia_batch.ledger.retry import retrying
 from danhgia_batch.models import EvaluationRow, ListHeader, Person, Unit
+from danhgia_batch.pipeline.decide import facts, place
 from danhgia_batch.settings import load_settings
 
 
@@ -86,7 +88,7 @@ def record_list(led: Ledger, sha: str, rows: list[EvaluationRow], *, kind: str =
     assert c.action == "process"
     h = header(**hdr)
     rec = Record("accepted", kind, h.period, h.unit_code, h.block, [], h, rows)
-    out = led.record(c.file.id, rec)
+    out = record_decided(led, c.file, rec)
     led.mark_done(c.file.id, None)
     return out
 
@@ -160,6 +162,25 @@ def test_a_version_3_registry_loads_with_default_levels_and_letterheads(tmp_path
         None,
         None,
     )
+    led.close()
+
+
+def test_a_version_4_ledger_gets_the_decision_results(tmp_path: Path) -> None:
+    """Migration 5 adds ``lists.covered`` to a ledger whose lists table predates it."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = make_engine(url)
+    with old.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE lists (id INTEGER PRIMARY KEY, status VARCHAR(16))")
+        conn.exec_driver_sql("INSERT INTO lists (id, status) VALUES (1, 'valid')")
+        s.schema_version.create(conn)
+        for number in (1, 2, 3, 4):
+            conn.execute(s.schema_version.insert().values(version=number, applied_at=datetime.now(), description=""))
+    old.dispose()
+    led = Ledger(url)
+    assert led.version == 5
+    assert {"list_notes", "quota_verdicts"} <= set(inspect(led.engine).get_table_names())
+    with led.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT covered FROM lists").scalars().all() == [0]
     led.close()
 
 
@@ -275,8 +296,8 @@ def test_bytes_sent_again_after_a_rejection_are_processed_again(any_ledger: Ledg
     again = claim(any_ledger, "aa" * 32, "a_lai.xlsx", mtime_ns=7)
     assert again.action == "process" and again.duplicate_of is None and again.file.id != c.file.id
     h = header()
-    any_ledger.record(
-        again.file.id, Record("accepted", "02", "2022-01", "PNV", "CHINH_QUYEN", [], h, [row("P", "80", "B")])
+    record_decided(
+        any_ledger, again.file, Record("accepted", "02", "2022-01", "PNV", "CHINH_QUYEN", [], h, [row("P", "80", "B")])
     )
     any_ledger.mark_done(again.file.id, None)
     third = claim(any_ledger, "aa" * 32, "a_lan3.xlsx", mtime_ns=8)
@@ -330,30 +351,26 @@ def test_supersede_follows_arrival_order_not_recording_order(any_ledger: Ledger)
     early = claim(any_ledger, "4" * 64, "early.xlsx")
     late = claim(any_ledger, "5" * 64, "late.xlsx")
     h = header()
-    any_ledger.record(
-        late.file.id, Record("accepted", "02", "2022-01", "PNV", "CHINH_QUYEN", [], h, [row("P1", "91", "A")])
+    record_decided(
+        any_ledger, late.file, Record("accepted", "02", "2022-01", "PNV", "CHINH_QUYEN", [], h, [row("P1", "91", "A")])
     )
-    out = any_ledger.record(
-        early.file.id, Record("accepted", "02", "2022-01", "PNV", "CHINH_QUYEN", [], h, [row("P1", "80", "B")])
+    out = record_decided(
+        any_ledger, early.file, Record("accepted", "02", "2022-01", "PNV", "CHINH_QUYEN", [], h, [row("P1", "80", "B")])
     )
     assert [r.status for r in any_ledger.lists() if r.id == out.list_ids[0]] == ["superseded"]
     assert [r.final_grade for r in any_ledger.unit_view("2022-01", "PNV").rows] == ["A"]
 
 
 def test_individual_forms_supersede_per_person_and_share_a_quota(any_ledger: Ledger) -> None:
-    def quota(rows: list[EvaluationRow]) -> list[Any]:
-        a = sum(1 for r in rows if r.final_grade == "A")
-        return [make_issue("quota-exceeded", group="CBCC", count=a, limit=1)] if a > 1 else []
-
     def form(sha: str, code: str, total: str, grade: str) -> Any:
         c = claim(any_ledger, sha, f"{sha[:3]}.xlsx")
         rec = Record("accepted", "01", "2022-01", "PNV", "CHINH_QUYEN", [], header(), [row(code, total, grade)])
-        return any_ledger.record(c.file.id, rec, quota_check=quota)
+        return record_decided(any_ledger, c.file, rec)
 
     assert form("6" * 64, "P1", "95", "A").file.outcome == "accepted"
     second = form("7" * 64, "P2", "96", "A")
     assert second.file.outcome == "invalid"
-    assert "quota-exceeded" in [i.code for i in second.issues]
+    assert "quota-unit-exceeded" in [i.code for i in second.issues]  # 2 A among 2 people (letter §2.5.a)
     view = any_ledger.unit_view("2022-01", "PNV")
     assert len(view.lists) == 1 and view.lists[0].status == "invalid-quota"
     fixed = form("8" * 64, "P2", "85", "B")  # P2's corrected form supersedes the earlier one
@@ -391,15 +408,20 @@ def test_locks_whole_period_and_blocks_with_history(any_ledger: Ledger) -> None:
     ]
 
 
-def test_a_lock_taken_before_recording_rejects_the_file(any_ledger: Ledger) -> None:
+def test_a_lock_taken_after_the_decision_makes_the_ledger_refuse_it(any_ledger: Ledger) -> None:
     c = claim(any_ledger, "0" * 64)
-    any_ledger.set_lock("2022-01", None, locked=True, by="x")
     h = header()
-    out = any_ledger.record(
-        c.file.id, Record("accepted", "02", "2022-01", "PNV", "CHINH_QUYEN", [], h, [row("P1", "80", "B")])
+    rec = Record("accepted", "02", "2022-01", "PNV", "CHINH_QUYEN", [], h, [row("P1", "80", "B")])
+    ctx = any_ledger.decision_context(
+        period="2022-01", unit_code="PNV", kind="02", decider=(h.decider_position, h.decider_name), persons=["P1"]
     )
-    assert out.file.outcome == "rejected" and [i.code for i in out.issues] == ["period-locked"]
+    rec.fingerprint = ctx.fingerprint
+    place(rec, ctx, load_settings(cwd=Path("."), env={}), facts(c.file))
+    any_ledger.set_lock("2022-01", None, locked=True, by="x")  # meanwhile, by an administrator
+    with pytest.raises(ContextChanged):
+        any_ledger.record(c.file.id, rec)
     assert any_ledger.unit_view("2022-01", "PNV").lists == []
+    assert any_ledger.file(c.file.id).state == s.STATE_CLAIMED  # nothing recorded: decided again
 
 
 # ------------------------------------------------------------------ registry and views
@@ -467,7 +489,7 @@ def test_recording_twice_is_harmless(any_ledger: Ledger) -> None:
     c = claim(any_ledger, "f1" * 32)
     h = header()
     rec = Record("accepted", "02", "2022-01", "PNV", "CHINH_QUYEN", [], h, [row("P1", "80", "B")])
-    first = any_ledger.record(c.file.id, rec)
+    first = record_decided(any_ledger, c.file, rec)
     again = any_ledger.record(c.file.id, rec)  # a retry after a lost acknowledgement
     assert again.file.state == "recorded" and len(any_ledger.lists()) == 1 and first.list_ids
     assert claim(any_ledger, "f2" * 32).action == claim(any_ledger, "f2" * 32).action == "process"

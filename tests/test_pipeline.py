@@ -348,3 +348,22 @@ def test_a_file_still_open_or_being_copied_is_left_for_later(
     else:
         (path.parent / hold).unlink()
     assert only(process_inbox(settings)).outcome == "accepted"
+
+
+def test_a_zip_unreadable_and_unchanged_past_the_limit_is_rejected_not_held_forever(
+    settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a client that died mid-copy: the truncated zip never changes again; after
+    # intake.INCOMPLETE_LIMIT unchanged it is a damaged file with an error workbook, kept
+    from danhgia_batch import intake
+
+    path = drop(settings, fill_template("02"), "PNV/ds.xlsx")
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    young = process_inbox(settings)  # still young: a copy in progress, left for later
+    assert [f.outcome for f in young.files] == ["skipped"] and path.is_file()
+    monkeypatch.setattr(intake, "INCOMPLETE_LIMIT", 0.0)  # as if it had stayed so for 15 minutes
+    rejected = only(process_inbox(settings))
+    assert rejected.outcome == "rejected" and not path.exists()
+    assert any(Path(p).suffix == ".xlsx" and Path(p).is_file() for p in rejected.error_files)
+    assert list(settings.path("archive").rglob("*ds*.xlsx"))  # the original is kept

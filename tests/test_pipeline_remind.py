@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from helpers import Sender, ledger_row
+from helpers import Sender, ledger_row, record_decided
 from typer.testing import CliRunner
 
 from danhgia_batch.cli import app
@@ -100,8 +100,8 @@ def _send(led: Any, sender: Sender, unit: str, *, late: bool = False, invalid: b
     if invalid:
         issues.append(make_issue("quota-exceeded", group="CBCC", count=2, limit=1, ranked=2))
     rows = [ledger_row(f"{unit}-{i}", "95" if invalid else "80", "A" if invalid else "B") for i in range(2)]
-    led.record(c.file.id, Record("invalid" if invalid else "accepted", "02", PERIOD, unit, "CHINH_QUYEN", issues,
-                                 header, rows))  # fmt: skip
+    record_decided(led, c.file, Record("invalid" if invalid else "accepted", "02", PERIOD, unit, "CHINH_QUYEN",
+                                       issues, header, rows))  # fmt: skip
     led.mark_done(c.file.id, None)
 
 

@@ -166,9 +166,11 @@ def test_control_characters_and_long_text(fill_template: Fill, settings: Setting
 @pytest.mark.parametrize(
     ("value", "parsed", "code"),
     [
-        ("9,5", Decimal("9.5"), None),
-        ("9.5", Decimal("9.5"), None),
-        (" 10 ", Decimal(10), None),
+        # typed as text: read, and a warning (the sheet's own SUM skips text; issue 18)
+        ("9,5", Decimal("9.5"), "score-as-text"),
+        ("9.5", Decimal("9.5"), "score-as-text"),
+        (" 10 ", Decimal(10), "score-as-text"),
+        (9.5, Decimal("9.5"), None),
         ("1.234", None, "value-ambiguous"),
         ("1,234", None, "value-ambiguous"),
         (9.125, None, "score-decimals"),
@@ -179,11 +181,9 @@ def test_score_values(
     fill_template: Fill, settings: Settings, value: Any, parsed: Decimal | None, code: str | None
 ) -> None:
     form = read_form(fill_template("02", [valid_row(score=80, final_III=value)]), settings)
-    if code is None:
-        assert where(form) == []
+    assert where(form) == ([] if code is None else [("DanhSach", "Q17", code)])
+    if parsed is not None:
         assert form.rows[0].final_parts["III"] == parsed
-    else:
-        assert where(form) == [("DanhSach", "Q17", code)]
 
 
 def test_score_out_of_range_required_codes_and_duplicates(fill_template: Fill, settings: Settings) -> None:
@@ -270,16 +270,29 @@ def test_formulas_without_cached_values_are_normal(fill_template: Fill, settings
     assert form.rows[0].final_total == Decimal(75)
 
 
-def test_stale_cached_value_under_intact_formula_is_not_an_issue(fill_template: Fill, settings: Settings) -> None:
+@pytest.mark.parametrize(("cached", "expected"), [(b"50", [("DanhSach", "R17", "formula-cached-mismatch")]),
+                                               (b"75", []), (b"0", [])])  # fmt: skip
+def test_stale_cached_value_under_intact_formula_is_reported(
+    fill_template: Fill, settings: Settings, cached: bytes, expected: list[tuple[str, str, str]]
+) -> None:
+    """SPEC §8 (issue 18): the sheet the decider signed shows 50 where the product computes 75;
+    xlsxwriter's placeholder 0 means "never calculated" and says nothing."""
     path = fill_template("02", [valid_row(score=75)])
     rewrite_member(
         path,
         "xl/worksheets/sheet1.xml",
-        lambda d: re.sub(rb'(<c r="R17"[^>]*><f>[^<]*</f>)<v\s*/>', rb"\1<v>999</v>", d),
+        lambda d: re.sub(rb'(<c r="R17"[^>]*><f>[^<]*</f>)<v\s*/>', rb"\1<v>" + cached + rb"</v>", d),
     )
     form = read_form(path, settings)
-    assert where(form) == []
+    assert where(form) == expected
     assert form.rows[0].final_total == Decimal(75)
+
+
+def test_a_score_typed_as_text_is_reported(fill_template: Fill, settings: Settings) -> None:
+    """'9,05' typed as text: Excel's SUM skips it, so the clerk's total is not the product's."""
+    form = read_form(fill_template("02", [valid_row(score=75, final_II="9,05")]), settings)
+    found = [(sheet, code) for sheet, _, code in where(form) if code == "score-as-text"]
+    assert found == [("DanhSach", "score-as-text")]
 
 
 def test_typed_over_total(fill_template: Fill, settings: Settings) -> None:

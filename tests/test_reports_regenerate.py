@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import Sender
 from openpyxl import load_workbook
 
+from danhgia_batch.errors import UsageError
 from danhgia_batch.ledger import Ledger
 from danhgia_batch.pipeline import regenerate_reports
 from danhgia_batch.settings import Settings
@@ -55,8 +57,9 @@ def test_report_rewrites_the_units_with_lists_and_the_roll_ups_of_their_blocks(
         ]
         + [f"{PERIOD}/CHINH_QUYEN/index.html", f"{PERIOD}/index.html"]
     )
-    assert regenerate_reports(settings, PERIOD, block="DANG", unit="PNV") == []
-    assert regenerate_reports(settings, "2022-02") == []
+    for block, unit, period in (("DANG", "PNV", PERIOD), (None, None, "2022-02")):
+        with pytest.raises(UsageError):  # nothing found is said, not an empty success (issue 18)
+            regenerate_reports(settings, period, block=block, unit=unit)
     # the unit report is the unit's own: its people, nobody else's
     ws = load_workbook(settings.outbox / PERIOD / "CHINH_QUYEN" / "PNV" / f"danh_sach_tong_hop_pnv_{PERIOD}.xlsx")
     names = {c.value for row in ws["DanhSach"].iter_rows() for c in row if isinstance(c.value, str)}
@@ -65,3 +68,6 @@ def test_report_rewrites_the_units_with_lists_and_the_roll_ups_of_their_blocks(
     ws = load_workbook(settings.outbox / PERIOD / f"tong_hop_quan_long_bien_{PERIOD}.xlsx")["DonVi"]
     codes = {c.value for row in ws.iter_rows() for c in row}
     assert {"PNV", "PTP", "BTC", "VPQU"} <= codes
+    # a unit whose only file was rejected: "Bị trả lại", as ``danhgia status`` says (issue 18)
+    (vpqu,) = [[c.value for c in row] for row in ws.iter_rows() if row[1].value == "VPQU"]
+    assert "Bị trả lại" in vpqu

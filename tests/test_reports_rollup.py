@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import replace
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string
 from report_views import (
     EVIL_NAME,
     assert_no_formula_or_link,
@@ -110,23 +112,33 @@ def test_block_chart_refers_to_its_own_cells(settings: Settings) -> None:
     assert xml.count("<c:ser>") == 5  # A, B, C, D, KXL
     ws = load_workbook(path)["DonVi"]
     top, _ = find(ws, "STT")
-    first, last = top + 2, top + 5
-    assert f"DonVi!$B${first}:$B${last}" in xml  # categories: unit codes
-    assert f"DonVi!$F${first}:$F${last}" in xml  # A counts
+    codes = [ws.cell(r, 2).value for r in range(top + 2, top + 6)]
+    # a contiguous copy in hidden columns (the printed table may carry its header again mid-way)
+    ref = re.search(r"<c:cat>.*?<c:f>DonVi!\$([A-Z]+)\$2:\$([A-Z]+)\$5</c:f>", xml, re.S)
+    assert ref is not None and ref.group(1) == ref.group(2)
+    col = column_index_from_string(ref.group(1))
+    assert [ws.cell(r, col).value for r in range(2, 6)] == codes
+    assert ws.column_dimensions[ref.group(1)].hidden
+    assert [ws.cell(r, col + 1).value for r in range(2, 6)] == [
+        ws.cell(r, 6).value or 0 for r in range(top + 2, top + 6)
+    ]
+    assert "plotVisOnly" not in xml  # absent: cells in hidden columns are plotted
 
 
 def test_print_setup_every_sheet(settings: Settings) -> None:
     wb = load_workbook(write_district_rollup(district(), settings))
     for ws in wb.worksheets:
         assert ws.page_setup.paperSize == 9
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+        # pages.PageFlow: its own fit-to-width scale and page breaks, the print area = used rows
+        assert ws.sheet_properties.pageSetUpPr is None or not ws.sheet_properties.pageSetUpPr.fitToPage
+        assert 30 <= ws.page_setup.scale <= 100 and ws.print_area is not None
         assert ws.oddFooter.center.text == "Trang &P/&N"
     assert wb["TongHop"].page_setup.orientation == "portrait"
     for name in ("Khoi", "DonVi"):
         ws = wb[name]
         top, _ = find(ws, "STT")
         assert ws.page_setup.orientation == "landscape"
-        assert ws.print_title_rows == f"${top}:${top + 1}"
+        assert ws.print_title_rows is None  # written again where a table runs onto a new page
         assert ws.freeze_panes == f"D{top + 2}"
 
 

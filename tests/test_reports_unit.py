@@ -33,6 +33,8 @@ from danhgia_batch.settings import Settings, load_settings
 HEADERS = [
     "STT",
     "Họ và tên",
+    "Mã cán bộ",
+    "Ngày sinh",
     "Chức vụ",
     "Đối tượng",
     "Tự chấm (điểm)",
@@ -55,7 +57,7 @@ def _table(ws) -> list[list[object]]:  # type: ignore[no-untyped-def]
     out = []
     r = top + 1
     while ws.cell(r, 1).value is not None or ws.cell(r, 2).value is not None:
-        out.append(row_values(ws, r, 1, 9))
+        out.append(row_values(ws, r, 1, 11))
         r += 1
     return out
 
@@ -99,10 +101,13 @@ def test_state_header_title_and_table(settings: Settings) -> None:
     assert any(str(m).startswith(f"A{r}:") for m in ws.merged_cells.ranges)
     find(ws, "Đơn vị: Phòng Nội vụ")
     hr, _ = find(ws, "STT")
-    assert row_values(ws, hr, 1, 9) == HEADERS
+    assert row_values(ws, hr, 1, 11) == HEADERS
     table = _table(ws)
-    assert [t[:4] for t in table] == [[i + 1, x.full_name, "Công chức", "CBCC"] for i, x in enumerate(rows)]
-    assert [t[4:8] for t in table] == [[s, g, s, g] for s, g in [(95, "A"), (85, "B"), (80, "B"), (75, "B"), (60, "C")]]
+    assert [t[:2] + t[4:6] for t in table] == [[i + 1, x.full_name, "Công chức", "CBCC"] for i, x in enumerate(rows)]
+    assert [t[2] for t in table] == [x.person_code for x in rows]  # with the birth date: namesakes differ
+    assert [t[6:10] for t in table] == [
+        [s, g, s, g] for s, g in [(95, "A"), (85, "B"), (80, "B"), (75, "B"), (60, "C")]
+    ]
 
 
 def test_party_header(settings: Settings) -> None:
@@ -138,7 +143,7 @@ def test_quota_status_per_group(settings: Settings) -> None:
     view = unit_view([lst(rows, status="invalid-quota")])
     ws, _ = _write(view, settings)
     top, _ = find(ws, "Nhóm đối tượng")
-    lines = {ws.cell(r, 2).value: row_values(ws, r, 3, 7) for r in (top + 1, top + 2)}
+    lines = {ws.cell(r, 2).value: [ws.cell(r, 3).value, *row_values(ws, r, 6, 9)] for r in (top + 1, top + 2)}
     cbcc = lines["Cán bộ, công chức"]
     assert cbcc[0] == "Nguyễn Văn Quyết" and cbcc[1:3] == [6, 3] and cbcc[3] < 3 and cbcc[4] == "VƯỢT"
     assert lines["Viên chức"][1:3] == [1, 0] and lines["Viên chức"][4] == "Hợp lệ"
@@ -182,12 +187,16 @@ def test_print_setup_and_fonts(settings: Settings) -> None:
     ws, kt = _write(unit_view([lst(staff_rows([95, 80]))]), settings)
     for sheet in (ws, kt):
         hr, _ = find(sheet, "STT")
-        assert sheet.print_title_rows == f"${hr}:${hr + 1}"
         assert sheet.freeze_panes == f"A{hr + 2}"
         assert sheet.page_setup.orientation == "landscape"
         assert sheet.page_setup.paperSize == 9
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage
-        assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0  # 1 page wide
+        if sheet is kt:
+            assert sheet.print_title_rows == f"${hr}:${hr + 1}"
+            assert sheet.sheet_properties.pageSetUpPr.fitToPage
+            assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0  # 1 page wide
+        else:  # pages.PageFlow: its own scale and breaks, the header written again on each page
+            assert sheet.print_title_rows is None and 40 <= sheet.page_setup.scale < 100
+            assert sheet.print_area is not None
         assert sheet.oddFooter.center.text == "Trang &P/&N"
         data = sheet.cell(hr + 2, 2)
         assert data.font.name == "Times New Roman" and data.font.sz == 12 and data.border.left.style == "thin"
@@ -200,8 +209,8 @@ def test_input_text_stays_text(settings: Settings) -> None:
     ws = load_workbook(paths[0])["DanhSach"]
     r, c = find(ws, EVIL_NAME)
     assert ws.cell(r, c).data_type == "s"
-    assert ws.cell(r, c + 1).value == PHONE and ws.cell(r, c + 1).data_type == "s"
-    assert ws.cell(r, 9).value == "-x @x http://x.example"
+    assert ws.cell(r, c + 3).value == PHONE and ws.cell(r, c + 3).data_type == "s"
+    assert ws.cell(r, 11).value == "-x @x http://x.example"
     find(ws, "=1+1")
     find(load_workbook(paths[1])["KhenThuong"], EVIL_NAME)
     for p in paths:
@@ -249,3 +258,24 @@ def test_commendation_withheld_for_quota_invalid_list(settings: Settings) -> Non
     assert "đang chờ đơn vị gửi tệp đã sửa" in why
     for name in ("Nguyễn Thị Thu Hà", "Trần Văn Minh", "Lê Quang Huy"):
         assert name not in texts(kt)
+
+
+def test_namesakes_differ_by_code_and_birth_date(settings: Settings) -> None:
+    import dataclasses
+
+    one, two = (row(1, "Lê Hồng Ly", 85), row(2, "Lê Hồng Ly", 80))
+    one = dataclasses.replace(one, person_code="P101", birth_date=date(1980, 5, 2))
+    two = dataclasses.replace(two, person_code="P102", birth_date=date(1991, 11, 30))
+    ws, _ = _write(unit_view([lst([one, two])]), settings)
+    table = _table(ws)
+    assert [t[1:4] for t in table] == [["Lê Hồng Ly", "P101", "02/05/1980"], ["Lê Hồng Ly", "P102", "30/11/1991"]]
+
+
+def test_the_head_decided_above_is_not_missing(settings: Settings) -> None:
+    head = person("P000", "Nguyễn Văn Quyết")  # decides the unit's list, decided on a higher authority's
+    view = unit_view([lst(staff_rows([80]))], missing=[head, person("P099", "Đinh Văn Vắng")], registry_size=3)
+    ws, _ = _write(view, settings)
+    notes = " ".join(t for t in texts(ws) if t.startswith("- "))
+    assert "Còn thiếu 1 người" in notes and "Đinh Văn Vắng (P099)" in notes
+    assert "Nguyễn Văn Quyết (P000): người quyết định xếp loại của đơn vị" in notes
+    assert "Nguyễn Văn Quyết (P000)" not in notes.split("Còn thiếu", 1)[1].split(".", 1)[0]

@@ -211,8 +211,10 @@ def test_bad_or_missing_values_never_raise(settings: Settings) -> None:
     [
         # both dates on or before the arrival day: nothing
         (date(2022, 1, 26), 20, datetime(2022, 1, 26, 9), []),
-        # decision two days after arrival: a warning on the decision cell, not "late"
-        (date(2022, 1, 28), 20, datetime(2022, 1, 26, 9), [("date-after-arrival", "C7")]),
+        # decision two days after arrival: a warning on the decision cell
+        (date(2022, 1, 27), 20, datetime(2022, 1, 25, 9), [("date-after-arrival", "C7")]),
+        # ... and past the deadline as written: late too (issue 18: the demo's late decision)
+        (date(2022, 1, 28), 20, datetime(2022, 1, 26, 9), [("date-after-arrival", "C7"), ("late-decision", "C7")]),
         # a self-assessment date after arrival (and after the decision: date-order still an error)
         (date(2022, 1, 21), 27, datetime(2022, 1, 22, 9), [("date-after-arrival", "N11"), ("date-order", "N11")]),
         # a year slip puts the date outside the period: that error alone

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DanhgiaError, UsageError
+from ..progress import Progress
 from ..sample import build_district, write_sample_registry
 from ..sample.district import District
 from ..sample.ward import INDIVIDUAL_UNITS, build_city, build_ward
@@ -114,6 +115,18 @@ class DemoResult:
         }
 
 
+def _danhgia() -> str:
+    """The ``danhgia`` program by its full path when it sits beside this Python (a venv that was
+    not activated: the hint then works as printed), else its bare name."""
+    import sys
+
+    for name in ("danhgia", "danhgia.exe"):
+        found = Path(sys.executable).parent / name
+        if found.is_file():
+            return str(found)
+    return "danhgia"
+
+
 def current_period(today: date | None = None) -> str:
     """The demo's month: the current one, so that files "arrive" before its publication
     deadline (letter §2.3) and no file is flagged as arriving late."""
@@ -139,7 +152,7 @@ def run_demo(
     units: int | None = None,
     seed: int | None = None,
     period: str | None = None,
-    progress: bool = False,
+    progress: Progress | None = None,
     scale: str = "ward",
     wards: int = CITY_WARDS,
     size_factor: float = 1.0,
@@ -152,7 +165,7 @@ def run_demo(
         units: keep only this many units of the historic district (a quick look).
         seed: random seed of the organisation and its month (default 2026; 2022 historic).
         period: ``YYYY-MM`` to fill (default the current month; 2022-03 for ``historic``).
-        progress: show a progress bar while processing.
+        progress: told of each file processed (the CLI draws a bar).
         scale: ``ward`` (Phường Long Biên today), ``historic`` (the letter's district in
             2022) or ``city`` (``wards`` wards and communes of Hà Nội in one ledger).
         wards: wards and communes of the city demo.
@@ -226,7 +239,7 @@ def _load_registry(settings: Settings, path: Path, result: DemoResult) -> None:
     result.registry_issues = [f"{i.code} {i.sheet}!{i.cell}" for i in loaded.issues if i.severity.value == "error"]
 
 
-def _process(settings: Settings, result: DemoResult, progress: bool) -> None:
+def _process(settings: Settings, result: DemoResult, progress: Progress | None) -> None:
     try:
         from ..pipeline import process_inbox
     except ImportError:
@@ -259,7 +272,7 @@ def describe(result: DemoResult) -> list[str]:
     lines += [f"  - {DESCRIPTIONS[k]}: {name}" for k, name in result.faults.items()]
     if not result.processed:
         lines.append(result.note or "Chưa xử lý.")
-        lines.append(f"Các tệp nằm trong {d / 'inbox'}; chạy 'danhgia -c {d / CONFIG_NAME} process' để xử lý.")
+        lines.append(f"Các tệp nằm trong {d / 'inbox'}; chạy '{_danhgia()} -c {d / CONFIG_NAME} process' để xử lý.")
         return lines
     labels = {"accepted": "chấp nhận", "invalid": "không hợp lệ (vượt tỷ lệ A)", "rejected": "bị từ chối"}
     labels |= {"duplicate": "trùng lặp", "failed": "lỗi xử lý", "skipped": "bỏ qua"}
@@ -296,5 +309,5 @@ def where_to_look(result: DemoResult) -> list[str]:
         lines.append("  - Tệp báo lỗi (bản sao tệp của đơn vị, ô sai được tô màu và ghi chú):")
         lines += [f"      {p}" for p in result.error_files[:8]]
     lines.append(f"  - Tệp gốc đã xử lý: {d / 'archive'}")
-    lines.append(f"  - Tình hình nộp: danhgia -c {d / CONFIG_NAME} status --period {result.period}")
+    lines.append(f"  - Tình hình nộp: {_danhgia()} -c {d / CONFIG_NAME} status --period {result.period}")
     return lines

@@ -5,6 +5,16 @@ The reports never import this package: they receive the views (:class:`~danhgia_
 """
 
 from .claims import Claim, FileRecord
-from .store import ClaimLost, Ledger, Record, Recorded, open_ledger
+from .store import ClaimLost, ContextChanged, Ledger, Record, Recorded, open_ledger, open_ledger_read_only
 
-__all__ = ["Claim", "ClaimLost", "FileRecord", "Ledger", "Record", "Recorded", "open_ledger"]
+__all__ = [
+    "Claim",
+    "ClaimLost",
+    "ContextChanged",
+    "FileRecord",
+    "Ledger",
+    "Record",
+    "Recorded",
+    "open_ledger",
+    "open_ledger_read_only",
+]

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select, union
 from ..models import RejectedFile, TrendPoint
 from ..registry import norm_code
 from . import schema as s
-from .views import registry_version_for
+from .registry_rows import registry_version_for
 
 _L, _F, _E, _I = s.lists, s.files, s.evaluations, s.issues
 GRADES = ("A", "B", "C", "D", "KXL")

@@ -61,11 +61,21 @@ def _v4_registry_org(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE registry_units ADD COLUMN {name} {kind}{default}"))
 
 
+def _v5_decision_results(conn: Connection) -> None:
+    """What the one decision records besides issues (issue 14): ``lists.covered`` and the
+    tables ``list_notes`` and ``quota_verdicts``. A ledger created by migration 1 of this
+    release already has the column (the table is defined with it)."""
+    if "covered" not in {c["name"] for c in inspect(conn).get_columns("lists")}:
+        conn.execute(text("ALTER TABLE lists ADD COLUMN covered BOOLEAN NOT NULL DEFAULT FALSE"))
+    s.metadata.create_all(conn, tables=[s.list_notes, s.quota_verdicts])
+
+
 MIGRATIONS: list[Migration] = [
     (1, "Sổ cái ban đầu: tệp, lỗi, danh sách, kết quả, danh mục, khóa kỳ", _v1_initial),
     (2, "Bảng tổng hợp chờ ghi lại (pending_rollups)", _v2_pending_rollups),
     (3, "Địa chỉ e-mail trong danh mục, thư nhắc và thư báo kết quả đã gửi", _v3_mail),
     (4, "Danh mục đơn vị: cấp, tiêu đề văn bản, người ký, thời hạn hiệu lực", _v4_registry_org),
+    (5, "Kết quả quyết định: phiếu đã có trong danh sách, ghi chú §2.6, tỷ lệ loại A", _v5_decision_results),
 ]
 
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..models import RejectedFile, TrendPoint
 from . import history, mailing
+from .registry_rows import registry_version_for
 from .retry import retrying
-from .views import registry_version_for
 
 
 class OutreachMixin:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -110,6 +111,9 @@ lists = Table(
     Column("status", String(16), nullable=False),
     Column("superseded_by", Integer, ForeignKey("lists.id")),
     Column("arrival", DateTime, nullable=False),
+    # template 01: a list of the unit holds the person, so the form counts nowhere (letter §2.6);
+    # set by the decision (migration 5)
+    Column("covered", Boolean, nullable=False, default=False, server_default=false()),
 )
 Index("ix_lists_period_unit", lists.c.period, lists.c.unit_code)
 
@@ -294,4 +298,35 @@ mail_sendings = Table(
     Column("created_at", DateTime, nullable=False),
     Column("sent_at", DateTime),
     UniqueConstraint("kind", "period", "code", "reason", "deadline", name="uq_mail_sendings_once"),
+)
+
+# What the decision recorded about a list besides its file's issues (migration 5): the notes of
+# letter §2.6 on a decider's list (forms it covers, differing results), replaced whenever a
+# list or form of its unit and period is recorded, and the A-quota verdict of each subject
+# group (letter §2.5.a) that the reports show.
+list_notes = Table(
+    "list_notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("list_id", Integer, ForeignKey("lists.id"), nullable=False, index=True),
+    Column("code", String(60), nullable=False),
+    Column("severity", String(12), nullable=False),
+    Column("sheet", String(100), nullable=False, default=""),
+    Column("cell", String(20), nullable=False, default=""),
+    Column("row", Integer),
+    Column("column_name", String(200), nullable=False, default=""),
+    Column("value", Text, nullable=False, default=""),
+    Column("message", Text, nullable=False, default=""),
+)
+
+quota_verdicts = Table(
+    "quota_verdicts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("list_id", Integer, ForeignKey("lists.id"), nullable=False, index=True),
+    Column("grp", String(60), nullable=False),
+    Column("ranked", Integer, nullable=False),
+    Column("count_a", Integer, nullable=False),
+    Column("limit_a", Integer, nullable=False),
+    Column("ok", Boolean, nullable=False),
 )

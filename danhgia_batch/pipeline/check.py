@@ -1,19 +1,28 @@
-"""``danhgia check FILE...``: read, validate and apply the rules to files without recording
-anything (no ledger, no inbox): what a clerk or an administrator runs before submitting."""
+"""``danhgia check FILE...``: the decision ``process`` would make about each file, recording
+nothing: what a clerk or an administrator runs before submitting (issue 14).
+
+In a work folder with a ledger, the ledger is opened read-only (never created, never
+migrated) and each file is decided from the same context ``process`` would use: the registry
+in force, the locks, the lists already recorded. Without one, every check that needs no
+ledger is made and :attr:`CheckResult.not_checked` says which could not be.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..intake import wait_for_files
 from ..issues import Issue, Severity
-from ..models import FormResult
+from ..ledger import Ledger
 from ..settings import Settings
 from ..textsafe import fs_text
+from ..verdict import FileFacts
+from .context import context_for
+from .decide import decide
 
 REPORT_SUFFIX = "_loi.xlsx"
 
@@ -27,6 +36,7 @@ class FileCheck:
     rows: int
     issues: list[Issue] = field(default_factory=list)
     reports: list[Path] = field(default_factory=list)
+    outcome: str = ""  # what ``process`` would record: accepted | invalid | rejected
 
     @property
     def name(self) -> str:
@@ -43,6 +53,7 @@ class FileCheck:
             "kind": self.kind,
             "rows": self.rows,
             "ok": self.ok,
+            "outcome": self.outcome,
             "issues": [i.to_dict() for i in self.issues],
             "reports": [str(p) for p in self.reports],
         }
@@ -53,6 +64,7 @@ class CheckResult:
     """All files checked, in the order given."""
 
     files: list[FileCheck] = field(default_factory=list)
+    not_checked: list[str] = field(default_factory=list)  # checks that could not be made (Vietnamese)
 
     @property
     def exit_code(self) -> int:
@@ -60,31 +72,45 @@ class CheckResult:
         return 0 if all(f.ok for f in self.files) else 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {"files": [f.to_dict() for f in self.files], "exit_code": self.exit_code}
+        return {
+            "files": [f.to_dict() for f in self.files],
+            "not_checked": self.not_checked,
+            "exit_code": self.exit_code,
+        }
 
 
-def form_issues(form: FormResult, settings: Settings) -> list[Issue]:
-    """The reader's issues plus the rules (01/02) or the registry checks (00) of one form."""
-    issues = list(form.issues)
-    if form.kind == "00":
-        from ..registry import validate_registry
+NO_REGISTRY = (
+    "Đối chiếu với danh mục cán bộ (mã đơn vị, mã người, họ tên, chức vụ, số người của đơn vị "
+    "để xét người nhận xét): chưa làm được vì chưa có danh mục cán bộ trong sổ cái."
+)
+NO_COMPLETENESS = (
+    "Kiểm tra người đã có trong danh sách khác của kỳ (trùng người) và danh sách còn thiếu người "
+    "so với danh mục: chưa làm được vì chưa có danh mục cán bộ trong sổ cái."
+)
+NO_LEDGER = (
+    "Khóa kỳ, thay thế danh sách đã nộp trước và tỷ lệ loại A trên mọi phiếu cá nhân của cùng người "
+    "quyết định: chưa làm được vì thư mục làm việc chưa có sổ cái."
+)
+_CHECK_ID = 1 << 62  # a file being checked sorts after every recorded file, like a new arrival
 
-        issues += validate_registry(form, settings)
-    elif form.kind in ("01", "02"):
-        from ..rules import check_form
 
-        issues += check_form(form, settings)
-    return issues
+def _not_checked(ledger: Ledger | None, has_registry: bool, error: str = "") -> list[str]:
+    notes = [f"Không mở được sổ cái: {error}"] if error else []
+    if ledger is None:
+        notes.append(NO_LEDGER)
+    if not has_registry:
+        notes += [NO_REGISTRY, NO_COMPLETENESS]
+    return notes
 
 
 def check_files(
     paths: Sequence[Path], settings: Settings, *, report_dir: Path | None = None, wait: bool = False
 ) -> CheckResult:
-    """Check ``paths`` (read → validate → rules; no registry cross-check, nothing recorded).
+    """Decide about ``paths`` as ``process`` would (nothing recorded, nothing moved).
 
     Args:
         paths: workbook files.
-        settings: resolved settings.
+        settings: resolved settings (their ledger, if it exists, is read, never written).
         report_dir: when given, an error workbook (``<name>_loi.xlsx`` + ``.txt``) is written
             there for every file with an error or a violation.
         wait: first wait until every file has settled (:func:`~danhgia_batch.intake.unsettled_reason`:
@@ -94,6 +120,9 @@ def check_files(
         UsageError: a path is not a file (nothing is checked).
         NotSettledError: ``wait`` and a file did not settle in time (nothing is checked).
     """
+    from ..errors import LedgerError
+    from ..intake import unit_folder, wait_for_files
+    from ..ledger import open_ledger_read_only
     from ..read import read_forms
 
     paths = [Path(p) for p in paths]
@@ -102,12 +131,30 @@ def check_files(
         raise UsageError(f"Không tìm thấy tệp: {', '.join(missing)}.")
     if wait:
         wait_for_files(paths, settings.watcher.settle_seconds, settings.watcher.lock_wait_seconds)
+    error = ""
+    try:
+        ledger = open_ledger_read_only(settings)
+    except LedgerError as exc:
+        ledger, error = None, str(exc)
     by_path: dict[str, FileCheck] = {}
-    for form in read_forms(paths, settings):
-        by_path[str(form.path)] = FileCheck(
-            form.path, form.kind, len(form.rows) or len(form.people), form_issues(form, settings)
-        )
+    has_registry = False
+    try:
+        now = datetime.now()
+        inbox = settings.inbox.resolve()
+        for form in read_forms(paths, settings):
+            context = context_for(ledger, form)
+            has_registry = has_registry or context.registry is not None
+            folder = unit_folder(form.path.resolve(), inbox)
+            rec = decide(form, context, settings, FileFacts(_CHECK_ID, form.path.name, now, folder))
+            rows = len(form.rows) or len(form.people)
+            by_path[str(form.path)] = FileCheck(form.path, form.kind, rows, rec.issues, outcome=rec.outcome)
+        if ledger is not None and not has_registry:
+            has_registry = ledger.current_registry() is not None
+    finally:
+        if ledger is not None:
+            ledger.close()
     result = CheckResult([by_path[str(p)] for p in paths if str(p) in by_path])
+    result.not_checked = _not_checked(ledger, has_registry, error)
     if report_dir is not None:
         from ..reports.errors import write_error_workbook
         from .effects import fit

@@ -1,22 +1,46 @@
-"""What to record for one file: its outcome and every issue, from the read form (no effects).
+"""The one decision about a file (issue 14): :func:`decide` goes from the read form, a read-only
+:class:`~danhgia_batch.verdict.DecisionContext` and the settings to the
+:class:`~danhgia_batch.verdict.Record` to write. Pure: no I/O, no ledger; ``process``, ``watch``
+(through ``process``) and ``check`` all call it, so they cannot disagree.
 
 SPEC §9: errors reject the file; a quota violation records it as invalid; warnings are kept.
-Checks in order: the reader's issues, the unit folder (one unit cannot submit for
-another), the registry cross-checks when a registry is loaded, the letter's rules
-(:func:`~danhgia_batch.rules.check_form`), and the period lock.
+Checks in order: the reader's issues, the unit folder (one unit cannot submit for another),
+the registry cross-checks when a registry is loaded, the letter's rules
+(:func:`~danhgia_batch.rules.check_form`), the period lock; then, for a list that is not
+rejected, its place among the lists already recorded (superseding, version) and, for
+individual forms, the A-quota over the decider's forms (letter §2.5.a).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
 
 from ..issues import Issue, Severity, has_errors, make_issue
 from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST
-from ..ledger import FileRecord, Ledger, Record
-from ..models import EvaluationRow, FormResult, Person, Unit
-from ..registry import norm_code, person_blocks, unit_size
-from ..rules import check_form, check_quota
+from ..ledger import FileRecord
+from ..ledger.codec import norm_text
+from ..models import EvaluationRow, FormResult, ListHeader, ListView, Person, QuotaVerdict, Unit
+from ..registry import Registry, adopt_registry_groups, crosscheck, norm_code, person_blocks, unit_size
+from ..rules import QuotaFinding, check_form, check_quota, covered_forms
 from ..settings import Settings
+from ..verdict import (
+    INVALID_QUOTA,
+    NEW_LIST,
+    SUPERSEDED,
+    VALID,
+    DecisionContext,
+    FileFacts,
+    ListPlan,
+    PlaceList,
+    Record,
+)
+
+ACCEPTED, INVALID, REJECTED = "accepted", "invalid", "rejected"
+_NEW_ID = 1 << 62  # sorts a list not yet recorded after every recorded one
 
 
 def decide_duplicate(file: FileRecord, original: FileRecord) -> Record:
@@ -37,10 +61,10 @@ def decide_duplicate(file: FileRecord, original: FileRecord) -> Record:
 
 def _outcome(issues: list[Issue]) -> str:
     if has_errors(issues):
-        return "rejected"
+        return REJECTED
     if any(i.severity is Severity.VIOLATION for i in issues):
-        return "invalid"
-    return "accepted"
+        return INVALID
+    return ACCEPTED
 
 
 class _RegistryCapture:
@@ -62,52 +86,48 @@ def _decide_registry(settings: Settings, form: FormResult) -> Record:
     capture = _RegistryCapture()
     issues, version = register_form(form, settings, capture, source=form.path.name)
     if version is None:
-        return Record(outcome="rejected", kind=KIND_REGISTRY, issues=issues)
-    return Record(outcome="accepted", kind=KIND_REGISTRY, issues=issues, registry=(capture.units, capture.people))
+        return Record(outcome=REJECTED, kind=KIND_REGISTRY, issues=issues)
+    return Record(outcome=ACCEPTED, kind=KIND_REGISTRY, issues=issues, registry=(capture.units, capture.people))
 
 
-def decide_form(settings: Settings, ledger: Ledger, file: FileRecord, form: FormResult) -> Record:
-    """All issues of one read form and the resulting outcome."""
+def block_of(form: FormResult, context: DecisionContext) -> str:
+    """The block of the file: as the header says, else the registry's for its unit."""
+    unit = form.header.unit_code.strip()
+    registry = context.registry
+    return form.header.block.strip() or ((registry.block_of(unit) or "") if registry and unit else "")
+
+
+def facts(file: FileRecord) -> FileFacts:
+    """The :class:`FileFacts` of a claimed file."""
+    return FileFacts(file.id, file.name, file.arrival, file.unit_folder)
+
+
+def decide(form: FormResult, context: DecisionContext, settings: Settings, file: FileFacts) -> Record:
+    """Everything to record about one read form (pure).
+
+    Args:
+        form: what the reader produced.
+        context: the ledger's snapshot for the form's unit, period and deciders (see
+            :meth:`~danhgia_batch.ledger.Ledger.decision_context`); an empty one when there
+            is no ledger (``check`` in a folder without one).
+        settings: the settings in force.
+        file: the file's id, name, arrival and inbox sub-folder.
+    """
     if form.kind == KIND_REGISTRY:
         return _decide_registry(settings, form)
-    issues = list(form.issues)
     header = form.header
-    registry = ledger.current_registry()
-    if registry is not None and header.period:
-        registry = registry.in_force(header.period)  # SPEC §3: the structure of the file's period
     unit = header.unit_code.strip()
-    block = header.block.strip() or ((registry.block_of(unit) or "") if registry and unit else "")
-    if file.unit_folder and unit and norm_code(unit) != norm_code(file.unit_folder):
-        issues.append(
-            make_issue(
-                "unit-folder-mismatch",
-                file=file.name,
-                sheet=form.sheet,
-                cell=header.cells.get("unit_code", ""),
-                column="Mã đơn vị",
-                value=unit,
-                expected=file.unit_folder,
-            )
-        )
+    block = block_of(form, context)
+    issues = list(form.issues) + _folder_issues(form, file, unit)
+    quota: list[QuotaVerdict] = []
     if form.kind in (KIND_UNIT_LIST, KIND_INDIVIDUAL):
-        if registry is not None:
-            from ..registry import adopt_registry_groups, crosscheck
-
-            exclude = (unit, header.decider_position, header.decider_name)
-            persons = [r.person_code for r in form.rows]
-            elsewhere = ledger.people_listed(header.period, exclude=exclude, persons=persons) if header.period else {}
-            issues += crosscheck(form, registry, settings, listed_elsewhere=elsewhere)
-            adopt_registry_groups(form, registry)  # SPEC §3: the registry's group wins
-        known = registry is not None and registry.unit(unit) is not None
-        issues += check_form(
-            form,
-            settings,
-            unit_kind=registry.unit_kind(unit) if registry and known else None,
-            unit_size=unit_size(registry, unit) if registry and known else None,
-            arrival=file.arrival,
-            person_blocks=person_blocks(registry, [r.person_code for r in form.rows]) if registry else None,
-        )
-        if header.period and ledger.is_locked(header.period, block or None):
+        if context.registry is not None:
+            issues += crosscheck(form, context.registry, settings, listed_elsewhere=dict(context.listed_elsewhere))
+            form = _registry_groups(form, context.registry)  # SPEC §3: the registry's group wins
+        issues += _rule_issues(form, context, settings, file, unit)
+        if form.kind == KIND_UNIT_LIST:
+            quota = _verdicts(check_quota(form.rows, settings, file=form.path.name, sheet=form.sheet)[0])
+        if header.period and context.is_locked(block or None):
             issues.append(
                 make_issue(
                     "period-locked",
@@ -118,28 +138,229 @@ def decide_form(settings: Settings, ledger: Ledger, file: FileRecord, form: Form
                     period=header.period,
                 )
             )
-    return Record(
+    period = header.period
+    if not form.kind and not (unit and period):  # unread (.xls, .ods, damaged): whose file was it?
+        unit, period = _attribute(file, context.registry, unit, period)
+        block = block or ((context.registry.block_of(unit) or "") if context.registry and unit else "")
+    rec = Record(
         outcome=_outcome(issues),
         kind=form.kind,
-        period=header.period,
+        period=period,
         unit_code=unit,
         block=block,
         issues=issues,
         header=header,
         rows=list(form.rows),
+        quota=quota,
+        fingerprint=context.fingerprint,
     )
+    if rec.outcome in (ACCEPTED, INVALID) and form.kind in (KIND_UNIT_LIST, KIND_INDIVIDUAL):
+        place(rec, context, settings, file, sheet=form.sheet)
+    return rec
 
 
-def quota_checker(settings: Settings, form: FormResult) -> Callable[[list[EvaluationRow]], list[Issue]] | None:
-    """For individual forms: the quota over one decider's active forms (letter §2.5.a)."""
-    if form.kind != KIND_INDIVIDUAL:
-        return None
+def _folder_issues(form: FormResult, file: FileFacts, unit: str) -> list[Issue]:
+    if not (file.unit_folder and unit and norm_code(unit) != norm_code(file.unit_folder)):
+        return []
+    return [
+        make_issue(
+            "unit-folder-mismatch",
+            file=file.name,
+            sheet=form.sheet,
+            cell=form.header.cells.get("unit_code", ""),
+            column="Mã đơn vị",
+            value=unit,
+            expected=file.unit_folder,
+        )
+    ]
 
-    def check(rows: list[EvaluationRow]) -> list[Issue]:
-        _, issues = check_quota(rows, settings, file=form.path.name, sheet=form.sheet)
-        return issues
 
-    return check
+_MONTH_IN_NAME = re.compile(r"(?<!\d)(0?[1-9]|1[0-2])[-_.](20\d\d)(?!\d)|(?<!\d)(20\d\d)[-_.](0[1-9]|1[0-2])(?!\d)")
 
 
-__all__ = ["decide_duplicate", "decide_form", "quota_checker"]
+def _attribute(file: FileFacts, registry: Registry | None, unit: str, period: str) -> tuple[str, str]:
+    """Unit and period of a file that could not be read, so that its unit counts as having
+    sent a file that was rejected (``status`` and the roll-ups), not as silent: the unit's
+    inbox folder, else a registry unit code in the file name; the month written in the name
+    ("T12-2026", "2026-12")."""
+    name = Path(file.name).stem
+    if not unit:
+        if file.unit_folder:
+            unit = file.unit_folder
+        elif registry is not None:
+            upper = f"_{re.sub(r'[^A-Z0-9]+', '_', name.upper())}_"
+            found = [u.code for key, u in registry.units.items() if f"_{key.upper()}_" in upper]
+            unit = max(found, key=len) if found else ""
+    if not period:
+        m = _MONTH_IN_NAME.search(name)
+        if m:
+            year, month = (m.group(2), m.group(1)) if m.group(1) else (m.group(3), m.group(4))
+            period = f"{year}-{int(month):02d}"
+    return unit, period
+
+
+def _rule_issues(
+    form: FormResult, context: DecisionContext, settings: Settings, file: FileFacts, unit: str
+) -> list[Issue]:
+    """The letter's rules, with the unit's kind and size and the people's blocks from the registry."""
+    registry = context.registry
+    issues: list[Issue] = []
+    known = registry is not None and registry.unit(unit) is not None
+    issues += check_form(
+        form,
+        settings,
+        unit_kind=registry.unit_kind(unit) if registry and known else None,
+        unit_size=unit_size(registry, unit) if registry and known else None,
+        arrival=file.arrival,
+        person_blocks=person_blocks(registry, [r.person_code for r in form.rows]) if registry else None,
+    )
+    return issues
+
+
+def _registry_groups(form: FormResult, registry: Registry) -> FormResult:
+    """``form`` with a copy of its rows where a blank "Nhóm đối tượng" takes the registry's
+    group (:func:`~danhgia_batch.registry.adopt_registry_groups`); the input is left as read."""
+    copy = dataclasses.replace(form, rows=[dataclasses.replace(r) for r in form.rows])
+    adopt_registry_groups(copy, registry)
+    return copy
+
+
+def _verdicts(findings: list[QuotaFinding]) -> list[QuotaVerdict]:
+    return [QuotaVerdict(f.group, f.ranked_size, f.count_a, f.limit, f.ok) for f in findings]
+
+
+def _same_decider(p: PlaceList, position: str, name: str) -> bool:
+    return p.decider_position == position and norm_text(p.decider_name) == name
+
+
+def place(rec: Record, context: DecisionContext, settings: Settings, file: FileFacts, *, sheet: str = "") -> None:
+    """Set ``rec.plan`` for an accepted or invalid list or form (pure). Superseding and version of the new list among the recorded ones (our arrival order:
+    a list replaces the active list of the same decider, or form of the same person, that
+    arrived before it; one that arrived before an active list is recorded superseded)."""
+    header = rec.header
+    assert header is not None
+    person = rec.rows[0].person_code if rec.kind == KIND_INDIVIDUAL and rec.rows else ""
+    dname = norm_text(header.decider_name)
+
+    def same_place(p: PlaceList) -> bool:
+        return (
+            p.person_code == person if rec.kind == KIND_INDIVIDUAL else _same_decider(p, header.decider_position, dname)
+        )
+
+    key = (file.arrival, file.id)
+    same = [p for p in context.place if same_place(p)]
+    active = [p for p in same if p.status != SUPERSEDED]
+    earlier = [p for p in active if (p.arrival, p.file_id) < key]
+    later = [p for p in active if (p.arrival, p.file_id) >= key]
+    moved = [p.id for p in same if (p.arrival, p.file_id) > key]
+    status = SUPERSEDED if later else (INVALID_QUOTA if rec.outcome == INVALID else VALID)
+    rec.plan = ListPlan(
+        status=status,
+        version=1 + len(same) - len(moved),
+        superseded_by=later[0] if later else None,
+        supersedes=earlier,
+        bump=moved,
+    )
+    rec.issues += [make_issue("list-superseded", value=f"{o.file_name}, phiên bản {o.version}") for o in earlier]
+    if rec.kind == KIND_INDIVIDUAL:
+        _regroup(rec, rec.plan, context, settings, (file.name, sheet), earlier, key)
+    if context.others:
+        _overlap(rec, rec.plan, context, file)
+
+
+def _regroup(
+    rec: Record,
+    plan: ListPlan,
+    context: DecisionContext,
+    settings: Settings,
+    where: tuple[str, str],
+    earlier: list[PlaceList],
+    key: tuple[datetime, int],
+) -> None:
+    """Letter §2.5.a: the A-quota of individual forms is judged over all the active forms of
+    one decider. Regroup the new form's decider and the deciders of the forms it replaces."""
+    header = rec.header
+    assert header is not None
+    mine = (header.decider_position, norm_text(header.decider_name))
+    groups = {mine} | {(o.decider_position, norm_text(o.decider_name)) for o in earlier}
+    gone = {o.id for o in earlier}
+    rec.outcome = ACCEPTED
+    for position, name in sorted(groups):
+        members = [
+            p for p in context.place if p.status != SUPERSEDED and p.id not in gone and _same_decider(p, position, name)
+        ]
+        new_in = plan.status != SUPERSEDED and (position, name) == mine
+        parts = [((p.arrival, p.id), context.form_rows.get(p.id, [])) for p in members]
+        if new_in:  # the new list's id will be the largest
+            parts.append(((key[0], _NEW_ID), rec.rows))
+        rows = [r for _, part in sorted(parts, key=lambda x: x[0]) for r in part]
+        if not rows:
+            continue
+        findings, violations = check_quota(rows, settings, file=where[0], sheet=where[1])
+        status = INVALID_QUOTA if violations else VALID
+        plan.set_status.update({p.id: status for p in members if p.status != status})
+        verdicts = _verdicts(findings)
+        rec.quota_by_list.update({p.id: verdicts for p in members})
+        if (position, name) == mine:
+            rec.quota = _verdicts(findings)
+            if violations:
+                rec.issues += violations
+                if plan.status != SUPERSEDED:
+                    rec.outcome = INVALID
+            if new_in:
+                plan.status = status
+
+
+def _view(p: PlaceList, rows: list[EvaluationRow]) -> ListView:
+    head = ListHeader(decider_position=p.decider_position, decider_name=p.decider_name)
+    return ListView(p.id, p.file_name, p.arrival, head, rows, p.status)
+
+
+def _overlap(rec: Record, plan: ListPlan, context: DecisionContext, file: FileFacts) -> None:
+    """Letter §2.6: a person on a decider's list and on an individual form of the same unit and
+    period counts on the list; the lists note the forms they cover and any differing result.
+    Judged again over every active list and form of the unit as they stand once ``rec`` is
+    recorded: ``rec.overlap_notes`` replaces the notes of every active list, ``rec.covered``
+    the flag of every active form."""
+    assert rec.header is not None
+    gone = {p.id for p in plan.supersedes}
+    same = [_view(p, context.other_rows.get(p.id, [])) for p in context.place]
+    same = [v for p, v in zip(context.place, same, strict=True) if p.status != SUPERSEDED and p.id not in gone]
+    if plan.status != SUPERSEDED:
+        same.append(ListView(NEW_LIST, file.name, file.arrival, rec.header, rec.rows, plan.status))
+    same.sort(key=lambda v: (v.arrival, v.list_id or _NEW_ID))
+    others = [_view(p, context.other_rows.get(p.id, [])) for p in context.others]
+    lists, forms = (same, others) if rec.kind == KIND_UNIT_LIST else (others, same)
+    covered = covered_forms(lists, forms)
+    rec.overlap_notes = {lv.list_id: lv.issues for lv in lists}
+    rec.covered = {f.list_id: f.list_id in covered for f in forms}
+
+
+def judge_recorded(
+    places: Mapping[str, Sequence[PlaceList]], rows: Mapping[int, list[EvaluationRow]], settings: Settings
+) -> Record:
+    """The quota verdicts, letter §2.6 notes and covered flags of lists already recorded
+    (``places`` per kind, ``rows`` of the active ones): for a ledger whose lists were recorded
+    before the decision recorded them (migration 5). Pure, as :func:`decide`."""
+    rec = Record(outcome=ACCEPTED)
+    active = {
+        k: sorted((p for p in v if p.status != SUPERSEDED), key=lambda p: (p.arrival, p.id)) for k, v in places.items()
+    }
+    for p in active.get(KIND_UNIT_LIST, []):
+        rec.quota_by_list[p.id] = _verdicts(check_quota(rows.get(p.id, []), settings)[0])
+    groups: dict[tuple[str, str], list[PlaceList]] = {}
+    for p in active.get(KIND_INDIVIDUAL, []):
+        groups.setdefault((p.decider_position, norm_text(p.decider_name)), []).append(p)
+    for members in groups.values():
+        verdicts = _verdicts(check_quota([r for p in members for r in rows.get(p.id, [])], settings)[0])
+        rec.quota_by_list.update({p.id: verdicts for p in members})
+    if active.get(KIND_UNIT_LIST) and active.get(KIND_INDIVIDUAL):
+        lists = [_view(p, rows.get(p.id, [])) for p in active[KIND_UNIT_LIST]]
+        forms = [_view(p, rows.get(p.id, [])) for p in active[KIND_INDIVIDUAL]]
+        covered = covered_forms(lists, forms)
+        rec.overlap_notes = {lv.list_id: lv.issues for lv in lists}
+        rec.covered = {f.list_id: f.list_id in covered for f in forms}
+    return rec
+
+
+__all__ = ["block_of", "decide", "decide_duplicate", "facts", "judge_recorded", "place"]

@@ -26,12 +26,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from ..atomic import TEMP_SUFFIX, atomic_path, atomic_write_text, is_stale_temp
 from ..issues import Issue
 from ..ledger import FileRecord, Ledger
 from ..models import PeriodView, UnitView
-from ..reports.common import TEMP_SUFFIX, atomic_path, atomic_write_text, is_stale_temp, safe_code
+from ..progress import Progress, Steps
+from ..reports.common import safe_code
 from ..settings import Settings
-from ..textsafe import find_path
+from ..textsafe import find_path, fs_text
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ def write_errors(settings: Settings, file: FileRecord, source: Path, issues: lis
     except OSError:  # a full disk or a read-only outbox: the caller reports it, never a success
         raise
     except Exception:  # never let a broken report keep a recorded file in the inbox
-        log.exception("error workbook for %s failed; writing the text summary only", file.name)
+        log.exception("error workbook for %s failed; writing the text summary only", fs_text(file.name))
         lines = [f"Tệp: {file.name}", f"Nhận lúc: {file.arrival:%d/%m/%Y %H:%M}", ""]
         lines += [f"- [{i.code}] {i.where()}: {i.message}".replace(" : ", ": ") for i in issues]
         return [atomic_write_text(out.with_suffix(".txt"), "\n".join(lines) + "\n")]
@@ -164,7 +166,7 @@ def move_original(settings: Settings, file: FileRecord) -> Path | None:
     if not src.exists():
         if dest.exists():
             return dest
-        log.warning("original of file %s (%s) is gone and was never archived", file.id, file.name)
+        log.warning("original of file %s (%s) is gone and was never archived", file.id, fs_text(file.name))
         return None
     dest.parent.mkdir(parents=True, exist_ok=True)
     if not inside:
@@ -210,23 +212,28 @@ def _write_unit_views(settings: Settings, views: list[UnitView], pool_min: int =
     return _write_unit_batches(settings, [views], len(views), pool_min)
 
 
-def _write_unit_batches(settings: Settings, batches: Iterable[list[UnitView]], units: int, pool_min: int) -> list[Path]:
+def _write_unit_batches(
+    settings: Settings, batches: Iterable[list[UnitView]], units: int, pool_min: int, steps: Steps | None = None
+) -> list[Path]:
     """Unit workbooks of views that arrive in batches: in-process below ``pool_min`` units,
     else by :data:`UNIT_WRITERS` worker processes, one pool for every batch."""
     from ..reports import write_unit_reports
 
+    steps = steps or Steps(None, "", units)
     written: list[Path] = []
     if units < pool_min:
         for views in batches:
             for view in views:
                 written += write_unit_reports(view, settings)
+                steps.advance()
         return written
-    from ..read.safe import context
+    from ..safe import context
 
     with ProcessPoolExecutor(UNIT_WRITERS, mp_context=context()) as pool:
         for views in batches:  # the next batch is read once this one is written: bounded memory
             for paths in pool.map(write_unit_reports, views, [settings] * len(views), chunksize=8):
                 written += paths
+                steps.advance()
     return written
 
 
@@ -246,15 +253,25 @@ def _large(ledger: Ledger, period: str) -> bool:
 
 
 def _write_rollups(
-    settings: Settings, ledger: Ledger, found: dict[str | None, PeriodView], blocks: list[str], scope: str
+    settings: Settings,
+    ledger: Ledger,
+    found: dict[str | None, PeriodView],
+    blocks: list[str],
+    scope: str,
+    steps: Steps | None = None,
 ) -> list[Path]:
     """The roll-ups (each block, each ward, district or city), then the HTML dashboards
     (issue 20) of the same views."""
     from ..reports import write_area_rollups, write_block_rollup
     from .dashboard import write_dashboards
 
-    written = [write_block_rollup(found[b], b, settings) for b in blocks]
+    steps = steps or Steps(None, "", len(blocks) + 1)
+    written = []
+    for b in blocks:
+        written.append(write_block_rollup(found[b], b, settings))
+        steps.advance()
     written += write_area_rollups(found[None], settings, scope=scope)  # each ward, district, city
+    steps.advance()
     return written + write_dashboards(settings, ledger, found, blocks, scope, written)
 
 
@@ -302,6 +319,7 @@ def write_period_reports(
     block: str | None = None,
     unit: str | None = None,
     scope: str = "all",
+    progress: Progress | None = None,
 ) -> list[Path]:
     """``danhgia report``: the unit reports of every unit of ``period`` (of ``block``, or only
     ``unit``) that has lists, and the roll-ups of their blocks and of the period, from one read."""
@@ -309,7 +327,9 @@ def write_period_reports(
     wanted = list(dict.fromkeys([None, block, *settings.codes.codes("blocks")]))
     found = ledger.period_views(period, wanted, summary=large)
     codes = {u.unit_code for u in found[block].units if u.lists and (unit is None or u.unit_code == unit)}
-    return _period_outputs(settings, ledger, period, found, codes, scope, large=large) if codes else []
+    if not codes:
+        return []
+    return _period_outputs(settings, ledger, period, found, codes, scope, large=large, progress=progress)
 
 
 def _period_outputs(
@@ -321,6 +341,7 @@ def _period_outputs(
     scope: str,
     *,
     large: bool = False,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Unit reports of ``codes`` and the roll-ups of their blocks and of the period.
 
@@ -331,16 +352,15 @@ def _period_outputs(
     blocks = {v.block for v in listed.values()}
     if codes - set(listed):  # nothing recorded for them: the blocks of their registry units
         blocks |= {v.block for v in ledger.unit_views(period, codes - set(listed)).values()}
+    wanted = [b for b in sorted(blocks) if b]
+    with_lists = [code for code, v in sorted(listed.items()) if v.lists]
+    steps = Steps(progress, "Ghi báo cáo", len(with_lists) + len(wanted) + 1)
+    batches: Iterable[list[UnitView]] = [[listed[code] for code in with_lists]]
     if large:
-        with_lists = [code for code, v in sorted(listed.items()) if v.lists]
         batches = (
             [v for v in batch.values() if v.lists] for batch in ledger.unit_view_batches(period, with_lists, UNIT_BATCH)
         )
-        written = _write_unit_batches(settings, batches, len(with_lists), REPORT_POOL_MIN_UNITS)
-    else:
-        views = [v for _code, v in sorted(listed.items()) if v.lists]
-        written = _write_unit_views(settings, views, REPORT_POOL_MIN_UNITS)
-    wanted = [b for b in sorted(blocks) if b]
+    written = _write_unit_batches(settings, batches, len(with_lists), REPORT_POOL_MIN_UNITS, steps)
     if any(b not in found for b in wanted):  # a block code not in codes.toml
         found = {**found, **ledger.period_views(period, [b for b in wanted if b not in found], summary=large)}
-    return written + _write_rollups(settings, ledger, found, wanted, scope)
+    return written + _write_rollups(settings, ledger, found, wanted, scope, steps)

@@ -77,7 +77,7 @@ def build_message(out: Outgoing, sender: str, now: datetime) -> EmailMessage:
 
 def write_eml(msg: EmailMessage, path: Path) -> Path:
     """The message as an .eml file (opens in Outlook, Thunderbird): the dry run's output."""
-    from ..reports.common import atomic_path
+    from ..atomic import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_bytes(bytes(msg))

@@ -23,24 +23,27 @@ from __future__ import annotations
 import errno
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import LedgerError
+from ..errors import DanhgiaError, LedgerError
 from ..intake import sha256_file, unit_folder, wait_until_settled
 from ..issues import make_issue
 from ..ledger import Claim, ClaimLost, FileRecord, Ledger, Record, open_ledger
 from ..ledger.claims import MAX_ATTEMPTS
 from ..models import FormResult
+from ..progress import Progress, Steps
 from ..settings import Settings
 from ..textsafe import fs_text
 from . import effects
-from .decide import decide_duplicate, decide_form, quota_checker
+from .admin import pdf_copies, require_workdir
+from .context import backfill_results, decide_and_record
+from .decide import decide_duplicate
 from .finish import Finisher, Item, environment_message
 from .results import SKIPPED, BatchResult, FileResult, OddEntry, skipped
-from .runtime import Reader, candidates, odd_entries, progress_bar, run_reader
+from .runtime import Reader, candidates, odd_entries, run_reader
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ def process_inbox(
     paths: Sequence[Path] | None = None,
     period: str | None = None,
     write_reports: bool | None = None,
-    progress: bool = False,
+    progress: Progress | None = None,
     settle: float = 0.0,
     ledger: Ledger | None = None,
     reader: Reader | None = None,
@@ -70,7 +73,8 @@ def process_inbox(
         period: only record files of this period ("YYYY-MM"); others stay where they are.
         write_reports: write unit reports and roll-ups (default ``reports.write_reports``);
             error workbooks of rejected files are always written.
-        progress: show a progress bar (rich) on the terminal.
+        progress: told of each file processed (:mod:`~danhgia_batch.progress`; the CLI
+            draws a bar on a terminal).
         settle: leave files changed less than this many seconds ago for a later run (a copy
             over SMB may still be in progress; ``danhgia process`` passes
             ``watcher.settle_seconds``, the watcher settles files itself). Whatever its value,
@@ -82,7 +86,11 @@ def process_inbox(
 
     Raises:
         LedgerError: the ledger cannot be opened.
+        ConfigError: no ``paths`` and the current folder is not a work folder (no
+            ``danhgia.toml``, no ``inbox/``): nothing is created there.
     """
+    if paths is None and ledger is None:
+        require_workdir(settings)
     write = settings.reports.write_reports if write_reports is None else write_reports
     effects.remove_leftovers(settings)
     found = list(candidates(settings, paths))
@@ -92,7 +100,8 @@ def process_inbox(
     unsettled = _settle([p for p, _ in found], settle)
     result.files += [skipped(p) for p in sorted(unsettled)]
     found = [(p, root) for p, root in found if p not in unsettled]
-    with _ledger(settings, ledger) as led, progress_bar(progress, len(found)) as advance, run_reader(reader) as read:
+    with _ledger(settings, ledger) as led, _progress(progress, len(found)) as advance, run_reader(reader) as read:
+        backfill_results(led, settings)
         run = _Run(settings, led, result, period=period, write=write, advance=advance, reader=read)
         try:
             run.finish_unfinished()
@@ -102,8 +111,20 @@ def process_inbox(
                 run.rollups()
         finally:
             run.close()
+    if settings.reports.pdf:
+        _pdf_copies(settings, result, progress)
     log.info("process: %s", result.counts)
     return result
+
+
+def _pdf_copies(settings: Settings, result: BatchResult, progress: Progress | None) -> None:
+    """``reports.pdf``: PDF copies of this run's outputs and error workbooks. A missing
+    LibreOffice is logged, not raised: the files are recorded and their workbooks written."""
+    books = [*result.outputs, *(Path(p) for f in result.files for p in f.error_files)]
+    try:
+        result.outputs += pdf_copies(settings, books, True, progress)
+    except DanhgiaError as exc:
+        log.error("%s", exc)
 
 
 def _wait(seconds: float) -> None:
@@ -132,6 +153,12 @@ def _ledger(settings: Settings, given: Ledger | None) -> Iterator[Ledger]:
         return
     with open_ledger(settings) as ledger:
         yield ledger
+
+
+@contextmanager
+def _progress(progress: Progress | None, total: int) -> Iterator[Callable[[], None]]:
+    steps = Steps(progress, "Xử lý tệp", total)
+    yield steps.advance
 
 
 class _Run:
@@ -311,16 +338,15 @@ class _Run:
                 self.ledger.unclaim(item.file.id)
                 item.result.outcome = SKIPPED
                 return
-            rec = decide_form(self.settings, self.ledger, item.file, form)
-            self._record(item, rec, quota=quota_checker(self.settings, form))
+            decide_and_record(self.ledger, self.settings, item.file, form, lambda rec: self._record(item, rec))
         except ClaimLost:
             item.result.outcome = SKIPPED
         except Exception as exc:  # a bug or a transient failure: never lose the file
             log.exception("processing %s failed", fs_text(item.path))
             self._fail(item, f"{type(exc).__name__}: {exc}")
 
-    def _record(self, item: Item, rec: Record, quota: Any = None) -> None:
-        recorded = self.ledger.record(item.file.id, rec, quota_check=quota)
+    def _record(self, item: Item, rec: Record) -> None:
+        recorded = self.ledger.record(item.file.id, rec)
         item.file = recorded.file
         item.issues = recorded.issues
         item.result = _file_result(recorded.file, item.path)
@@ -331,7 +357,7 @@ class _Run:
             try:
                 self.finisher.start_errors(item)
             except Exception:  # recorded all the same: _finish writes it itself
-                log.exception("could not start the error workbook of %s", item.path)
+                log.exception("could not start the error workbook of %s", fs_text(item.path))
 
     def _fail(self, item: Item, detail: str) -> None:
         """Unexpected error: keep the original in the inbox for a retry, reject after a few."""

@@ -17,6 +17,7 @@ from typing import Any
 from ..issues import Issue, Severity, has_errors, make_issue
 from ..layout import KIND_REGISTRY
 from ..models import FormResult
+from ..progress import Progress, Steps
 from ..registry import Registry, registry_from_form, unit_size, validate_registry
 from ..settings import Settings
 
@@ -172,18 +173,23 @@ def register_form(form: FormResult, settings: Settings, ledger: Any, *, source: 
     return issues, version
 
 
-def load_registry_file(path: Path, settings: Settings, *, report_dir: Path | None = None) -> RegistryLoadResult:
+def load_registry_file(
+    path: Path, settings: Settings, *, report_dir: Path | None = None, progress: Progress | None = None
+) -> RegistryLoadResult:
     """``danhgia registry load FILE``: read, validate, then save a new version or write errors.
 
     Args:
         path: a filled template 00 (``danh_muc.xlsx``).
         report_dir: where the error workbook goes (default ``outbox/danh_muc/``).
+        progress: told when the file is read and when it is checked and saved.
     """
     from ..ledger import open_ledger
     from ..read import read_form
 
     path = Path(path)
+    steps = Steps(progress, "Nạp danh mục", 2)
     form = read_form(path, settings)
+    steps.advance()
     ledger = open_ledger(settings)
     try:
         issues, version = register_form(form, settings, ledger, source=path.name)
@@ -191,6 +197,7 @@ def load_registry_file(path: Path, settings: Settings, *, report_dir: Path | Non
         close = getattr(ledger, "close", None)
         if callable(close):
             close()
+    steps.advance()
     result = RegistryLoadResult(path, version, len(form.units), len(form.people), issues)
     if version is None:
         from ..reports.errors import write_error_workbook

@@ -16,10 +16,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write_text
 from ..ledger import Ledger, open_ledger
 from ..ledger.mailing import Sending
 from ..models import PeriodView, RejectedFile
-from ..reports.common import atomic_write_text, period_label, safe_code
+from ..reports.common import period_label, safe_code
 from ..reports.paths import period_dir
 from ..reports.reminders import Deadline, reminder_reason, reminder_text, split_addresses
 from ..reports.stats import quota_violations

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from ..intake import scan_inbox, scan_odd
 from ..models import FormResult
@@ -30,7 +29,7 @@ def odd_entries(settings: Settings) -> list[OddEntry]:
     for odd in found:
         if (odd.path, odd.kind) not in _ODD_LOGGED:
             _ODD_LOGGED.add((odd.path, odd.kind))
-            log.warning("Bỏ qua %s trong hộp thư đến: không phải tệp thường (%s)", odd.path, odd.kind)
+            log.warning("Bỏ qua %s trong hộp thư đến: không phải tệp thường (%s)", fs_text(odd.path), odd.kind)
     return found
 
 
@@ -83,17 +82,3 @@ def run_reader(given: Reader | None) -> Iterator[Reader | None]:
     finally:
         if pool is not None:
             pool.shutdown()
-
-
-@contextmanager
-def progress_bar(enabled: bool, total: int) -> Iterator[Any]:
-    if not enabled or total == 0:
-        yield lambda: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("Đang xử lý"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
-    ) as bar:
-        task = bar.add_task("process", total=total)
-        yield lambda: bar.advance(task)

@@ -16,8 +16,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..models import FormResult
+from ..safe import Pool, batches
 from ..settings import Settings
-from .safe import Pool, batches
 
 
 def read_forms(paths: Sequence[Path], settings: Settings, *, workers: int | None = None) -> Iterator[FormResult]:

@@ -1,10 +1,16 @@
 """Per-file checks in plain Python: typed-over formulas (SPEC §8).
 
-A formula's cached value is never trusted (xlsxwriter stores 0 or "", openpyxl-saved files
-store none, and spreadsheet programs do not always recalculate), so a stale cached value under
-an intact formula is never an issue. What is an issue is a total (or grade-by-score) cell
-whose formula was typed over with a constant that disagrees with the recomputed value: the
-formula's absence is read from the sheet XML (:class:`~.preflight.SheetInfo.formulas`).
+A formula's cached value is never trusted: totals and grades are recomputed. Two things are
+issues (SPEC §8: a cached value that disagrees is reported):
+
+- a total (or grade-by-score) cell whose formula was typed over with a constant that disagrees
+  with the recomputed value (``formula-overwritten``; the formula's absence is read from the
+  sheet XML, :class:`~.preflight.SheetInfo.formulas`);
+- an intact formula whose cached value disagrees (``formula-cached-mismatch``): the sheet the
+  decider signed shows another total or grade than the product computes, e.g. a score typed as
+  text with a decimal comma ('9,05', which a spreadsheet's SUM skips) or a workbook saved without
+  recalculating. No cached value (openpyxl-saved files) and xlsxwriter's placeholder 0 say
+  nothing and are not compared.
 """
 
 from __future__ import annotations
@@ -34,11 +40,15 @@ def _fmt(d: Decimal) -> str:
 
 
 def _overwritten(ctx: Ctx, grid: Grid, ref: str, expected: Any, label: str) -> None:
-    """formula-overwritten when ``ref`` holds a constant (no formula) that disagrees with ``expected``."""
-    if not ref or expected is None or grid.has_formula(ref):
+    """formula-overwritten when ``ref`` holds a constant (no formula) that disagrees with
+    ``expected``; formula-cached-mismatch when its formula's cached value does."""
+    if not ref or expected is None:
         return
     raw = grid.at(ref)
     if norm.is_blank(raw):
+        return
+    formula = grid.has_formula(ref)
+    if formula and (raw == 0 or raw == "0"):  # xlsxwriter's placeholder: never calculated
         return
     if isinstance(expected, Decimal):
         value, code = norm.number(raw)
@@ -48,7 +58,8 @@ def _overwritten(ctx: Ctx, grid: Grid, ref: str, expected: Any, label: str) -> N
         same = norm.code(raw)[0] == expected
         shown = str(expected)
     if not same:
-        ctx.add("formula-overwritten", sheet=grid.name, cell=ref, column=label, value=norm.display(raw), expected=shown)
+        code = "formula-cached-mismatch" if formula else "formula-overwritten"
+        ctx.add(code, sheet=grid.name, cell=ref, column=label, value=norm.display(raw), expected=shown)
 
 
 def check_row_formulas(ctx: Ctx, grid: Grid, row: EvaluationRow, labels: dict[str, str]) -> None:

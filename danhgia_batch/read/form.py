@@ -16,6 +16,7 @@ from .. import layout
 from ..issues import Issue, make_issue
 from ..models import FormResult
 from ..settings import Settings
+from ..textsafe import fs_text
 from .checks import check_form_formulas, check_row_formulas
 from .individual import read_individual
 from .preflight import Rejected, preflight, registry_rows
@@ -68,7 +69,7 @@ def read_form_here(path: Path, settings: Settings, on_big_registry: Callable[[in
         limit = f"{settings.reader.memory_mb} MB bộ nhớ"
         form.issues.append(make_issue("file-too-large", file=path.name, detail="vượt giới hạn bộ nhớ", limit=limit))
     except Exception as exc:  # a reader bug or a file calamine chokes on: never crash the caller
-        log.warning("reading %s failed: %r", path, exc)
+        log.warning("reading %s failed: %r", fs_text(path), exc)
         form.issues.append(make_issue("file-corrupt", file=path.name, detail=type(exc).__name__))
     finally:
         ctx.book.close()

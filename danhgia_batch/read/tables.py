@@ -31,6 +31,9 @@ def parse_value(ctx: Ctx, f: layout.Field, raw: Any, sheet: str, cell: str) -> A
         if code == "score-decimals":
             ctx.add(code, sheet=sheet, cell=cell, column=f.label, value=norm.display(raw))
             return value  # keep the value: it is a number, only too precise
+        if not code and f.kind == "score" and isinstance(raw, str):
+            # text ('9,05'): the sheet's SUM skips it, so the total the decider signed differs (SPEC §8)
+            ctx.add("score-as-text", sheet=sheet, cell=cell, column=f.label, value=norm.display(raw))
     elif f.kind == "date":
         value, code = norm.to_date(raw, ctx.date1904)
     elif f.kind == "period":

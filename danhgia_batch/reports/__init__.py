@@ -4,8 +4,9 @@ Inputs are only the report views of :mod:`danhgia_batch.models` and the settings
 package never imports the ledger.
 """
 
+from ..atomic import atomic_path, atomic_write_text
 from .commendation import write_commendation
-from .common import atomic_path, atomic_workbook, atomic_write_text, slug
+from .common import atomic_workbook, slug
 from .paths import (
     area_rollup_path,
     block_rollup_path,

@@ -14,13 +14,10 @@ stays text). Files are written to a temp file in the target folder and renamed i
 from __future__ import annotations
 
 import math
-import os
 import re
-import socket
-import tempfile
 import unicodedata
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +27,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from ..atomic import atomic_path
 from ..settings import Settings
 
 FONT = "Times New Roman"
@@ -60,83 +58,6 @@ def slug(text: str) -> str:
 def safe_code(code: str) -> str:
     """A code usable as a folder name: kept as is when it is plain ASCII, else slugged."""
     return code if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", code) else slug(code).upper()
-
-
-TEMP_SUFFIX = ".part"
-_HOST = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname())[:24] or "host"
-# ".<stem>~<host>-<pid>.<random>.part": who wrote a leftover, so a later run can tell a dead
-# writer's litter from a live one's temp file (issue 17 ¶6)
-_TEMP_RE = re.compile(r"^\..*~(?P<host>[A-Za-z0-9-]+)-(?P<pid>[0-9]+)\.[^.]+\.part$")
-
-
-def file_mode() -> int:
-    """The mode of a new file under this process's umask (``0o666 & ~umask``; issue 17 ¶8)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # no /proc: read it the only other way
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temp path beside ``path``; on success rename it over ``path`` atomically.
-
-    The file gets the ordinary mode of a new file (the umask's, not ``mkstemp``'s 0600):
-    readers of the outbox (units' accounts under the README's set-up) can open it.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stem = path.stem.encode("utf-8", "surrogateescape")[:96].decode("utf-8", "ignore")  # room for the rest
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{stem}~{_HOST}-{os.getpid()}.", suffix=TEMP_SUFFIX)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            tmp.unlink()
-        raise
-
-
-def is_stale_temp(name: str, age_seconds: float, stale_after: float) -> bool:
-    """Whether ``name`` is the temp file of an interrupted :func:`atomic_path` write.
-
-    True when its writer ran on this machine and is gone, or (any machine) when it is older
-    than ``stale_after`` seconds: no live write takes that long.
-    """
-    if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
-        return False
-    if age_seconds > stale_after:  # also the litter of releases that did not name the writer
-        return True
-    m = _TEMP_RE.match(name)
-    if m is None:
-        return False
-    if m["host"] != _HOST:
-        return False
-    pid = int(m["pid"])
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write a UTF-8 text file atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return path
 
 
 @contextmanager
@@ -252,11 +173,20 @@ def lines_needed(text: str, width: float) -> int:
     return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
 
 
-def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], *, line_pt: float = 16.5) -> None:
-    """Set the height of ``row`` so that every (text, column width) pair fits when wrapped."""
+def fit_height(cells: Sequence[tuple[str, float]], *, line_pt: float = 16.5) -> float | None:
+    """The height a row needs so that every (text, column width) pair fits when wrapped
+    (``None``: one line, the automatic height)."""
     n = max((lines_needed(t, w) for t, w in cells), default=1)
-    if n > 1:
-        ws.set_row(row, n * line_pt + 3)
+    return n * line_pt + 3 if n > 1 else None
+
+
+def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], *, line_pt: float = 16.5) -> float | None:
+    """Set the height of ``row`` so that every (text, column width) pair fits when wrapped;
+    returns the height set (``None``: left automatic)."""
+    height = fit_height(cells, line_pt=line_pt)
+    if height is not None:
+        ws.set_row(row, height)
+    return height
 
 
 def period_label(period: str) -> str:
@@ -339,8 +269,10 @@ def print_setup(
     *,
     landscape: bool = True,
     repeat: tuple[int, int] | None = None,
+    fit: bool = True,
 ) -> None:
-    """A4, margins, fit to one page wide, repeated table header rows, "Trang x/y" footer."""
+    """A4, margins, fit to one page wide (``fit``; else a :class:`~.pages.PageFlow` sets the
+    scale and the breaks), repeated table header rows, "Trang x/y" footer."""
     ws.set_paper(9)
     if landscape:
         ws.set_landscape()
@@ -348,7 +280,8 @@ def print_setup(
         ws.set_portrait()
     ws.set_margins(left=0.6, right=0.4, top=0.6, bottom=0.7)
     ws.center_horizontally()
-    ws.fit_to_pages(1, 0)
+    if fit:
+        ws.fit_to_pages(1, 0)
     if repeat is not None:
         ws.repeat_rows(*repeat)
     ws.set_footer(FOOTER)

@@ -10,7 +10,7 @@ workbook holding only the ``Loi`` sheet and the reason. A plain-text summary (``
 written beside it. Text from the input is always written as a string, never as a formula.
 
 The clerk's file is untrusted: the copy is made with openpyxl in a limited child process
-(:func:`danhgia_batch.read.safe.run_isolated`), after the reader's pre-flight check.
+(:func:`danhgia_batch.safe.run_isolated`), after the reader's pre-flight check.
 """
 
 from __future__ import annotations
@@ -20,18 +20,21 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_path, atomic_write_text
 from ..issues import Issue, Severity
 from ..read.preflight import Rejected, preflight
-from ..read.safe import run_isolated
+from ..safe import run_isolated
 from ..settings import ReaderSettings
 from ..textsafe import fs_text, visible
-from .common import atomic_path, atomic_write_text
 
 log = logging.getLogger(__name__)
 
 ERROR_SHEET = "Loi"
+INSTRUCTIONS_SHEET = "HuongDan"
 RED = "FFFF0000"
 RED_FILL_COLOR = "FFFFC7CE"  # Excel's "bad" red, legible under black text
+TITLE = "DANH SÁCH LỖI CỦA TỆP GỬI ĐẾN"
+HEADER_ROW = 4  # rows 1-2: title and the file's name, row 3 blank
 HEADERS = ("STT", "Trang tính", "Ô", "Cột", "Giá trị", "Nội dung lỗi", "Mã lỗi", "Mức độ")
 WIDTHS = (6, 12, 8, 24, 16, 70, 22, 10)
 SEVERITY_LABELS = {Severity.ERROR: "Lỗi", Severity.VIOLATION: "Vi phạm", Severity.WARNING: "Cảnh báo"}
@@ -73,7 +76,7 @@ def write_error_workbook(source: Path, issues: list[Issue], out_xlsx: Path) -> l
                 "annotated copy of %s failed (%s); writing a fresh error workbook", fs_text(source.name), reason
             )
     if not copied:
-        _fresh(issues, out_xlsx)
+        _fresh(issues, out_xlsx, source.name)
     txt = out_xlsx.with_suffix(".txt")
     atomic_write_text(txt, summary_text(fs_text(source.name), issues))
     return [out_xlsx, txt]
@@ -86,7 +89,7 @@ def summary_text(name: str, issues: list[Issue]) -> str:
     lines = [
         f"Tệp: {name}",
         f"Kết quả: {'bị từ chối' if errors else 'được chấp nhận'} — {errors} lỗi, {others} cảnh báo/vi phạm.",
-        "Hãy sửa các ô được tô đỏ trong tệp đính kèm (trang tính 'Loi' liệt kê tất cả), rồi gửi lại.",
+        fix_hint(issues),
         "",
     ]
     for n, i in enumerate(issues, start=1):
@@ -95,6 +98,14 @@ def summary_text(name: str, issues: list[Issue]) -> str:
             f"{n}. [{SEVERITY_LABELS.get(i.severity, i.severity)}] Tệp {name}, {where}: {i.message} ({i.code})"
         )
     return "\n".join(lines) + "\n"
+
+
+def fix_hint(issues: list[Issue]) -> str:
+    """What the clerk should do: fix the red cells when some cell is marked, else the listed
+    problems of the whole file (an .xls or .ods file has no cell to mark)."""
+    if any(i.sheet and i.cell for i in issues):
+        return "Hãy sửa các ô được tô đỏ trong tệp đính kèm (trang tính 'Loi' liệt kê tất cả), rồi gửi lại."
+    return "Hãy sửa theo danh sách lỗi dưới đây, rồi gửi lại."
 
 
 # --------------------------------------------------------------------------- openpyxl side
@@ -154,24 +165,38 @@ def neutralise(wb: Any) -> int:
     return count
 
 
-def _write_loi(wb: Any, issues: list[Issue], linkable: set[str]) -> None:
+def _write_loi(wb: Any, issues: list[Issue], linkable: set[str], name: str = "") -> None:
     from openpyxl.comments import Comment  # noqa: F401 - keeps openpyxl imports together
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.hyperlink import Hyperlink
+
+    wrap = Alignment(wrap_text=True, vertical="top")
 
     if ERROR_SHEET in wb.sheetnames:
         del wb[ERROR_SHEET]
     ws = wb.create_sheet(ERROR_SHEET, 0)
     bold = Font(name="Times New Roman", bold=True)
+    last = len(HEADERS)
+    for r, (text, font) in enumerate(
+        [(TITLE, Font(name="Times New Roman", bold=True, size=14)), (f"Tệp: {name}. {fix_hint(issues)}", None)],
+        start=1,
+    ):
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last)
+        c = ws.cell(row=r, column=1)
+        set_text(c, text)
+        c.alignment = Alignment(horizontal="center" if r == 1 else "left", vertical="center", wrap_text=True)
+        if font is not None:
+            c.font = font
+    ws.row_dimensions[1].height = 24
+    ws.row_dimensions[2].height = 36
     for col, (title, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
-        c = ws.cell(row=1, column=col)
+        c = ws.cell(row=HEADER_ROW, column=col)
         set_text(c, title)
         c.font = bold
         c.fill = PatternFill("solid", fgColor="FFD9E1F2")
         ws.column_dimensions[c.column_letter].width = width
-    wrap = Alignment(wrap_text=True, vertical="top")
     for n, i in enumerate(issues, start=1):
-        r = n + 1
+        r = HEADER_ROW + n
         ws.cell(row=r, column=1, value=n)
         values = (
             i.sheet,
@@ -190,18 +215,42 @@ def _write_loi(wb: Any, issues: list[Issue], linkable: set[str]) -> None:
             link = ws.cell(row=r, column=3)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{i.sheet}'!{i.cell}", display=i.cell)
             link.font = Font(name="Times New Roman", color="FF0563C1", underline="single")
-    ws.freeze_panes = "A2"
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
     # Printable as it is: A4 landscape, one page wide, the header row on every page.
+    _print_wide(ws)
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    for other in wb.worksheets:
+        other.sheet_view.tabSelected = False
+    ws.sheet_view.tabSelected = True
+    wb.active = 0
+
+
+def _print_wide(ws: Any) -> None:
+    """A4 landscape, one page wide, as many pages tall as needed."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
-    for other in wb.worksheets:
-        other.sheet_view.tabSelected = False
-    ws.sheet_view.tabSelected = True
-    wb.active = 0
+
+
+def _print_used_rows(wb: Any) -> None:
+    """The clerk's sheets print only their filled rows (not the template's empty rows, which
+    the fit-to-page setup squeezed onto pages), on landscape pages; hidden sheets never print."""
+    from openpyxl.utils import get_column_letter
+
+    for ws in wb.worksheets:
+        if ws.title == ERROR_SHEET or ws.sheet_state != "visible":
+            continue
+        last = 0
+        for row in ws.iter_rows():
+            if any(c.value is not None and not (isinstance(c.value, str) and c.value.startswith("=")) for c in row):
+                last = row[0].row
+        if last:
+            ws.print_area = f"A1:{get_column_letter(max(ws.max_column, 1))}{last}"
+            _print_wide(ws)
+            if ws.title == INSTRUCTIONS_SHEET:  # the template's own instructions: one page is enough here
+                ws.page_setup.fitToHeight = 1
 
 
 def _anchor(ws: Any, ref: str) -> Any:
@@ -251,20 +300,21 @@ def _annotate_child(source: Path, issues: list[Issue], out_xlsx: Path, limits: R
         return False  # Strict OOXML and friends: "no sheets" is never a success
     neutralise(wb)
     linkable = _mark_cells(wb, issues)
-    _write_loi(wb, issues, linkable)
+    _print_used_rows(wb)
+    _write_loi(wb, issues, linkable, source.name)
     wb.calculation.fullCalcOnLoad = True
     with atomic_path(out_xlsx) as tmp:
         wb.save(tmp)
     return True
 
 
-def _fresh(issues: list[Issue], out_xlsx: Path) -> None:
+def _fresh(issues: list[Issue], out_xlsx: Path, name: str = "") -> None:
     """A new workbook with only the ``Loi`` sheet (the file could not be opened)."""
     import openpyxl
 
     wb = openpyxl.Workbook()
     default = wb.active
-    _write_loi(wb, issues, set())
+    _write_loi(wb, issues, set(), name)
     if default is not None:
         wb.remove(default)
     with atomic_path(out_xlsx) as tmp:

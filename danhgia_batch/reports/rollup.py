@@ -12,6 +12,7 @@ are shown too, so nothing submitted is ever hidden.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -30,15 +31,16 @@ from .common import (
     atomic_workbook,
     begin_sheet,
     block_label,
-    fit_row,
+    fit_height,
     merged,
     period_label,
     print_setup,
     put,
 )
 from .letterhead import Head, area_head, block_head
+from .pages import AUTO_ROW_PT, PageFlow
 from .paths import area_rollup_path, block_rollup_path, district_rollup_path
-from .stats import Tally, UnitLine, unit_lines
+from .stats import Tally, UnitLine, rejected_note, unit_lines
 from .summary import write_summary_sheet
 
 TITLE = "BÁO CÁO TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ THÁNG {month}"
@@ -67,12 +69,12 @@ def _grade_values(t: Tally) -> list[object]:
     return [t.counts[g] for g in GRADES] + [t.people] + [t.share(g) for g in RANKED]
 
 
-def _table_head(ws: Worksheet, st: Styles, row: int, cols: Sequence[Col]) -> int:
+def _table_head(ws: Worksheet, st: Styles, row: int, cols: Sequence[Col], flow: PageFlow) -> int:
     """Two header rows: group titles over their columns, single titles merged downwards."""
     for i, c in enumerate(cols):
         ws.set_column(i, i, c.width)
-    ws.set_row(row, 30)
-    ws.set_row(row + 1, 30)
+    flow.set_height(row, 30)
+    flow.set_height(row + 1, 30)
     i = 0
     while i < len(cols):
         c = cols[i]
@@ -124,7 +126,11 @@ def _unit_values(n: int, ln: UnitLine, settings: Settings, with_block: bool) -> 
     if with_block:
         values.append(block_label(settings, ln.block))
     if not ln.submitted:
-        values += ["Chưa", ""] + [None] * 10 + ["", ln.missing, "Chưa nộp danh sách"]
+        rejected = len(ln.view.rejected_files) if ln.view else 0
+        if rejected:  # what ``danhgia status`` calls "Bị trả lại"
+            values += ["Bị trả lại", ""] + [None] * 10 + ["", ln.missing, f"{rejected} tệp bị trả lại, chưa nộp lại"]
+        else:
+            values += ["Chưa", ""] + [None] * 10 + ["", ln.missing, "Chưa nộp danh sách"]
         return values
     notes = []
     if ln.view and ln.view.rejected_files:
@@ -148,31 +154,53 @@ def _units_sheet(
         today=today, split=len(cols) // 2,
     )  # fmt: skip
     row += 1
-    head_row = row
-    row = _table_head(ws, st, row, cols)
+    flow = _flow(ws, cols, row, head.issuer)
+    row = _table_head(ws, st, row, cols, flow)
+    flow.keep(row - 2, row)
     ws.freeze_panes(row, 3)
-    first = row
     for n, ln in enumerate(lines, start=1):
         values = _unit_values(n, ln, settings, with_block)
+        height = fit_height([(ln.name, cols[2].width), (ln.code, cols[1].width / UPPER)], line_pt=16)
+        row = flow.table_row(row, height or AUTO_ROW_PT, lambda r: _table_head(ws, st, r, cols, flow))
         _row(ws, st, row, cols, values)
         if not ln.valid and ln.submitted:
             ws.write_string(row, len(cols) - 3, "Vượt tỷ lệ loại A", st["td_bad"])
-        fit_row(ws, row, [(ln.name, cols[2].width), (ln.code, cols[1].width / UPPER)], line_pt=16)
+        if height:
+            flow.set_height(row, height)
         row += 1
-    last = row - 1
     total = Tally.total([ln.tally for ln in lines])
     submitted = sum(ln.submitted for ln in lines)
     lead: list[object] = ["", "", "Tổng cộng", *([""] if with_block else [])]
     missing = sum(ln.missing or 0 for ln in lines)
+    row = flow.table_row(row, AUTO_ROW_PT, lambda r: _table_head(ws, st, r, cols, flow))
     _row(
         ws, st, row, cols, [*lead, f"{submitted}/{len(lines)}", "", *_grade_values(total), "", missing, ""], total=True
     )
+    flow.flow(row + 1)
     row += 2
+    start = row
     row = _not_submitted(ws, st, row, [ln for ln in lines if not ln.submitted], len(cols) - 1)
+    flow.keep(start, row)
+    end = row
     if chart and lines:
-        gcol = cols.index(next(c for c in cols if c.label == "A"))
-        _chart(wb, ws, row + 1, first, last, gcol, "Cơ cấu xếp loại theo đơn vị", len(lines))
-    print_setup(ws, landscape=True, repeat=(head_row, head_row + 1))
+        data = [(ln.code, ln.tally) for ln in lines]
+        end = _chart(wb, ws, row + 1, data, len(cols) + 1, "Cơ cấu xếp loại theo đơn vị", flow=flow)
+    _finish(ws, flow, end, len(cols) - 1)
+
+
+def _flow(ws: Worksheet, cols: Sequence[Col], row: int, issuer: str) -> PageFlow:
+    """The sheet's pages, with the official header and titles (rows up to ``row``) placed."""
+    flow = PageFlow(ws, [c.width for c in cols])
+    if len(issuer) > 45:
+        flow.note(1, 40)
+    flow.keep(0, row)
+    return flow
+
+
+def _finish(ws: Worksheet, flow: PageFlow, end: int, last_col: int) -> None:
+    print_setup(ws, landscape=True, fit=False)
+    ws.print_area(0, 0, end, last_col)
+    flow.finish()
 
 
 def _not_submitted(ws: Worksheet, st: Styles, row: int, missing: list[UnitLine], last_col: int) -> int:
@@ -182,36 +210,57 @@ def _not_submitted(ws: Worksheet, st: Styles, row: int, missing: list[UnitLine],
         merged(ws, row, 0, last_col, "Tất cả các đơn vị đã nộp danh sách.", st["text"])
         return row + 1
     for n, ln in enumerate(missing, start=1):
-        merged(ws, row, 0, last_col, f"{n}. {ln.name} ({ln.code})", st["text"])
+        merged(ws, row, 0, last_col, f"{n}. {ln.name} ({ln.code}){rejected_note(ln)}", st["text"])
         row += 1
     return row
 
 
+CHART_PT = 288 * 1.6 * 0.75  # xlsxwriter's 288-px chart at y_scale 1.6, in points
+
+
 def _chart(
-    wb: Workbook, ws: Worksheet, row: int, first: int, last: int, gcol: int, title: str, n: int, cat_col: int = 1
-) -> None:
-    """A percent-stacked column chart of grades per row, drawn from this sheet's own cells."""
+    wb: Workbook, ws: Worksheet, row: int, data: Sequence[tuple[str, Tally]], data_col: int, title: str, *,
+    flow: PageFlow,
+) -> int:  # fmt: skip
+    """A percent-stacked column chart of grades per row, never split by a page break; returns
+    the last row it covers.
+
+    Its data are this sheet's own cells: a copy of the categories and grade counts in hidden
+    columns from ``data_col`` on, one row each (the printed table may be interrupted by its
+    header written again on a new page, which a chart must not read as a unit).
+    """
+    put(ws, 0, data_col, "Mã")
+    for k, grade in enumerate(GRADES):
+        put(ws, 0, data_col + 1 + k, grade)
+    for i, (code, tally) in enumerate(data, start=1):
+        put(ws, i, data_col, code)
+        for k, grade in enumerate(GRADES):
+            put(ws, i, data_col + 1 + k, tally.counts[grade])
+    ws.set_column(data_col, data_col + len(GRADES), None, None, {"hidden": True})
     chart = wb.add_chart({"type": "column", "subtype": "percent_stacked"})
     assert chart is not None
-    name = ws.get_name()
+    name, n = ws.get_name(), len(data)
     for k, grade in enumerate(GRADES):
         chart.add_series(
             {
-                "name": [name, first - 1, gcol + k],
-                "categories": [name, first, cat_col, last, cat_col],
-                "values": [name, first, gcol + k, last, gcol + k],
+                "name": [name, 0, data_col + 1 + k],
+                "categories": [name, 1, data_col, n, data_col],
+                "values": [name, 1, data_col + 1 + k, n, data_col + 1 + k],
                 "fill": {"color": CHART_COLOURS[grade]},
                 "gap": 60,
             }
         )
+    chart.show_hidden_data()
     chart.set_title({"name": title, "name_font": {"name": "Times New Roman", "size": 13, "bold": True}})
     chart.set_y_axis(
         {"num_format": "0%", "num_font": {"name": "Times New Roman", "size": 10}, "major_gridlines": {"visible": True}}
     )
     chart.set_x_axis({"num_font": {"name": "Times New Roman", "size": 9, "rotation": -45 if n > 12 else 0}})
     chart.set_legend({"position": "bottom", "font": {"name": "Times New Roman", "size": 11}})
-    ws.set_row(row, 20)
+    flow.set_height(row, 20)
+    flow.keep(row, row + 1, extra=CHART_PT)
     ws.insert_chart(row, 0, chart, {"x_scale": 2.4, "y_scale": 1.6, "object_position": 3})
+    return row + 1 + math.ceil(CHART_PT / AUTO_ROW_PT)
 
 
 def _today(view: PeriodView) -> date:
@@ -290,20 +339,23 @@ def _blocks_sheet(
         today=today, split=len(cols) // 2,
     )  # fmt: skip
     row += 1
-    head_row = row
-    row = _table_head(ws, st, row, cols)
+    flow = _flow(ws, cols, row, head.issuer)
+    row = _table_head(ws, st, row, cols, flow)
+    flow.keep(row - 2, row)
     ws.freeze_panes(row, 3)
-    first = row
     blocks = list(dict.fromkeys([*settings.codes.codes("blocks"), *(ln.block for ln in lines)]))
     for n, block in enumerate(blocks, start=1):
         mine = [ln for ln in lines if ln.block == block]
+        row = flow.table_row(row, AUTO_ROW_PT, lambda r: _table_head(ws, st, r, cols, flow))
         _row(ws, st, row, cols, [n, block, block_label(settings, block), *_block_figures(mine)])
         row += 1
-    last = row - 1
+    row = flow.table_row(row, AUTO_ROW_PT, lambda r: _table_head(ws, st, r, cols, flow))
     _row(ws, st, row, cols, ["", "", "Tổng cộng", *_block_figures(lines)], total=True)
+    flow.flow(row + 1)
     row += 2
-    _chart(wb, ws, row, first, last, 7, "Cơ cấu xếp loại theo khối", len(blocks), cat_col=2)
-    print_setup(ws, landscape=True, repeat=(head_row, head_row + 1))
+    data = [(block_label(settings, b), Tally.total([ln.tally for ln in lines if ln.block == b])) for b in blocks]
+    end = _chart(wb, ws, row, data, len(cols) + 1, "Cơ cấu xếp loại theo khối", flow=flow)
+    _finish(ws, flow, end, len(cols) - 1)
 
 
 def _block_figures(lines: list[UnitLine]) -> list[object]:

@@ -51,11 +51,9 @@ class Tally:
 
 
 def quota_lines(lst: ListView, settings: Settings) -> list[QuotaLine]:
-    """Quota status of each subject group of ``lst``, from the rules engine itself."""
-    from ..rules import check_quota  # the same rule that judged the list (letter §2.5.a)
-
-    findings, _ = check_quota(lst.rows, settings, file=lst.file_name)
-    return [QuotaLine(f.group, f.ranked_size, f.count_a, f.limit, f.ok) for f in findings]
+    """Quota status of each subject group of ``lst`` as the decision recorded it (letter §2.5.a;
+    the reports count what was decided, they never judge again)."""
+    return [QuotaLine(q.group, q.ranked, q.count_a, q.limit, q.ok) for q in lst.quota]
 
 
 def quota_violations(lst: ListView) -> list[Issue]:
@@ -75,8 +73,14 @@ NOTED_CODES = frozenset({"date-after-arrival", "form-covered-by-list", "form-lis
 
 
 def noted_issues(lst: ListView) -> list[Issue]:
-    """Warnings of :data:`NOTED_CODES` kept with ``lst``, in recording order."""
-    return [i for i in lst.issues if i.code in NOTED_CODES]
+    """Warnings kept with ``lst`` that its notes name, in recording order: those of
+    :data:`NOTED_CODES` and every other warning (a grade below its band without a reason…),
+    except the deadline warnings, which have their own line (SPEC §9: warnings are reported)."""
+    return [
+        i
+        for i in lst.issues
+        if i.code in NOTED_CODES or (i.severity is Severity.WARNING and not i.code.startswith("late-"))
+    ]
 
 
 def unit_is_late(unit: UnitView) -> bool:
@@ -121,6 +125,13 @@ def decider_text(settings: Settings, lst: ListView, *, short: bool = False) -> s
     return f"{h.decider_name} ({pos})" if h.decider_name and pos else (h.decider_name or pos)
 
 
+def rejected_note(line: UnitLine) -> str:
+    """ " — đã gửi N tệp, bị trả lại" for a unit with no accepted list but rejected files (the
+    roll-up and ``danhgia status`` agree: submitted, rejected, not yet sent again)."""
+    count = len(line.view.rejected_files) if line.view and not line.submitted else 0
+    return f" — đã gửi {count} tệp, bị trả lại, chưa nộp lại" if count else ""
+
+
 def missing_text(unit: UnitView) -> str:
     """One line on who is missing from the unit's lists compared with the registry."""
     if unit.missing_people is None:
@@ -128,8 +139,25 @@ def missing_text(unit: UnitView) -> str:
     if not unit.missing_people:
         size = f" ({unit.registry_size} người)" if unit.registry_size else ""
         return f"Danh sách đủ so với danh mục cán bộ{size}."
-    names = "; ".join(f"{p.full_name} ({p.code})" for p in unit.missing_people)
-    return f"Còn thiếu {len(unit.missing_people)} người so với danh mục cán bộ: {names}."
+    # A unit's head decides its lists and is decided on a higher authority's list (letter
+    # §2.2): missing here is expected, not a gap of this unit.
+    deciders = {lst.header.decider_name.strip().casefold() for lst in unit.lists if lst.header.decider_name}
+    heads = [p for p in unit.missing_people if p.full_name.strip().casefold() in deciders]
+    others = [p for p in unit.missing_people if p not in heads]
+    lines = []
+    if others:
+        names = "; ".join(f"{p.full_name} ({p.code})" for p in others)
+        lines.append(f"Còn thiếu {len(others)} người so với danh mục cán bộ: {names}.")
+    if heads:
+        names = "; ".join(f"{p.full_name} ({p.code})" for p in heads)
+        lines.append(
+            f"{names}: người quyết định xếp loại của đơn vị, do cấp có thẩm quyền cấp trên đánh giá, "
+            "xếp loại trong danh sách của cấp trên."
+        )
+    if not others:
+        size = f" ({unit.registry_size} người)" if unit.registry_size else ""
+        lines.insert(0, f"Danh sách đủ so với danh mục cán bộ{size}, trừ người do cấp trên quyết định.")
+    return " ".join(lines)
 
 
 @dataclass(frozen=True)

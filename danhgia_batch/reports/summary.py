@@ -11,7 +11,8 @@ from ..models import PeriodView
 from ..settings import Settings
 from .common import GRADES, Styles, begin_sheet, merged, print_setup, put, signatures
 from .letterhead import Head
-from .stats import Tally, UnitLine
+from .pages import PageFlow
+from .stats import Tally, UnitLine, rejected_note
 
 
 def _summary(
@@ -68,7 +69,7 @@ def _summary(
     missing = [ln for ln in lines if not ln.submitted]
     row += 1
     for n, ln in enumerate(missing, start=1):
-        merged(ws, row, 0, last_col, f"{n}. {ln.name} ({ln.code})", st["text"])
+        merged(ws, row, 0, last_col, f"{n}. {ln.name} ({ln.code}){rejected_note(ln)}", st["text"])
         row += 1
     if not missing:
         merged(ws, row, 0, last_col, "Tất cả các đơn vị đã nộp danh sách.", st["text"])
@@ -99,10 +100,16 @@ def write_summary_sheet(
         split=4,
     )
     last_col = len(SUMMARY_COLS) - 1
+    flow = PageFlow(ws, [w for _, w in SUMMARY_COLS], landscape=False)
+    flow.keep(0, row)
     row = _summary(ws, st, settings, view, lines, row + 1, last_col)
-    signatures(
+    flow.flow(row)
+    end = signatures(
         ws, st, row, left=(2, 3), right=(4, last_col), right_title=head.title, right_name=head.name,
         authority=head.authority, recipients=head.recipients, recipients_at=(0, 1),
         recipients_width=SUMMARY_COLS[0][1] + SUMMARY_COLS[1][1],
     )  # fmt: skip
-    print_setup(ws, landscape=False)
+    flow.keep(row, end)  # the signature block on one page
+    print_setup(ws, landscape=False, fit=False)
+    ws.print_area(0, 0, end, last_col)
+    flow.finish()

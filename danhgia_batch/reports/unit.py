@@ -22,7 +22,7 @@ from .common import (
     Styles,
     atomic_workbook,
     begin_sheet,
-    fit_row,
+    fit_height,
     merged,
     period_label,
     print_setup,
@@ -31,6 +31,7 @@ from .common import (
     table_header,
 )
 from .letterhead import unit_head
+from .pages import AUTO_ROW_PT, PageFlow
 from .paths import unit_list_path
 from .stats import (
     Tally,
@@ -45,15 +46,21 @@ from .stats import (
 
 COLUMNS: list[tuple[str, float]] = [
     ("STT", 6),
-    ("Họ và tên", 26),
-    ("Chức vụ", 28),
-    ("Đối tượng", 11),
-    ("Tự chấm (điểm)", 10),
-    ("Tự xếp loại", 10),
-    ("Điểm cấp có thẩm quyền", 13),
-    ("Xếp loại", 10),
-    ("Ghi chú", 30),
+    ("Họ và tên", 24),
+    ("Mã cán bộ", 11),  # with the birth date, tells namesakes apart
+    ("Ngày sinh", 11),
+    ("Chức vụ", 24),
+    ("Đối tượng", 10),
+    ("Tự chấm (điểm)", 9),
+    ("Tự xếp loại", 9),
+    ("Điểm cấp có thẩm quyền", 12),
+    ("Xếp loại", 9),
+    ("Ghi chú", 26),
 ]
+WRAPPED = (1, 4, 10)  # name, position, note: the columns whose text may take several lines
+# Characters of 12-pt Times New Roman per unit of column width (a unit is a digit of the
+# 13-pt default font): the table's text is smaller than the unit (measured in LibreOffice).
+TABLE_CHARS = 1.15
 LAST = len(COLUMNS) - 1
 TITLE = "DANH SÁCH TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ THÁNG {month}"
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
@@ -97,24 +104,41 @@ def write_unit_list(view: UnitView, settings: Settings, *, today: date | None = 
             merged(ws, row, 0, LAST, "KẾT QUẢ CHƯA HỢP LỆ: vượt tỷ lệ loại A (xem mục Tỷ lệ loại A).", st["alert"])
             row += 1
         row += 1
-        header_row = row
-        row = table_header(ws, st, row, COLUMNS)
+        flow = PageFlow(ws, [w for _, w in COLUMNS])
+        flow.note(1, 40) if len(view.unit_name or view.unit_code) > 45 else None
+        flow.keep(0, row)  # the official header and the titles
+        row = _header_rows(ws, st, flow, row)
+        flow.keep(row - 2, row)
         ws.freeze_panes(row, 0)
-        row = _table(ws, st, settings, view, row)
-        row = _grade_totals(ws, st, settings, view, row + 1)
-        row = _quota(ws, st, settings, view, row + 1)
-        row = _notes(ws, st, settings, view, row + 1)
+        row = _table(ws, st, settings, view, row, flow)
+        start = row + 1
+        row = _grade_totals(ws, st, settings, view, start)
+        flow.keep(start, row)
+        start = row + 1
+        row = _quota(ws, st, settings, view, start, flow)
+        flow.keep(start, row)
+        start = row + 1
+        row = _notes(ws, st, settings, view, start, flow)
         prepared = next((lst.header.prepared_by for lst in view.lists if lst.header.prepared_by), "")
-        signatures(
+        end = signatures(
             ws, st, row + 1, left=(2, 4), right=(5, LAST), left_name=prepared, right_name=head.name,
             right_title=head.title, authority=head.authority, recipients=head.recipients, recipients_at=(0, 1),
             recipients_width=COLUMNS[0][1] + COLUMNS[1][1],
         )  # fmt: skip
-        print_setup(ws, landscape=True, repeat=(header_row, header_row + 1))
+        flow.keep(start, end)  # the notes and the signatures on one page
+        print_setup(ws, landscape=True, fit=False)
+        ws.print_area(0, 0, end, LAST)
+        flow.finish()
     return path
 
 
-def _table(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int) -> int:
+def _header_rows(ws: Worksheet, st: Styles, flow: PageFlow, row: int) -> int:
+    """The table's column titles and numbering row (again on each page the table runs onto)."""
+    flow.note(row, 36)
+    return table_header(ws, st, row, COLUMNS)
+
+
+def _table(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int, flow: PageFlow) -> int:
     if not view.lists:
         merged(ws, row, 0, LAST, "Chưa có danh sách nào của đơn vị được tiếp nhận trong kỳ.", st["td_c"])
         return row + 1
@@ -124,14 +148,18 @@ def _table(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
             roman = ROMAN[n] if n < len(ROMAN) else str(n + 1)
             status = "" if lst.status == "valid" else " — CHƯA HỢP LỆ (vượt tỷ lệ loại A)"
             text = f"{roman}. Danh sách do {decider_text(settings, lst)} quyết định{status}"
+            height = fit_height([(text, sum(w for _, w in COLUMNS))], line_pt=16) or AUTO_ROW_PT
+            row = flow.table_row(row, height + AUTO_ROW_PT, lambda r: _header_rows(ws, st, flow, r))
             merged(ws, row, 0, LAST, text, st["td_group"])
-            fit_row(ws, row, [(text, sum(w for _, w in COLUMNS))], line_pt=16)
+            flow.set_height(row, height)
             row += 1
         for r in sorted(lst.rows, key=lambda r: r.row):
             stt += 1
             values = [
                 (stt, "td_c"),
                 (r.full_name, "td"),
+                (r.person_code, "td_c"),
+                (r.birth_date, "td_c"),
                 (position_text(settings, r), "td"),
                 (CATEGORY_SHORT.get(r.category, r.category), "td_c"),
                 (r.self_total, "td_num"),
@@ -140,10 +168,14 @@ def _table(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
                 (r.final_grade, "td_c"),
                 (r.note, "td"),
             ]
+            fitted = fit_height([(str(values[c][0]), COLUMNS[c][1] * TABLE_CHARS) for c in WRAPPED], line_pt=16)
+            row = flow.table_row(row, fitted or AUTO_ROW_PT, lambda r: _header_rows(ws, st, flow, r))
             for col, (value, fmt) in enumerate(values):
                 put(ws, row, col, value, st[fmt])
-            fit_row(ws, row, [(str(values[c][0]), COLUMNS[c][1]) for c in (1, 2, 8)], line_pt=16)
+            if fitted:
+                flow.set_height(row, fitted)
             row += 1
+    flow.flow(row)
     return row
 
 
@@ -180,36 +212,40 @@ def _grade_totals(ws: Worksheet, st: Styles, settings: Settings, view: UnitView,
     return row + 1
 
 
-def _quota(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int) -> int:
+def _quota(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int, flow: PageFlow) -> int:
     """Letter §2.5.a: A at most 20% of the people ranked "Hoàn thành tốt nhiệm vụ", per group."""
     pct = round(settings.quota.ratio * 100)
     merged(ws, row, 0, LAST, f"TỶ LỆ LOẠI A THEO NHÓM ĐỐI TƯỢNG (tối đa {pct}% theo quy định)", st["section"])
     row += 1
-    heads = [(0, 0, "STT"), (1, 1, "Nhóm đối tượng"), (2, 2, "Người quyết định"), (3, 3, "Số người xếp loại"),
-             (4, 4, "Số loại A"), (5, 5, "Tối đa loại A"), (6, 7, "Kết quả")]  # fmt: skip
+    heads = [(0, 0, "STT"), (1, 1, "Nhóm đối tượng"), (2, 4, "Người quyết định"), (5, 5, "Số người xếp loại"),
+             (6, 6, "Số loại A"), (7, 7, "Tối đa loại A"), (8, 9, "Kết quả")]  # fmt: skip
     for first, last, label in heads:
         merged(ws, row, first, last, label, st["th"])
-    ws.set_row(row, 36)
+    flow.set_height(row, 36)
     row += 1
     n = 0
     for lst in view.lists:
         for q in quota_lines(lst, settings):
             n += 1
             put(ws, row, 0, n, st["td_c"])
-            put(ws, row, 1, scope_label(settings.codes, q.group), st["td"])
-            put(ws, row, 2, decider_text(settings, lst, short=True), st["td"])
-            put(ws, row, 3, q.ranked, st["td_int"])
-            put(ws, row, 4, q.count_a, st["td_int"])
-            put(ws, row, 5, q.limit, st["td_int"])
-            merged(ws, row, 6, 7, "Hợp lệ" if q.ok else "VƯỢT", st["td_ok" if q.ok else "td_bad"])
+            label = scope_label(settings.codes, q.group)
+            put(ws, row, 1, label, st["td"])
+            fitted = fit_height([(label, COLUMNS[1][1] * TABLE_CHARS)], line_pt=16)
+            if fitted:
+                flow.set_height(row, fitted)
+            merged(ws, row, 2, 4, decider_text(settings, lst, short=True), st["td"])
+            put(ws, row, 5, q.ranked, st["td_int"])
+            put(ws, row, 6, q.count_a, st["td_int"])
+            put(ws, row, 7, q.limit, st["td_int"])
+            merged(ws, row, 8, 9, "Hợp lệ" if q.ok else "VƯỢT", st["td_ok" if q.ok else "td_bad"])
             row += 1
     if not n:
-        merged(ws, row, 0, 7, "Không có người được xếp loại.", st["td_c"])
+        merged(ws, row, 0, 9, "Không có người được xếp loại.", st["td_c"])
         row += 1
     return row
 
 
-def _notes(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int) -> int:
+def _notes(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int, flow: PageFlow) -> int:
     """Late submissions, quota violations, missing people and rejected files (SPEC §4, §6, §9)."""
     notes: list[str] = []
     for lst in view.lists:
@@ -228,6 +264,8 @@ def _notes(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
     width = sum(w for _, w in COLUMNS)
     for text in notes:
         merged(ws, row, 0, LAST, f"- {text}", st["note"])
-        fit_row(ws, row, [(text, width)], line_pt=17)
+        height = fit_height([(text, width)], line_pt=17)
+        if height:
+            flow.set_height(row, height)
         row += 1
     return row

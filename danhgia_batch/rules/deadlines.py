@@ -131,9 +131,11 @@ def check_deadlines(
                     detail=detail,
                 )
             )
-        elif arrival is not None and decision > arrival.date():
-            out.append(_after_arrival(where.header(header, "decision_date"), decision, arrival))
         else:
+            if arrival is not None and decision > arrival.date():
+                out.append(_after_arrival(where.header(header, "decision_date"), decision, arrival))
+            # a decision dated after the deadline is late as written, even dated ahead of its
+            # arrival (letter §2.3; the demo's late decision of the current month, issue 18)
             due = deadline_for(period, "decision", settings)
             if decision > due:
                 out.append(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..intake import CHANGING, GONE, Signature, signature_of, unsettled_reason
+from ..textsafe import fs_text
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class SettleTracker:
             if done.signature == sig:
                 return False
             del self._done[path]
-            log.info("Tệp %s đã thay đổi sau khi xử lý; theo dõi lại", path)
+            log.info("Tệp %s đã thay đổi sau khi xử lý; theo dõi lại", fs_text(path))
         self._pending[path] = _Pending(signature=sig, since=self.clock())
         self.seen += 1
         return True
@@ -187,8 +188,8 @@ class SettleTracker:
             return True
         if entry.held_since is None or entry.hold != hold:
             entry.held_since, entry.hold = now, hold
-            log.info("Tệp %s chưa sẵn sàng (%s); chờ tối đa %.0f giây", path, hold, self.lock_wait_seconds)
+            log.info("Tệp %s chưa sẵn sàng (%s); chờ tối đa %.0f giây", fs_text(path), hold, self.lock_wait_seconds)
         if not wait_holds or now - entry.held_since < self.lock_wait_seconds:
             return False
-        log.warning("Tệp %s vẫn %s sau %.0f giây; vẫn đưa vào xử lý", path, hold, self.lock_wait_seconds)
+        log.warning("Tệp %s vẫn %s sau %.0f giây; vẫn đưa vào xử lý", fs_text(path), hold, self.lock_wait_seconds)
         return True

@@ -5,7 +5,7 @@ roll-ups on every call; the watcher calls it for every file that settles. :class
 keeps instead, for the life of the watcher:
 
 - :class:`WarmReader`: reader workers kept alive across events (the same isolated children as
-  :mod:`danhgia_batch.read.safe`: forkserver, ``RLIMIT_AS``, per-file timeout; a worker that
+  :mod:`danhgia_batch.safe`: forkserver, ``RLIMIT_AS``, per-file timeout; a worker that
   crashed or timed out is replaced, and workers are recycled after :data:`RECYCLE_FILES` files);
 - :class:`WatchLedger`: one open ledger (the registry is loaded once per registry version, not
   once per event), whose :meth:`~WatchLedger.period_views` re-reads from the ledger only the
@@ -28,13 +28,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from ..ledger import Ledger
-from ..ledger import schema as s
 from ..models import FormResult, PeriodView, UnitView
-from ..read.safe import Pool, batches
 from ..registry import norm_code
+from ..safe import Pool, batches
 from ..settings import Settings
 
 log = logging.getLogger(__name__)
@@ -246,28 +243,7 @@ class WatchLedger(Ledger):
 
     def _fingerprint(self, period: str) -> _Key:
         """(registry and lock key, per-unit key of its lists and rejected files, per-unit blocks)."""
-        lists, files = s.lists, s.files
-        per_unit: dict[str, list[tuple[Any, ...]]] = {}
-        unit_blocks: dict[str, set[str]] = {}
-        with self.engine.connect() as conn:
-            reg = conn.execute(select(func.max(s.registry_versions.c.id))).scalar()
-            locks = conn.execute(select(func.max(s.period_locks.c.id))).scalar()
-            q = (
-                select(lists.c.unit_code, lists.c.id, lists.c.status, lists.c.block, files.c.issue_count)
-                .join(files, files.c.id == lists.c.file_id)
-                .where(lists.c.period == period, lists.c.status != s.SUPERSEDED)
-            )
-            for r in conn.execute(q):
-                per_unit.setdefault(r.unit_code, []).append(("list", r.id, r.status, r.block or "", r.issue_count))
-                unit_blocks.setdefault(r.unit_code, set()).add(r.block or "")
-            fq = select(files.c.unit_code, files.c.id, files.c.block, files.c.issue_count).where(
-                files.c.period == period, files.c.outcome == s.REJECTED
-            )
-            for f in conn.execute(fq):
-                if f.unit_code:
-                    per_unit.setdefault(f.unit_code, []).append(("file", f.id, "", f.block or "", f.issue_count))
-                    unit_blocks.setdefault(f.unit_code, set()).add(f.block or "")
-        return (reg, locks), {c: tuple(sorted(v)) for c, v in per_unit.items()}, unit_blocks
+        return self.period_fingerprint(period)
 
 
 def _people(views: Any) -> set[str]:

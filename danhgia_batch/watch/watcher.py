@@ -207,7 +207,7 @@ class Watcher:
         except OSError:
             return
         if changed:
-            log.info("Tệp %s đã được ghi đè tại chỗ; xử lý lại", path)
+            log.info("Tệp %s đã được ghi đè tại chỗ; xử lý lại", fs_text(path))
             self.tracker.forget(path)
 
     def check_observer(self) -> None:

@@ -18,8 +18,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from ...atomic import atomic_write_text
 from ...settings import Settings
-from ..common import GRADES, atomic_write_text, block_label, period_label
+from ..common import GRADES, block_label, period_label
 from ..paths import dashboard_path
 from .base import GRADE_SERIES, STATE_LABEL, STATE_SERIES, DashboardPage, figure, link, share_a, state_counts
 from .sections import missing_section, quota_section, trend_section, units_section

@@ -38,9 +38,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from ..issues import make_issue
-from ..models import FormResult
-from ..settings import Settings
+from .issues import make_issue
+from .models import FormResult
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +167,8 @@ def _worker(conn: Connection, settings: Settings, validate: bool) -> None:
     """Worker loop: receive a batch of paths, read each, validate together, send results."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     limit_memory(settings.reader.memory_mb)
-    from .form import read_form_here
-    from .schema import validate_batch
+    from .read.form import read_form_here
+    from .read.schema import validate_batch
 
     while True:
         try:

@@ -1,0 +1,285 @@
+"""Small queries of the ledger's write side: the lists of one place, evaluation rows and
+issues of given lists, the people listed elsewhere, lock rows, and what a decision's context
+is built from (:func:`context_rows`). Statements run for every file are built once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select
+
+from ..issues import Issue
+from ..models import EvaluationRow, QuotaVerdict
+from ..verdict import LockRow, PlaceList
+from . import schema as s
+from .codec import evaluation_from_row, from_hundredths, issue_from_row, issue_to_row, norm_text
+
+_L, _F, _E = s.lists, s.files, s.evaluations
+
+# ---------------------------------------------------------------- used while recording
+
+
+def _lists_query() -> Select[Any]:
+    return select(_L, _F.c.name.label("file_name")).join(_F, _F.c.id == _L.c.file_id)
+
+
+_ACTIVE_COLS = (
+    _L.c.id,
+    _L.c.file_id,
+    _L.c.kind,
+    _L.c.period,
+    _L.c.unit_code,
+    _L.c.decider_position,
+    _L.c.decider_name,
+    _L.c.person_code,
+    _L.c.version,
+    _L.c.status,
+    _L.c.arrival,
+)
+
+
+_EVALUATIONS_OF = select(_E).where(_E.c.list_id.in_(bindparam("ids", expanding=True))).order_by(_E.c.list_id, _E.c.id)
+
+
+_EVALUATIONS_LIGHT = (
+    select(_E.c.list_id, _E.c.row, _E.c.person_code, _E.c.full_name, _E.c.final_total, _E.c.final_grade)
+    .where(_E.c.list_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_E.c.list_id, _E.c.id)
+)
+
+
+def _light_row(r: Any) -> EvaluationRow:
+    """What a summarised view needs of a row: who (letter §2.6 overlap of lists and forms) and
+    the final result (tallies); no JSON column is decoded."""
+    return EvaluationRow(
+        row=r.row,
+        person_code=r.person_code,
+        full_name=r.full_name,
+        position_code="",
+        category="",
+        group="",
+        final_total=from_hundredths(r.final_total),
+        final_grade=r.final_grade,
+    )
+
+
+def evaluations_of(conn: Connection, list_ids: list[int], *, light: bool = False) -> dict[int, list[EvaluationRow]]:
+    """Evaluation rows per list id; ``light``: only what :func:`summarise` keeps (see :func:`_light_row`)."""
+    query, make = (_EVALUATIONS_LIGHT, _light_row) if light else (_EVALUATIONS_OF, evaluation_from_row)
+    out: dict[int, list[EvaluationRow]] = defaultdict(list)
+    for part in _slices(list_ids, 5000):
+        for r in conn.execute(query, {"ids": list(part)}):
+            out[r.list_id].append(make(r))
+    return out
+
+
+def issues_of(conn: Connection, file_ids: Iterable[int]) -> dict[int, list[Issue]]:
+    ids = list(file_ids)
+    out: dict[int, list[Issue]] = defaultdict(list)
+    if ids:
+        q = (
+            select(s.issues, _F.c.name.label("file_name"))
+            .join(_F, _F.c.id == s.issues.c.file_id)
+            .where(s.issues.c.file_id.in_(ids))
+            .order_by(s.issues.c.id)
+        )
+        for r in conn.execute(q):
+            out[r.file_id].append(issue_from_row(r, r.file_name))
+    return out
+
+
+def evaluation_count(conn: Connection, period: str | None, active_only: bool) -> int:
+    q = select(func.count()).select_from(_E.join(_L, _L.c.id == _E.c.list_id))
+    if period is not None:
+        q = q.where(_L.c.period == period)
+    if active_only:
+        q = q.where(_L.c.status != s.SUPERSEDED)
+    return int(conn.execute(q).scalar_one())
+
+
+def people_listed(
+    conn: Connection, period: str, exclude: tuple[str, str, str] | None, persons: Iterable[str] | None = None
+) -> dict[str, str]:
+    cols = (_L.c.unit_code, _L.c.unit_name, _L.c.decider_position, _L.c.decider_name, _L.c.kind)
+    active = (_L.c.period == period, _L.c.status != s.SUPERSEDED)
+    found: list[tuple[str, Any]] = []  # (person code, list row), in (unit, list, row) order
+    if persons is None:
+        q = select(_E.c.person_code, _L.c.id, *cols).join(_L, _L.c.id == _E.c.list_id).where(*active)
+        found = [(r.person_code, r) for r in conn.execute(q.order_by(_L.c.unit_code, _L.c.id, _E.c.id))]
+    else:
+        # Only the people of the file at hand. Two indexed lookups, not one join: without
+        # statistics SQLite would drive the join from the period index and walk every list of
+        # the period for each file (a city period holds 25,000 lists).
+        codes = sorted({c for p in persons for c in (p, p.strip(), p.strip().upper())})
+        hits: list[Any] = []
+        for part in _slices(codes):
+            hits += conn.execute(_PERSON_HITS, {"codes": list(part)}).all()
+        lists: dict[int, Any] = {}
+        for part in _slices(sorted({h.list_id for h in hits})):
+            found_lists = conn.execute(_ACTIVE_BY_ID, {"ids": list(part), "period": period})
+            lists.update((r.id, r) for r in found_lists)
+        hits = sorted(
+            (h for h in hits if h.list_id in lists), key=lambda h: (lists[h.list_id].unit_code, h.list_id, h.id)
+        )
+        found = [(h.person_code, lists[h.list_id]) for h in hits]
+    out: dict[str, str] = {}
+    for person_code, r in found:
+        if (
+            exclude
+            and r.unit_code == exclude[0]
+            and (
+                r.kind == "01"
+                or (r.decider_position == exclude[1] and norm_text(r.decider_name) == norm_text(exclude[2]))
+            )
+        ):
+            continue
+        out[person_code] = f"{r.unit_name or r.unit_code}, {r.decider_name}"
+    return out
+
+
+_PERSON_HITS = select(_E.c.id, _E.c.list_id, _E.c.person_code).where(
+    _E.c.person_code.in_(bindparam("codes", expanding=True))
+)
+_ACTIVE_BY_ID = select(
+    _L.c.id, _L.c.unit_code, _L.c.unit_name, _L.c.decider_position, _L.c.decider_name, _L.c.kind
+).where(_L.c.id.in_(bindparam("ids", expanding=True)), _L.c.period == bindparam("period"), _L.c.status != s.SUPERSEDED)
+
+
+def _slices(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    """``values`` in slices small enough for one IN (…) list on any engine."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# ---------------------------------------------------------------- locks
+
+
+_LOCKED = (  # built once: asked for every file
+    select(s.period_locks.c.locked)
+    .where(
+        s.period_locks.c.period == bindparam("period"),
+        s.period_locks.c.block.in_(bindparam("blocks", expanding=True)),
+    )
+    .order_by(s.period_locks.c.id.desc())
+    .limit(1)
+)
+
+
+def locked(conn: Connection, period: str, block: str | None) -> bool:
+    """The latest lock row of (period, whole) or (period, block) decides."""
+    blocks = ["", block] if block else [""]
+    return bool(conn.execute(_LOCKED, {"period": period, "blocks": blocks}).scalar())
+
+
+def locked_blocks(conn: Connection, period: str) -> set[str]:
+    q = select(s.period_locks.c.block).where(s.period_locks.c.period == period, s.period_locks.c.block != "").distinct()
+    return {b for b in conn.execute(q).scalars() if locked(conn, period, b)}
+
+
+# ---------------------------------------------------------------- a decision's context
+
+_LOCK_ROWS = (
+    select(s.period_locks.c.id, s.period_locks.c.block, s.period_locks.c.locked)
+    .where(s.period_locks.c.period == bindparam("period"))
+    .order_by(s.period_locks.c.id)
+)
+
+
+def lock_rows(conn: Connection, period: str) -> tuple[LockRow, ...]:
+    """The lock history of ``period`` (every block)."""
+    return tuple(LockRow(r.id, r.block, bool(r.locked)) for r in conn.execute(_LOCK_ROWS, {"period": period}))
+
+
+_UNIT_LISTS = (
+    select(*_ACTIVE_COLS, _F.c.name.label("file_name"))
+    .join(_F, _F.c.id == _L.c.file_id)
+    .where(_L.c.period == bindparam("period"), _L.c.unit_code == bindparam("unit"))
+    .order_by(_L.c.arrival, _L.c.id)
+)
+_LATEST_REGISTRY_ID = select(func.max(s.registry_versions.c.id))
+
+
+def latest_registry_id(conn: Connection) -> int | None:
+    """The id of the last registry version loaded (the one in force for a period follows from
+    it and the period's lock rows)."""
+    found = conn.execute(_LATEST_REGISTRY_ID).scalar()
+    return int(found) if found is not None else None
+
+
+def unit_places(conn: Connection, period: str, unit_code: str) -> dict[str, tuple[PlaceList, ...]]:
+    """Every list (any status) of a unit and period, per kind, as the decision's context holds them."""
+    out: dict[str, list[PlaceList]] = {"01": [], "02": []}
+    for r in conn.execute(_UNIT_LISTS, {"period": period, "unit": unit_code}):
+        out.setdefault(r.kind, []).append(_place(r))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _place(r: Any) -> PlaceList:
+    return PlaceList(
+        r.id, r.file_id, r.file_name, r.decider_position, r.decider_name, r.person_code, r.version, r.status, r.arrival
+    )
+
+
+# ---------------------------------------------------------------- what the decision records
+
+
+def replace_quota(conn: Connection, verdicts: dict[int, list[QuotaVerdict]], new: int) -> None:
+    """The A-quota verdicts of these lists, replacing what they had (``new``: the list just
+    inserted, which has none yet)."""
+    t = s.quota_verdicts
+    ids = sorted(verdicts)
+    for part in _slices([i for i in ids if i != new]):
+        conn.execute(delete(t).where(t.c.list_id.in_(list(part))))
+    rows = [
+        {"list_id": i, "grp": v.group, "ranked": v.ranked, "count_a": v.count_a, "limit_a": v.limit, "ok": v.ok}
+        for i in ids
+        for v in verdicts[i]
+    ]
+    if rows:
+        conn.execute(insert(t), rows)
+
+
+def replace_notes(conn: Connection, notes: dict[int, list[Issue]]) -> None:
+    """The letter §2.6 notes of these lists, replacing what they had."""
+    t = s.list_notes
+    ids = sorted(notes)
+    for part in _slices(ids):
+        conn.execute(delete(t).where(t.c.list_id.in_(list(part))))
+    rows = []
+    for i in ids:
+        for issue in notes[i]:
+            row = issue_to_row(issue, 0)
+            del row["file_id"]
+            rows.append({**row, "list_id": i})
+    if rows:
+        conn.execute(insert(t), rows)
+
+
+def quota_of(conn: Connection, list_ids: list[int]) -> dict[int, list[QuotaVerdict]]:
+    t = s.quota_verdicts
+    out: dict[int, list[QuotaVerdict]] = defaultdict(list)
+    for part in _slices(list_ids, 5000):
+        q = select(t).where(t.c.list_id.in_(list(part))).order_by(t.c.id)
+        for r in conn.execute(q):
+            out[r.list_id].append(QuotaVerdict(r.grp, r.ranked, r.count_a, r.limit_a, bool(r.ok)))
+    return out
+
+
+def notes_of(conn: Connection, lists: dict[int, str]) -> dict[int, list[Issue]]:
+    """Notes per list id (``lists``: list id → its file name, for the issues)."""
+    t = s.list_notes
+    out: dict[int, list[Issue]] = defaultdict(list)
+    for part in _slices(sorted(lists), 5000):
+        for r in conn.execute(select(t).where(t.c.list_id.in_(list(part))).order_by(t.c.id)):
+            out[r.list_id].append(issue_from_row(r, lists[r.list_id]))
+    return out
+
+
+def units_without_results(conn: Connection) -> list[tuple[str, str]]:
+    t = s.quota_verdicts
+    has = select(t.c.id).where(t.c.list_id == _L.c.id).exists()
+    q = select(_L.c.period, _L.c.unit_code).where(_L.c.status != s.SUPERSEDED, ~has).distinct()
+    return sorted((r.period, r.unit_code) for r in conn.execute(q))

@@ -1,0 +1,386 @@
+"""Recording of the :class:`~.store.Ledger`: it builds the read-only context a decision is made
+from (:meth:`RecordingMixin.decision_context`) and applies the decision
+(:meth:`RecordingMixin.record`). It decides nothing itself (issue 14): in the write transaction it
+only checks that the context is unchanged (:func:`~danhgia_batch.verdict.fingerprint` of the
+registry version, the period's lock rows and the lists of the place) and raises
+:class:`~danhgia_batch.verdict.ContextChanged` otherwise, so that the pipeline decides again.
+
+On PostgreSQL the recording of one unit's period is serialised with an advisory lock; on
+SQLite ``BEGIN IMMEDIATE`` already serialises every writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import JSON, Connection, bindparam, insert, text, update
+
+from ..errors import LedgerError
+from ..issues import Issue, make_issue
+from ..models import EvaluationRow
+from ..verdict import (
+    NEW_LIST,
+    SUPERSEDED,
+    ContextChanged,
+    DecisionContext,
+    ListPlan,
+    PlaceList,
+    Record,
+    fingerprint,
+)
+from . import claims as c
+from . import queries as q
+from . import schema as s
+from . import year as y
+from .base import ClaimLost
+from .codec import evaluation_from_row, evaluation_to_row, issue_to_row, norm_text
+from .locks import LocksMixin
+from .retry import retrying
+
+EVALUATION_CACHE = 1024  # decoded evaluation rows of this many lists kept for the quota regrouping (a group is smaller)
+LIST_KINDS = ("01", "02")
+_OTHER = {"01": "02", "02": "01"}
+
+_RECORD_FILE = (
+    update(s.files)
+    .where(s.files.c.id == bindparam("r_id"))
+    .values(
+        {
+            k: bindparam(k)
+            for k in (
+                "kind",
+                "period",
+                "unit_code",
+                "block",
+                "outcome",
+                "issue_count",
+                "duplicate_of",
+                "state",
+                "recorded_at",
+            )
+        }
+    )
+)
+_SET_STATUS = (
+    update(s.lists).where(s.lists.c.id.in_(bindparam("ids", expanding=True))).values(status=bindparam("status"))
+)
+_BUMP_VERSION = (
+    update(s.lists).where(s.lists.c.id.in_(bindparam("ids", expanding=True))).values(version=s.lists.c.version + 1)
+)
+_SET_COVERED = (
+    update(s.lists).where(s.lists.c.id.in_(bindparam("ids", expanding=True))).values(covered=bindparam("covered"))
+)
+_INSERT_LIST = insert(s.lists).returning(s.lists.c.id)
+_JSON_COLUMNS = [col.name for col in s.evaluations.columns if isinstance(col.type, JSON)]
+
+
+def _as_stored(row: dict[str, Any]) -> SimpleNamespace:
+    """An evaluation row as the ledger returns it: its JSON columns through JSON and back."""
+    stored = dict(row)
+    for name in _JSON_COLUMNS:
+        stored[name] = json.loads(json.dumps(stored[name]))
+    return SimpleNamespace(**stored)
+
+
+@dataclass
+class Recorded:
+    """Result of :meth:`RecordingMixin.record`."""
+
+    file: c.FileRecord
+    issues: list[Issue]
+    list_ids: list[int] = field(default_factory=list)
+    superseded: list[int] = field(default_factory=list)
+
+
+class RecordingMixin(LocksMixin):
+    """Decision contexts and the recording of decisions."""
+
+    # ------------------------------------------------------------------ context
+
+    @retrying
+    def decision_context(
+        self,
+        *,
+        period: str,
+        unit_code: str,
+        kind: str,
+        decider: tuple[str, str] = ("", ""),
+        persons: Sequence[str] = (),
+    ) -> DecisionContext:
+        """The read-only snapshot a decision about a list or form of ``kind`` is made from.
+
+        ``decider`` = (position, name) of the header; ``persons`` the person codes of its rows
+        (the first is the person of an individual form).
+        """
+        registry = self.registry_for(period)
+        with self.engine.connect() as conn:
+            latest = q.latest_registry_id(conn)
+            locks = q.lock_rows(conn, period)
+            place: tuple[PlaceList, ...] = ()
+            others: tuple[PlaceList, ...] = ()
+            if kind in LIST_KINDS:
+                places = q.unit_places(conn, period, unit_code)
+                place = places[kind]
+                others = tuple(p for p in places[_OTHER[kind]] if p.status != SUPERSEDED)
+            elsewhere: dict[str, str] = {}
+            if registry is not None and period and kind in LIST_KINDS:
+                exclude = (unit_code, decider[0], decider[1])
+                elsewhere = q.people_listed(conn, period, exclude, list(persons))
+            other_rows: dict[int, list[EvaluationRow]] = {}
+            if others:  # a unit with lists and forms: every active row of both (letter §2.6)
+                ids = [p.id for p in (*place, *others) if p.status != SUPERSEDED]
+                other_rows = self._evaluations_of(conn, ids)
+            form_rows: dict[int, list[EvaluationRow]] = {}
+            if kind == "01":
+                person = persons[0] if persons else ""
+                active = [p for p in place if p.status != SUPERSEDED]
+                deciders = {(decider[0], norm_text(decider[1]))}
+                deciders |= {(p.decider_position, norm_text(p.decider_name)) for p in active if p.person_code == person}
+                ids = [p.id for p in active if (p.decider_position, norm_text(p.decider_name)) in deciders]
+                form_rows = self._evaluations_of(conn, ids)
+        return DecisionContext(
+            registry=registry,
+            registry_id=registry.version if registry is not None else None,
+            locks=locks,
+            place=place,
+            listed_elsewhere=elsewhere,
+            form_rows=form_rows,
+            others=others,
+            other_rows=other_rows,
+            fingerprint=fingerprint(latest, locks, place, others),
+        )
+
+    def _verify(self, conn: Connection, rec: Record) -> None:
+        """Raise :class:`ContextChanged` when the context of ``rec`` is no longer the ledger's."""
+        if rec.plan is None or not rec.fingerprint:
+            return
+        places = q.unit_places(conn, rec.period, rec.unit_code)
+        others = [p for p in places[_OTHER[rec.kind]] if p.status != SUPERSEDED]
+        now = fingerprint(q.latest_registry_id(conn), q.lock_rows(conn, rec.period), places[rec.kind], others)
+        if now != rec.fingerprint:
+            raise ContextChanged(f"{rec.period} {rec.unit_code}: sổ cái đã thay đổi trong lúc quyết định")
+
+    def _evaluations_of(self, conn: Connection, list_ids: list[int]) -> dict[int, list[EvaluationRow]]:
+        """Decoded evaluation rows of ``list_ids``, from the cache where possible: regrouping a
+        decider's individual forms after each new form would otherwise decode the whole group
+        every time (quadratic in the forms of a school)."""
+        cache = self._evals
+        missing = [i for i in list_ids if i not in cache]
+        if missing:
+            fetched = q.evaluations_of(conn, missing)
+            for i in missing:
+                cache[i] = fetched.get(i, [])
+        out = {}
+        for i in list_ids:
+            out[i] = cache[i]
+            cache.move_to_end(i)
+        while len(cache) > max(EVALUATION_CACHE, len(list_ids)):
+            cache.popitem(last=False)
+        return out
+
+    # ------------------------------------------------------------------ recording
+
+    @retrying
+    def record(self, file_id: int, rec: Record) -> Recorded:
+        """Apply the decision ``rec`` about a claimed file in one transaction.
+
+        Raises:
+            ClaimLost: this run no longer holds the file.
+            ContextChanged: the lists, locks or registry the decision was made from changed.
+        """
+        self._evals_new.clear()
+        try:
+            return self._record(file_id, rec)
+        except BaseException:
+            for list_id in self._evals_new:  # not committed: the id may be given to another list
+                self._evals.pop(list_id, None)
+            raise
+        finally:
+            self._evals_new.clear()
+
+    def _record(self, file_id: int, rec: Record) -> Recorded:
+        with self.engine.begin() as conn:
+            self._serialise(conn, rec.period, rec.unit_code)
+            file = c.by_id(conn, file_id)
+            if file.claimed_by == self.worker and file.state == s.STATE_RECORDED:
+                # a retry after a commit whose acknowledgement was lost: already recorded
+                return Recorded(file=file, issues=q.issues_of(conn, [file_id]).get(file_id, []))
+            if file.claimed_by != self.worker or file.state != s.STATE_CLAIMED:
+                raise ClaimLost(f"Tệp '{file.name}' đã được tiến trình khác xử lý")
+            self._verify(conn, rec)
+            out = Recorded(file=file, issues=list(rec.issues))
+            if rec.outcome in (s.ACCEPTED, s.INVALID) and rec.kind in LIST_KINDS:
+                if rec.plan is None or rec.header is None:
+                    raise LedgerError(f"Tệp '{file.name}': danh sách không có quyết định về vị trí")
+                self._apply_list(conn, file, rec, rec.plan, out)
+                y.mark_rollups(conn, rec.period, rec.block)
+            if rec.outcome == s.ACCEPTED and rec.registry is not None:
+                self._save_registry(conn, rec.registry[0], rec.registry[1], file.name)
+            if out.issues:
+                conn.execute(insert(s.issues), [issue_to_row(i, file_id) for i in out.issues])
+            duplicate_of = rec.duplicate_of if rec.duplicate_of is not None else file.duplicate_of
+            conn.execute(
+                _RECORD_FILE,
+                {
+                    "r_id": file_id,
+                    "kind": rec.kind,
+                    "period": rec.period,
+                    "unit_code": rec.unit_code,
+                    "block": rec.block,
+                    "outcome": rec.outcome,
+                    "issue_count": len(out.issues),
+                    "duplicate_of": duplicate_of,
+                    "state": s.STATE_RECORDED,
+                    "recorded_at": datetime.now(),
+                },
+            )
+            out.file = replace(
+                file,
+                kind=rec.kind,
+                period=rec.period,
+                unit_code=rec.unit_code,
+                block=rec.block,
+                outcome=rec.outcome,
+                issue_count=len(out.issues),
+                duplicate_of=duplicate_of,
+                state=s.STATE_RECORDED,
+            )  # the row as just updated (no other statement of this transaction changes it)
+            return out
+
+    def _serialise(self, conn: Connection, period: str, unit_code: str) -> None:
+        if conn.dialect.name == "postgresql" and period and unit_code:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("record", period, unit_code)})
+
+    @contextmanager
+    def decision_lock(self, period: str, unit_code: str) -> Iterator[None]:
+        """Hold the unit's period for one worker from its context to its record.
+
+        The pipeline takes it only after its optimistic attempts saw the context change
+        (several workers recording versions of one unit's list at once): the holder's decision
+        can then only be overtaken by workers still in their optimistic attempts, so it ends.
+        PostgreSQL: a session advisory lock on a connection of its own (another key than
+        :meth:`_serialise`'s transaction lock, which the holder takes inside it). SQLite:
+        nothing more (``BEGIN IMMEDIATE`` serialises writers; the retries' jitter does the rest).
+        """
+        if self.engine.dialect.name != "postgresql" or not (period and unit_code):
+            yield
+            return
+        key = _lock_key("decide", period, unit_code)
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+
+    def _apply_list(self, conn: Connection, file: c.FileRecord, rec: Record, plan: ListPlan, out: Recorded) -> None:
+        """Insert the list as ``plan`` places it; supersede, renumber and regroup the others."""
+        header = rec.header
+        assert header is not None
+        if plan.bump:
+            conn.execute(_BUMP_VERSION, {"ids": plan.bump})
+        later = plan.superseded_by
+        values = {
+            "file_id": file.id,
+            "kind": rec.kind,
+            "period": rec.period,
+            "unit_code": rec.unit_code,
+            "unit_name": header.unit_name,
+            "block": rec.block,
+            "decider_position": header.decider_position,
+            "decider_name": header.decider_name,
+            "person_code": rec.rows[0].person_code if rec.kind == "01" and rec.rows else "",
+            "decision_date": header.decision_date,
+            "prepared_by": header.prepared_by,
+            "prepared_date": header.prepared_date,
+            "header_cells": dict(header.cells),
+            "version": plan.version,
+            "status": plan.status,
+            "superseded_by": later.id if later else None,
+            "arrival": file.arrival,
+        }
+        list_id = int(conn.execute(_INSERT_LIST, values).scalar_one())
+        out.list_ids.append(list_id)
+        if rec.rows:
+            evaluation_rows = [evaluation_to_row(r, list_id) for r in rec.rows]
+            conn.execute(insert(s.evaluations), evaluation_rows)
+            if rec.kind == "01":  # regrouped later: cached as the ledger will give them back
+                self._evals[list_id] = [evaluation_from_row(_as_stored(e)) for e in evaluation_rows]
+                self._evals_new.add(list_id)
+        if later:  # arrived before a list already recorded: that one replaces this one
+            note = make_issue("list-superseded", value=f"{file.name}, phiên bản {plan.version}")
+            conn.execute(insert(s.issues).values(**issue_to_row(note, later.file_id)))
+            conn.execute(
+                update(s.files).where(s.files.c.id == later.file_id).values(issue_count=s.files.c.issue_count + 1)
+            )
+        for old in plan.supersedes:
+            conn.execute(
+                update(s.lists).where(s.lists.c.id == old.id).values(status=s.SUPERSEDED, superseded_by=list_id)
+            )
+            out.superseded.append(old.id)
+        by_status: dict[str, list[int]] = {}
+        for lid, status in plan.set_status.items():
+            by_status.setdefault(status, []).append(lid)
+        for status, ids in sorted(by_status.items()):
+            conn.execute(_SET_STATUS, {"ids": sorted(ids), "status": status})
+        self._apply_results(conn, rec, list_id)
+
+    def _apply_results(self, conn: Connection, rec: Record, list_id: int) -> None:
+        """The quota verdicts, §2.6 notes and covered flags the decision gives (replacing)."""
+        real = {NEW_LIST: list_id}
+        quota = {k: v for k, v in rec.quota_by_list.items() if k != NEW_LIST}
+        if list_id != NEW_LIST:
+            quota[list_id] = rec.quota
+        q.replace_quota(conn, quota, list_id)
+        if rec.overlap_notes:
+            q.replace_notes(conn, {real.get(k, k): v for k, v in rec.overlap_notes.items()})
+        flags: dict[bool, list[int]] = {}
+        for k, covered in rec.covered.items():
+            flags.setdefault(covered, []).append(real.get(k, k))
+        for covered, ids in sorted(flags.items()):
+            conn.execute(_SET_COVERED, {"ids": sorted(ids), "covered": covered})
+
+    # ------------------------------------------------------------------ results of older ledgers
+
+    @retrying
+    def units_without_results(self) -> list[tuple[str, str]]:
+        """(period, unit) of the active lists that carry no quota verdict: lists recorded before
+        migration 5, whose verdicts and notes the decision has to give once."""
+        with self.engine.connect() as conn:
+            return q.units_without_results(conn)
+
+    @retrying
+    def unit_snapshot(
+        self, period: str, unit_code: str
+    ) -> tuple[dict[str, tuple[PlaceList, ...]], dict[int, list[EvaluationRow]]]:
+        """Every list of a unit and period per kind, and the rows of the active ones."""
+        with self.engine.connect() as conn:
+            places = q.unit_places(conn, period, unit_code)
+            ids = [p.id for kind in places.values() for p in kind if p.status != SUPERSEDED]
+            return places, self._evaluations_of(conn, ids)
+
+    @retrying
+    def record_results(self, period: str, unit_code: str, rec: Record, snapshot: str) -> None:
+        """Store the verdicts, notes and covered flags of ``rec`` for lists already recorded,
+        unless the unit changed since ``snapshot`` (its :func:`fingerprint`): then a newer
+        decision has given them."""
+        with self.engine.begin() as conn:
+            self._serialise(conn, period, unit_code)
+            places = q.unit_places(conn, period, unit_code)
+            if fingerprint(None, (), places.get("01", ()), places.get("02", ())) != snapshot:
+                return
+            self._apply_results(conn, rec, NEW_LIST)
+
+
+def _lock_key(purpose: str, period: str, unit_code: str) -> int:
+    """A PostgreSQL advisory lock key (signed 64 bits) for ``purpose`` on a unit's period."""
+    return int.from_bytes(hashlib.sha256(f"{purpose}|{period}|{unit_code}".encode()).digest()[:8], "big", signed=True)

@@ -1,0 +1,125 @@
+"""Registry versions in the ledger: rows to store, a version loaded back, the version in
+force for a period (SPEC §3, §9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ..models import Person, Unit
+from ..registry import Registry
+from . import schema as s
+
+# ---------------------------------------------------------------- registry
+
+
+def unit_to_row(vid: int, code: str, u: Unit) -> dict[str, Any]:
+    return {
+        "version_id": vid,
+        "code": code,
+        "name": u.name,
+        "block": u.block,
+        "kind": u.kind,
+        "parent_code": u.parent_code,
+        **{name: getattr(u, name) for name in s.ORG_COLUMNS},
+    }
+
+
+def person_to_row(vid: int, code: str, p: Person) -> dict[str, Any]:
+    return {
+        "version_id": vid,
+        "code": code,
+        "full_name": p.full_name,
+        "unit_code": p.unit_code,
+        "position_code": p.position_code,
+        "category": p.category,
+        "grp": p.group,
+        "birth_date": p.birth_date,
+        "position_title": p.position_title,
+        "active": p.active,
+    }
+
+
+def load_registry(conn: Connection, vid: int) -> Registry:
+    ru, rp = s.registry_units, s.registry_people
+    units = {
+        r.code: Unit(
+            code=r.code,
+            name=r.name,
+            block=r.block,
+            kind=r.kind,
+            parent_code=r.parent_code,
+            **{name: getattr(r, name) for name in s.ORG_COLUMNS},
+        )
+        for r in conn.execute(select(ru).where(ru.c.version_id == vid))
+    }
+    # A city registry has 200,000 people but few distinct units, positions, categories and
+    # birth dates: one shared object per distinct value (the parent keeps the registry all run).
+    shared: dict[Any, Any] = {}
+    one = shared.setdefault
+    people = {
+        r.code: Person(
+            code=r.code,
+            full_name=r.full_name,
+            unit_code=one(r.unit_code, r.unit_code),
+            position_code=one(r.position_code, r.position_code),
+            category=one(r.category, r.category),
+            group=one(r.grp, r.grp),
+            birth_date=one(r.birth_date, r.birth_date),
+            position_title=one(r.position_title, r.position_title),
+            active=bool(r.active),
+        )
+        for r in conn.execute(select(rp).where(rp.c.version_id == vid))
+    }
+    moves: dict[str, list[Person]] = {}
+    for r in conn.execute(select(s.registry_moves).where(s.registry_moves.c.version_id == vid)):
+        moves.setdefault(r.code, [people[r.code]] if r.code in people else []).append(_person(r))
+    return Registry(units=units, people=people, version=vid, moves=moves)
+
+
+def _person(r: Any) -> Person:
+    return Person(
+        code=r.code,
+        full_name=r.full_name,
+        unit_code=r.unit_code,
+        position_code=r.position_code,
+        category=r.category,
+        group=r.grp,
+        birth_date=r.birth_date,
+        position_title=r.position_title,
+        active=bool(r.active),
+    )
+
+
+def registry_version_for(conn: Connection, period: str) -> int | None:
+    """Id of the registry version in force for ``period`` (SPEC §3, §9), ``None`` if none.
+
+    A published (locked) period keeps the registry it was published with: the latest version
+    loaded at or before the moment it was locked, so regenerating October's reports after a
+    November registry moves nobody. With several locks in effect (blocks published on
+    different days) the earliest counts: once a period's publication has begun, a registry
+    loaded later belongs to later periods. If no version had been loaded by then, the first
+    one loaded stands in. A period not locked follows the latest version: its files are
+    still being checked against the current registry, and reopening a period to correct it
+    brings it back to the current registry until it is published again.
+    """
+    rv, pl = s.registry_versions, s.period_locks
+    latest: dict[str, Any] = {}  # block ("" = the whole period) → its latest lock row
+    for r in conn.execute(select(pl).where(pl.c.period == period).order_by(pl.c.id)):
+        latest[r.block] = r
+    whole = latest.get("")
+    in_effect = []  # when each block now locked was locked (as in locked(): the later row decides)
+    for r in latest.values():
+        decides = whole if whole is not None and whole.id > r.id else r
+        if decides.locked:
+            in_effect.append(r.at if r.locked else decides.at)
+    q = select(rv.c.id).order_by(rv.c.id.desc()).limit(1)
+    if in_effect:
+        cutoff = min(in_effect)
+        vid = conn.execute(q.where(rv.c.loaded_at <= cutoff)).scalar()
+        if vid is None:  # published before any registry: the first one loaded stands in
+            vid = conn.execute(select(rv.c.id).order_by(rv.c.id).limit(1)).scalar()
+    else:
+        vid = conn.execute(q).scalar()
+    return int(vid) if vid is not None else None
