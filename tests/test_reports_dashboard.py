@@ -280,3 +280,43 @@ def test_chromium_opens_the_demo_dashboard_from_disk(tmp_path: Path) -> None:
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1280, 2000)
     assert len(data) > 30_000  # a blank page compresses to a few kilobytes
+
+
+def _within(status: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """``status`` narrowed to the units whose code starts with ``prefix`` (one ward of the city
+    demo: its units are P01_…, P02_…), counts and grades recomputed from those units."""
+    blocks = []
+    for b in status["blocks"]:
+        units = [u for u in b["units"] if u["unit_code"].startswith(prefix)]
+        if not units:
+            continue
+        counts = {k: sum(1 for u in units if u["state"] == k) for k in ("valid", "invalid", "rejected", "missing")}
+        grades = {g: sum(u["grades"][g] for u in units) for g in ("A", "B", "C", "D", "KXL")}
+        blocks.append({**b, "units": units, "counts": counts, "grades": grades})
+    return {**status, "blocks": blocks}
+
+
+def test_a_city_has_a_page_per_ward_with_that_wards_figures(tmp_path: Path) -> None:
+    # issue 20: one page per block and per higher level; a city's ledger holds its wards
+    from danhgia_batch.demo import run_demo
+
+    result = run_demo(tmp_path / "demo", scale="city", wards=2, size_factor=0.3)
+    settings = load_settings(cwd=result.directory, env={})
+    outbox = settings.outbox / result.period
+    status = period_status(settings, result.period).to_dict()
+    top = (outbox / "index.html").read_text(encoding="utf-8")
+    assert 'id="tbl-dia-ban"' in top
+    wards = {"P01_": "phuong_long_bien", "P02_": "phuong_bo_de"}
+    for prefix, slug in wards.items():
+        page_file = outbox / f"tong_hop_{slug}_{result.period}.html"
+        assert f'href="{page_file.name}"' in top  # the city page links to the ward's page
+        html = page_file.read_text(encoding="utf-8")
+        page = figures(html)
+        mine = _within(status, prefix)
+        assert page.units and set(page.units) == {u["unit_code"] for b in mine["blocks"] for u in b["units"]}
+        assert_page_equals_status(page, {**mine, "block": None})
+        assert f'href="{page_file.with_suffix(".xlsx").name}"' in html  # its own roll-up workbook
+    ward_units = sum(
+        len(figures((outbox / f"tong_hop_{s}_{result.period}.html").read_text("utf-8")).units) for s in wards.values()
+    )
+    assert ward_units <= figures(top).overview["units"]  # the city's own units are on its page only

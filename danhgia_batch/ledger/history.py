@@ -11,7 +11,7 @@ missing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, select, union
@@ -64,8 +64,14 @@ def _expected_units(conn: Connection, vid: int) -> list[tuple[str, str]]:
     return [(r.code, r.block) for r in units if r.code in staffed]
 
 
-def trend(conn: Connection, periods: Sequence[str], blocks: Sequence[str | None]) -> dict[str | None, list[TrendPoint]]:
-    """One :class:`TrendPoint` per period for each of ``blocks`` (``None``: the whole period)."""
+def trend(
+    conn: Connection,
+    periods: Sequence[str],
+    blocks: Sequence[str | None],
+    areas: Mapping[str, Collection[str]] | None = None,
+) -> dict[str | None, list[TrendPoint]]:
+    """One :class:`TrendPoint` per period for each of ``blocks`` (``None``: the whole period)
+    and for each of ``areas`` (key → the unit codes of a ward, commune or district)."""
     wanted = list(periods)
     lists = list(
         conn.execute(
@@ -89,21 +95,30 @@ def trend(conn: Connection, periods: Sequence[str], blocks: Sequence[str | None]
             )
         )
     )
+    keys = [_L.c.period, _L.c.block, _E.c.final_grade, *([_L.c.unit_code] if areas else [])]
     grades = list(
         conn.execute(
-            select(_L.c.period, _L.c.block, _E.c.final_grade, func.count().label("n"))
+            select(*keys, func.count().label("n"))
             .join(_L, _L.c.id == _E.c.list_id)
             .where(_L.c.period.in_(wanted), _L.c.status != s.SUPERSEDED)
-            .group_by(_L.c.period, _L.c.block, _E.c.final_grade)
+            .group_by(*keys)
         )
     )
     expected = _expected(conn, wanted)
-    return {b: [_point(p, b, lists, late_files, rejected, grades, expected.get(p, [])) for p in wanted] for b in blocks}
+    out: dict[str | None, list[TrendPoint]] = {
+        b: [_point(p, b, None, lists, late_files, rejected, grades, expected.get(p, [])) for p in wanted]
+        for b in blocks
+    }
+    for key, codes in (areas or {}).items():
+        units = frozenset(codes)
+        out[key] = [_point(p, None, units, lists, late_files, rejected, grades, expected.get(p, [])) for p in wanted]
+    return out
 
 
 def _point(
     period: str,
     block: str | None,
+    units: frozenset[str] | None,
     lists: list[Any],
     late_files: set[int],
     rejected: list[Any],
@@ -111,7 +126,7 @@ def _point(
     expected: list[tuple[str, str]],
 ) -> TrendPoint:
     def mine(r: Any) -> bool:
-        return bool(r.period == period and (not block or r.block == block))
+        return bool(r.period == period and (not block or r.block == block) and (units is None or r.unit_code in units))
 
     statuses: dict[str, set[str]] = defaultdict(set)
     late: set[str] = set()
@@ -125,7 +140,13 @@ def _point(
     rejected_units = {r.unit_code for r in filter(mine, rejected)} - set(statuses)
     states["rejected"] += len(rejected_units)
     seen = set(statuses) | rejected_units
-    states["missing"] += len({code for code, b in expected if (not block or b == block) and code not in seen})
+    states["missing"] += len(
+        {
+            code
+            for code, b in expected
+            if (not block or b == block) and (units is None or code in units) and code not in seen
+        }
+    )
     counted: Counter[str] = Counter(dict.fromkeys(GRADES, 0))
     for r in filter(mine, grades):
         if r.final_grade in counted:

@@ -4,7 +4,7 @@ message sent (:mod:`.mailing`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +23,17 @@ class OutreachMixin:
     engine: Engine
 
     @retrying
-    def trend(self, period: str, blocks: Sequence[str | None], count: int = 12) -> dict[str | None, list[TrendPoint]]:
-        """Unit states and grades of the last ``count`` periods up to ``period`` (dashboard)."""
+    def trend(
+        self,
+        period: str,
+        blocks: Sequence[str | None],
+        count: int = 12,
+        areas: Mapping[str, Collection[str]] | None = None,
+    ) -> dict[str | None, list[TrendPoint]]:
+        """Unit states and grades of the last ``count`` periods up to ``period`` (dashboard), for
+        each of ``blocks`` and each of ``areas`` (key → unit codes)."""
         with self.engine.connect() as conn:
-            return history.trend(conn, history.recent_periods(conn, period, count), blocks)
+            return history.trend(conn, history.recent_periods(conn, period, count), blocks, areas)
 
     @retrying
     def rejected_files(self, period: str) -> list[RejectedFile]:

@@ -59,6 +59,12 @@ def year_view_path(settings: Settings, year: int) -> Path:
     return settings.outbox / f"nam_{year}" / f"tong_hop_nam_{year}.xlsx"
 
 
+def area_dashboard_path(settings: Settings, period: str, name: str) -> Path:
+    """``outbox/<YYYY-MM>/tong_hop_<ten_cap>_<yyyy-mm>.html``: the dashboard of an area of a
+    city's ledger, beside its roll-up workbook of the same name."""
+    return area_rollup_path(settings, period, name).with_suffix(".html")
+
+
 def dashboard_path(settings: Settings, period: str, block: str | None = None) -> Path:
     """``outbox/<YYYY-MM>/index.html`` (the district or city), ``…/<KHOI>/index.html`` (a block)."""
     folder = block_dir(settings, period, block) if block else period_dir(settings, period)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ...models import PeriodView, RejectedFile, TrendPoint
+from ...models import PeriodView, RejectedFile, TrendPoint, Unit
 from .svg import Series
 
 GRADE_SERIES = [
@@ -48,6 +48,9 @@ class DashboardPage:
     rollups: list[Path] = field(default_factory=list)  # roll-up workbooks written with it (links)
     scope: str = "district"
     generated_at: datetime = field(default_factory=datetime.now)
+    area: Unit | None = None  # a ward, commune or district of a city's ledger: the page is its own
+    # the top page of a city's ledger: (area, its status dict) of each area with a page of its own
+    areas: list[tuple[Unit, dict[str, Any]]] = field(default_factory=list)
 
 
 def display_state(unit: dict[str, Any]) -> str:

@@ -20,10 +20,11 @@ from typing import Any
 
 from ...atomic import atomic_write_text
 from ...settings import Settings
+from ..areas import root_area
 from ..common import GRADES, block_label, period_label
-from ..paths import dashboard_path
+from ..paths import area_dashboard_path, dashboard_path
 from .base import GRADE_SERIES, STATE_LABEL, STATE_SERIES, DashboardPage, figure, link, share_a, state_counts
-from .sections import missing_section, quota_section, trend_section, units_section
+from .sections import areas_section, missing_section, quota_section, trend_section, units_section
 from .style import CSS
 from .svg import stacked_bars
 
@@ -31,12 +32,13 @@ from .svg import stacked_bars
 def write_dashboard(page: DashboardPage, settings: Settings) -> Path:
     """Write the page of ``page.status["block"]`` (``None``: the district) and return its path."""
     period, block = page.status["period"], page.status["block"]
-    path = dashboard_path(settings, period, block)
+    path = page_path(page, settings)
     here = path.parent
     title = f"Theo dõi đánh giá, xếp loại tháng {period_label(period)} – {_where(page, settings)}"
     body = [
         _header(page, settings, title, here),
         _overview(page),
+        areas_section(page, settings, here) if page.areas else "",
         _blocks_section(page, settings) if block is None else "",
         trend_section(page),
         quota_section(page),
@@ -53,10 +55,23 @@ def write_dashboard(page: DashboardPage, settings: Settings) -> Path:
     return atomic_write_text(path, html)
 
 
+def page_path(page: DashboardPage, settings: Settings) -> Path:
+    """Where ``page`` is written: an area's page beside its roll-up, else ``index.html``."""
+    period = page.status["period"]
+    if page.area is not None:
+        return area_dashboard_path(settings, period, page.area.name)
+    return dashboard_path(settings, period, page.status["block"])
+
+
 def _where(page: DashboardPage, settings: Settings) -> str:
     block = page.status["block"]
+    if page.area is not None:
+        return page.area.name
     if block:
         return block_label(settings, block)
+    root = root_area(page.view)  # the ward or city of the registry, by its own name (issue 16)
+    if root is not None:
+        return f"Toàn {root.name}"
     return "Toàn thành phố" if page.scope == "city" else f"Toàn {settings.reports.district.title()}"
 
 
@@ -64,11 +79,15 @@ def _header(page: DashboardPage, settings: Settings, title: str, here: Path) -> 
     period, block = page.status["period"], page.status["block"]
     state = "Đã công khai (kỳ đang khóa)" if page.status["locked"] else "Chưa công khai"
     nav = []
-    if block:
+    if block or page.area is not None:
         nav.append(link(dashboard_path(settings, period, None), here, "← Toàn bộ"))
     else:
         nav += [link(dashboard_path(settings, period, b), here, block_label(settings, b)) for b in page.blocks]
-    books = [p for p in page.rollups if p.parent == here]  # this page's own roll-up workbooks
+    if page.area is not None:  # its own roll-up only
+        books = [p for p in page.rollups if p.with_suffix(".html") == page_path(page, settings)]
+    else:  # this page's own roll-up workbooks (an area with a page of its own is linked from its row)
+        own = {area_dashboard_path(settings, period, a.name).with_suffix(".xlsx") for a, _ in page.areas}
+        books = [p for p in page.rollups if p.parent == here and p not in own]
     for book in books:
         what = "khối" if block else (book.stem if len(books) > 1 else "")
         nav.append(link(book, here, " ".join(["Bảng tổng hợp", what, "(Excel)"]).replace("  ", " ")))

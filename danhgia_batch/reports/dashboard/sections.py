@@ -8,9 +8,19 @@ from typing import Any
 
 from ...settings import Settings
 from ..common import GRADES, period_label
-from ..paths import commendation_path, unit_list_path
+from ..paths import area_dashboard_path, commendation_path, unit_list_path
 from ..stats import quota_violations
-from .base import GRADE_SERIES, STATE_LABEL, DashboardPage, display_state, figure, link
+from .base import (
+    GRADE_SERIES,
+    STATE_LABEL,
+    STATE_SERIES,
+    DashboardPage,
+    display_state,
+    figure,
+    link,
+    share_a,
+    state_counts,
+)
 from .svg import Series, stacked_bars
 
 TREND_STATES = [
@@ -155,4 +165,31 @@ def trend_section(page: DashboardPage) -> str:
         f'<figure class="chart-box"><figcaption>Tình hình nộp qua các kỳ (số đơn vị)</figcaption>{state_chart}</figure>'
         + figure("Cơ cấu xếp loại qua các kỳ (số người)", grade_chart, rows, "tbl-xu-huong")
         + "</section>"
+    )
+
+
+def areas_section(page: DashboardPage, settings: Settings, here: Path) -> str:
+    """The top page of a city's ledger: one row per ward, commune or district, linked to its own
+    page, with its submission states and its share of A (from each area's status object)."""
+    head = '<tr><th scope="col">Đơn vị hành chính</th><th scope="col">Số đơn vị</th>'
+    head += "".join(f'<th scope="col">{escape(st.label)}</th>' for st in STATE_SERIES)
+    rows = [head + '<th scope="col">Số người</th><th scope="col">Tỷ lệ loại A</th></tr>']
+    for area, status in page.areas:
+        units = [u for b in status["blocks"] for u in b["units"]]
+        counts = state_counts(units)
+        grades = dict.fromkeys(GRADES, 0)
+        for b in status["blocks"]:
+            for g in GRADES:
+                grades[g] += b["grades"][g]
+        target = area_dashboard_path(settings, page.status["period"], area.name)
+        cells = "".join(f'<td class="n" data-state="{k}">{counts[k]}</td>' for k in STATE_LABEL)
+        rows.append(
+            f'<tr data-area="{escape(area.code)}"><th scope="row">{link(target, here, area.name)}</th>'
+            f'<td class="n" data-units>{len(units)}</td>{cells}'
+            f'<td class="n">{sum(u["people"] for u in units)}</td><td class="n">{share_a(grades)}</td></tr>'
+        )
+    return (
+        '<section id="theo-dia-ban"><h2>Tình hình theo phường, xã</h2>'
+        f'<table id="tbl-dia-ban" class="data"><caption>Mỗi phường, xã có trang riêng</caption>{"".join(rows)}</table>'
+        "</section>"
     )
