@@ -173,6 +173,9 @@ class SmtpSettings:
     from_address: str = ""
     password_env: str = "DANHGIA_SMTP_PASSWORD"
     timeout_seconds: float = 30.0
+    # a mail server with a certificate of the office's own CA: that CA's PEM file (relative to
+    # the work folder); the certificate and the host name are always verified
+    ca_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -351,6 +354,10 @@ def _check(settings: Settings, source: str) -> None:
         )
     if settings.smtp.security not in ("starttls", "ssl", "none"):
         raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'smtp.security': chỉ nhận starttls, ssl, none")
+    if settings.smtp.ca_file and not (settings.workdir / settings.smtp.ca_file).is_file():
+        raise ConfigError(
+            f"Lỗi cấu hình trong {source}, khóa 'smtp.ca_file': không có tệp chứng chỉ {settings.smtp.ca_file}"
+        )
     for at in settings.reminders.at:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
             raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'reminders.at': giờ '{at}' phải ghi dạng HH:MM")

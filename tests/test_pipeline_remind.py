@@ -8,7 +8,11 @@ import dataclasses
 import email
 import email.policy
 import json
+import os
+import shutil
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -49,6 +53,7 @@ class Handler:
         self.drops_left = 0
         self.received: list[tuple[list[str], EmailMessage]] = []
         self.logins: list[tuple[bytes, bytes]] = []
+        self.tls: list[bool] = []  # per message accepted: whether its session was encrypted
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str | None:
         if self.mode == "refuse":
@@ -60,6 +65,7 @@ class Handler:
         msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
         self.received.append((list(envelope.rcpt_tos), msg))
+        self.tls.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 OK"
 
 
@@ -132,7 +138,7 @@ def district(settings: Settings, tmp_path: Path) -> Settings:
 
 
 def _with_smtp(settings: Settings, port: int, **extra: Any) -> Settings:
-    smtp = SmtpSettings(host="127.0.0.1", port=port, security="none", from_address=SENDER, **extra)
+    smtp = SmtpSettings(**{"host": "127.0.0.1", "port": port, "security": "none", "from_address": SENDER, **extra})
     return dataclasses.replace(settings, smtp=smtp)
 
 
@@ -381,3 +387,50 @@ def test_result_notices_are_off_by_default_and_each_person_gets_only_their_own(
     again = publish_period(on, PERIOD, by="Văn phòng")
     assert again.notices == {"counts": {"already-sent": 3, "no-address": 1}, "failed": []}
     assert len(handler.received) == 3
+
+
+# ---------------------------------------------------------------- TLS: STARTTLS and SSL, verified
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (its own CA, as an office's mail server's)."""
+    if shutil.which("openssl") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI must have openssl")
+        pytest.skip("openssl not installed")
+    cert, key = tmp_path / "may_chu_thu.pem", tmp_path / "may_chu_thu.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_sessions_are_verified_against_the_configured_ca(
+    district: Settings, certificate: tuple[Path, Path], security: str
+) -> None:
+    cert, key = certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    handler = Handler()
+    port = _free_port()
+    if security == "ssl":  # SMTPS: TLS from the first byte
+        controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=server_tls)
+    else:
+        controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=server_tls, require_starttls=True)
+    controller.start()
+    try:
+        untrusted = _with_smtp(district, port, security=security)  # the system CAs do not know it
+        res = remind_units(untrusted, PERIOD, send=True, now=NOW)
+        failed = [ln for ln in res.lines if ln.recipients]
+        assert {ln.outcome for ln in failed} == {"failed"} and all("CERTIFICATE" in ln.error.upper() for ln in failed)
+        assert handler.received == [] and res.exit_code == 1
+        trusted = _with_smtp(district, port, security=security, ca_file=str(cert))
+        res = remind_units(trusted, PERIOD, send=True, now=NOW)
+        assert {ln.outcome for ln in res.lines if ln.recipients} == {"sent"}
+        assert len(handler.received) == 4 and all(handler.tls)  # every message came over TLS
+    finally:
+        controller.stop()

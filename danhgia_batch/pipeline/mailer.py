@@ -99,7 +99,8 @@ def check_smtp(settings: Settings) -> None:
 
 def _connect(settings: Settings) -> smtplib.SMTP:
     cfg = settings.smtp
-    context = ssl.create_default_context()
+    cafile = str(settings.workdir / cfg.ca_file) if cfg.ca_file else None  # an absolute path stays as it is
+    context = ssl.create_default_context(cafile=cafile)
     smtp: smtplib.SMTP
     if cfg.security == "ssl":
         smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=context)
