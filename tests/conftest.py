@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import band, default_criteria, valid_row
+from helpers import LIST_HEADER_02, band, default_criteria, valid_row
 
 from danhgia_batch.domain import Framework
 from danhgia_batch.settings import Settings, load_settings
@@ -27,17 +27,7 @@ def settings(tmp_path: Path) -> Settings:
 
 # ---- fill_template (templates engineer) -------------------------------------------------
 
-_HEADER_02 = {
-    "period": "01/2022",
-    "unit_code": "PNV",
-    "unit_name": "Phòng Nội vụ",
-    "block": "CHINH_QUYEN",
-    "decider_name": "Trần Văn Hùng",
-    "decider_position": "TRUONG_PHONG",
-    "decision_date": date(2022, 1, 26),
-    "prepared_by": "Nguyễn Thị Lan",
-    "prepared_date": date(2022, 1, 27),
-}
+_HEADER_02 = LIST_HEADER_02
 _HEADER_01 = {
     **_HEADER_02,
     "person_code": "PNV002",

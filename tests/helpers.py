@@ -313,3 +313,17 @@ class Sender:
         rec = Record("rejected", "02", self.period, unit, block, [make_issue("table-empty")])
         self.led.record(c.file.id, rec)
         self.led.mark_done(c.file.id, None)
+
+
+# the header of a decider's list (template 02) as a clerk fills it: conftest fill_template's defaults
+LIST_HEADER_02: dict[str, object] = {
+    "period": "01/2022",
+    "unit_code": "PNV",
+    "unit_name": "Phòng Nội vụ",
+    "block": "CHINH_QUYEN",
+    "decider_name": "Trần Văn Hùng",
+    "decider_position": "TRUONG_PHONG",
+    "decision_date": date(2022, 1, 26),
+    "prepared_by": "Nguyễn Thị Lan",
+    "prepared_date": date(2022, 1, 27),
+}

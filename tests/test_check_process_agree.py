@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import default_framework, valid_row
+from helpers import LIST_HEADER_02, default_framework, valid_row
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -26,17 +26,7 @@ from danhgia_batch.pipeline.check import check_files
 from danhgia_batch.settings import load_settings
 from danhgia_batch.templates import fill_unit_list
 
-HEADER = {
-    "period": "01/2022",
-    "unit_code": "PNV",
-    "unit_name": "Phòng Nội vụ",
-    "block": "CHINH_QUYEN",
-    "decider_name": "Trần Văn Hùng",
-    "decider_position": "TRUONG_PHONG",
-    "decision_date": date(2022, 1, 26),
-    "prepared_by": "Nguyễn Thị Lan",
-    "prepared_date": date(2022, 1, 27),
-}
+HEADER = LIST_HEADER_02
 FAULTS = (None, *F.LIST_FAULTS, F.ENCRYPTED)
 
 

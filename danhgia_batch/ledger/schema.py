@@ -14,6 +14,8 @@ were rejected — the same bytes may pass once the period is reopened or the reg
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -144,19 +146,27 @@ evaluations = Table(
     Column("cells", JSON, nullable=False, default=dict),
 )
 
+
+def _issue_columns() -> list[Column[Any]]:
+    """The columns of one issue (a file's in ``issues``, a list's in ``list_notes``)."""
+    return [
+        Column("code", String(60), nullable=False),
+        Column("severity", String(12), nullable=False),
+        Column("sheet", String(100), nullable=False, default=""),
+        Column("cell", String(20), nullable=False, default=""),
+        Column("row", Integer),
+        Column("column_name", String(200), nullable=False, default=""),
+        Column("value", Text, nullable=False, default=""),
+        Column("message", Text, nullable=False, default=""),
+    ]
+
+
 issues = Table(
     "issues",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("file_id", Integer, ForeignKey("files.id"), nullable=False, index=True),
-    Column("code", String(60), nullable=False),
-    Column("severity", String(12), nullable=False),
-    Column("sheet", String(100), nullable=False, default=""),
-    Column("cell", String(20), nullable=False, default=""),
-    Column("row", Integer),
-    Column("column_name", String(200), nullable=False, default=""),
-    Column("value", Text, nullable=False, default=""),
-    Column("message", Text, nullable=False, default=""),
+    *_issue_columns(),
 )
 
 registry_versions = Table(
@@ -309,14 +319,7 @@ list_notes = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("list_id", Integer, ForeignKey("lists.id"), nullable=False, index=True),
-    Column("code", String(60), nullable=False),
-    Column("severity", String(12), nullable=False),
-    Column("sheet", String(100), nullable=False, default=""),
-    Column("cell", String(20), nullable=False, default=""),
-    Column("row", Integer),
-    Column("column_name", String(200), nullable=False, default=""),
-    Column("value", Text, nullable=False, default=""),
-    Column("message", Text, nullable=False, default=""),
+    *_issue_columns(),
 )
 
 quota_verdicts = Table(
