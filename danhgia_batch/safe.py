@@ -3,7 +3,8 @@
 python-calamine can abort its whole process on a crafted file and openpyxl can exhaust memory
 on a small zip bomb, so untrusted workbooks are never parsed in the caller's process. Workers
 come from a ``forkserver`` (never a plain ``fork``: the watcher has threads) preloaded with the
-reader and pandera, so a new worker costs a fork, not an interpreter start. Each worker sets
+reader path only (python-calamine and :mod:`danhgia_batch.read`: no pandas, pandera or
+openpyxl), so the server starts in a fraction of a second and a new worker costs a fork. Each worker sets
 ``RLIMIT_AS`` to ``reader.memory_mb`` and, per file, ``RLIMIT_CPU`` to ``reader.cpu_seconds``
 of CPU time: the limits measure the file, not the machine's load (issue 17 ¶9). The parent's
 wall-clock limit ``reader.timeout_seconds`` only ends a truly stuck child: a file that hits it
@@ -16,8 +17,10 @@ Children die with their parent (:func:`die_with_parent`): when the watcher or ``
 process`` is killed in a way that skips all clean-up (SIGKILL, OOM killer), a worker stuck in a
 parse must not live on as an orphan, nor keep the forkserver alive.
 
-A worker reads a batch of files (plain Python per file), then validates all their rows at
-once with pandera (:func:`.schema.validate_batch`) and sends the batch back.
+A worker reads a batch of files (plain Python per file) and sends the batch back; the parent
+validates the rows of every file of one :meth:`Pool.run` at once with pandera
+(:func:`.read.schema.validate_batch`, one DataFrame for the whole run: issue 19), on values
+that are already plain Python objects.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ["danhgia_batch.read.form", "danhgia_batch.read.schema", "pandera.pandas", "python_calamine", "openpyxl"]
+# the reader path only: the server starts fast and the workers stay small (issue 19)
+PRELOAD = ["danhgia_batch.read.form", "python_calamine"]
 MAX_BATCH = 16
 _context: Any = None
 
@@ -163,12 +167,11 @@ if sys.platform != "win32":
         Process = _DyingProcess
 
 
-def _worker(conn: Connection, settings: Settings, validate: bool) -> None:
-    """Worker loop: receive a batch of paths, read each, validate together, send results."""
+def _worker(conn: Connection, settings: Settings) -> None:
+    """Worker loop: receive a batch of paths, read each, send the results."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     limit_memory(settings.reader.memory_mb)
     from .read.form import read_form_here
-    from .read.schema import validate_batch
 
     while True:
         try:
@@ -195,20 +198,26 @@ def _worker(conn: Connection, settings: Settings, validate: bool) -> None:
             conn.send(("start", i))
             limit_cpu(settings.reader.cpu_seconds)
             forms.append(read_form_here(path, settings, on_big_registry))
-        conn.send(("validate", len(batch)))
-        limit_cpu(settings.reader.cpu_seconds)
-        if validate:
-            try:
-                validate_batch(forms, settings)
-            except MemoryError:
-                raise
-            except Exception as exc:  # a validation bug must not lose the files
-                log.exception("batch validation failed")
-                for form in forms:
-                    form.issues.append(make_issue("processing-failed", file=form.path.name, detail=type(exc).__name__))
         conn.send(("done", forms, retire))
         if retire:
             return
+
+
+def validate_read(forms: Sequence[FormResult], settings: Settings) -> None:
+    """Validate the rows of ``forms`` together (pandera, in this process); a validation bug
+    becomes a ``processing-failed`` issue of each file, never a lost file."""
+    if not forms:
+        return
+    from .read.schema import validate_batch
+
+    try:
+        validate_batch(forms, settings)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        log.exception("batch validation failed")
+        for form in forms:
+            form.issues.append(make_issue("processing-failed", file=form.path.name, detail=type(exc).__name__))
 
 
 @dataclass
@@ -218,7 +227,7 @@ class _Slot:
     proc: Any
     conn: Connection
     batch: list[Path] = field(default_factory=list)
-    index: int = -1  # file of ``batch`` being read; len(batch) while validating
+    index: int = -1  # file of ``batch`` being read
     deadline: float = math.inf
     timeout: float = 0.0  # wall-clock limit of this batch (longer for a retried file)
 
@@ -235,7 +244,12 @@ def _describe_exit(code: int | None) -> str:
 
 
 class Pool:
-    """A small pool of reader workers with per-file timeouts and crash replacement."""
+    """A small pool of reader workers with per-file timeouts and crash replacement.
+
+    With ``validate`` (the default), :meth:`run` validates the rows of all its files at once
+    in this process and yields them when every file is read; without it, each file is yielded
+    as soon as its batch is back (unvalidated).
+    """
 
     def __init__(self, settings: Settings, workers: int, *, validate: bool = True) -> None:
         self.settings = settings
@@ -249,7 +263,7 @@ class Pool:
     def _spawn(self) -> _Slot:
         ctx = context()
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(child, self.settings, self.validate), daemon=True)
+        proc = ctx.Process(target=_worker, args=(child, self.settings), daemon=True)
         proc.start()
         child.close()
         return _Slot(proc, parent)
@@ -303,6 +317,14 @@ class Pool:
         return self.timeout
 
     def run(self, batches: Sequence[list[Path]]) -> Iterator[FormResult]:
+        if not self.validate:
+            yield from self._read(batches)
+            return
+        forms = list(self._read(batches))
+        validate_read(forms, self.settings)
+        yield from forms
+
+    def _read(self, batches: Sequence[list[Path]]) -> Iterator[FormResult]:
         queue: deque[list[Path]] = deque(batches)
         try:
             while queue or any(s.batch for s in self.slots):
@@ -348,7 +370,7 @@ class Pool:
         try:
             while slot.conn.poll():
                 msg = slot.conn.recv()
-                if msg[0] in ("start", "validate"):
+                if msg[0] == "start":
                     slot.index = msg[1]
                     slot.deadline = time.monotonic() + slot.timeout
                 elif msg[0] == "extend":  # a big registry: its own, longer deadline

@@ -7,7 +7,8 @@
 Neither raises on bad input. Modules: ``preflight`` (the zip container), ``safe`` (child
 processes and limits), ``workbook`` (calamine cell access), ``recognise`` (kind, version,
 framework, header fields, columns), ``normalise`` (values), ``tables`` / ``individual`` (the
-three templates), ``checks`` (typed-over formulas), ``schema`` (pandera, per batch).
+three templates), ``checks`` (typed-over formulas), ``schema`` (pandera, in the parent, one
+DataFrame per call of the pool).
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def read_forms(paths: Sequence[Path], settings: Settings, *, workers: int | None
 
 class RunReader(Pool):
     """Reader workers kept across the calls of one run (``danhgia process`` reads its inbox a
-    small batch of claims at a time); called like :func:`read_forms`; :meth:`shutdown` ends them."""
+    small batch of claims at a time); called like :func:`read_forms`; :meth:`shutdown` ends them.
+    The watcher's ``WarmReader`` keeps one for its whole life. A dead idle worker (the OOM
+    killer, an operator) is replaced; one abandoned mid-batch is never reused."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, settings.reader.workers)
