@@ -25,6 +25,7 @@ that are already plain Python objects.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import logging
@@ -33,6 +34,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -412,42 +414,114 @@ def batches(paths: Sequence[Path], workers: int) -> list[list[Path]]:
     return [list(paths[i : i + size]) for i in range(0, len(paths), size)]
 
 
+ISOLATED_CALLS = 32  # calls one isolated child makes before a fresh one replaces it
+
+
+class Isolated:
+    """One limited child process that makes calls one after the other (``RLIMIT_AS`` set once).
+
+    Started on the first call; replaced after a failed call (an exception, the memory limit,
+    a crash, the time limit: a fresh heap for the next file) and after
+    :data:`ISOLATED_CALLS` calls. A run that writes several error workbooks thus imports
+    openpyxl once, not once per file (issue 19).
+    """
+
+    def __init__(self, memory_mb: int) -> None:
+        self.memory_mb = memory_mb
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        self._calls = 0
+
+    def _start(self) -> None:
+        ctx = context()
+        parent, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_isolated_loop, args=(child, self.memory_mb), daemon=True)
+        self._proc.start()
+        child.close()
+        self._conn, self._calls = parent, 0
+
+    def call(self, func: Callable[..., Any], args: tuple[Any, ...], *, timeout: float) -> tuple[bool, Any]:
+        """``(True, result)`` or ``(False, reason)``, like :func:`run_isolated`."""
+        if self._proc is None or not self._proc.is_alive() or self._calls >= ISOLATED_CALLS:
+            self.close()
+            self._start()
+        assert self._conn is not None
+        self._calls += 1
+        result: tuple[bool, Any] | None = None
+        try:
+            self._conn.send((func, args))
+            result = self._conn.recv() if self._conn.poll(timeout) else (False, f"quá {timeout:g} giây")
+        except (EOFError, OSError):
+            self._proc.join(2)
+            result = (False, _describe_exit(self._proc.exitcode))
+        if not result[0]:
+            self.close()
+        return result
+
+    def close(self) -> None:
+        """Stop the child (the next call starts a new one)."""
+        if self._proc is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            assert self._conn is not None
+            self._conn.send(None)
+        self._proc.join(0.5)
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join(5)
+        if self._conn is not None:
+            self._conn.close()
+        self._proc, self._conn = None, None
+
+
+_shared: dict[int, Isolated] = {}
+_shared_lock = threading.Lock()
+
+
 def run_isolated(
     func: Callable[..., Any], args: tuple[Any, ...], *, memory_mb: int, timeout: float
 ) -> tuple[bool, Any]:
     """Call ``func(*args)`` in a limited child process: ``(True, result)`` or ``(False, reason)``.
 
     Used to write annotated copies of untrusted workbooks (openpyxl) without risking the caller.
+    The child (:class:`Isolated`, one per memory limit) is kept for the next call; calls are
+    made one at a time.
     """
-    ctx = context()
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_isolated, args=(child, func, args, memory_mb), daemon=True)
-    proc.start()
-    child.close()
-    try:
-        if parent.poll(timeout):
-            try:
-                return parent.recv()
-            except EOFError:
-                pass
-        else:
-            return False, f"quá {timeout:g} giây"
-        proc.join(2)
-        return False, _describe_exit(proc.exitcode)
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        parent.close()
+    with _shared_lock:
+        runner = _shared.get(memory_mb)
+        if runner is None:
+            runner = _shared[memory_mb] = Isolated(memory_mb)
+        return runner.call(func, args, timeout=timeout)
 
 
-def _isolated(conn: Connection, func: Callable[..., Any], args: tuple[Any, ...], memory_mb: int) -> None:
+def close_isolated() -> None:
+    """Stop the kept isolated children (also done at exit)."""
+    with _shared_lock:
+        for runner in _shared.values():
+            runner.close()
+        _shared.clear()
+
+
+atexit.register(close_isolated)
+
+
+def _isolated_loop(conn: Connection, memory_mb: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     limit_memory(memory_mb)
-    try:
-        result: tuple[bool, Any] = (True, func(*args))
-    except MemoryError:
-        result = (False, "vượt giới hạn bộ nhớ")
-    except Exception as exc:
-        result = (False, f"{type(exc).__name__}: {exc}"[:200])
-    conn.send(result)
-    conn.close()
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        func, args = job
+        try:
+            result: tuple[bool, Any] = (True, func(*args))
+        except MemoryError:
+            result = (False, "vượt giới hạn bộ nhớ")
+        except Exception as exc:
+            result = (False, f"{type(exc).__name__}: {exc}"[:200])
+        conn.send(result)
+        if not result[0]:
+            return  # a fresh child for the next call

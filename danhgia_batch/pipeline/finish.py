@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..issues import Issue
 from ..ledger import Claim, FileRecord, Ledger
+from ..safe import close_isolated
 from ..settings import Settings
 from ..textsafe import fs_text
 from . import effects
@@ -79,6 +80,7 @@ class Finisher:
     def close(self) -> None:
         if self._writers is not None:
             self._writers.shutdown(wait=True)
+        close_isolated()  # the child that wrote the error workbooks (kept between files of the run)
 
     def problem(self, exc: BaseException, where: Path) -> None:
         """Note an environment problem: the run is not a success (the first one is shown)."""
