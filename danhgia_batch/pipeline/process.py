@@ -100,6 +100,7 @@ def process_inbox(
             run.finish_unfinished()
             for start in range(0, len(found), CHUNK):
                 run.chunk(found[start : start + CHUNK])
+            run.finish_later()
             if write:  # block and district roll-ups once per run (marked in the ledger, crash-safe)
                 run.rollups()
         finally:
@@ -349,8 +350,12 @@ class _Run:
     def rollups(self) -> None:
         self.finisher.rollups()
 
+    def finish_later(self) -> None:
+        """Finish the rejected files whose error workbooks were still being written."""
+        self.finisher.finish([], self.write)
+
     def _finish(self, items: list[Item]) -> None:
-        self.finisher.finish(items, self.write)
+        self.finisher.finish(items, self.write, last=False)
         for _ in items:
             self.advance()
         self.ledger.heartbeat()
