@@ -128,12 +128,19 @@ def _timed(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0,
     """Run ``cmd`` as a subprocess (the way a user runs it); wall time and peak RSS of its tree."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DANHGIA_")}
     with PeakRss() as rss:
-        started, load = time.perf_counter(), os.getloadavg()[0]
+        started, load, cpu = time.perf_counter(), os.getloadavg()[0], _children_cpu()
         done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if done.returncode not in ok:
         raise RuntimeError(f"{cmd} exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return {"seconds": seconds, "rss": rss.peak, "pss": rss.peak_pss, "load": load, "out": done.stdout[-300:]}
+    out = {"seconds": seconds, "cpu": cpu, "rss": rss.peak, "pss": rss.peak_pss, "load": load}
+    return out | {"out": done.stdout[-300:]}
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of the waited-for process trees (less load-sensitive than wall time)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
 
 
 def measure_floor(scale: Scale) -> dict[str, Any]:

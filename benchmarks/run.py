@@ -144,16 +144,18 @@ def report(result: dict[str, Any]) -> list[str]:
         f"{meta['people']} người; {result['date']}, HEAD {result['head']}, tải {lo:.1f}–{hi:.1f}, "
         f"trung vị của {result['repeat']} lần",
         "",
-        "| | seconds (median) | min–max | load (1 min) | files/s | peak RSS of the tree |",
-        "|---|---|---|---|---|---|",
+        "| | seconds (median) | min–max | load (1 min) | CPU s of the tree (median) | files/s | peak RSS of the tree |",
+        "|---|---|---|---|---|---|---|",
     ]
     for k, secs in med.items():
         s = [r["seconds"] for r in runs[k]]
         load = [r.get("load", 0.0) for r in runs[k]]
         per = f"{files / secs:.0f}" if k in ("a", "n", "b", "d") else ""
+        cpu = [r["cpu"] for r in runs[k] if "cpu" in r]
+        cpu_text = f"{statistics.median(cpu):.2f}" if cpu else ""
         lines.append(
-            f"| {LABELS[k]} | {secs:.2f} | {min(s):.2f}–{max(s):.2f} | {min(load):.1f}–{max(load):.1f} | {per} |"
-            f" {rss[k]:.0f} MB |"
+            f"| {LABELS[k]} | {secs:.2f} | {min(s):.2f}–{max(s):.2f} | {min(load):.1f}–{max(load):.1f} | {cpu_text} |"
+            f" {per} | {rss[k]:.0f} MB |"
         )
     lines.append("")
     ratios = list(RATIOS) + ([("d", "a", 4.0)] if result["scale"] == "city" else [])

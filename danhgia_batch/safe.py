@@ -260,6 +260,7 @@ class Pool:
         self.timeout = settings.reader.timeout_seconds
         self.retry_timeout = settings.reader.retry_timeout_seconds
         self.slots: list[_Slot] = []
+        self.queue: deque[list[Path]] = deque()  # batches not handed to a worker yet
         self.retried: set[Path] = set()  # files read again after hitting the wall-clock limit
 
     def _spawn(self) -> _Slot:
@@ -278,6 +279,7 @@ class Pool:
         self.slots.remove(slot)
 
     def close(self) -> None:
+        self.queue.clear()
         for slot in list(self.slots):
             with contextlib.suppress(OSError, ValueError):
                 slot.conn.send(None)
@@ -326,17 +328,22 @@ class Pool:
         validate_read(forms, self.settings)
         yield from forms
 
+    def _dispatch(self) -> None:
+        """Hand queued batches to idle workers (starting workers up to :attr:`size`); no wait."""
+        while self.queue and len([s for s in self.slots if s.batch]) < self.size:
+            slot = next((s for s in self.slots if not s.batch), None) or self._new_slot()
+            slot.batch, slot.index = self.queue.popleft(), -1
+            slot.timeout = self._batch_timeout(slot.batch)
+            slot.deadline = time.monotonic() + slot.timeout
+            slot.conn.send(slot.batch)
+
     def _read(self, batches: Sequence[list[Path]]) -> Iterator[FormResult]:
-        queue: deque[list[Path]] = deque(batches)
+        """Read ``batches`` and whatever was queued before them; yield as batches come back."""
+        self.queue.extend(batches)
         try:
-            while queue or any(s.batch for s in self.slots):
-                while queue and len([s for s in self.slots if s.batch]) < self.size:
-                    slot = next((s for s in self.slots if not s.batch), None) or self._new_slot()
-                    slot.batch, slot.index = queue.popleft(), -1
-                    slot.timeout = self._batch_timeout(slot.batch)
-                    slot.deadline = time.monotonic() + slot.timeout
-                    slot.conn.send(slot.batch)
-                yield from self._step(queue)
+            while self.queue or any(s.batch for s in self.slots):
+                self._dispatch()
+                yield from self._step(self.queue)
         finally:
             self.close()
 

@@ -99,6 +99,7 @@ def process_inbox(
         try:
             run.finish_unfinished()
             for start in range(0, len(found), CHUNK):
+                run.ahead = [p for p, _ in found[start + CHUNK : start + 2 * CHUNK]]
                 run.chunk(found[start : start + CHUNK])
             run.finish_later()
             if write:  # block and district roll-ups once per run (marked in the ledger, crash-safe)
@@ -154,6 +155,7 @@ class _Run:
         self.period, self.write, self.advance = period, write, advance
         self.inbox = settings.inbox.resolve()
         self.finisher = Finisher(settings, ledger, result)
+        self.ahead: list[Path] = []  # the next chunk's files: read while this one is recorded
 
     def close(self) -> None:
         self.finisher.close()
@@ -293,7 +295,11 @@ class _Run:
         done: list[Item] = []
         paths = [i.path for i in items]
         if self.reader is not None:
-            forms: Iterable[FormResult] = self.reader(paths, self.settings)
+            forms: Iterable[FormResult] = list(self.reader(paths, self.settings))
+            prefetch = getattr(self.reader, "prefetch", None)
+            if prefetch is not None and self.ahead:  # reading has no effect: claims come later
+                prefetch(self.ahead, self.settings)
+            self.ahead = []
         else:
             forms = read_forms(paths, self.settings, workers=self.settings.reader.workers)
         for form in forms:
