@@ -54,7 +54,8 @@ def pss(pid):
     except (OSError, IndexError, ValueError):
         pass
     return 0
-peak, peak_pss, pids, last = 0, 0, [root], 0.0
+peak, peak_pss, pids, last, cpu = 0, 0, [root], 0.0, {}
+tick = os.sysconf("SC_CLK_TCK")
 while True:
     now = time.monotonic()
     if now - last > 0.1:
@@ -65,12 +66,16 @@ while True:
         try:
             with open(f"/proc/{pid}/statm", "rb") as fh:
                 total += int(fh.read().split()[1]) * page
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                f = fh.read().rsplit(b")", 1)[1].split()
+                cpu[pid] = (int(f[11]) + int(f[12])) / tick  # utime + stime
         except (OSError, IndexError, ValueError):
             pass
     peak = max(peak, total)
     if select.select([sys.stdin], [], [], 0.05)[0]:
         break
-print(peak, peak_pss, flush=True)
+cpu.pop(root, None)  # the measuring process itself (it only waits)
+print(peak, peak_pss, round(sum(cpu.values()), 2), flush=True)
 """
 
 
@@ -80,6 +85,7 @@ class PeakRss:
     def __init__(self) -> None:
         self.peak = 0
         self.peak_pss = 0  # proportional set size (shared pages split between their processes)
+        self.cpu = 0.0  # CPU seconds of the tree's processes (sampled: a process living < 50 ms may be missed)
         self._proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> PeakRss:
@@ -91,8 +97,10 @@ class PeakRss:
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None:
             out, _ = self._proc.communicate("stop\n", timeout=30)
-            values = [int(v) for v in out.split()] or [0]
-            self.peak, self.peak_pss = values[0], values[-1] if len(values) > 1 else 0
+            values = [float(v) for v in out.split()] or [0.0]
+            self.peak = int(values[0])
+            self.peak_pss = int(values[1]) if len(values) > 1 else 0
+            self.cpu = values[2] if len(values) > 2 else 0.0
 
 
 def _fresh_run(scale: Scale, kind: str, ledger: str = "base") -> tuple[Path, Any]:
@@ -127,20 +135,16 @@ def _script(script: str, *args: Path) -> list[str]:
 def _timed(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0,)) -> dict[str, Any]:
     """Run ``cmd`` as a subprocess (the way a user runs it); wall time and peak RSS of its tree."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DANHGIA_")}
+    if env.get("BENCH_PRODUCT"):
+        env["PYTHONPATH"] = env["BENCH_PRODUCT"]
     with PeakRss() as rss:
-        started, load, cpu = time.perf_counter(), os.getloadavg()[0], _children_cpu()
+        started, load = time.perf_counter(), os.getloadavg()[0]
         done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-        seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
+        seconds = time.perf_counter() - started
     if done.returncode not in ok:
         raise RuntimeError(f"{cmd} exited {done.returncode}:\n{done.stderr[-3000:]}")
-    out = {"seconds": seconds, "cpu": cpu, "rss": rss.peak, "pss": rss.peak_pss, "load": load}
+    out = {"seconds": seconds, "cpu": rss.cpu, "rss": rss.peak, "pss": rss.peak_pss, "load": load}
     return out | {"out": done.stdout[-300:]}
-
-
-def _children_cpu() -> float:
-    """User + system CPU seconds of the waited-for process trees (less load-sensitive than wall time)."""
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return kids.ru_utime + kids.ru_stime
 
 
 def measure_floor(scale: Scale) -> dict[str, Any]:
@@ -163,7 +167,13 @@ def measure_naive(scale: Scale) -> dict[str, Any]:
 
 
 def danhgia_cmd() -> list[str]:
-    """The ``danhgia`` entry point of this interpreter's environment (as a user runs it)."""
+    """The ``danhgia`` entry point of this interpreter's environment (as a user runs it).
+
+    With ``BENCH_PRODUCT=DIR`` (a checkout of another commit, e.g. ``git archive COMMIT danhgia_batch | tar -x -C DIR``), the
+    product of ``DIR`` runs instead (``python -m danhgia_batch.cli`` with ``PYTHONPATH=DIR``):
+    an A/B of two commits in the same minutes."""
+    if os.environ.get("BENCH_PRODUCT"):
+        return [sys.executable, "-m", "danhgia_batch.cli"]
     script = Path(sys.executable).with_name("danhgia")
     return [str(script)] if script.is_file() else [sys.executable, "-m", "danhgia_batch.cli"]
 
