@@ -72,6 +72,20 @@ def context() -> Any:
     return _context
 
 
+def start_early() -> None:
+    """Start the forkserver now, without waiting for it (issue 19).
+
+    It imports its preloads while the caller goes on importing the ledger and the pipeline,
+    instead of after them (the first worker's start waits for those imports). Harmless when
+    no file is read: the forkserver ends with this process.
+    """
+    ctx = context()
+    if isinstance(ctx, mp.context.ForkServerContext):
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def limit_memory(memory_mb: int) -> None:
     """Cap this process's address space (``RLIMIT_AS``) at ``memory_mb`` MB."""
     try:
