@@ -92,7 +92,9 @@ def head() -> str:
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True)
     except OSError:
         return "?"
-    return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    own = rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    other = os.environ.get("BENCH_PRODUCT")  # measure.danhgia_cmd: another commit's product
+    return f"{own} (product from {other})" if other else own
 
 
 def measure_scale(
