@@ -234,15 +234,13 @@ def _count_cells(paths: list[Path]) -> int:
 
 
 def measure_reports(scale: Scale) -> dict[str, Any]:
-    from danhgia_batch.pipeline import regenerate_reports
-
-    _run, settings = _fresh_run(scale, "c", ledger="processed")
-    with PeakRss() as rss:
-        started = time.perf_counter()
-        paths = regenerate_reports(settings, scale.period, scope="district" if scale.name == "district" else "city")
-        seconds = time.perf_counter() - started
-    paths = [Path(p) for p in paths if str(p).endswith(".xlsx")]
-    return {"seconds": seconds, "files": len(paths), "cells": _count_cells(paths), "rss": rss.peak}
+    """(c): ``danhgia report`` of the period (``--scope city`` for the city), as a subprocess."""
+    run, settings = _fresh_run(scale, "c", ledger="processed")
+    scope = "district" if scale.name == "district" else "city"
+    cmd = [*danhgia_cmd(), "-c", str(run / "danhgia.toml"), "report", "--period", scale.period, "--scope", scope]
+    out = _timed(cmd, cwd=run)
+    paths = sorted(settings.outbox.rglob("*.xlsx"))
+    return out | {"files": len(paths), "cells": _count_cells(paths)}
 
 
 def measure_plain(scale: Scale, files: int, cells: int) -> dict[str, Any]:

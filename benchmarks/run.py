@@ -8,7 +8,7 @@ Measures side by side, alternating the measurements and taking the median of ``-
     pandera schema, the bands and a simple A-quota, one to_excel output;
 (b) ``danhgia process --no-reports`` and (d) ``danhgia process``, the CLI as a subprocess;
 (k) ``danhgia check ONE_FILE`` (a list of ~24 rows) and (i) ``python -c "import pandas"``;
-(c) every report regenerated from the ledger; (c0) xlsxwriter writing as many cells plainly;
+(c) ``danhgia report`` of the period (a subprocess); (c0) xlsxwriter writing as many cells plainly;
 (e) one file dropped into a running ``danhgia watch`` (median and p95 over 50 drops).
 
 Targets (issue 19): (d)/(n) ≤ 0.1; (b)/(a) ≤ 2.0; (k)/(i) ≤ 1.5; city (d)/(a) ≤ 4; (c)/(c0) ≤
