@@ -113,7 +113,7 @@ def measure_scale(
         extra = {"files": warm_c["files"], "cells": warm_c["cells"]}
         result["cells"] = extra
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
-    for rep in range(repeat):
+    for rep in range(repeat if kinds else 0):
         for kind in kinds[rep % len(kinds) :] + kinds[: rep % len(kinds)]:  # alternate the order
             res = _child(kind, scale, extra if kind == "c0" else {}, timeout)
             runs[kind].append(res)
@@ -167,8 +167,9 @@ def report(result: dict[str, Any]) -> list[str]:
             lines.append(f"- ({num})/({den}) = {r:.2f} (mục tiêu ≤ {target:g}: {_verdict(r <= target)})")
     if "cells" in result:
         lines.append(f"- (c0) wrote {result['cells']['cells']} cells in {result['cells']['files']} workbooks")
-    peak = max(rss.values())
-    lines.append(f"- RSS đỉnh = {peak:.0f} MB (mục tiêu ≤ 500 MB: {_verdict(peak <= 500)})")
+    if rss:
+        peak = max(rss.values())
+        lines.append(f"- RSS đỉnh = {peak:.0f} MB (mục tiêu ≤ 500 MB: {_verdict(peak <= 500)})")
     w = result.get("watcher")
     if w is not None and "error" in w:
         lines.append(f"- (e) watcher: lỗi khi đo: {w['error']}")
