@@ -13,11 +13,12 @@ DataFrame per call of the pool).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..models import FormResult
-from ..safe import Pool, batches, validate_read
+from ..safe import MAX_BATCH, Pool, batches, validate_read
 from ..settings import Settings
 
 
@@ -64,7 +65,11 @@ class RunReader(Pool):
         self._drop_dead()
         self._ahead.update(keys)
         self.size = self.workers
-        self.queue.extend(batches(list(keys), self.workers))
+        # one batch per worker: every file is read now (queued batches would wait for the
+        # caller to come back); the results wait in the pipes
+        ahead = list(keys)
+        size = min(MAX_BATCH, math.ceil(len(ahead) / self.workers))
+        self.queue.extend(ahead[i : i + size] for i in range(0, len(ahead), size))
         self._dispatch()
 
     def __call__(self, paths: Sequence[Path], settings: Settings) -> Iterator[FormResult]:
