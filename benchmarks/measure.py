@@ -22,7 +22,7 @@ from typing import Any
 from .inputs import SETTLE, Scale, districts, settings_for
 
 # The sampler runs in its own process (not a thread: scanning /proc under the GIL would slow
-# the measured code down). It rescans /proc for the tree every 0.5 s and reads the RSS of the
+# the measured code down). It rescans /proc for the tree every 0.1 s and reads the RSS of the
 # known processes every 50 ms, then prints the peak (bytes) when its stdin closes. It also
 # sums the PSS of the tree every 0.5 s: the reader workers are forked from a preloaded
 # forkserver and share most of their pages with it, which a sum of RSS counts once per process.
@@ -54,10 +54,11 @@ def pss(pid):
     except (OSError, IndexError, ValueError):
         pass
     return 0
-peak, peak_pss, pids, last = 0, 0, [root], 0.0
+peak, peak_pss, pids, last, cpu = 0, 0, [root], 0.0, {}
+tick = os.sysconf("SC_CLK_TCK")
 while True:
     now = time.monotonic()
-    if now - last > 0.5:
+    if now - last > 0.1:
         pids, last = tree(), now
         peak_pss = max(peak_pss, sum(pss(p) for p in pids))
     total = 0
@@ -65,12 +66,16 @@ while True:
         try:
             with open(f"/proc/{pid}/statm", "rb") as fh:
                 total += int(fh.read().split()[1]) * page
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                f = fh.read().rsplit(b")", 1)[1].split()
+                cpu[pid] = (int(f[11]) + int(f[12])) / tick  # utime + stime
         except (OSError, IndexError, ValueError):
             pass
     peak = max(peak, total)
     if select.select([sys.stdin], [], [], 0.05)[0]:
         break
-print(peak, peak_pss, flush=True)
+cpu.pop(root, None)  # the measuring process itself (it only waits)
+print(peak, peak_pss, round(sum(cpu.values()), 2), flush=True)
 """
 
 
@@ -80,6 +85,7 @@ class PeakRss:
     def __init__(self) -> None:
         self.peak = 0
         self.peak_pss = 0  # proportional set size (shared pages split between their processes)
+        self.cpu = 0.0  # CPU seconds of the tree's processes (sampled: a process living < 50 ms may be missed)
         self._proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> PeakRss:
@@ -91,8 +97,10 @@ class PeakRss:
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None:
             out, _ = self._proc.communicate("stop\n", timeout=30)
-            values = [int(v) for v in out.split()] or [0]
-            self.peak, self.peak_pss = values[0], values[-1] if len(values) > 1 else 0
+            values = [float(v) for v in out.split()] or [0.0]
+            self.peak = int(values[0])
+            self.peak_pss = int(values[1]) if len(values) > 1 else 0
+            self.cpu = values[2] if len(values) > 2 else 0.0
 
 
 def _fresh_run(scale: Scale, kind: str, ledger: str = "base") -> tuple[Path, Any]:
@@ -117,92 +125,98 @@ def _input_files(scale: Scale) -> list[Path]:
     return sorted(p for p in (scale.folder / "inputs").rglob("*.xlsx"))
 
 
-# ---- (a) the read floor: python-calamine in the reader's own worker pool ------------------
+# ---- (a) the read floor, (n) the naive baseline: scripts that import nothing of the product --
 
 
-def _floor_worker(conn: Any, settings: Any, validate: bool) -> None:
-    """Same protocol as ``safe._worker``, but only python-calamine reads the sheets."""
-    from python_calamine import CalamineWorkbook
+def _script(script: str, *args: Path) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve().parent / script), *map(str, args)]
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from danhgia_batch.models import FormResult
 
-    while True:
-        batch = conn.recv()
-        if batch is None:
-            return
-        out = []
-        for i, path in enumerate(batch):
-            conn.send(("start", i))
-            cells = 0
-            try:
-                wb = CalamineWorkbook.from_path(str(path))
-                for name in (wb.sheet_names[0], "_meta"):
-                    if name in wb.sheet_names:
-                        cells += sum(len(r) for r in wb.get_sheet_by_name(name).to_python())
-            except Exception:  # the encrypted file: as the reader, it is just a failure
-                pass
-            out.append(FormResult(path=Path(path), sheet=str(cells)))
-        conn.send(("validate", len(batch)))
-        conn.send(("done", out, False))  # same protocol as safe._worker (False: keep the worker)
+def _timed(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0,)) -> dict[str, Any]:
+    """Run ``cmd`` as a subprocess (the way a user runs it); wall time and peak RSS of its tree."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DANHGIA_")}
+    if env.get("BENCH_PRODUCT"):
+        env["PYTHONPATH"] = env["BENCH_PRODUCT"]
+    with PeakRss() as rss:
+        started, load = time.perf_counter(), os.getloadavg()[0]
+        done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+    if done.returncode not in ok:
+        raise RuntimeError(f"{cmd} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    out = {"seconds": seconds, "cpu": rss.cpu, "rss": rss.peak, "pss": rss.peak_pss, "load": load}
+    return out | {"out": done.stdout[-300:]}
 
 
 def measure_floor(scale: Scale) -> dict[str, Any]:
-    from danhgia_batch.safe import Pool, batches, context
-
-    settings = settings_for(scale.folder)
-    files = _input_files(scale)
-    n = settings.reader.workers
-
-    class FloorPool(Pool):
-        def _spawn(self) -> Any:
-            from danhgia_batch.safe import _Slot
-
-            ctx = context()
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_floor_worker, args=(child, self.settings, False), daemon=True)
-            proc.start()
-            child.close()
-            return _Slot(proc, parent)
-
-    with PeakRss() as rss:
-        started = time.perf_counter()
-        done = list(FloorPool(settings, n).run(batches(files, n)))
-        seconds = time.perf_counter() - started
-    return {"seconds": seconds, "files": len(done), "rss": rss.peak, "pss": rss.peak_pss}
-
-
-# ---- (b) process without reports, (d) with reports ------------------------------------------
-
-
-def measure_process(scale: Scale, *, reports: bool) -> dict[str, Any]:
-    from danhgia_batch.pipeline import process_inbox
-
-    kind = "d" if reports else "b"
-    run, settings = _fresh_run(scale, kind)
-    _link_inputs(scale, settings.inbox)
-    with PeakRss() as rss:
-        started, cpu = time.perf_counter(), _cpu()
-        result = process_inbox(settings, write_reports=reports)
-        seconds, cpu = time.perf_counter() - started, _cpu() - cpu
-    processed = scale.folder / "processed.sqlite3"
-    if not reports and not processed.exists():
-        shutil.copy(run / "danhgia.sqlite3", processed)
-    out = {
-        "seconds": seconds,
-        "files": len(result.files),
-        "counts": result.counts,
-        "rss": rss.peak,
-        "pss": rss.peak_pss,
-    }
-    out["parent_cpu"] = cpu  # the parent's CPU seconds: less sensitive to a busy machine than the wall time
+    """(a): ``benchmarks/floor.py``, a plain 2-process python-calamine pool, every sheet."""
+    out = _timed(_script("floor.py", scale.folder / "inputs", Path("2")))
+    out["files"] = len(_input_files(scale))
     return out
 
 
-def _cpu() -> float:
-    """User + system CPU seconds of this process so far."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    return own.ru_utime + own.ru_stime
+def measure_naive(scale: Scale) -> dict[str, Any]:
+    """(n): ``benchmarks/naive.py``, per file pandas + openpyxl + pandera + bands + quota + to_excel."""
+    run = scale.folder / "runs" / "n"
+    if run.exists():
+        shutil.rmtree(run)
+    run.mkdir(parents=True)
+    return _timed(_script("naive.py", scale.folder / "inputs", run / "outbox"))
+
+
+# ---- (b) process without reports, (d) with reports: the CLI as a subprocess ----------------
+
+
+def danhgia_cmd() -> list[str]:
+    """The ``danhgia`` entry point of this interpreter's environment (as a user runs it).
+
+    With ``BENCH_PRODUCT=DIR`` (a checkout of another commit, e.g. ``git archive COMMIT danhgia_batch | tar -x -C DIR``), the
+    product of ``DIR`` runs instead (``python -m danhgia_batch.cli`` with ``PYTHONPATH=DIR``):
+    an A/B of two commits in the same minutes."""
+    if os.environ.get("BENCH_PRODUCT"):
+        return [sys.executable, "-m", "danhgia_batch.cli"]
+    script = Path(sys.executable).with_name("danhgia")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "danhgia_batch.cli"]
+
+
+def measure_process(scale: Scale, *, reports: bool) -> dict[str, Any]:
+    kind = "d" if reports else "b"
+    run, settings = _fresh_run(scale, kind)
+    _link_inputs(scale, settings.inbox)
+    cmd = [*danhgia_cmd(), "-c", str(run / "danhgia.toml"), "--json", "process"]
+    out = _timed([*cmd, *([] if reports else ["--no-reports"])], cwd=run, ok=(0, 1))
+    processed = scale.folder / "processed.sqlite3"
+    if not reports and not processed.exists():
+        shutil.copy(run / "danhgia.sqlite3", processed)
+    out["files"] = len(_input_files(scale)) - sum(1 for _ in settings.inbox.rglob("*.xlsx"))
+    return out
+
+
+# ---- (k) ``danhgia check`` of one file, (i) ``python -c "import pandas"`` -------------------
+
+
+def check_file(scale: Scale) -> Path:
+    """The input list whose row count is nearest 24 (issue 19's "one 24-row file")."""
+    from python_calamine import CalamineWorkbook
+
+    def rows(p: Path) -> int:
+        try:
+            sheet = CalamineWorkbook.from_path(str(p)).get_sheet_by_index(0).to_python()
+        except Exception:
+            return 10**9
+        return sum(1 for r in sheet if isinstance(r[0], float))
+
+    lists = [p for p in _input_files(scale) if p.name.startswith("TongHop")]
+    return min(lists, key=lambda p: (abs(rows(p) - 24), p.name))
+
+
+def measure_check(scale: Scale) -> dict[str, Any]:
+    run, _settings = _fresh_run(scale, "k")
+    cmd = [*danhgia_cmd(), "-c", str(run / "danhgia.toml"), "check", str(check_file(scale))]
+    return _timed(cmd, cwd=run, ok=(0, 1))
+
+
+def measure_import_pandas(scale: Scale) -> dict[str, Any]:
+    return _timed([sys.executable, "-c", "import pandas"])
 
 
 # ---- (c) every report from the ledger, (c0) xlsxwriter with the same number of cells --------
@@ -220,15 +234,13 @@ def _count_cells(paths: list[Path]) -> int:
 
 
 def measure_reports(scale: Scale) -> dict[str, Any]:
-    from danhgia_batch.pipeline import regenerate_reports
-
-    _run, settings = _fresh_run(scale, "c", ledger="processed")
-    with PeakRss() as rss:
-        started = time.perf_counter()
-        paths = regenerate_reports(settings, scale.period, scope="district" if scale.name == "district" else "city")
-        seconds = time.perf_counter() - started
-    paths = [Path(p) for p in paths if str(p).endswith(".xlsx")]
-    return {"seconds": seconds, "files": len(paths), "cells": _count_cells(paths), "rss": rss.peak}
+    """(c): ``danhgia report`` of the period (``--scope city`` for the city), as a subprocess."""
+    run, settings = _fresh_run(scale, "c", ledger="processed")
+    scope = "district" if scale.name == "district" else "city"
+    cmd = [*danhgia_cmd(), "-c", str(run / "danhgia.toml"), "report", "--period", scale.period, "--scope", scope]
+    out = _timed(cmd, cwd=run)
+    paths = sorted(settings.outbox.rglob("*.xlsx"))
+    return out | {"files": len(paths), "cells": _count_cells(paths)}
 
 
 def measure_plain(scale: Scale, files: int, cells: int) -> dict[str, Any]:
@@ -321,6 +333,9 @@ def rusage_peak() -> int:
 
 MEASURES: dict[str, Callable[..., dict[str, Any]]] = {
     "a": measure_floor,
+    "n": measure_naive,
+    "k": measure_check,
+    "i": measure_import_pandas,
     "b": lambda scale: measure_process(scale, reports=False),
     "c": measure_reports,
     "c0": measure_plain,

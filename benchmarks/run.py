@@ -1,18 +1,21 @@
-"""Benchmarks of issue 9: ``python -m benchmarks.run [--quick | --city] [--repeat N]``.
+"""Benchmarks of issues 9 and 19: ``python -m benchmarks.run [--quick | --city] [--repeat N]``.
 
-Measures, alternating the measurements and taking the median of ``--repeat`` runs (≥ 3):
+Measures side by side, alternating the measurements and taking the median of ``--repeat`` runs:
 
-(a) the read floor — python-calamine reading the same files in the reader's worker pool;
-(b) ``process`` without reports;   (c) every report regenerated from the ledger;
-(c0) xlsxwriter writing the same number of cells with no formatting;
-(d) the full ``process`` with reports;
-(e) one file dropped into a running ``danhgia watch`` until its unit outputs and the
-    roll-ups are rewritten (median and p95 over 50 drops, settle time subtracted).
+(a) the read floor — ``benchmarks/floor.py``: a plain 2-process python-calamine pool reading
+    every sheet of the same files (no product import, no preload);
+(n) the naive baseline — ``benchmarks/naive.py``: per file pandas.read_excel (openpyxl), a
+    pandera schema, the bands and a simple A-quota, one to_excel output;
+(b) ``danhgia process --no-reports`` and (d) ``danhgia process``, the CLI as a subprocess;
+(k) ``danhgia check ONE_FILE`` (a list of ~24 rows) and (i) ``python -c "import pandas"``;
+(c) ``danhgia report`` of the period (a subprocess); (c0) xlsxwriter writing as many cells plainly;
+(e) one file dropped into a running ``danhgia watch`` (median and p95 over 50 drops).
 
-Targets: (b)/(a) ≤ 2.0; (c)/(c0) ≤ 1.5; (d) ≤ 5 s for the district month and ≤ 60 s for the
-city month on 2 cores; peak RSS ≤ 500 MB; watcher p95 ≤ 0.5 s. Each measurement runs in its
-own process; results are also written to ``benchmarks/_work/results-<scale>.json``.
-``--profile`` runs (d) once more under cProfile and prints where the time goes.
+Targets (issue 19): (d)/(n) ≤ 0.1; (b)/(a) ≤ 2.0; (k)/(i) ≤ 1.5; city (d)/(a) ≤ 4; (c)/(c0) ≤
+1.5; peak RSS ≤ 500 MB; watcher p95 ≤ 0.5 s. Each measurement runs in its own process; the
+load average is recorded with each figure, and results go to ``benchmarks/_work/results-<scale>.json``.
+``--quick``: the district month, ratio measurements only (a, n, b, d, k, i), no watcher.
+``--profile`` runs (d) once more in-process under cProfile and prints where the time goes.
 """
 
 from __future__ import annotations
@@ -30,15 +33,22 @@ from typing import Any
 from .inputs import WORK, Scale, period_for, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ("a", "b", "c", "c0", "d")
+ORDER = ("a", "n", "b", "d", "k", "i", "c", "c0")
+QUICK = ("a", "n", "b", "d", "k", "i")
+CITY = ("a", "b", "d", "c", "c0")  # no naive script (it would take half an hour) and no check
 LABELS = {
-    "a": "(a) đọc sàn (calamine)",
-    "b": "(b) process, không báo cáo",
+    "a": "(a) đọc sàn (calamine thuần)",
+    "n": "(n) kịch bản ngây thơ (pandas)",
+    "b": "(b) danhgia process --no-reports",
+    "d": "(d) danhgia process",
+    "k": "(k) danhgia check 1 tệp",
+    "i": "(i) python -c 'import pandas'",
     "c": "(c) ghi lại mọi báo cáo",
     "c0": "(c0) xlsxwriter thuần",
-    "d": "(d) process đầy đủ",
     "e": "(e) watcher, 1 tệp",
 }
+# (numerator, denominator, target) of issue 19 and issue 9
+RATIOS = (("d", "n", 0.1), ("b", "a", 2.0), ("k", "i", 1.5), ("c", "c0", 1.5))
 MB = 1024 * 1024
 
 
@@ -75,29 +85,44 @@ def _run_child(kind: str, scale_name: str, period: str, extra: dict[str, Any]) -
     print(json.dumps(out, default=str))
 
 
-def measure_scale(scale: Scale, repeat: int, *, watcher: bool, timeout: float, log: Any = print) -> dict[str, Any]:
+def head() -> str:
+    """The benchmarked commit (``git rev-parse --short HEAD``, ``+dirty`` with local changes)."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True)
+    except OSError:
+        return "?"
+    own = rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    other = os.environ.get("BENCH_PRODUCT")  # measure.danhgia_cmd: another commit's product
+    return f"{own} (product from {other})" if other else own
+
+
+def measure_scale(
+    scale: Scale, kinds: tuple[str, ...], repeat: int, *, watcher: bool, timeout: float, log: Any = print
+) -> dict[str, Any]:
+    """``kinds`` side by side, ``repeat`` rounds in a rotating order; medians, spreads, loads."""
     meta = prepare(scale, log=log)
-    log(f"Chạy thử (làm nóng, tạo sổ cái đã xử lý) {scale.name}…")
-    warm_b = _child("b", scale, {}, timeout)
-    if warm_b["seconds"] == float("inf"):
-        log(f"  (b) quá {timeout:.0f} s: đã ghi sổ {warm_b['recorded']}/{meta['files']} tệp; chỉ đo thêm (a)")
-        floor = _child("a", scale, {}, timeout)
-        partial = {"scale": scale.name, "meta": meta, "timeout": timeout, "warm_b": warm_b, "floor": floor}
-        (WORK / f"results-{scale.name}.json").write_text(json.dumps(partial, indent=2, default=str), "utf-8")
-        return partial
-    warm_c = _child("c", scale, {}, timeout)
-    plain_extra = {"files": warm_c["files"], "cells": warm_c["cells"]}
-    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in ORDER}
-    for rep in range(repeat):
-        order = ORDER[rep % len(ORDER) :] + ORDER[: rep % len(ORDER)]  # alternate the order
-        for kind in order:
-            res = _child(kind, scale, plain_extra if kind == "c0" else {}, timeout)
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    result: dict[str, Any] = {"scale": scale.name, "meta": meta, "repeat": repeat, "head": head(), "date": started}
+    if any(k in ("c", "c0", "e") for k in kinds) and not (scale.folder / "processed.sqlite3").exists():
+        log(f"Chạy thử (tạo sổ cái đã xử lý) {scale.name}…")
+        _child("b", scale, {}, timeout)
+    extra: dict[str, Any] = {}
+    if "c0" in kinds:
+        warm_c = _child("c", scale, {}, timeout)
+        extra = {"files": warm_c["files"], "cells": warm_c["cells"]}
+        result["cells"] = extra
+    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
+    for rep in range(repeat if kinds else 0):
+        for kind in kinds[rep % len(kinds) :] + kinds[: rep % len(kinds)]:  # alternate the order
+            res = _child(kind, scale, extra if kind == "c0" else {}, timeout)
             runs[kind].append(res)
-            log(f"  lần {rep + 1} {LABELS[kind]}: {res['seconds']:.2f} s")
-    result: dict[str, Any] = {"scale": scale.name, "meta": meta, "repeat": repeat, "runs": runs}
+            log(f"  lần {rep + 1} {LABELS[kind]}: {res['seconds']:.2f} s (tải {res.get('load', 0):.1f})")
+    result["runs"] = runs
     result["median"] = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
-    result["peak_rss_mb"] = {k: max(max(r["rss"], r.get("rusage", 0)) for r in v) / MB for k, v in runs.items() if v}
-    result["cells"] = plain_extra
+    result["peak_rss_mb"] = {k: max(max(r["rss"], r.get("rusage", 0)) for r in v) / MB for k, v in runs.items()}
+    loads = [r["load"] for v in runs.values() for r in v if "load" in r]
+    result["load"] = (min(loads), max(loads)) if loads else (0.0, 0.0)
     if watcher:
         try:
             result["watcher"] = _child("e", scale, {}, timeout)
@@ -107,82 +132,50 @@ def measure_scale(scale: Scale, repeat: int, *, watcher: bool, timeout: float, l
     return result
 
 
-def measure_only(scale: Scale, kinds: list[str], repeat: int, timeout: float, log: Any = print) -> None:
-    """``--only c,c0,e``: just these measurements (median and spread), with the untimed set-up they need."""
-    prepare(scale, log=log)
-    if any(k in ("c", "c0", "e") for k in kinds) and not (scale.folder / "processed.sqlite3").exists():
-        _child("b", scale, {}, timeout)
-    extra: dict[str, Any] = {}
-    if "c0" in kinds:
-        warm_c = _child("c", scale, {}, timeout)
-        extra = {"files": warm_c["files"], "cells": warm_c["cells"]}
-    batch = [k for k in ORDER if k in kinds]
-    runs: dict[str, list[float]] = {k: [] for k in batch}
-    for rep in range(repeat if batch else 0):
-        for kind in batch[rep % len(batch) :] + batch[: rep % len(batch)]:
-            res = _child(kind, scale, extra if kind == "c0" else {}, timeout)
-            runs[kind].append(res["seconds"])
-            log(f"  lần {rep + 1} {LABELS[kind]}: {res['seconds']:.2f} s, RSS đỉnh {res['rss'] / MB:.0f} MB")
-    for kind, secs in runs.items():
-        log(f"{LABELS[kind]}: trung vị {statistics.median(secs):.2f} s (min {min(secs):.2f}, max {max(secs):.2f})")
-    if "c" in runs and "c0" in runs:
-        log(f"(c)/(c0) = {statistics.median(runs['c']) / statistics.median(runs['c0']):.2f} (mục tiêu ≤ 1.5)")
-    if "e" in kinds:
-        w = _child("e", scale, {}, timeout)
-        log(
-            f"{LABELS['e']}: trung vị {w['seconds']:.3f} s, p95 {w['p95']:.3f} s sau thời gian chờ ổn định ({w['drops']} lần thả)"
-        )
-
-
 def _verdict(ok: bool) -> str:
     return "đạt" if ok else "CHƯA ĐẠT"
 
 
 def report(result: dict[str, Any]) -> list[str]:
-    """The table printed for one scale."""
-    if "warm_b" in result:
-        w, m = result["warm_b"], result["meta"]
-        return [
-            f"{result['scale']}: {m['files']} tệp, {m['rows']} dòng, {m['people']} người",
-            f"  (b) process không báo cáo chưa xong sau {result['timeout']:.0f} s: đã ghi sổ {w['recorded']} tệp"
-            f" (≈ {w['recorded'] / result['timeout']:.1f} tệp/s); (c), (c0), (d) không chạy",
-            f"  (a) đọc sàn: {result['floor']['seconds']:.1f} s ({m['files'] / result['floor']['seconds']:.0f} tệp/s,"
-            f" RSS đỉnh {result['floor']['rss'] / MB:.0f} MB)",
-        ]
-    meta, med, rss = result["meta"], result["median"], result["peak_rss_mb"]
+    """The table printed for one scale (Markdown, ready for ``benchmarks/README.md``)."""
+    meta, med, rss, runs = result["meta"], result["median"], result["peak_rss_mb"], result["runs"]
     files, rows = meta["files"], meta["rows"]
-    title = "Tháng của một quận" if result["scale"] == "district" else "Tháng của cả thành phố"
+    lo, hi = result["load"]
     lines = [
-        f"{title}: {files} tệp ({meta['lists']} danh sách, {meta['forms']} phiếu cá nhân), {rows} dòng, "
-        f"{meta['people']} người, trung vị của {result['repeat']} lần",
-        f"  {'Phép đo':32} {'giây':>8} {'tệp/s':>9} {'dòng/s':>10} {'RSS đỉnh MB':>12}",
+        f"{result['scale']}: {files} tệp ({meta['lists']} danh sách, {meta['forms']} phiếu cá nhân), {rows} dòng, "
+        f"{meta['people']} người; {result['date']}, HEAD {result['head']}, tải {lo:.1f}–{hi:.1f}, "
+        f"trung vị của {result['repeat']} lần",
+        "",
+        "| | seconds (median) | min–max | load (1 min) | CPU s of the tree (median) | files/s | peak RSS of the tree |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for k in ORDER:
-        s = med[k]
-        if s == float("inf"):
-            done = max(r.get("recorded", 0) for r in result["runs"][k])
-            lines.append(f"  {LABELS[k]:32} quá {result['runs'][k][0]['timeout']:.0f} s (đã ghi sổ {done}/{files} tệp)")
-            continue
-        per = f"{files / s:9.1f} {rows / s:10.0f}" if k in ("a", "b", "d") else f"{'':9} {'':10}"
-        lines.append(f"  {LABELS[k]:32} {s:8.2f} {per} {rss[k]:12.0f}")
-    limit = 5.0 if result["scale"] == "district" else 60.0
-    b_a, c_c0 = med["b"] / med["a"], med["c"] / med["c0"]
-    peak = max(rss.values())
-    lines += [
-        f"  (b)/(a) = {b_a:.2f} (mục tiêu ≤ 2.0: {_verdict(b_a <= 2.0)})",
-        f"  (c)/(c0) = {c_c0:.2f} với {result['cells']['cells']} ô trong {result['cells']['files']} tệp"
-        f" (mục tiêu ≤ 1.5: {_verdict(c_c0 <= 1.5)})",
-        f"  (d) = {med['d']:.2f} s (mục tiêu ≤ {limit:g} s trên 2 lõi: {_verdict(med['d'] <= limit)})",
-        f"  RSS đỉnh = {peak:.0f} MB (mục tiêu ≤ 500 MB: {_verdict(peak <= 500)})",
-    ]
-    w = result.get("watcher")
-    if w is None:
-        lines.append("  (e) watcher: không đo (--no-watch)")
-    elif "error" in w:
-        lines.append(f"  (e) watcher: lỗi khi đo: {w['error']}")
-    else:
+    for k, secs in med.items():
+        s = [r["seconds"] for r in runs[k]]
+        load = [r.get("load", 0.0) for r in runs[k]]
+        per = f"{files / secs:.0f}" if k in ("a", "n", "b", "d") else ""
+        cpu = [r["cpu"] for r in runs[k] if "cpu" in r]
+        cpu_text = f"{statistics.median(cpu):.2f}" if cpu else ""
         lines.append(
-            f"  (e) watcher: trung vị {w['seconds']:.3f} s, p95 {w['p95']:.3f} s sau thời gian chờ ổn định, "
+            f"| {LABELS[k]} | {secs:.2f} | {min(s):.2f}–{max(s):.2f} | {min(load):.1f}–{max(load):.1f} | {cpu_text} |"
+            f" {per} | {rss[k]:.0f} MB |"
+        )
+    lines.append("")
+    ratios = list(RATIOS) + ([("d", "a", 4.0)] if result["scale"] == "city" else [])
+    for num, den, target in ratios:
+        if num in med and den in med:
+            r = med[num] / med[den]
+            lines.append(f"- ({num})/({den}) = {r:.2f} (mục tiêu ≤ {target:g}: {_verdict(r <= target)})")
+    if "cells" in result:
+        lines.append(f"- (c0) wrote {result['cells']['cells']} cells in {result['cells']['files']} workbooks")
+    if rss:
+        peak = max(rss.values())
+        lines.append(f"- RSS đỉnh = {peak:.0f} MB (mục tiêu ≤ 500 MB: {_verdict(peak <= 500)})")
+    w = result.get("watcher")
+    if w is not None and "error" in w:
+        lines.append(f"- (e) watcher: lỗi khi đo: {w['error']}")
+    elif w is not None:
+        lines.append(
+            f"- (e) watcher: trung vị {w['seconds']:.3f} s, p95 {w['p95']:.3f} s sau thời gian chờ ổn định, "
             f"{w['drops']} lần thả (mục tiêu p95 ≤ 0.5 s: {_verdict(w['p95'] <= 0.5)})"
         )
     return lines
@@ -213,7 +206,9 @@ def profile(scale: Scale, top: int = 30, *, reports: bool = True) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="district month only")
+    parser.add_argument(
+        "--quick", action="store_true", help="district month, ratio measurements only (a, n, b, d, k, i)"
+    )
     parser.add_argument("--city", action="store_true", help="city month only")
     parser.add_argument("--mini", action="store_true", help="a mini city (its first districts) only, for profiling")
     parser.add_argument("--no-reports", action="store_true", help="with --profile: profile (b) instead of (d)")
@@ -237,16 +232,15 @@ def main(argv: list[str] | None = None) -> int:
             prepare(scale)
             profile(scale, reports=not args.no_reports)
             continue
+        kinds = QUICK if args.quick else ORDER if name == "district" else CITY
         if args.only:
-            kinds = [k.strip() for k in args.only.split(",") if k.strip()]
+            kinds = tuple(k.strip() for k in args.only.split(",") if k.strip())
             unknown = [k for k in kinds if k not in LABELS]
             if unknown:
                 parser.error(f"unknown measurement(s): {', '.join(unknown)} (choose from {', '.join(LABELS)})")
-            measure_only(scale, kinds, max(1, args.repeat), args.timeout)
-            continue
-        result = measure_scale(
-            scale, max(1, args.repeat), watcher=not args.no_watch and name == "district", timeout=args.timeout
-        )
+        watcher = "e" in kinds or (not args.quick and not args.only and not args.no_watch and name == "district")
+        kinds = tuple(k for k in kinds if k != "e")
+        result = measure_scale(scale, kinds, max(1, args.repeat), watcher=watcher, timeout=args.timeout)
         print("\n".join(report(result)), flush=True)
     return 0
 

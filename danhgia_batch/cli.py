@@ -98,6 +98,13 @@ def _help_without_command(ctx: typer.Context) -> None:
         raise typer.Exit(2)
 
 
+def _start_readers() -> None:
+    """Let the reader's forkserver import its preloads while this process imports the pipeline."""
+    from .safe import start_early
+
+    start_early()
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a one-line message to stderr and exit with ``code``."""
     typer.echo(f"Lỗi: {message}", err=True)
@@ -345,9 +352,10 @@ def check_cmd(
     ] = False,
 ) -> None:
     """Kiểm tra tệp như khi xử lý (biểu mẫu, khung tiêu chí, quy tắc, danh mục, sổ cái) mà không ghi gì vào sổ."""
+    settings = run(ctx.obj.settings)
+    _start_readers()
     from .pipeline.check import check_files
 
-    settings = run(ctx.obj.settings)
     if wait and not ctx.obj.as_json:
         bound = settings.watcher.lock_wait_seconds
         typer.echo(f"Đang chờ tệp sẵn sàng (chép xong, đã đóng Excel), tối đa {bound:g} giây…", err=True)
@@ -385,9 +393,10 @@ def process_cmd(
     dùng lệnh, cấu hình hoặc không mở được sổ cái; 3 lỗi môi trường (đĩa đầy, thư mục outbox/archive
     chỉ đọc hoặc không còn): tệp chưa xong vẫn ở inbox, sửa lỗi rồi chạy lại.
     """
+    settings = run(ctx.obj.settings)
+    _start_readers()
     from .pipeline import OUTCOME_LABELS, normalise_period, process_inbox, summary_rows
 
-    settings = run(ctx.obj.settings)
     wanted = run(lambda: normalise_period(period)) if period else None
     missing = [str(p) for p in paths or [] if not p.exists()]
     if missing:  # a mistyped path would otherwise be a run that finds nothing

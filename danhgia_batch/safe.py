@@ -3,7 +3,8 @@
 python-calamine can abort its whole process on a crafted file and openpyxl can exhaust memory
 on a small zip bomb, so untrusted workbooks are never parsed in the caller's process. Workers
 come from a ``forkserver`` (never a plain ``fork``: the watcher has threads) preloaded with the
-reader and pandera, so a new worker costs a fork, not an interpreter start. Each worker sets
+reader path only (python-calamine and :mod:`danhgia_batch.read`: no pandas, pandera or
+openpyxl), so the server starts in a fraction of a second and a new worker costs a fork. Each worker sets
 ``RLIMIT_AS`` to ``reader.memory_mb`` and, per file, ``RLIMIT_CPU`` to ``reader.cpu_seconds``
 of CPU time: the limits measure the file, not the machine's load (issue 17 ¶9). The parent's
 wall-clock limit ``reader.timeout_seconds`` only ends a truly stuck child: a file that hits it
@@ -16,12 +17,15 @@ Children die with their parent (:func:`die_with_parent`): when the watcher or ``
 process`` is killed in a way that skips all clean-up (SIGKILL, OOM killer), a worker stuck in a
 parse must not live on as an orphan, nor keep the forkserver alive.
 
-A worker reads a batch of files (plain Python per file), then validates all their rows at
-once with pandera (:func:`.schema.validate_batch`) and sends the batch back.
+A worker reads a batch of files (plain Python per file) and sends the batch back; the parent
+validates the rows of every file of one :meth:`Pool.run` at once with pandera
+(:func:`.read.schema.validate_batch`, one DataFrame for the whole run: issue 19), on values
+that are already plain Python objects.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import logging
@@ -30,6 +34,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -44,7 +49,8 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ["danhgia_batch.read.form", "danhgia_batch.read.schema", "pandera.pandas", "python_calamine", "openpyxl"]
+# the reader path only: the server starts fast and the workers stay small (issue 19)
+PRELOAD = ["danhgia_batch.read.form", "python_calamine"]
 MAX_BATCH = 16
 _context: Any = None
 
@@ -64,6 +70,20 @@ def context() -> Any:
         except (ValueError, NameError):  # platforms without forkserver
             _context = mp.get_context("spawn")
     return _context
+
+
+def start_early() -> None:
+    """Start the forkserver now, without waiting for it (issue 19).
+
+    It imports its preloads while the caller goes on importing the ledger and the pipeline,
+    instead of after them (the first worker's start waits for those imports). Harmless when
+    no file is read: the forkserver ends with this process.
+    """
+    ctx = context()
+    if isinstance(ctx, mp.context.ForkServerContext):
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def limit_memory(memory_mb: int) -> None:
@@ -163,12 +183,11 @@ if sys.platform != "win32":
         Process = _DyingProcess
 
 
-def _worker(conn: Connection, settings: Settings, validate: bool) -> None:
-    """Worker loop: receive a batch of paths, read each, validate together, send results."""
+def _worker(conn: Connection, settings: Settings) -> None:
+    """Worker loop: receive a batch of paths, read each, send the results."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     limit_memory(settings.reader.memory_mb)
     from .read.form import read_form_here
-    from .read.schema import validate_batch
 
     while True:
         try:
@@ -195,20 +214,26 @@ def _worker(conn: Connection, settings: Settings, validate: bool) -> None:
             conn.send(("start", i))
             limit_cpu(settings.reader.cpu_seconds)
             forms.append(read_form_here(path, settings, on_big_registry))
-        conn.send(("validate", len(batch)))
-        limit_cpu(settings.reader.cpu_seconds)
-        if validate:
-            try:
-                validate_batch(forms, settings)
-            except MemoryError:
-                raise
-            except Exception as exc:  # a validation bug must not lose the files
-                log.exception("batch validation failed")
-                for form in forms:
-                    form.issues.append(make_issue("processing-failed", file=form.path.name, detail=type(exc).__name__))
         conn.send(("done", forms, retire))
         if retire:
             return
+
+
+def validate_read(forms: Sequence[FormResult], settings: Settings) -> None:
+    """Validate the rows of ``forms`` together (pandera, in this process); a validation bug
+    becomes a ``processing-failed`` issue of each file, never a lost file."""
+    if not forms:
+        return
+    from .read.schema import validate_batch
+
+    try:
+        validate_batch(forms, settings)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        log.exception("batch validation failed")
+        for form in forms:
+            form.issues.append(make_issue("processing-failed", file=form.path.name, detail=type(exc).__name__))
 
 
 @dataclass
@@ -218,7 +243,7 @@ class _Slot:
     proc: Any
     conn: Connection
     batch: list[Path] = field(default_factory=list)
-    index: int = -1  # file of ``batch`` being read; len(batch) while validating
+    index: int = -1  # file of ``batch`` being read
     deadline: float = math.inf
     timeout: float = 0.0  # wall-clock limit of this batch (longer for a retried file)
 
@@ -235,7 +260,12 @@ def _describe_exit(code: int | None) -> str:
 
 
 class Pool:
-    """A small pool of reader workers with per-file timeouts and crash replacement."""
+    """A small pool of reader workers with per-file timeouts and crash replacement.
+
+    With ``validate`` (the default), :meth:`run` validates the rows of all its files at once
+    in this process and yields them when every file is read; without it, each file is yielded
+    as soon as its batch is back (unvalidated).
+    """
 
     def __init__(self, settings: Settings, workers: int, *, validate: bool = True) -> None:
         self.settings = settings
@@ -244,12 +274,13 @@ class Pool:
         self.timeout = settings.reader.timeout_seconds
         self.retry_timeout = settings.reader.retry_timeout_seconds
         self.slots: list[_Slot] = []
+        self.queue: deque[list[Path]] = deque()  # batches not handed to a worker yet
         self.retried: set[Path] = set()  # files read again after hitting the wall-clock limit
 
     def _spawn(self) -> _Slot:
         ctx = context()
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(child, self.settings, self.validate), daemon=True)
+        proc = ctx.Process(target=_worker, args=(child, self.settings), daemon=True)
         proc.start()
         child.close()
         return _Slot(proc, parent)
@@ -262,6 +293,7 @@ class Pool:
         self.slots.remove(slot)
 
     def close(self) -> None:
+        self.queue.clear()
         for slot in list(self.slots):
             with contextlib.suppress(OSError, ValueError):
                 slot.conn.send(None)
@@ -303,16 +335,29 @@ class Pool:
         return self.timeout
 
     def run(self, batches: Sequence[list[Path]]) -> Iterator[FormResult]:
-        queue: deque[list[Path]] = deque(batches)
+        if not self.validate:
+            yield from self._read(batches)
+            return
+        forms = list(self._read(batches))
+        validate_read(forms, self.settings)
+        yield from forms
+
+    def _dispatch(self) -> None:
+        """Hand queued batches to idle workers (starting workers up to :attr:`size`); no wait."""
+        while self.queue and len([s for s in self.slots if s.batch]) < self.size:
+            slot = next((s for s in self.slots if not s.batch), None) or self._new_slot()
+            slot.batch, slot.index = self.queue.popleft(), -1
+            slot.timeout = self._batch_timeout(slot.batch)
+            slot.deadline = time.monotonic() + slot.timeout
+            slot.conn.send(slot.batch)
+
+    def _read(self, batches: Sequence[list[Path]]) -> Iterator[FormResult]:
+        """Read ``batches`` and whatever was queued before them; yield as batches come back."""
+        self.queue.extend(batches)
         try:
-            while queue or any(s.batch for s in self.slots):
-                while queue and len([s for s in self.slots if s.batch]) < self.size:
-                    slot = next((s for s in self.slots if not s.batch), None) or self._new_slot()
-                    slot.batch, slot.index = queue.popleft(), -1
-                    slot.timeout = self._batch_timeout(slot.batch)
-                    slot.deadline = time.monotonic() + slot.timeout
-                    slot.conn.send(slot.batch)
-                yield from self._step(queue)
+            while self.queue or any(s.batch for s in self.slots):
+                self._dispatch()
+                yield from self._step(self.queue)
         finally:
             self.close()
 
@@ -348,7 +393,7 @@ class Pool:
         try:
             while slot.conn.poll():
                 msg = slot.conn.recv()
-                if msg[0] in ("start", "validate"):
+                if msg[0] == "start":
                     slot.index = msg[1]
                     slot.deadline = time.monotonic() + slot.timeout
                 elif msg[0] == "extend":  # a big registry: its own, longer deadline
@@ -390,42 +435,114 @@ def batches(paths: Sequence[Path], workers: int) -> list[list[Path]]:
     return [list(paths[i : i + size]) for i in range(0, len(paths), size)]
 
 
+ISOLATED_CALLS = 32  # calls one isolated child makes before a fresh one replaces it
+
+
+class Isolated:
+    """One limited child process that makes calls one after the other (``RLIMIT_AS`` set once).
+
+    Started on the first call; replaced after a failed call (an exception, the memory limit,
+    a crash, the time limit: a fresh heap for the next file) and after
+    :data:`ISOLATED_CALLS` calls. A run that writes several error workbooks thus imports
+    openpyxl once, not once per file (issue 19).
+    """
+
+    def __init__(self, memory_mb: int) -> None:
+        self.memory_mb = memory_mb
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        self._calls = 0
+
+    def _start(self) -> None:
+        ctx = context()
+        parent, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_isolated_loop, args=(child, self.memory_mb), daemon=True)
+        self._proc.start()
+        child.close()
+        self._conn, self._calls = parent, 0
+
+    def call(self, func: Callable[..., Any], args: tuple[Any, ...], *, timeout: float) -> tuple[bool, Any]:
+        """``(True, result)`` or ``(False, reason)``, like :func:`run_isolated`."""
+        if self._proc is None or not self._proc.is_alive() or self._calls >= ISOLATED_CALLS:
+            self.close()
+            self._start()
+        assert self._conn is not None
+        self._calls += 1
+        result: tuple[bool, Any] | None = None
+        try:
+            self._conn.send((func, args))
+            result = self._conn.recv() if self._conn.poll(timeout) else (False, f"quá {timeout:g} giây")
+        except (EOFError, OSError):
+            self._proc.join(2)
+            result = (False, _describe_exit(self._proc.exitcode))
+        if not result[0]:
+            self.close()
+        return result
+
+    def close(self) -> None:
+        """Stop the child (the next call starts a new one)."""
+        if self._proc is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            assert self._conn is not None
+            self._conn.send(None)
+        self._proc.join(0.5)
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join(5)
+        if self._conn is not None:
+            self._conn.close()
+        self._proc, self._conn = None, None
+
+
+_shared: dict[int, Isolated] = {}
+_shared_lock = threading.Lock()
+
+
 def run_isolated(
     func: Callable[..., Any], args: tuple[Any, ...], *, memory_mb: int, timeout: float
 ) -> tuple[bool, Any]:
     """Call ``func(*args)`` in a limited child process: ``(True, result)`` or ``(False, reason)``.
 
     Used to write annotated copies of untrusted workbooks (openpyxl) without risking the caller.
+    The child (:class:`Isolated`, one per memory limit) is kept for the next call; calls are
+    made one at a time.
     """
-    ctx = context()
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_isolated, args=(child, func, args, memory_mb), daemon=True)
-    proc.start()
-    child.close()
-    try:
-        if parent.poll(timeout):
-            try:
-                return parent.recv()
-            except EOFError:
-                pass
-        else:
-            return False, f"quá {timeout:g} giây"
-        proc.join(2)
-        return False, _describe_exit(proc.exitcode)
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        parent.close()
+    with _shared_lock:
+        runner = _shared.get(memory_mb)
+        if runner is None:
+            runner = _shared[memory_mb] = Isolated(memory_mb)
+        return runner.call(func, args, timeout=timeout)
 
 
-def _isolated(conn: Connection, func: Callable[..., Any], args: tuple[Any, ...], memory_mb: int) -> None:
+def close_isolated() -> None:
+    """Stop the kept isolated children (also done at exit)."""
+    with _shared_lock:
+        for runner in _shared.values():
+            runner.close()
+        _shared.clear()
+
+
+atexit.register(close_isolated)
+
+
+def _isolated_loop(conn: Connection, memory_mb: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     limit_memory(memory_mb)
-    try:
-        result: tuple[bool, Any] = (True, func(*args))
-    except MemoryError:
-        result = (False, "vượt giới hạn bộ nhớ")
-    except Exception as exc:
-        result = (False, f"{type(exc).__name__}: {exc}"[:200])
-    conn.send(result)
-    conn.close()
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        func, args = job
+        try:
+            result: tuple[bool, Any] = (True, func(*args))
+        except MemoryError:
+            result = (False, "vượt giới hạn bộ nhớ")
+        except Exception as exc:
+            result = (False, f"{type(exc).__name__}: {exc}"[:200])
+        conn.send(result)
+        if not result[0]:
+            return  # a fresh child for the next call

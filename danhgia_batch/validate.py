@@ -1,9 +1,10 @@
 """Validation stage (SPEC §9): pandera batch schema plus the framework checks.
 
-Validation runs inside the reader's worker processes (a worker validates the rows of its
-whole batch of files in one DataFrame), and imports go one way (read → validate), so the
-implementation lives in :mod:`danhgia_batch.read.schema` (batch schema: required values,
-code lists, score ranges per part/criterion, duplicate person codes) and the per-file
+The reader's worker processes only read (they import no pandas or pandera, issue 19); the
+process that called the reader validates the rows of every file of one call at once, in one
+DataFrame (:func:`danhgia_batch.safe.validate_read`). Imports go one way (read → validate),
+so the implementation lives in :mod:`danhgia_batch.read.schema` (batch schema: required
+values, code lists, score ranges per part/criterion, duplicate person codes) and the per-file
 reader modules (header fields, period, framework id/version/period, types, decimals,
 typed-over totals). This module is its public face for the other stages.
 """
@@ -22,7 +23,7 @@ __all__ = ["PEOPLE_CODES", "PEOPLE_REQUIRED", "validate_batch", "validate_forms"
 def validate_forms(forms: Sequence[FormResult], settings: Settings) -> None:
     """Validate the rows of ``forms`` together (pandera, lazy) and append the issues found.
 
-    :func:`danhgia_batch.read.read_forms` already does this per worker batch; call it for
+    :func:`danhgia_batch.read.read_forms` already does this for the files it reads; call it for
     forms built in memory (e.g. by a test or an import).
     """
     validate_batch(forms, settings)

@@ -13,16 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..issues import Issue, Severity
-from ..ledger import Ledger
 from ..settings import Settings
 from ..textsafe import fs_text
 from ..verdict import FileFacts
-from .context import context_for
-from .decide import decide
+
+if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported while the reader works (issue 19)
+    from ..ledger import Ledger
 
 REPORT_SUFFIX = "_loi.xlsx"
 
@@ -122,8 +122,7 @@ def check_files(
     """
     from ..errors import LedgerError
     from ..intake import unit_folder, wait_for_files
-    from ..ledger import open_ledger_read_only
-    from ..read import read_forms
+    from ..read import RunReader
 
     paths = [Path(p) for p in paths]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -131,17 +130,27 @@ def check_files(
         raise UsageError(f"Không tìm thấy tệp: {', '.join(missing)}.")
     if wait:
         wait_for_files(paths, settings.watcher.settle_seconds, settings.watcher.lock_wait_seconds)
+    reader = RunReader(settings)
+    reader.prefetch(paths, settings)  # the workers read while the ledger (SQLAlchemy) is opened
     error = ""
+    ledger: Ledger | None = None
     try:
+        from ..ledger import open_ledger_read_only
+        from .context import context_for
+        from .decide import decide
+
         ledger = open_ledger_read_only(settings)
     except LedgerError as exc:
-        ledger, error = None, str(exc)
+        error = str(exc)
+    except BaseException:
+        reader.shutdown()
+        raise
     by_path: dict[str, FileCheck] = {}
     has_registry = False
     try:
         now = datetime.now()
         inbox = settings.inbox.resolve()
-        for form in read_forms(paths, settings):
+        for form in reader(paths, settings):
             context = context_for(ledger, form)
             has_registry = has_registry or context.registry is not None
             folder = unit_folder(form.path.resolve(), inbox)
@@ -151,6 +160,7 @@ def check_files(
         if ledger is not None and not has_registry:
             has_registry = ledger.current_registry() is not None
     finally:
+        reader.shutdown()
         if ledger is not None:
             ledger.close()
     result = CheckResult([by_path[str(p)] for p in paths if str(p) in by_path])

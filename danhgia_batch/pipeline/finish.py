@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..issues import Issue
 from ..ledger import Claim, FileRecord, Ledger
+from ..safe import close_isolated
 from ..settings import Settings
 from ..textsafe import fs_text
 from . import effects
@@ -75,10 +76,14 @@ class Finisher:
         # a file is recorded rejected, so they overlap the reading and recording of the others
         self._writers: ThreadPoolExecutor | None = None
         self._error_jobs: dict[int, Future[list[Path]]] = {}
+        # rejected files whose error workbook was still being written when their chunk ended:
+        # finished with the next chunk (or at the end of the run), so the run does not wait
+        self._later: list[Item] = []
 
     def close(self) -> None:
         if self._writers is not None:
             self._writers.shutdown(wait=True)
+        close_isolated()  # the child that wrote the error workbooks (kept between files of the run)
 
     def problem(self, exc: BaseException, where: Path) -> None:
         """Note an environment problem: the run is not a success (the first one is shown)."""
@@ -117,8 +122,22 @@ class Finisher:
         except Exception as exc:  # they stay marked in the ledger: the next run rewrites them
             self.problem(exc, self.settings.outbox)
 
-    def finish(self, items: list[Item], write: bool) -> None:
-        """Outputs of the chunk, then each original's move, then done (issue 6 ¶3)."""
+    def _writing(self, item: Item) -> bool:
+        job = self._error_jobs.get(item.file.id)
+        return job is not None and not job.done()
+
+    def finish(self, items: list[Item], write: bool, *, last: bool = True) -> None:
+        """Outputs of the chunk, then each original's move, then done (issue 6 ¶3).
+
+        Unless ``last``, a rejected file whose error workbook is still being written waits for
+        the next call (it stays recorded in the ledger meanwhile: a crash leaves it to the
+        next run's ``finish_unfinished``, like any recorded file).
+        """
+        items, self._later = [*self._later, *items], []
+        if not last:
+            self._later = [i for i in items if i.file.state == "recorded" and self._writing(i)]
+            later = {id(i) for i in self._later}
+            items = [i for i in items if id(i) not in later]
         recorded = [i for i in items if i.file.state == "recorded" and i.result.outcome != SKIPPED]
         error_files: dict[int, list[str]] = {}
         stopped: set[int] = set()

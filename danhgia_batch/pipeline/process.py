@@ -106,7 +106,9 @@ def process_inbox(
         try:
             run.finish_unfinished()
             for start in range(0, len(found), CHUNK):
+                run.ahead = [p for p, _ in found[start + CHUNK : start + 2 * CHUNK]]
                 run.chunk(found[start : start + CHUNK])
+            run.finish_later()
             if write:  # block and district roll-ups once per run (marked in the ledger, crash-safe)
                 run.rollups()
         finally:
@@ -178,6 +180,7 @@ class _Run:
         self.period, self.write, self.advance = period, write, advance
         self.inbox = settings.inbox.resolve()
         self.finisher = Finisher(settings, ledger, result)
+        self.ahead: list[Path] = []  # the next chunk's files: read while this one is recorded
 
     def close(self) -> None:
         self.finisher.close()
@@ -317,7 +320,11 @@ class _Run:
         done: list[Item] = []
         paths = [i.path for i in items]
         if self.reader is not None:
-            forms: Iterable[FormResult] = self.reader(paths, self.settings)
+            forms: Iterable[FormResult] = list(self.reader(paths, self.settings))
+            prefetch = getattr(self.reader, "prefetch", None)
+            if prefetch is not None and self.ahead:  # reading has no effect: claims come later
+                prefetch(self.ahead, self.settings)
+            self.ahead = []
         else:
             forms = read_forms(paths, self.settings, workers=self.settings.reader.workers)
         for form in forms:
@@ -374,8 +381,12 @@ class _Run:
     def rollups(self) -> None:
         self.finisher.rollups()
 
+    def finish_later(self) -> None:
+        """Finish the rejected files whose error workbooks were still being written."""
+        self.finisher.finish([], self.write)
+
     def _finish(self, items: list[Item]) -> None:
-        self.finisher.finish(items, self.write)
+        self.finisher.finish(items, self.write, last=False)
         for _ in items:
             self.advance()
         self.ledger.heartbeat()

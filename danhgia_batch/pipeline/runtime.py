@@ -61,24 +61,36 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
+class _RunReader:
+    """The reader workers of one run, started on the first file to read (a run with nothing
+    new starts none)."""
+
+    def __init__(self) -> None:
+        self.pool: Any = None
+
+    def _pool(self, settings: Settings) -> Any:
+        if self.pool is None:
+            from ..read import RunReader
+
+            self.pool = RunReader(settings)
+        return self.pool
+
+    def __call__(self, paths: Sequence[Path], settings: Settings) -> Iterable[FormResult]:
+        return self._pool(settings)(paths, settings)
+
+    def prefetch(self, paths: Sequence[Path], settings: Settings) -> None:
+        self._pool(settings).prefetch(paths, settings)
+
+
 @contextmanager
 def run_reader(given: Reader | None) -> Iterator[Reader | None]:
     """``given`` (the watcher's warm pool), else reader workers kept for the chunks of this run."""
     if given is not None:
         yield given
         return
-    from ..read import RunReader
-
-    pool: RunReader | None = None
-
-    def read(paths: Sequence[Path], settings: Settings) -> Iterable[FormResult]:
-        nonlocal pool
-        if pool is None:  # started on the first file to read: a run with nothing new starts none
-            pool = RunReader(settings)
-        return pool(paths, settings)
-
+    read = _RunReader()
     try:
         yield read
     finally:
-        if pool is not None:
-            pool.shutdown()
+        if read.pool is not None:
+            read.pool.shutdown()

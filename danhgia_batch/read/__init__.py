@@ -7,16 +7,18 @@
 Neither raises on bad input. Modules: ``preflight`` (the zip container), ``safe`` (child
 processes and limits), ``workbook`` (calamine cell access), ``recognise`` (kind, version,
 framework, header fields, columns), ``normalise`` (values), ``tables`` / ``individual`` (the
-three templates), ``checks`` (typed-over formulas), ``schema`` (pandera, per batch).
+three templates), ``checks`` (typed-over formulas), ``schema`` (pandera, in the parent, one
+DataFrame per call of the pool).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..models import FormResult
-from ..safe import Pool, batches
+from ..safe import MAX_BATCH, Pool, batches, validate_read
 from ..settings import Settings
 
 
@@ -41,32 +43,79 @@ def read_forms(paths: Sequence[Path], settings: Settings, *, workers: int | None
 
 class RunReader(Pool):
     """Reader workers kept across the calls of one run (``danhgia process`` reads its inbox a
-    small batch of claims at a time); called like :func:`read_forms`; :meth:`shutdown` ends them."""
+    small batch of claims at a time); called like :func:`read_forms`; :meth:`shutdown` ends them.
+    The watcher's ``WarmReader`` keeps one for its whole life. A dead idle worker (the OOM
+    killer, an operator) is replaced; one abandoned mid-batch is never reused.
+
+    :meth:`prefetch` starts reading the next files while the caller records the last ones
+    (reading has no effect); a call takes a prefetched result only if the file's
+    :func:`stat_key` did not change since the prefetch, and reads the others itself.
+    """
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, settings.reader.workers)
         self.workers = max(1, settings.reader.workers)
+        self._ahead: dict[Path, tuple[int, ...]] = {}  # prefetched path -> its stat key then
+
+    def prefetch(self, paths: Sequence[Path], settings: Settings) -> None:
+        """Hand ``paths`` to idle workers now, without waiting for them."""
+        keys = {p: k for p in map(Path, paths) if p not in self._ahead and (k := stat_key(p)) is not None}
+        if not keys:
+            return
+        self._drop_dead()
+        self._ahead.update(keys)
+        self.size = self.workers
+        # one batch per worker: every file is read now (queued batches would wait for the
+        # caller to come back); the results wait in the pipes
+        ahead = list(keys)
+        size = min(MAX_BATCH, math.ceil(len(ahead) / self.workers))
+        self.queue.extend(ahead[i : i + size] for i in range(0, len(ahead), size))
+        self._dispatch()
 
     def __call__(self, paths: Sequence[Path], settings: Settings) -> Iterator[FormResult]:
         paths = [Path(p) for p in paths]
         if not paths:
             return
-        for slot in [x for x in self.slots if not x.proc.is_alive()]:
-            self._kill(slot)
-        work = batches(paths, self.workers)
-        self.size = min(self.workers, len(work))
+        self._drop_dead()
+        ahead, self._ahead = self._ahead, {}
         try:
-            yield from Pool.run(self, work)
+            got: dict[Path, FormResult] = {}
+            if self.queue or any(x.batch for x in self.slots):  # the prefetched files, all of them
+                got = {f.path: f for f in Pool._read(self, [])}
+            forms = [got[p] for p in paths if p in got and stat_key(p) == ahead.get(p)]
+            have = {f.path for f in forms}
+            rest = [p for p in paths if p not in have]
+            work = batches(rest, self.workers)
+            self.size = min(self.workers, max(1, len(work)))
+            forms += Pool._read(self, work)
+            if self.validate:
+                validate_read(forms, self.settings)
+            yield from forms
         finally:
             for slot in [x for x in self.slots if x.batch]:  # abandoned mid-batch: never reuse
                 self._kill(slot)
+            self.queue.clear()
+
+    def _drop_dead(self) -> None:
+        for slot in [x for x in self.slots if not x.batch and not x.proc.is_alive()]:
+            self._kill(slot)
 
     def close(self) -> None:
         """Keep the workers between calls (:meth:`Pool.run` calls this when it ends)."""
 
     def shutdown(self) -> None:
         """Stop every worker."""
+        self._ahead = {}
         Pool.close(self)
+
+
+def stat_key(path: Path) -> tuple[int, ...] | None:
+    """What says a file is the same as when it was read: device, inode, size, mtime (ns)."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def read_form(path: Path, settings: Settings) -> FormResult:

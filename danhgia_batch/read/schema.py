@@ -1,14 +1,15 @@
 """Batch validation with pandera: the rows of many files in one DataFrame (SPEC §9).
 
-pandera costs ~11 ms per small DataFrame and ~0.7 s to import, so it never runs per file:
-a reader worker validates the rows of its whole batch of files at once (``lazy=True``: all
+pandera costs ~11 ms per small DataFrame and ~0.7 s to import, so it never runs per file, and
+never in the reader workers (they stay small and start fast, issue 19): the process that
+called the reader validates the rows of all the files of one call at once (``lazy=True``: all
 failures together) and maps each failure back to (file, sheet, cell). What it checks:
 required row values, known codes (positions, categories, grades), score ranges per part or
 criterion from the framework, and duplicate person codes within one file. Type problems
 (not a number, ambiguous number, bad date, too many decimals) were reported while reading.
 
-This module lives under ``read`` because it runs inside the reader's worker processes (and
-imports go one way); :mod:`danhgia_batch.validate` is its public face.
+This module lives under ``read`` because the reader's pool calls it (and imports go one way);
+:mod:`danhgia_batch.validate` is its public face.
 """
 
 from __future__ import annotations

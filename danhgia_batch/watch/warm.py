@@ -4,9 +4,10 @@
 roll-ups on every call; the watcher calls it for every file that settles. :class:`WarmSession`
 keeps instead, for the life of the watcher:
 
-- :class:`WarmReader`: reader workers kept alive across events (the same isolated children as
-  :mod:`danhgia_batch.safe`: forkserver, ``RLIMIT_AS``, per-file timeout; a worker that
-  crashed or timed out is replaced, and workers are recycled after :data:`RECYCLE_FILES` files);
+- :class:`WarmReader`: the reader workers of :class:`~danhgia_batch.read.RunReader` (the same
+  isolated children as :mod:`danhgia_batch.safe`: forkserver, ``RLIMIT_AS``, per-file
+  timeout; a worker that crashed or timed out is replaced) kept alive across events and
+  recycled after :data:`RECYCLE_FILES` files;
 - :class:`WatchLedger`: one open ledger (the registry is loaded once per registry version, not
   once per event), whose :meth:`~WatchLedger.period_views` re-reads from the ledger only the
   units whose lists or rejected files changed since the last roll-up — by anyone: a cheap
@@ -30,8 +31,8 @@ from typing import Any
 
 from ..ledger import Ledger
 from ..models import FormResult, PeriodView, UnitView
+from ..read import RunReader
 from ..registry import norm_code
-from ..safe import Pool, batches
 from ..settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,37 +46,25 @@ CACHE_PERIODS = 2  # periods kept (this month and the last)
 # --------------------------------------------------------------------------- reader
 
 
-class WarmReader(Pool):
-    """Reader workers kept between calls; each call reads like :func:`danhgia_batch.read.read_forms`."""
+class WarmReader(RunReader):
+    """A :class:`~danhgia_batch.read.RunReader` kept for the watcher's life: its workers are
+    recycled after :data:`RECYCLE_FILES` files (their memory stays flat)."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(settings, settings.reader.workers)
-        self.workers = max(1, settings.reader.workers)
+        super().__init__(settings)
         self._files = 0
 
     def __call__(self, paths: Sequence[Path], settings: Settings) -> Iterator[FormResult]:
-        paths = [Path(p) for p in paths]
         if not paths:
             return
         if self._files >= RECYCLE_FILES:
             self.shutdown()
-        for slot in [x for x in self.slots if not x.proc.is_alive()]:  # died while idle (OOM killer…)
-            self._kill(slot)
         self._files += len(paths)
-        work = batches(paths, self.workers)
-        self.size = min(self.workers, len(work))
-        try:
-            yield from Pool.run(self, work)
-        finally:
-            for slot in [x for x in self.slots if x.batch]:  # abandoned mid-batch: never reuse
-                self._kill(slot)
-
-    def close(self) -> None:
-        """Keep the workers between calls (:meth:`Pool.run` calls this when it ends)."""
+        yield from super().__call__(paths, settings)
 
     def shutdown(self) -> None:
         """Stop every worker (the next call starts new ones)."""
-        Pool.close(self)
+        super().shutdown()
         self._files = 0
 
 
