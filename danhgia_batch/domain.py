@@ -7,7 +7,6 @@ is hard-coded policy: org structure and rules are data (SPEC §3, §5, §7).
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .periods import PERIOD_RE, Period, within
+
+__all__ = ["PERIOD_RE"]  # re-exported: the canonical period forms live in periods.py
 
 DATA_DIR = Path(__file__).parent / "data"
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def _fail(path: Path, key: str, message: str) -> ConfigError:
@@ -104,8 +105,8 @@ class Framework:
         raise KeyError(code)
 
     def applies_to(self, period: str) -> bool:
-        """True when ``period`` (``YYYY-MM``) lies within this version's validity."""
-        return self.valid_from <= period <= self.valid_to
+        """True when ``period`` (``YYYY-MM`` or ``YYYY-Qn``) lies within this version's validity."""
+        return within(period, self.valid_from, self.valid_to)
 
 
 def load_framework(path: Path) -> Framework:
@@ -118,8 +119,9 @@ def load_framework(path: Path) -> Framework:
     valid_from = str(data.get("valid_from", "2000-01"))
     valid_to = str(data.get("valid_to", "9999-12"))
     for key, val in (("valid_from", valid_from), ("valid_to", valid_to)):
-        if not PERIOD_RE.match(val):
-            raise _fail(path, key, f"kỳ phải có dạng YYYY-MM, nhận được {val!r}")
+        if not PERIOD_RE.match(val):  # data files use the canonical forms
+            raise _fail(path, key, f"kỳ phải có dạng YYYY-MM hoặc YYYY-Qn (ví dụ 2026-03, 2026-Q1), nhận được {val!r}")
+    valid_from, valid_to = Period.of(valid_from).code, Period.of(valid_to).code
     raw_parts = data.get("part")
     if not isinstance(raw_parts, list) or not raw_parts:
         raise _fail(path, "part", "khung tiêu chí phải có ít nhất một phần")
@@ -301,12 +303,9 @@ class AuthorityRule:
 
 
 def period_start(period: str | None) -> date | None:
-    """First day of a ``YYYY-MM`` period, ``None`` when it is not one."""
-    try:
-        year, month = str(period or "").split("-")
-        return date(int(year), int(month), 1)
-    except ValueError:
-        return None
+    """First day of a ``YYYY-MM`` or ``YYYY-Qn`` period, ``None`` when it is not one."""
+    p = Period.parse(period) if PERIOD_RE.match(str(period or "")) else None
+    return p.first_day() if p else None
 
 
 @dataclass(frozen=True)

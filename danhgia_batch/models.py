@@ -243,6 +243,18 @@ class YearRow:
     # month -> (unit code, unit name) of the list: a person whose unit ended during the year
     # (SPEC §3) is one row, under the last unit, with the earlier ones noted
     units: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # quarterly periods (SPEC §13): quarter (1..4) -> final grade / score
+    quarter_grades: dict[int, str] = field(default_factory=dict)
+    quarter_scores: dict[int, Decimal] = field(default_factory=dict)
+
+    @property
+    def average(self) -> Decimal | None:
+        """Mean final score of the periods worked, months and quarters alike (Decree 335's
+        year result, SPEC §13), rounded to hundredths; ``None`` without scores."""
+        values = [*self.scores.values(), *self.quarter_scores.values()]
+        if not values:
+            return None
+        return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
 
 
 @dataclass

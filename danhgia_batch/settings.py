@@ -28,6 +28,7 @@ from .domain import (
     read_toml,
 )
 from .errors import ConfigError
+from .periods import Period
 
 CONFIG_NAME = "danhgia.toml"
 
@@ -267,7 +268,7 @@ class Settings:
     def framework_for(self, fid: str, period: str) -> Framework | None:
         """The version of framework ``fid`` in force for ``period`` (latest valid_from wins)."""
         found = [f for f in self.frameworks.values() if f.id == fid and f.applies_to(period)]
-        return max(found, key=lambda f: f.valid_from) if found else None
+        return max(found, key=lambda f: Period.of(f.valid_from)) if found else None
 
 
 def _coerce(source: str, key: str, value: Any, typ: Any) -> Any:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .. import layout
 from ..errors import ConfigError
+from ..periods import Period
 from ..settings import Settings
 from .fill import fill_individual, fill_registry, fill_unit_list
 from .individual import write_individual
@@ -45,7 +46,7 @@ def generate_templates(settings: Settings, out_dir: Path, framework_id: str | No
         if not found:
             known = ", ".join(sorted({f.id for f in settings.frameworks.values()}))
             raise ConfigError(f"Không có khung tiêu chí '{framework_id}' (các khung hiện có: {known})")
-        framework = max(found, key=lambda f: (f.valid_from, f.version))
+        framework = max(found, key=lambda f: (Period.of(f.valid_from), f.version))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [

@@ -248,7 +248,7 @@ def validate(
     """Data validation for the cells of ``field`` in rows first_row..last_row of column ``col``.
 
     Coded fields get a drop-down from ``_lists``; scores a decimal range (``low``..``high``);
-    dates a date range; periods a text length check ("MM/YYYY").
+    dates a date range; periods a text length check ("MM/YYYY" or "Quý I/2026").
     """
     opts: dict[str, Any]
     if field.kind in ("code", "grade") and field.codes:
@@ -290,11 +290,11 @@ def validate(
             "validate": "length",
             "criteria": "between",
             "minimum": 6,
-            "maximum": 7,
+            "maximum": 12,  # "Quý III/2026" (SPEC §13)
             "input_title": "Kỳ đánh giá",
-            "input_message": "Nhập tháng/năm dạng MM/YYYY, ví dụ 01/2022.",
+            "input_message": "Nhập tháng/năm dạng MM/YYYY (ví dụ 01/2022) hoặc quý (ví dụ Quý I/2026).",
             "error_title": "Kỳ đánh giá",
-            "error_message": "Kỳ đánh giá có dạng MM/YYYY, ví dụ 01/2022.",
+            "error_message": "Kỳ đánh giá có dạng MM/YYYY (ví dụ 01/2022) hoặc Quý I/2026.",
             "error_type": "warning",
         }
     else:
