@@ -29,6 +29,7 @@ from .domain import (
 )
 from .errors import ConfigError
 from .periods import Period
+from .regimes import DEFAULT_USE, RegimeCatalogue, load_catalogue
 
 CONFIG_NAME = "danhgia.toml"
 
@@ -159,6 +160,14 @@ class DomainSettings:
 
 
 @dataclass(frozen=True)
+class RegimesSettings:
+    """Regimes in force (SPEC §13): shipped ids in ``use`` (default: the letter's ``hn-1841``);
+    every file of ``<workdir>/regimes/`` is in force as well."""
+
+    use: tuple[str, ...] = DEFAULT_USE
+
+
+@dataclass(frozen=True)
 class SmtpSettings:
     """Outgoing mail for reminders and result notices (issue 20).
 
@@ -202,6 +211,7 @@ SECTIONS: dict[str, type] = {
     "reader": ReaderSettings,
     "reports": ReportSettings,
     "domain": DomainSettings,
+    "regimes": RegimesSettings,
     "smtp": SmtpSettings,
     "reminders": ReminderSettings,
     "notices": NoticeSettings,
@@ -229,6 +239,8 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     notices: NoticeSettings = field(default_factory=NoticeSettings)
+    regimes: RegimesSettings = field(default_factory=RegimesSettings)
+    catalogue: RegimeCatalogue = field(default_factory=RegimeCatalogue, compare=False)
     # read from the variable named by smtp.password_env; kept out of repr and logs
     smtp_password: str = field(default="", repr=False, compare=False)
 
@@ -263,11 +275,13 @@ class Settings:
         raise ConfigError(f"Không có khung tiêu chí '{wanted}' (khóa domain.default_framework)")
 
     def framework(self, fid: str, version: str) -> Framework | None:
-        return self.frameworks.get((fid, version))
+        """A framework of ``[domain]`` or one written inside a regime file (SPEC §13)."""
+        return self.frameworks.get((fid, version)) or self.catalogue.framework(fid, version)
 
     def framework_for(self, fid: str, period: str) -> Framework | None:
         """The version of framework ``fid`` in force for ``period`` (latest valid_from wins)."""
-        found = [f for f in self.frameworks.values() if f.id == fid and f.applies_to(period)]
+        every = [*self.frameworks.values(), *self.catalogue.frameworks_by_id(fid)]
+        found = [f for f in every if f.id == fid and f.applies_to(period)]
         return max(found, key=lambda f: Period.of(f.valid_from)) if found else None
 
 
@@ -417,6 +431,8 @@ def load_settings(
     frameworks = index_frameworks(load_framework(p) for p in fw_paths)
     if not dom.frameworks and not dom.default_framework:
         sections["domain"] = dataclasses.replace(dom, default_framework="HN-THANG")
+    regimes: RegimesSettings = sections["regimes"]
+    catalogue = load_catalogue(workdir, regimes.use, codes=codes, known_frameworks=[f.id for f in frameworks.values()])
     smtp: SmtpSettings = sections["smtp"]
     password = env.get(smtp.password_env, "") if smtp.password_env else ""
     settings = Settings(
@@ -425,6 +441,7 @@ def load_settings(
         codes=codes,
         authority=authority,
         frameworks=frameworks,
+        catalogue=catalogue,
         smtp_password=password,
         **sections,
     )

@@ -35,9 +35,11 @@ SECTION_HELP = {
     "reader": "Giới hạn khi đọc tệp Excel gửi đến",
     "reports": "Báo cáo đầu ra",
     "domain": "Tệp dữ liệu nghiệp vụ thay thế (để trống = dùng tệp mặc định kèm theo chương trình)",
+    "regimes": 'Bộ quy định áp dụng (xem README, mục "Thêm một bộ quy định")',
 }
 
 KEY_HELP = {
+    "regimes.use": "Mã các bộ quy định kèm theo chương trình được áp dụng; mọi tệp trong thư mục regimes/ cũng được áp dụng",
     "paths.inbox": "Thư mục nhận tệp của các đơn vị (có thể là thư mục chia sẻ SMB)",
     "paths.outbox": "Thư mục ghi báo cáo kết quả",
     "paths.archive": "Thư mục lưu tệp gốc đã xử lý",

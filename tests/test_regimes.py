@@ -1,0 +1,155 @@
+"""Regimes as data (SPEC §13): shipped files, selection, the work folder's, mistakes at keys."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from danhgia_batch.errors import ConfigError
+from danhgia_batch.regimes import REGIMES_DIR, apply_regime, check_regime_file
+from danhgia_batch.settings import load_settings
+
+
+def _settings(tmp_path: Path, toml: str = ""):  # type: ignore[no-untyped-def]
+    (tmp_path / "danhgia.toml").write_text(toml, encoding="utf-8")
+    return load_settings(cwd=tmp_path, env={})
+
+
+def test_shipped_regimes_load(tmp_path: Path) -> None:
+    cat = _settings(tmp_path).catalogue
+    assert set(cat.regimes) >= {"hn-1841", "nd-335-cong-chuc"}
+    assert cat.in_force == ("hn-1841",)
+    nd = cat.regimes["nd-335-cong-chuc"]
+    assert nd.period_kinds == ("month", "quarter") and nd.categories == ("CBCC",)
+    assert (nd.bands.a, nd.bands.b, nd.bands.c) == (90, 70, 50)
+    assert [c.flag for c in nd.bands.caps] == ["discipline", "degradation"]
+    assert nd.quota.scopes == ("group", "agency") and nd.quota.base == "good_only" and nd.quota.reading
+    assert nd.aggregate == "average_score"
+    fw = nd.frameworks[0]
+    assert [(p.code, p.max) for p in fw.parts] == [("I", 30), ("II", 70)]
+    assert len(nd.digest) == 64
+
+
+def test_letter_regime_is_the_shipped_settings(tmp_path: Path) -> None:
+    """Applying hn-1841 changes nothing: today's product is the letter regime."""
+    settings = _settings(tmp_path)
+    assert apply_regime(settings, settings.catalogue.regimes["hn-1841"]) is settings
+
+
+@pytest.mark.parametrize(
+    ("use", "period", "category", "expected"),
+    [
+        ('["hn-1841"]', "2022-03", "CBCC", "hn-1841"),
+        ('["hn-1841"]', "2026-03", "CBCC", "hn-1841"),
+        ('["hn-1841"]', "2026-Q1", "CBCC", None),  # the letter is monthly
+        ('["hn-1841", "nd-335-cong-chuc"]', "2026-03", "CBCC", "nd-335-cong-chuc"),
+        ('["hn-1841", "nd-335-cong-chuc"]', "2026-Q1", "CBCC", "nd-335-cong-chuc"),
+        ('["hn-1841", "nd-335-cong-chuc"]', "2026-03", "VC", "hn-1841"),
+        ('["hn-1841", "nd-335-cong-chuc"]', "2025-12", "CBCC", "hn-1841"),
+        ('["hn-1841", "nd-335-cong-chuc"]', "2026-Q1", "VC", None),
+    ],
+)
+def test_regime_for(tmp_path: Path, use: str, period: str, category: str, expected: str | None) -> None:
+    cat = _settings(tmp_path, f"[regimes]\nuse = {use}\n").catalogue
+    found = cat.regime_for(period, category)
+    assert (found.id if found else None) == expected
+
+
+def test_work_folder_regime_is_added_and_replaces_a_shipped_id(tmp_path: Path) -> None:
+    (tmp_path / "regimes").mkdir()
+    text = (REGIMES_DIR / "nd-335-cong-chuc.toml").read_text(encoding="utf-8")
+    (tmp_path / "regimes" / "hn-kpi.toml").write_text(
+        text.replace('id = "nd-335-cong-chuc"', 'id = "hn-kpi-2026"').replace(
+            'valid_from = "2026-01"\ncategories', 'valid_from = "2026-Q3"\ncategories', 1
+        ),
+        encoding="utf-8",
+    )
+    cat = _settings(tmp_path).catalogue
+    assert cat.in_force == ("hn-1841", "hn-kpi-2026")
+    assert not cat.regimes["hn-kpi-2026"].shipped
+    assert cat.regime_for("2026-Q3", "CBCC").id == "hn-kpi-2026"  # type: ignore[union-attr]
+    assert cat.regime_for("2026-06", "CBCC").id == "hn-1841"  # type: ignore[union-attr]
+
+
+BAD = """\
+id = "Sai Ma"
+version = "1"
+name = "Thử"
+period_kinds = ["month", "week"]
+valid_from = "03/2026"
+categories = ["CBCC", "XYZ"]
+frameworks = ["HN-THANG"]
+
+[bands]
+a = 90
+b = 95
+c = 50
+colour = "red"
+
+[[bands.cap]]
+flag = "late"
+grade = "D"
+label = "x"
+
+[quota]
+ratio = 2
+base = "all"
+scopes = ["unit"]
+
+[deadlines]
+decision_day = 32
+"""
+
+
+def test_mistakes_name_their_keys_and_lines(tmp_path: Path) -> None:
+    path = tmp_path / "sai.toml"
+    path.write_text(BAD, encoding="utf-8")
+    settings = _settings(tmp_path)
+    regime, result = check_regime_file(path, codes=settings.codes, known_frameworks=["HN-THANG"])
+    assert regime is None and not result.ok
+    got = {(m.key, m.line) for m in result.mistakes}
+    assert got >= {
+        ("id", 1),
+        ("period_kinds", 4),
+        ("valid_from", 5),
+        ("categories", 6),
+        ("bands.colour", 13),
+        ("bands", 9),
+        ("bands.cap[0].flag", 16),
+        ("quota.ratio", 21),
+        ("quota.base", 22),
+        ("quota.scopes", 23),
+        ("deadlines.decision_day", 26),
+    }, got
+    assert all(m.message for m in result.mistakes)
+
+
+def test_syntax_error_gives_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "cu_phap.toml"
+    path.write_text('id = "x"\nversion = "1"\n[bands\na = 90\n', encoding="utf-8")
+    _, result = check_regime_file(path)
+    assert [(m.key, m.line) for m in result.mistakes] == [("", 3)]
+
+
+def test_framework_inside_a_regime_must_total_100(tmp_path: Path) -> None:
+    text = (REGIMES_DIR / "nd-335-cong-chuc.toml").read_text(encoding="utf-8").replace("max = 70\n", "max = 75\n")
+    path = tmp_path / "r.toml"
+    path.write_text(text, encoding="utf-8")
+    _, result = check_regime_file(path)
+    assert [m.key for m in result.mistakes] == ["framework[0].part"]
+
+
+def test_a_bad_work_folder_regime_stops_the_run(tmp_path: Path) -> None:
+    (tmp_path / "regimes").mkdir()
+    shutil.copy(REGIMES_DIR / "hn-1841.toml", tmp_path / "regimes" / "copy.toml")
+    (tmp_path / "regimes" / "copy.toml").write_text(
+        (REGIMES_DIR / "hn-1841.toml").read_text(encoding="utf-8").replace("a = 90", "a = 190"), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"bands\.a"):
+        _settings(tmp_path)
+    (tmp_path / "danhgia.toml").write_text('[regimes]\nuse = ["khong-co"]\n', encoding="utf-8")
+    shutil.rmtree(tmp_path / "regimes")
+    with pytest.raises(ConfigError, match=r"regimes\.use"):
+        load_settings(cwd=tmp_path, env={})
