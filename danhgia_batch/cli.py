@@ -200,6 +200,8 @@ app = typer.Typer(
 )
 registry_app = typer.Typer(cls=ViGroup, help="Danh mục đơn vị và cán bộ (mẫu 00).", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
+regime_app = typer.Typer(cls=ViGroup, help="Bộ quy định đánh giá, xếp loại (tháng hoặc quý).", no_args_is_help=True)
+app.add_typer(regime_app, name="regime")
 
 T = TypeVar("T")
 
@@ -521,6 +523,60 @@ ODD_KINDS = {
     "device": "thiết bị",
     "unreadable": "không đọc được",
 }
+
+
+@regime_app.command("list", cls=ViCommand)
+def regime_list_cmd(
+    ctx: typer.Context,
+    period: Annotated[
+        str | None, typer.Option("--period", "-p", help="Kỳ đánh giá (2026-03, 2026-Q1, Quý I/2026…).")
+    ] = None,
+) -> None:
+    """Các bộ quy định: bộ nào áp dụng cho kỳ nào, đối tượng nào."""
+    from .pipeline.regimes import list_regimes
+
+    settings = run(ctx.obj.settings)
+    result = run(lambda: list_regimes(settings, period))
+    kinds = {"month": "tháng", "quarter": "quý"}
+
+    def text() -> None:
+        rows = [
+            [r.id + ("" if r.shipped else " *"), "Có" if r.in_force else "Không",
+             ", ".join(kinds[k] for k in r.period_kinds),
+             f"từ {r.valid_from}" + ("" if r.valid_to == "9999-12" else f" đến {r.valid_to}"),
+             ", ".join(r.categories + r.blocks) or "Tất cả", r.hash[:8]]
+            for r in result.rows
+        ]  # fmt: skip
+        headers = ["Mã", "Áp dụng", "Loại kỳ", "Hiệu lực", "Đối tượng", "Mã băm"]
+        _print_table("Các bộ quy định (*: trong thư mục regimes/)", headers, rows)
+        if result.period:
+            judged = [[c, r or "Không có bộ quy định nào áp dụng"] for c, r in result.judged.items()]
+            _print_table(f"Kỳ {result.period}: bộ quy định theo đối tượng", ["Đối tượng", "Bộ quy định"], judged)
+
+    emit(ctx, result, text)
+
+
+@regime_app.command("check", cls=ViCommand)
+def regime_check_cmd(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="TỆP", help="Tệp bộ quy định (.toml).")],
+) -> None:
+    """Kiểm tra một tệp bộ quy định; báo từng lỗi kèm khóa và dòng."""
+    from .pipeline.regimes import check_regime
+
+    result = run(lambda: check_regime(file, ctx.obj.config))
+
+    def text() -> None:
+        if result.ok:
+            typer.echo(
+                f"Tệp {file} hợp lệ: bộ quy định {result.id}, phiên bản {result.version}, mã băm {result.digest[:12]}."
+            )
+        else:
+            typer.echo(f"Tệp {file} có {len(result.mistakes)} lỗi:")
+        echo_lines(f"  - {m.text()}" for m in result.mistakes)
+
+    emit(ctx, result, text)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command("status", cls=ViCommand)

@@ -171,6 +171,16 @@ class RegimeCheck:
     digest: str = ""
     mistakes: list[RegimeMistake] = field(default_factory=list)
 
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        for m, mistake in zip(out["mistakes"], self.mistakes, strict=True):
+            m["text"] = mistake.text()
+        return out
+
 
 # --------------------------------------------------------------------------- lines of keys
 
@@ -540,9 +550,26 @@ def _line_from_message(message: str) -> int:
     return int(m.group(1)) if m else 0
 
 
+_SYNTAX = (
+    ("Expected ']'", "thiếu dấu ']' ở cuối tên bảng"),
+    ("Expected '=' after a key", "thiếu dấu '=' sau tên khóa"),
+    ("Cannot overwrite", "khóa hoặc bảng được khai báo hai lần"),
+    ("Cannot declare", "khóa hoặc bảng được khai báo hai lần"),
+    ("Unterminated string", "chuỗi chưa đóng dấu nháy"),
+    ("Illegal character", "ký tự không hợp lệ"),
+    ("Invalid value", "giá trị không hợp lệ (chuỗi phải đặt trong dấu nháy kép)"),
+    ("Invalid date", "ngày không hợp lệ"),
+    ("Expected newline", "thừa nội dung sau giá trị, cần xuống dòng"),
+    ("Invalid statement", "dòng không phải 'khóa = giá trị' hoặc [bảng]"),
+)
+
+
 def _syntax_message(message: str) -> str:
-    """tomllib's English message without its position (the line is given apart)."""
-    return re.sub(r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", message)
+    """tomllib's English message in Vietnamese (the line is given apart)."""
+    for english, vietnamese in _SYNTAX:
+        if english in message:
+            return vietnamese
+    return "không đọc được dòng này"
 
 
 def load_regime(path: Path, *, codes: Any | None = None, known_frameworks: Iterable[str] = ()) -> Regime:

@@ -153,3 +153,56 @@ def test_a_bad_work_folder_regime_stops_the_run(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "regimes")
     with pytest.raises(ConfigError, match=r"regimes\.use"):
         load_settings(cwd=tmp_path, env={})
+
+
+# --------------------------------------------------------------------------- the commands
+
+
+def _cli(tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from danhgia_batch.cli import app
+
+    if not (tmp_path / "danhgia.toml").exists():
+        (tmp_path / "danhgia.toml").write_text('[regimes]\nuse = ["hn-1841", "nd-335-cong-chuc"]\n', encoding="utf-8")
+    return CliRunner().invoke(app, ["--config", str(tmp_path / "danhgia.toml"), *args])
+
+
+def test_regime_list_json_says_who_is_judged_by_what(tmp_path: Path) -> None:
+    import json
+
+    result = _cli(tmp_path, "--json", "regime", "list", "--period", "Quý I/2026")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["period"] == "2026-Q1"
+    assert data["judged"] == {"CBCC": "nd-335-cong-chuc", "VC": "", "KCT": "", "LDHD": ""}
+    assert [r["id"] for r in data["rows"]][:2] == ["hn-1841", "nd-335-cong-chuc"]
+    monthly = json.loads(_cli(tmp_path, "--json", "regime", "list", "-p", "03/2026").output)
+    assert monthly["judged"] == {"CBCC": "nd-335-cong-chuc", "VC": "hn-1841", "KCT": "hn-1841", "LDHD": "hn-1841"}
+
+
+def test_regime_list_table_and_bad_period(tmp_path: Path) -> None:
+    result = _cli(tmp_path, "regime", "list")
+    assert result.exit_code == 0 and "nd-335-cong-chuc" in result.output and "tháng, quý" in result.output
+    bad = _cli(tmp_path, "regime", "list", "--period", "Q5/2026")
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_regime_check_names_keys_and_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "sai.toml"
+    path.write_text(BAD, encoding="utf-8")
+    result = _cli(tmp_path, "regime", "check", str(path))
+    assert result.exit_code == 1
+    assert "dòng 21, khóa 'quota.ratio'" in result.output and "Traceback" not in result.output
+    ok = _cli(tmp_path, "regime", "check", str(REGIMES_DIR / "hn-1841.toml"))
+    assert ok.exit_code == 0 and "hợp lệ" in ok.output
+    missing = _cli(tmp_path, "regime", "check", str(tmp_path / "khong_co.toml"))
+    assert missing.exit_code == 1 and "không đọc được tệp" in missing.output
+
+
+def test_regime_check_works_when_the_broken_file_sits_in_regimes(tmp_path: Path) -> None:
+    (tmp_path / "regimes").mkdir()
+    path = tmp_path / "regimes" / "moi.toml"
+    path.write_text(BAD, encoding="utf-8")
+    result = _cli(tmp_path, "regime", "check", str(path))
+    assert result.exit_code == 1 and "quota.ratio" in result.output
