@@ -94,6 +94,8 @@ class DecisionContext:
     others: tuple[PlaceList, ...] = ()
     other_rows: Mapping[int, list[EvaluationRow]] = field(default_factory=dict)
     has_ledger: bool = True
+    # SPEC §13: (regime id, hash) the period's files were judged with, when it was ever locked
+    period_regimes: tuple[tuple[str, str], ...] = ()
     fingerprint: str = ""
 
     def is_locked(self, block: str | None) -> bool:
@@ -160,6 +162,8 @@ class Record:
     overlap_notes: dict[int, list[Issue]] = field(default_factory=dict)
     covered: dict[int, bool] = field(default_factory=dict)
     fingerprint: str = ""
+    regime_id: str = ""  # SPEC §13: the regime that judged the file and its content hash
+    regime_hash: str = ""
 
 
 Decision = Record  # the name the issue uses

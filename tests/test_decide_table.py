@@ -30,6 +30,7 @@ from danhgia_batch.verdict import DecisionContext, FileFacts, LockRow, PlaceList
 PACKAGE = Path(__file__).resolve().parents[1] / "danhgia_batch"
 ARRIVAL = datetime(2022, 1, 28, 9, 0)
 PERIOD = "2022-01"
+BOTH = ("hn-1841", "nd-335-cong-chuc")
 
 
 @dataclass
@@ -456,6 +457,26 @@ CASES: dict[str, Case] = {
     "form differing from the list": Case(
         "01", overlap_list(True), "form-list-conflict", ("row", 0, "final_grade"), "accepted"
     ),
+    # SPEC §13: regimes (``regimes``: the ids in force instead of the default hn-1841)
+    "list quarter under the monthly letter": Case(
+        "02", header(period="2022-Q1"), "regime-none", ("header", "period"), "rejected"
+    ),
+    "list of categories under two regimes": Case(
+        "02",
+        both(header(period="2026-03"), row(2, category="VC", group="VC"), ctx(regimes=BOTH)),
+        "regime-mixed",
+        ("header", "period"),
+        "rejected",
+    ),
+    "list of the letter's framework under Decree 335": Case(
+        "02", both(header(period="2026-03"), ctx(regimes=BOTH)), "regime-framework", ("header", "period"), "rejected"
+    ),
+    "form of the letter's framework under Decree 335": Case(
+        "01", both(header(period="2026-Q1"), ctx(regimes=BOTH)), "regime-framework", ("header", "period"), "rejected"
+    ),
+    "list after the regime file changed since publication": Case(
+        "02", ctx(period_regimes=(("hn-1841", "0" * 64),)), "regime-changed", ("header", "period"), "accepted"
+    ),
 }
 
 
@@ -473,6 +494,9 @@ def _decide(case: Case, clean: dict[str, FormResult], settings: Settings) -> tup
     case.change(form, given)
     arrival = given.pop("arrival", ARRIVAL)
     folder = given.pop("unit_folder", None)
+    use = given.pop("regimes", None)
+    if use is not None:
+        settings = replace(settings, catalogue=replace(settings.catalogue, in_force=use))
     context = DecisionContext(**{k: v for k, v in given.items() if k not in ("others", "other_rows")})
     if "others" in given:
         context = replace(context, others=given["others"], other_rows=given["other_rows"])

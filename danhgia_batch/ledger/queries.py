@@ -193,6 +193,21 @@ def lock_rows(conn: Connection, period: str) -> tuple[LockRow, ...]:
     return tuple(LockRow(r.id, r.block, bool(r.locked)) for r in conn.execute(_LOCK_ROWS, {"period": period}))
 
 
+_PERIOD_REGIMES = (
+    select(_F.c.regime_id, _F.c.regime_hash, func.max(_F.c.id).label("last"))
+    .where(_F.c.period == bindparam("period"), _F.c.regime_id != "", _F.c.outcome.in_([s.ACCEPTED, s.INVALID]))
+    .group_by(_F.c.regime_id, _F.c.regime_hash)
+    .order_by(func.max(_F.c.id))
+)
+
+
+def period_regimes(conn: Connection, period: str) -> tuple[tuple[str, str], ...]:
+    """(regime id, hash) of the files recorded for ``period`` (accepted or invalid), the last
+    used first (SPEC §13: a locked period never changes regime)."""
+    rows = list(conn.execute(_PERIOD_REGIMES, {"period": period}))
+    return tuple((r.regime_id, r.regime_hash) for r in reversed(rows))
+
+
 _UNIT_LISTS = (
     select(*_ACTIVE_COLS, _F.c.name.label("file_name"))
     .join(_F, _F.c.id == _L.c.file_id)

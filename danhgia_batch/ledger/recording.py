@@ -63,6 +63,8 @@ _RECORD_FILE = (
                 "duplicate_of",
                 "state",
                 "recorded_at",
+                "regime_id",
+                "regime_hash",
             )
         }
     )
@@ -122,6 +124,8 @@ class RecordingMixin(LocksMixin):
         with self.engine.connect() as conn:
             latest = q.latest_registry_id(conn)
             locks = q.lock_rows(conn, period)
+            # SPEC §13: a period once published keeps the regimes it was judged with
+            regimes = q.period_regimes(conn, period) if locks else ()
             place: tuple[PlaceList, ...] = ()
             others: tuple[PlaceList, ...] = ()
             if kind in LIST_KINDS:
@@ -153,6 +157,7 @@ class RecordingMixin(LocksMixin):
             form_rows=form_rows,
             others=others,
             other_rows=other_rows,
+            period_regimes=regimes,
             fingerprint=fingerprint(latest, locks, place, others),
         )
 
@@ -238,6 +243,8 @@ class RecordingMixin(LocksMixin):
                     "duplicate_of": duplicate_of,
                     "state": s.STATE_RECORDED,
                     "recorded_at": datetime.now(),
+                    "regime_id": rec.regime_id,
+                    "regime_hash": rec.regime_hash,
                 },
             )
             out.file = replace(

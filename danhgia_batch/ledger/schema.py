@@ -87,6 +87,9 @@ files = Table(
     Column("error_report", String(1000)),
     Column("recorded_at", DateTime),
     Column("done_at", DateTime),
+    # the regime that judged the file (SPEC §13): id and sha256 of its file (migration 6)
+    Column("regime_id", String(60), nullable=False, default="", server_default=""),
+    Column("regime_hash", String(64), nullable=False, default="", server_default=""),
 )
 Index("ix_files_state", files.c.state)
 
