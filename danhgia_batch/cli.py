@@ -299,12 +299,15 @@ def templates_cmd(
     ctx: typer.Context,
     out: Annotated[Path | None, typer.Option("--out", help="Thư mục ghi biểu mẫu.")] = None,
     framework: Annotated[str | None, typer.Option("--framework", help="Mã khung tiêu chí.")] = None,
+    regime: Annotated[str | None, typer.Option("--regime", help="Mã bộ quy định (xem: danhgia regime list).")] = None,
+    period: Annotated[str | None, typer.Option("--period", "-p", help="Kỳ điền sẵn (2026-03, Quý I/2026…).")] = None,
 ) -> None:
     """Tạo các biểu mẫu Excel (00 danh mục, 01 phiếu cá nhân, 02 tổng hợp đơn vị)."""
     from .templates import generate_templates
 
     settings = run(ctx.obj.settings)
-    paths = run(lambda: generate_templates(settings, out or settings.path("templates"), framework))
+    target = out or settings.path("templates")
+    paths = run(lambda: generate_templates(settings, target, framework, regime=regime, period=period))
     emit(ctx, [str(p) for p in paths], lambda: echo_lines(f"Đã tạo {p}" for p in paths))
 
 

@@ -76,6 +76,8 @@ class Part:
     max: Decimal
     min: Decimal
     criteria: tuple[Criterion, ...]
+    computed: str = ""  # SPEC §13: computed from inputs (e.g. "nd335-task", rules/kpi.py)
+    bonus: bool = False  # a bonus part: not counted in the 100 points of the framework
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,19 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         "Kỳ {period} đã được công khai theo bộ quy định {value} (mã băm {expected}); tệp bộ quy định nay đã "
         "khác (mã băm {detail}). Tệp này được đánh giá theo nội dung hiện tại của bộ quy định {value}.",
     ),
+    (
+        "kpi-input-invalid",
+        E,
+        "Số liệu sản phẩm không hợp lệ",
+        "Cột '{column}' ghi {value}, cần {expected} (Nghị định 335/2025/NĐ-CP: điểm kết quả thực hiện nhiệm vụ "
+        "tính từ số sản phẩm).",
+    ),
+    (
+        "grade-cap",
+        E,
+        "Xếp loại vượt mức giới hạn",
+        "Người có đánh dấu '{detail}' chỉ được xếp loại tối đa {expected}, nhưng được xếp loại {value}.",
+    ),
     # ---- table structure and values (validate) -----------------------------------------
     ("column-missing", E, "Thiếu cột", "Không tìm thấy cột '{column}' trong dòng tiêu đề."),
     ("column-duplicate", E, "Cột bị trùng", "Cột '{column}' xuất hiện nhiều lần (ô {detail})."),

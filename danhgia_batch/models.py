@@ -60,6 +60,10 @@ class EvaluationRow:
     note: str = ""
     criteria: dict[str, tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
     cells: dict[str, str] = field(default_factory=dict)  # field key -> A1 address
+    # SPEC §13: a regime's cap flags marked for the person (e.g. "discipline") and the inputs
+    # of a computed part (Decree 335: products assigned, completed…), as read
+    flags: tuple[str, ...] = ()
+    inputs: dict[str, Decimal] = field(default_factory=dict)
     # the list typed a group (else ``group`` is the category, and the registry's group wins)
     group_given: bool = True
 

@@ -484,7 +484,17 @@ def _frameworks(r: _Reader, data: Mapping[str, Any]) -> Iterable[Framework]:
                 r.fail(
                     f"{pkey}.max", f"tổng điểm các tiêu chí ({sum(c.max for c in crits)}) khác điểm của phần ({pmax})"
                 )
-            parts.append(Part(r.text(p, pkey, "code"), r.text(p, pkey, "name"), pmax, pmin, tuple(crits)))
+            parts.append(
+                Part(
+                    r.text(p, pkey, "code"),
+                    r.text(p, pkey, "name"),
+                    pmax,
+                    pmin,
+                    tuple(crits),
+                    computed=str(p.get("computed") or ""),
+                    bonus=bool(p.get("bonus", False)),
+                )
+            )
         if not parts:
             r.fail(f"{key}.part", "khung tiêu chí phải có ít nhất một phần")
             continue
@@ -611,6 +621,15 @@ class RegimeCatalogue:
                     return f
         return None
 
+    def caps_for(self, fid: str) -> tuple[tuple[str, str], ...]:
+        """(flag, label) of the caps of the regimes whose own frameworks include ``fid``: the
+        flag columns of that framework's template 02."""
+        out: dict[str, str] = {}
+        for g in self.regimes.values():
+            if any(f.id == fid for f in g.frameworks):
+                out.update({c.flag: c.label for c in g.bands.caps})
+        return tuple(out.items())
+
     def frameworks_by_id(self, fid: str) -> list[Framework]:
         return [f for g in self.regimes.values() for f in g.frameworks if f.id == fid]
 
@@ -672,7 +691,15 @@ def apply_regime(settings: Any, regime: Regime | None) -> Any:
         QuotaSettings,
         {
             k: getattr(q, k)
-            for k in ("ratio", "base", "rounding", "small_group_size", "small_group_max_a", "small_unit_total")
+            for k in (
+                "ratio",
+                "base",
+                "rounding",
+                "small_group_size",
+                "small_group_max_a",
+                "small_unit_total",
+                "scopes",
+            )
         },
     )
     deadlines = merged(

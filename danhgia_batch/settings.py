@@ -79,6 +79,9 @@ class QuotaSettings:
     small_group_size: int = 5
     small_group_max_a: int = 1
     small_unit_total: bool = True
+    # SPEC §13: where the ratio holds: "group" (each subject group of a list, the letter) and
+    # "agency" (the list as a whole, Decree 335)
+    scopes: tuple[str, ...] = ("group",)
 
 
 @dataclass(frozen=True)
@@ -353,6 +356,8 @@ def _check(settings: Settings, source: str) -> None:
         raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'quota.ratio': cần 0 < ratio ≤ 1")
     if q.base not in ("good_only", "good_or_better"):
         raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'quota.base': chỉ nhận 'good_only' hoặc 'good_or_better'")
+    if not set(q.scopes) <= {"group", "agency"} or not q.scopes:
+        raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'quota.scopes': chỉ nhận group, agency")
     if q.rounding not in ("floor", "round", "ceil"):
         raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'quota.rounding': chỉ nhận floor, round, ceil")
     for key in ("self_assessment_day", "decision_day", "publication_day", "december_day"):
@@ -432,7 +437,9 @@ def load_settings(
     if not dom.frameworks and not dom.default_framework:
         sections["domain"] = dataclasses.replace(dom, default_framework="HN-THANG")
     regimes: RegimesSettings = sections["regimes"]
-    catalogue = load_catalogue(workdir, regimes.use, codes=codes, known_frameworks=[f.id for f in frameworks.values()])
+    # framework ids a regime names are not checked here: a work folder that replaces the
+    # frameworks ([domain] frameworks) keeps the letter's regime (`danhgia regime check` says so)
+    catalogue = load_catalogue(workdir, regimes.use, codes=codes)
     smtp: SmtpSettings = sections["smtp"]
     password = env.get(smtp.password_env, "") if smtp.password_env else ""
     settings = Settings(

@@ -39,6 +39,7 @@ SECTION_HELP = {
 }
 
 KEY_HELP = {
+    "quota.scopes": 'Phạm vi tỷ lệ loại A: "group" (từng nhóm đối tượng), "agency" (toàn cơ quan, Nghị định 335)',
     "regimes.use": "Mã các bộ quy định kèm theo chương trình được áp dụng; mọi tệp trong thư mục regimes/ cũng được áp dụng",
     "paths.inbox": "Thư mục nhận tệp của các đơn vị (có thể là thư mục chia sẻ SMB)",
     "paths.outbox": "Thư mục ghi báo cáo kết quả",

@@ -474,6 +474,13 @@ CASES: dict[str, Case] = {
     "form of the letter's framework under Decree 335": Case(
         "01", both(header(period="2026-Q1"), ctx(regimes=BOTH)), "regime-framework", ("header", "period"), "rejected"
     ),
+    "list grading a disciplined person above D under Decree 335": Case(
+        "02",
+        both(header(period="2026-03"), row(0, flags=("discipline",)), ctx(regimes=BOTH)),
+        "grade-cap",
+        ("row", 0, "final_grade"),
+        "rejected",
+    ),
     "list after the regime file changed since publication": Case(
         "02", ctx(period_regimes=(("hn-1841", "0" * 64),)), "regime-changed", ("header", "period"), "accepted"
     ),

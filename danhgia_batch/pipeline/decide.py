@@ -26,6 +26,8 @@ from ..models import EvaluationRow, FormResult, ListHeader, ListView, Person, Qu
 from ..regimes import Regime, RegimeCatalogue, apply_regime
 from ..registry import Registry, adopt_registry_groups, crosscheck, norm_code, person_blocks, unit_size
 from ..rules import QuotaFinding, check_form, check_quota, covered_forms
+from ..rules.common import Where
+from ..rules.kpi import check_caps
 from ..settings import Settings
 from ..verdict import (
     INVALID_QUOTA,
@@ -129,6 +131,9 @@ def decide(form: FormResult, context: DecisionContext, settings: Settings, file:
             issues += crosscheck(form, context.registry, settings, listed_elsewhere=dict(context.listed_elsewhere))
             form = _registry_groups(form, context.registry)  # SPEC §3: the registry's group wins
         issues += _rule_issues(form, context, settings, file, unit)
+        if regime is not None and regime.bands.caps:  # SPEC §13: discipline, degradation → D
+            where = Where(file=file.name, sheet=form.sheet, labels=_cap_labels(form, regime))
+            issues += check_caps(form.rows, regime.bands.caps, where)
         if form.kind == KIND_UNIT_LIST:
             quota = _verdicts(check_quota(form.rows, settings, file=form.path.name, sheet=form.sheet)[0])
         if header.period and context.is_locked(block or None):
@@ -213,6 +218,11 @@ def _framework_issue(form: FormResult, regime: Regime, catalogue: RegimeCatalogu
         return []
     expected = ", ".join(regime.all_framework_ids())
     return [make_issue("regime-framework", **at, value=regime.id, framework=fid, expected=expected)]
+
+
+def _cap_labels(form: FormResult, regime: Regime) -> dict[str, str]:
+    labels = {"final_grade": "Xếp loại" if form.kind == KIND_UNIT_LIST else "Xếp loại của cấp có thẩm quyền"}
+    return labels | {f"flag_{c.flag}": c.label for c in regime.bands.caps}
 
 
 def _folder_issues(form: FormResult, file: FileFacts, unit: str) -> list[Issue]:

@@ -147,6 +147,17 @@ def grade_formula(ref: str, grading: GradingSettings) -> str:
     )
 
 
+def kpi_formula(refs: dict[str, str], part_max: Decimal) -> str:
+    """Decree 335's task points (rules/kpi.py): the mean of quantity, quality and progress
+    ratios, each within [0, 1], × the part's maximum, rounded to hundredths; blank until the
+    number of products assigned is typed."""
+    a = refs["assigned"]
+    quantity = f"MIN(1,MAX(0,N({refs['completed']})/{a}))"
+    quality = f"MIN(1,MAX(0,(N({refs['quality']})-0.25*N({refs['failed_checks']}))/{a}))"
+    progress = f"MIN(1,MAX(0,(N({refs['on_time']})-0.25*N({refs['delays']}))/{a}))"
+    return f'=IF(N({a})<=0,"",ROUND(({quantity}+{quality}+{progress})/3*{num_text(part_max)},2))'
+
+
 def sum_formula(refs: Sequence[str]) -> str:
     """``=IF(COUNT(refs)=0,"",SUM(refs))``: blank while no score has been typed."""
     args = ",".join(refs)
