@@ -205,3 +205,40 @@ def test_the_same_list_under_both_regimes(
     form = next(iter(read_forms([path], settings)))
     assert [i.code for i in form.issues] == []
     assert _judge(settings, form) == {**expected, "regime": regime}
+
+
+# --------------------------------------------------------------------------- a quarter end to end
+
+
+def test_a_quarter_end_to_end(both: Settings, tmp_path: Path) -> None:
+    """templates (nd-335, Quý I/2026) → filled → process → unit report titled "QUÝ I/2026"
+    → year view with the quarter's grade and the average score."""
+    import shutil
+
+    from danhgia_batch.ledger import open_ledger
+    from danhgia_batch.models import Person, Unit
+    from danhgia_batch.pipeline import process_inbox, year_view
+
+    units = [Unit("VHXH", "Phòng Văn hóa - Xã hội", "CHINH_QUYEN", "PHONG_PHUONG")]
+    people = [Person(code, f"Nguyễn Văn {code[-1]}", "VHXH", "CONG_CHUC", "CBCC", "CBCC") for code, *_ in PEOPLE]
+    people.append(Person("VH900", "Trần Văn Hùng", "VHXH", "TRUONG_PHONG_PHUONG", "CBCC", "CBCC"))
+    with open_ledger(both) as led:
+        led.save_registry(units, people, "danh_muc.xlsx")
+    path = _filled(both, tmp_path, _rows({"VH004": "D"}))
+    both.inbox.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, both.inbox / "vhxh_quy1.xlsx")
+    result = process_inbox(both)
+    assert [f.outcome for f in result.files] == ["accepted"], [i.code for f in result.files for i in f.issues]
+
+    reports = list((both.outbox / "2026-Q1").rglob("*.xlsx"))
+    assert reports, "no outputs for the quarter"
+    unit_report = next(p for p in reports if p.name.startswith("danh_sach_tong_hop_vhxh"))
+    texts = [c.value for row in openpyxl.load_workbook(unit_report).active.iter_rows(max_row=12) for c in row]
+    assert any(isinstance(t, str) and "QUÝ I/2026" in t for t in texts), texts
+
+    ws = openpyxl.load_workbook(year_view(both, 2026)).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    head = next(r for r in rows if "Q1" in r)
+    mai = next(r for r in rows if "VH001" in r)
+    assert mai[head.index("Q1")] == "B"
+    assert mai[head.index("Điểm bình quân") if "Điểm bình quân" in head else -1] == 83.9
