@@ -100,6 +100,17 @@ class Framework:
     def max_total(self) -> Decimal:
         return sum((p.max for p in self.parts), Decimal(0))
 
+    @property
+    def has_bonus(self) -> bool:
+        return any(p.bonus for p in self.parts)
+
+    def bounded(self, total: Decimal) -> Decimal:
+        """SPEC §5, §13: the total is kept within [0, 100]; only a framework with bonus parts
+        (whose maxima go beyond 100) can leave that range, so only its totals are clamped."""
+        if not self.has_bonus:
+            return total
+        return min(Decimal(100), max(Decimal(0), total))
+
     def part(self, code: str) -> Part:
         for p in self.parts:
             if p.code == code:
@@ -151,10 +162,15 @@ def load_framework(path: Path) -> Framework:
             seen.add(code)
         if crits and (sum(c.max for c in crits) != pmax or sum(c.min for c in crits) != pmin):
             raise _fail(path, pkey, f"tổng điểm các tiêu chí không bằng điểm của phần {pcode}")
-        parts.append(Part(pcode, _text(path, pkey, rp, "name"), pmax, pmin, tuple(crits)))
+        bonus = rp.get("bonus", False)
+        if not isinstance(bonus, bool):
+            raise _fail(path, f"{pkey}.bonus", "phải là true hoặc false")
+        parts.append(Part(pcode, _text(path, pkey, rp, "name"), pmax, pmin, tuple(crits), bonus=bonus))
     fw = Framework(fid, version, _text(path, "", data, "name"), tuple(parts), valid_from, valid_to, path)
-    if fw.max_total != 100:
-        raise _fail(path, "part", f"tổng điểm tối đa phải là 100, hiện là {fw.max_total}")
+    base = sum((p.max for p in parts if not p.bonus), Decimal(0))
+    if base != 100:  # SPEC §13: bonus parts (bonus = true) come on top of the 100 points
+        what = "tổng điểm tối đa (không kể phần điểm thưởng)" if fw.has_bonus else "tổng điểm tối đa"
+        raise _fail(path, "part", f"{what} phải là 100, hiện là {base}")
     return fw
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -206,3 +207,57 @@ def test_regime_check_works_when_the_broken_file_sits_in_regimes(tmp_path: Path)
     path.write_text(BAD, encoding="utf-8")
     result = _cli(tmp_path, "regime", "check", str(path))
     assert result.exit_code == 1 and "quota.ratio" in result.output
+
+
+# --------------------------------------------------------------------------- bonus parts
+
+BONUS = """\
+id = "KPI-THUONG"
+version = "1"
+name = "Khung có điểm thưởng"
+valid_from = "2026-Q1"
+
+[[part]]
+code = "I"
+name = "Tiêu chí chung"
+max = 30
+
+[[part]]
+code = "II"
+name = "Kết quả thực hiện nhiệm vụ"
+max = 70
+
+[[part]]
+code = "T"
+name = "Điểm thưởng"
+max = 7
+bonus = true
+"""
+
+
+def test_a_bonus_part_comes_on_top_of_100_and_the_total_stays_within_100(tmp_path: Path, fill_template: Any) -> None:
+    """Issue 15: "30 + 70 + 7 bonus" was refused ("tổng điểm tối đa phải là 100, hiện là 107")."""
+    from datetime import date
+    from decimal import Decimal
+
+    from danhgia_batch.read import read_forms
+
+    (tmp_path / "khung.toml").write_text(BONUS, encoding="utf-8")
+    settings = _settings(tmp_path, '[domain]\nframeworks = ["khung.toml"]\n')
+    fw = settings.default_framework
+    assert (fw.id, fw.max_total, fw.has_bonus) == ("KPI-THUONG", 107, True)
+    row = {
+        "person_code": "PNV001", "full_name": "Nguyễn Văn An", "position_code": "CONG_CHUC", "category": "CBCC",
+        "self_I": 29, "self_II": 68, "self_T": 7, "final_I": 28, "final_II": 66, "final_T": 5,
+        "self_grade": "A", "final_grade": "A", "self_date": date(2022, 1, 20),
+    }  # fmt: skip
+    path = fill_template("02", [row], framework=fw, period="03/2026")
+    form = next(iter(read_forms([path], settings)))
+    assert [i.code for i in form.issues] == []
+    assert (form.rows[0].self_total, form.rows[0].final_total) == (Decimal(100), Decimal(99))
+
+
+def test_a_framework_without_bonus_must_still_total_100(tmp_path: Path) -> None:
+    (tmp_path / "khung.toml").write_text(BONUS.replace("bonus = true\n", ""), encoding="utf-8")
+    with pytest.raises(ConfigError, match="107"):
+        _settings(tmp_path, '[domain]\nframeworks = ["khung.toml"]\n')

@@ -128,9 +128,9 @@ def read_individual(ctx: Ctx, fw: Framework) -> tuple[ListHeader, list[Evaluatio
     _criteria(ctx, grid, fw, row)
     parts = [p.code for p in fw.parts]
     if all(p in row.self_parts for p in parts):
-        row.self_total = sum((row.self_parts[p] for p in parts), Decimal(0))
+        row.self_total = fw.bounded(sum((row.self_parts[p] for p in parts), Decimal(0)))
     if all(p in row.final_parts for p in parts):
-        row.final_total = sum((row.final_parts[p] for p in parts), Decimal(0))
+        row.final_total = fw.bounded(sum((row.final_parts[p] for p in parts), Decimal(0)))
     return header, [row], sheet
 
 

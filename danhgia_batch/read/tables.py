@@ -161,9 +161,13 @@ def evaluation_row(r: int, values: dict[str, Any], cells: dict[str, str], fw: Fr
             v = values.get(f"{side}_{p.code}")
             if v is not None:
                 parts[p.code] = v
-    row.self_total = _dec_sum([values.get(f"self_{p.code}") for p in fw.parts])
-    row.final_total = _dec_sum([values.get(f"final_{p.code}") for p in fw.parts])
+    row.self_total = _bounded(fw, _dec_sum([values.get(f"self_{p.code}") for p in fw.parts]))
+    row.final_total = _bounded(fw, _dec_sum([values.get(f"final_{p.code}") for p in fw.parts]))
     return row
+
+
+def _bounded(fw: Framework, total: Any) -> Any:
+    return fw.bounded(total) if total is not None else None
 
 
 def check_inputs(ctx: Ctx, sheet: str, row: EvaluationRow, fields: tuple[layout.Field, ...]) -> None:

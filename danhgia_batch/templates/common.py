@@ -158,10 +158,12 @@ def kpi_formula(refs: dict[str, str], part_max: Decimal) -> str:
     return f'=IF(N({a})<=0,"",ROUND(({quantity}+{quality}+{progress})/3*{num_text(part_max)},2))'
 
 
-def sum_formula(refs: Sequence[str]) -> str:
-    """``=IF(COUNT(refs)=0,"",SUM(refs))``: blank while no score has been typed."""
+def sum_formula(refs: Sequence[str], *, bounded: bool = False) -> str:
+    """``=IF(COUNT(refs)=0,"",SUM(refs))``: blank while no score has been typed; ``bounded``
+    keeps the sum within [0, 100] (a framework with bonus parts, SPEC §13)."""
     args = ",".join(refs)
-    return f'=IF(COUNT({args})=0,"",SUM({args}))'
+    total = f"MIN(100,MAX(0,SUM({args})))" if bounded else f"SUM({args})"
+    return f'=IF(COUNT({args})=0,"",{total})'
 
 
 def lines_needed(text: str, width: float, font_size: float = FONT_SIZE) -> int:

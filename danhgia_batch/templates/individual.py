@@ -124,7 +124,7 @@ def _criteria_table(book: Book, ws: Worksheet, row: int, framework: Framework) -
     ws.write_number(total, 2, number(framework.max_total), book.fmt(bold=True, border=1, align="center"))
     for col in (3, 4):
         refs = [cell(pr, col) for pr in part_rows]
-        ws.write_formula(total, col, sum_formula(refs), book.formula(bold=True), "")
+        ws.write_formula(total, col, sum_formula(refs, bounded=framework.has_bonus), book.formula(bold=True), "")
     return total, total + 2
 
 

@@ -141,8 +141,9 @@ def write_unit_list(path: Path, settings: Settings, framework: Framework, period
         self_args = [f"{cell(r, min(self_refs))}:{cell(r, max(self_refs))}"]
         final_args = [f"{cell(r, min(final_refs))}:{cell(r, max(final_refs))}"]
         formula_fmt = book.formula(bold=True)
-        ws.write_formula(r, col_of["self_total"], sum_formula(self_args), formula_fmt, "")
-        ws.write_formula(r, col_of["final_total"], sum_formula(final_args), formula_fmt, "")
+        bounded = framework.has_bonus
+        ws.write_formula(r, col_of["self_total"], sum_formula(self_args, bounded=bounded), formula_fmt, "")
+        ws.write_formula(r, col_of["final_total"], sum_formula(final_args, bounded=bounded), formula_fmt, "")
         band = grade_formula(cell(r, col_of["final_total"]), settings.grading)
         ws.write_formula(r, col_of["band_grade"], band, book.formula(kind="grade"), "")
         for p in parts:
