@@ -88,3 +88,25 @@ def test_quarter_deadlines_count_from_last_month() -> None:
     assert deadline_for("2026-Q1", "publication", d) == date(2026, 4, 4)
     assert deadline_for("2026-Q4", "decision", d) == date(2026, 12, 14)  # December: before the 15th
     assert period_window("2026-Q1") == (date(2026, 1, 1), date(2026, 4, 30))
+
+
+def test_year_view_average_of_the_periods_worked(settings: object) -> None:
+    """Decree 335's year result: the average score of the periods worked (months here)."""
+    from decimal import Decimal
+
+    import openpyxl
+
+    from danhgia_batch.models import YearRow
+    from danhgia_batch.reports import write_year_view
+
+    row = YearRow("VH001", "Nguyễn Văn An", "VHXH", "Phòng Văn hóa - Xã hội", "CHINH_QUYEN")
+    row.grades.update({1: "B", 2: "A", 4: "B"})
+    row.scores.update({1: Decimal("80.5"), 2: Decimal(92), 4: Decimal("83.25")})
+    assert row.average == Decimal("85.25")
+    ws = openpyxl.load_workbook(write_year_view(2026, [row], settings, average=True)).active  # type: ignore[arg-type]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    top = next(r for r in rows if "Điểm bình quân" in r)  # merged over the two header rows
+    months = next(r for r in rows if "T1" in r)
+    mine = next(r for r in rows if "VH001" in r)
+    assert "Q1" not in months and mine[top.index("Điểm bình quân")] == 85.25
+    assert mine[top.index("Số kỳ đánh giá")] == 3

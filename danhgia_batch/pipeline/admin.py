@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import UsageError
 from ..ledger import open_ledger
 from ..models import PeriodView, UnitView
-from ..periods import parse_period
+from ..periods import parse_period, periods_of_year
 from ..settings import Settings
 from .context import backfill_results
 from .effects import write_period_reports
@@ -260,4 +260,9 @@ def year_view(settings: Settings, year: int) -> Path:
     with open_ledger(settings) as ledger:
         backfill_results(ledger, settings)
         rows = ledger.year_rows(year)
-    return write_year_view(year, rows, settings)
+    # SPEC §13: a regime in force during the year that aggregates by the average score
+    average = any(
+        g.aggregate == "average_score" and any(g.covers(p.code) for p in periods_of_year(year))
+        for g in settings.catalogue.active()
+    )
+    return write_year_view(year, rows, settings, average=average)

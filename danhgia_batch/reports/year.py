@@ -51,22 +51,28 @@ FIRST_COUNT = FIRST_MONTH + 12
 
 @dataclass(frozen=True)
 class _Layout:
-    """Columns of the year view: the 12 months, and when the year has quarterly periods
-    (SPEC §13) also Q1..Q4 and the average score of the periods worked (Decree 335)."""
+    """Columns of the year view: the 12 months; Q1..Q4 when the year has quarterly periods;
+    the average score of the periods worked when a regime in force aggregates the year so
+    (Decree 335) or the year has quarters (SPEC §13)."""
 
     quarterly: bool
+    average: bool = False
 
     @property
     def columns(self) -> list[tuple[str, float]]:
-        if not self.quarterly:
+        if not self.quarterly and not self.average:
             return COLUMNS
         return [
             *COLUMNS[:FIRST_COUNT],
-            *[(f"Q{q}", 5) for q in QUARTERS],
+            *[(f"Q{q}", 5) for q in (QUARTERS if self.quarterly else [])],
             *[(g, 5.5) for g in GRADES],
             ("Số kỳ đánh giá", 9),
             ("Điểm bình quân", 9),
         ]
+
+    @property
+    def shows_average(self) -> bool:
+        return self.quarterly or self.average
 
     @property
     def first_quarter(self) -> int:
@@ -93,10 +99,13 @@ def _order(settings: Settings, rows: list[YearRow]) -> list[YearRow]:
     )
 
 
-def write_year_view(year: int, rows: list[YearRow], settings: Settings, *, today: date | None = None) -> Path:
-    """Write ``outbox/nam_<YYYY>/tong_hop_nam_<YYYY>.xlsx`` and return its path."""
+def write_year_view(
+    year: int, rows: list[YearRow], settings: Settings, *, today: date | None = None, average: bool = False
+) -> Path:
+    """Write ``outbox/nam_<YYYY>/tong_hop_nam_<YYYY>.xlsx`` and return its path (``average``:
+    add the average score of the periods worked, Decree 335's year result)."""
     path = year_view_path(settings, year)
-    lay = _Layout(any(r.quarter_grades for r in rows))
+    lay = _Layout(any(r.quarter_grades for r in rows), average)
     columns, last = lay.columns, lay.last
     with atomic_workbook(path, f"Tổng hợp năm {year}") as wb:
         st = Styles(wb)
@@ -163,7 +172,7 @@ def _header(ws: Worksheet, st: Styles, row: int, lay: _Layout) -> None:
     merged(ws, row, FIRST_MONTH, FIRST_COUNT - 1, "Xếp loại từng tháng", st["th"])
     if lay.quarterly:
         merged(ws, row, FIRST_COUNT, lay.first_count - 1, "Xếp loại từng quý", st["th"])
-    count_title = "Số kỳ theo xếp loại" if lay.quarterly else "Số tháng theo xếp loại"
+    count_title = "Số kỳ theo xếp loại" if lay.shows_average else "Số tháng theo xếp loại"
     merged(ws, row, lay.first_count, lay.periods_col - 1, count_title, st["th"])
     for col in range(lay.periods_col, lay.last + 1):
         merged(ws, row, col, col, columns[col][0], st["th"], rows=2)
@@ -192,7 +201,7 @@ def _person(
     for k, g in enumerate(GRADES):
         put(ws, row, lay.first_count + k, counts[g], st["td_int"])
     put(ws, row, lay.periods_col, sum(counts.values()), st["td_int"])
-    if lay.quarterly:  # Decree 335: the year from the average score of the periods worked
+    if lay.shows_average:  # Decree 335: the year from the average score of the periods worked
         average = r.average
         put(ws, row, lay.last, float(average) if average is not None else "", st["td_c"])
     fit_row(ws, row, [(r.full_name, COLUMNS[2][1]), (position, COLUMNS[3][1])], line_pt=16)
