@@ -74,6 +74,10 @@ class RegimeDeadlines:
     december_day: int = 15
     inclusive: bool = False
     reading: bool = False
+    # a step due N days after the period ends (0: the day of the month above)
+    self_assessment_after_days: int = 0
+    decision_after_days: int = 0
+    publication_after_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -365,6 +369,12 @@ def parse_regime(
         k: r.integer(d, "deadlines", k, getattr(RegimeDeadlines, k), 1, 31)
         for k in ("self_assessment_day", "decision_day", "publication_day", "december_day")
     }
+    days.update(
+        {
+            k: r.integer(d, "deadlines", k, 0, 0, 120)
+            for k in ("self_assessment_after_days", "decision_after_days", "publication_after_days")
+        }
+    )
     deadlines = RegimeDeadlines(
         **days,
         inclusive=r.flag(d, "deadlines", "inclusive", False),
@@ -707,7 +717,16 @@ def apply_regime(settings: Any, regime: Regime | None) -> Any:
         DeadlineSettings,
         {
             k: getattr(d, k)
-            for k in ("self_assessment_day", "decision_day", "publication_day", "december_day", "inclusive")
+            for k in (
+                "self_assessment_day",
+                "decision_day",
+                "publication_day",
+                "december_day",
+                "inclusive",
+                "self_assessment_after_days",
+                "decision_after_days",
+                "publication_after_days",
+            )
         },
     )
     if (grading, quota, deadlines) == (settings.grading, settings.quota, settings.deadlines):

@@ -94,6 +94,10 @@ class DeadlineSettings:
     publication_day: int = 5
     december_day: int = 15
     inclusive: bool = False
+    # SPEC §13: a step due a number of days after the period ends (0: the day above instead)
+    self_assessment_after_days: int = 0
+    decision_after_days: int = 0
+    publication_after_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -363,6 +367,9 @@ def _check(settings: Settings, source: str) -> None:
     for key in ("self_assessment_day", "decision_day", "publication_day", "december_day"):
         if not 1 <= getattr(d, key) <= 31:
             raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'deadlines.{key}': ngày từ 1 đến 31")
+    for key in ("self_assessment_after_days", "decision_after_days", "publication_after_days"):
+        if not 0 <= getattr(d, key) <= 120:
+            raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'deadlines.{key}': từ 0 đến 120 ngày")
     unknown = set(settings.reports.commendation_grades) - {"A", "B", "C", "D"}
     if unknown:
         raise ConfigError(

@@ -39,6 +39,7 @@ SECTION_HELP = {
 }
 
 KEY_HELP = {
+    "deadlines.publication_after_days": "Khác 0: công khai chậm nhất bấy nhiêu ngày sau ngày cuối kỳ (thay cho publication_day)",
     "quota.scopes": 'Phạm vi tỷ lệ loại A: "group" (từng nhóm đối tượng), "agency" (toàn cơ quan, Nghị định 335)',
     "regimes.use": "Mã các bộ quy định kèm theo chương trình được áp dụng; mọi tệp trong thư mục regimes/ cũng được áp dụng",
     "paths.inbox": "Thư mục nhận tệp của các đơn vị (có thể là thư mục chia sẻ SMB)",

@@ -110,3 +110,10 @@ def test_year_view_average_of_the_periods_worked(settings: object) -> None:
     mine = next(r for r in rows if "VH001" in r)
     assert "Q1" not in months and mine[top.index("Điểm bình quân")] == 85.25
     assert mine[top.index("Số kỳ đánh giá")] == 3
+
+
+def test_a_step_due_days_after_the_period_ends() -> None:
+    d = DeadlineSettings(publication_after_days=10, decision_after_days=5)
+    assert deadline_for("2026-Q1", "publication", d) == date(2026, 4, 10)
+    assert deadline_for("2026-Q4", "decision", d) == date(2027, 1, 5)  # replaces the December rule too
+    assert deadline_for("2026-02", "self_assessment", d) == date(2026, 2, 24)  # still a day of the month

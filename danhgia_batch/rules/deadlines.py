@@ -84,6 +84,9 @@ def deadline_for(period: str, step: str, settings: Any) -> date:
     if step not in STEPS:
         raise ValueError(f"step must be one of {STEPS}, got {step!r}")
     year, month = parsed
+    after = getattr(d, f"{step}_after_days", 0)
+    if after:  # SPEC §13: a regime's step due N days after the period's last day
+        return Period.of(period).last_day() + timedelta(days=after)
     if month == 12:
         # letter §2.3, lưu ý: December's whole cycle completes before 15 December
         return _last_on_time(year, 12, d.december_day, d.inclusive)
