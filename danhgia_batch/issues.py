@@ -206,6 +206,13 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         "tính từ số sản phẩm).",
     ),
     (
+        "grade-condition",
+        E,
+        "Chưa đủ điều kiện của mức xếp loại",
+        "Xếp loại {value} cần ít nhất {expected} sản phẩm hoàn thành đúng hạn (điều kiện của loại {grade}); "
+        "người này đạt {detail}.",
+    ),
+    (
         "grade-cap",
         E,
         "Xếp loại vượt mức giới hạn",

@@ -64,6 +64,18 @@ class Cap:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A band condition besides the score (366-QĐ/TW: A needs every task on time): a final
+    grade of ``grade`` or better needs ``min_on_time`` % of the products assigned done on time
+    (judged where the list carries the product columns)."""
+
+    grade: str
+    min_on_time: float
+    label: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class RegimeDeadlines:
     """Deadline days (SPEC §4): days of the period's last month, publication a day of the
     month after it; ``december_day`` the year-end rule."""
@@ -87,6 +99,7 @@ class RegimeBands:
     c: float = 50
     caps: tuple[Cap, ...] = ()
     reading: bool = False
+    conditions: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -382,7 +395,23 @@ def parse_regime(
     )
 
     b = r.table(data, "", "bands")
-    r.unknown(b, "bands", ("a", "b", "c", "cap", "reading", "source"))
+    r.unknown(b, "bands", ("a", "b", "c", "cap", "condition", "reading", "source"))
+    conditions: list[Condition] = []
+    raw_conditions = b.get("condition", [])
+    if not isinstance(raw_conditions, list):
+        r.fail("bands.condition", "phải là các bảng [[bands.condition]]")
+        raw_conditions = []
+    for i, c in enumerate(raw_conditions):
+        ckey = f"bands.condition[{i}]"
+        r.unknown(c, ckey, ("grade", "min_on_time", "label", "source", "reading"))
+        conditions.append(
+            Condition(
+                r.choice(c, ckey, "grade", "A", ("A", "B", "C")),
+                r.number(c, ckey, "min_on_time", 100, 0, 100),
+                str(c.get("label", "")),
+                str(c.get("source", "")),
+            )
+        )
     caps: list[Cap] = []
     raw_caps = b.get("cap", [])
     if not isinstance(raw_caps, list):
@@ -405,6 +434,7 @@ def parse_regime(
         r.number(b, "bands", "c", 50, 0, 100),
         tuple(caps),
         r.flag(b, "bands", "reading", False),
+        tuple(conditions),
     )
     if not 0 < bands.c < bands.b < bands.a <= 100:
         r.fail("bands", "cần 0 < c < b < a ≤ 100")

@@ -33,6 +33,14 @@ PERIOD = "2022-01"
 BOTH = ("hn-1841", "nd-335-cong-chuc")
 
 
+def _on_time_regime() -> Any:
+    """Decree 335's regime with 366-QĐ/TW's condition "B needs every task on time"."""
+    from danhgia_batch.regimes import REGIMES_DIR, Condition, load_regime
+
+    nd = load_regime(REGIMES_DIR / "nd-335-cong-chuc.toml")
+    return replace(nd, id="thu-366", bands=replace(nd.bands, conditions=(Condition("B", 100),)))
+
+
 @dataclass
 class Case:
     """A change to the clean form and to its context; ``cell`` = ("row", i, key) | ("header", key) | ""."""
@@ -481,6 +489,17 @@ CASES: dict[str, Case] = {
         ("row", 0, "final_grade"),
         "rejected",
     ),
+    "list grading B a person with a task late under a regime needing every task on time": Case(
+        "02",
+        both(
+            header(period="2026-03"),
+            row(0, inputs={"assigned": Decimal(10), "on_time": Decimal(9)}),
+            ctx(extra_regime=_on_time_regime()),
+        ),
+        "grade-condition",
+        ("row", 0, "final_grade"),
+        "rejected",
+    ),
     "list after the regime file changed since publication": Case(
         "02", ctx(period_regimes=(("hn-1841", "0" * 64),)), "regime-changed", ("header", "period"), "accepted"
     ),
@@ -504,6 +523,12 @@ def _decide(case: Case, clean: dict[str, FormResult], settings: Settings) -> tup
     use = given.pop("regimes", None)
     if use is not None:
         settings = replace(settings, catalogue=replace(settings.catalogue, in_force=use))
+    extra = given.pop("extra_regime", None)
+    if extra is not None:
+        regimes = {**settings.catalogue.regimes, extra.id: extra}
+        settings = replace(
+            settings, catalogue=replace(settings.catalogue, regimes=regimes, in_force=("hn-1841", extra.id))
+        )
     context = DecisionContext(**{k: v for k, v in given.items() if k not in ("others", "other_rows")})
     if "others" in given:
         context = replace(context, others=given["others"], other_rows=given["other_rows"])

@@ -261,3 +261,16 @@ def test_a_framework_without_bonus_must_still_total_100(tmp_path: Path) -> None:
     (tmp_path / "khung.toml").write_text(BONUS.replace("bonus = true\n", ""), encoding="utf-8")
     with pytest.raises(ConfigError, match="107"):
         _settings(tmp_path, '[domain]\nframeworks = ["khung.toml"]\n')
+
+
+def test_band_conditions_load_and_their_mistakes_are_named(tmp_path: Path) -> None:
+    base = (REGIMES_DIR / "nd-335-cong-chuc.toml").read_text(encoding="utf-8")
+    good = base + '\n[[bands.condition]]\ngrade = "A"\nmin_on_time = 100\nlabel = "366-QĐ/TW"\n'
+    (tmp_path / "ok.toml").write_text(good, encoding="utf-8")
+    regime, result = check_regime_file(tmp_path / "ok.toml")
+    assert result.ok and regime is not None
+    assert [(c.grade, c.min_on_time) for c in regime.bands.conditions] == [("A", 100.0)]
+    bad = base + '\n[[bands.condition]]\ngrade = "D"\nmin_on_time = 120\n'
+    (tmp_path / "bad.toml").write_text(bad, encoding="utf-8")
+    _, result = check_regime_file(tmp_path / "bad.toml")
+    assert {m.key for m in result.mistakes} == {"bands.condition[0].grade", "bands.condition[0].min_on_time"}

@@ -27,7 +27,7 @@ from ..regimes import Regime, RegimeCatalogue, apply_regime
 from ..registry import Registry, adopt_registry_groups, crosscheck, norm_code, person_blocks, unit_size
 from ..rules import QuotaFinding, check_form, check_quota, covered_forms
 from ..rules.common import Where
-from ..rules.kpi import check_caps
+from ..rules.kpi import check_caps, check_conditions
 from ..settings import Settings
 from ..verdict import (
     INVALID_QUOTA,
@@ -134,6 +134,9 @@ def decide(form: FormResult, context: DecisionContext, settings: Settings, file:
         if regime is not None and regime.bands.caps:  # SPEC §13: discipline, degradation → D
             where = Where(file=file.name, sheet=form.sheet, labels=_cap_labels(form, regime))
             issues += check_caps(form.rows, regime.bands.caps, where)
+        if regime is not None and regime.bands.conditions:  # SPEC §13: e.g. A needs every task on time
+            where = Where(file=file.name, sheet=form.sheet, labels=_cap_labels(form, regime))
+            issues += check_conditions(form.rows, regime.bands.conditions, where)
         if form.kind == KIND_UNIT_LIST:
             quota = _verdicts(check_quota(form.rows, settings, file=form.path.name, sheet=form.sheet)[0])
         if header.period and context.is_locked(block or None):
