@@ -202,6 +202,8 @@ registry_app = typer.Typer(cls=ViGroup, help="Danh mục đơn vị và cán b�
 app.add_typer(registry_app, name="registry")
 regime_app = typer.Typer(cls=ViGroup, help="Bộ quy định đánh giá, xếp loại (tháng hoặc quý).", no_args_is_help=True)
 app.add_typer(regime_app, name="regime")
+quota_app = typer.Typer(cls=ViGroup, help="Ngoại lệ tỷ lệ loại A theo đơn vị và kỳ.", no_args_is_help=True)
+app.add_typer(quota_app, name="quota")
 
 T = TypeVar("T")
 
@@ -580,6 +582,24 @@ def regime_check_cmd(
 
     emit(ctx, result, text)
     raise typer.Exit(result.exit_code)
+
+
+@quota_app.command("grant", cls=ViCommand)
+def quota_grant_cmd(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Option("--period", "-p", help="Kỳ đánh giá (2026-03, Quý I/2026…).")],
+    unit: Annotated[str, typer.Option("--unit", "-u", help="Mã đơn vị.")],
+    ratio: Annotated[float, typer.Option("--ratio", help="Tỷ lệ loại A được phép, ví dụ 0.3.")],
+    by: Annotated[str, typer.Option("--by", help="Người quyết định ngoại lệ.")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do, căn cứ (số văn bản).")],
+) -> None:
+    """Ghi ngoại lệ tỷ lệ loại A cho một đơn vị trong một kỳ (ví dụ tập thể xuất sắc)."""
+    from .pipeline.regimes import grant_quota
+
+    settings = run(ctx.obj.settings)
+    result = run(lambda: grant_quota(settings, period, unit, ratio, by=by, reason=reason))
+    text = f"Đã ghi ngoại lệ số {result.id}: đơn vị {result.unit_code}, kỳ {result.period}, tỷ lệ loại A {result.ratio:.0%}."
+    emit(ctx, result, lambda: typer.echo(text))
 
 
 @app.command("status", cls=ViCommand)

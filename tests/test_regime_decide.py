@@ -84,3 +84,42 @@ def test_a_published_period_keeps_its_regime(settings: Settings, fill_template: 
     new = _process(both, fill_template("02", _rows(date(2026, 4, 20)), **april))
     assert new.outcome == "rejected"
     assert "regime-framework" in {i.code for i in new.issues}
+
+
+def test_a_quota_exception_granted_to_the_unit(settings: Settings, fill_template: Fill) -> None:
+    """2 A for 5 B is over 20 % (floor(1.0) = 1); granted 40 % for March, the same list is valid."""
+    import pytest
+    from typer.testing import CliRunner
+
+    from danhgia_batch.cli import app
+    from danhgia_batch.errors import UsageError
+    from danhgia_batch.pipeline.regimes import grant_quota
+
+    units = [Unit("PNV", "Phòng Văn hóa - Xã hội", "CHINH_QUYEN", "PHONG_PHUONG")]
+    people = [Person(f"PNV{i:03d}", f"Nguyễn Văn {i}", "PNV", "CONG_CHUC", "CBCC", "CBCC") for i in range(1, 8)]
+    people.append(Person("PNV900", "Trần Văn Hùng", "PNV", "TRUONG_PHONG_PHUONG", "CBCC", "CBCC"))
+    with open_ledger(settings) as led:
+        led.save_registry(units, people, "danh_muc.xlsx")
+    rows = [
+        valid_row(person_code=f"PNV{i:03d}", full_name=f"Nguyễn Văn {i}", score=95 if i <= 2 else 80,
+                  self_date=date(2026, 3, 20))
+        for i in range(1, 8)
+    ]  # fmt: skip
+    first = _process(settings, fill_template("02", rows, **MARCH))
+    assert first.outcome == "invalid" and "quota-exceeded" in {i.code for i in first.issues}
+
+    with pytest.raises(UsageError):
+        grant_quota(settings, "03/2026", "KHONG_CO", 0.4, by="Chủ tịch UBND phường", reason="Tập thể xuất sắc")
+    (settings.workdir / "danhgia.toml").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["--config", str(settings.workdir / "danhgia.toml"), "quota", "grant", "-p", "03/2026", "-u", "pnv",
+         "--ratio", "0.4", "--by", "Chủ tịch UBND phường", "--reason", "Quyết định 12/QĐ-UBND: tập thể xuất sắc"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "PNV" in result.output and "40%" in result.output
+    again = _process(settings, fill_template("02", rows, **MARCH))
+    assert again.outcome == "accepted", [i.code for i in again.issues]
+    with open_ledger(settings) as led:
+        grants = led.quota_grants("2026-03")
+    assert [(g["unit_code"], g["ratio"], g["by"]) for g in grants] == [("PNV", 0.4, "Chủ tịch UBND phường")]

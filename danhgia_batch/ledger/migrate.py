@@ -71,7 +71,9 @@ def _v5_decision_results(conn: Connection) -> None:
 
 
 def _v6_regimes(conn: Connection) -> None:
-    """The regime (id, content hash) that judged each file (issue 15, SPEC §13)."""
+    """The regime (id, content hash) that judged each file and the A-quota exceptions granted
+    per unit and period (issue 15, SPEC §13)."""
+    s.quota_exceptions.create(conn, checkfirst=True)
     if not inspect(conn).has_table("files"):
         return  # nothing recorded yet (a ledger that never had files gets them from migration 1)
     have = {c["name"] for c in inspect(conn).get_columns("files")}
@@ -86,7 +88,7 @@ MIGRATIONS: list[Migration] = [
     (3, "Địa chỉ e-mail trong danh mục, thư nhắc và thư báo kết quả đã gửi", _v3_mail),
     (4, "Danh mục đơn vị: cấp, tiêu đề văn bản, người ký, thời hạn hiệu lực", _v4_registry_org),
     (5, "Kết quả quyết định: phiếu đã có trong danh sách, ghi chú §2.6, tỷ lệ loại A", _v5_decision_results),
-    (6, "Bộ quy định (mã, mã băm) đã dùng để quyết định mỗi tệp", _v6_regimes),
+    (6, "Bộ quy định (mã, mã băm) đã dùng để quyết định mỗi tệp; ngoại lệ tỷ lệ loại A", _v6_regimes),
 ]
 
 

@@ -254,6 +254,20 @@ period_locks = Table(
     Column("reason", Text, nullable=False, default=""),
 )
 
+# SPEC §13: an A-quota exception granted for one unit and period (Decree 335: outstanding
+# organisations may have a higher ratio), with who granted it and why (migration 6).
+quota_exceptions = Table(
+    "quota_exceptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("period", String(7), nullable=False, index=True),
+    Column("unit_code", String(100), nullable=False),
+    Column("ratio_pct", Integer, nullable=False),  # the ratio in hundredths of a percent (30 % → 3000)
+    Column("by", String(200), nullable=False, default=""),
+    Column("at", DateTime, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+)
+
 # Roll-ups (block, district) waiting to be rewritten: marked in the transaction that records a
 # list, cleared once written; so a crash between the two leaves them marked (migration 2).
 pending_rollups = Table(

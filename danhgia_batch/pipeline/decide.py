@@ -127,6 +127,10 @@ def decide(form: FormResult, context: DecisionContext, settings: Settings, file:
         regime, found = choose_regime(form, context, settings, block, file)
         issues += found
         settings = apply_regime(settings, regime)  # SPEC §13: the regime's bands, quota, deadlines
+        if context.quota_ratio is not None:  # SPEC §13: an exception granted to the unit and period
+            settings = dataclasses.replace(
+                settings, quota=dataclasses.replace(settings.quota, ratio=context.quota_ratio)
+            )
         if context.registry is not None:
             issues += crosscheck(form, context.registry, settings, listed_elsewhere=dict(context.listed_elsewhere))
             form = _registry_groups(form, context.registry)  # SPEC §3: the registry's group wins
