@@ -195,6 +195,18 @@ def kpi_columns(framework: Framework) -> tuple[Field, ...]:
     return tuple(Field(f"kpi_{k}", label, "score") for k, label in KPI_INPUTS)
 
 
+def individual_inputs(framework: Framework, flags: tuple[tuple[str, str], ...] = ()) -> tuple[Field, ...]:
+    """Template 01's fields for a computed part's inputs and the regime's cap flags (defined
+    names ``SP_…`` and ``GIOI_HAN_…``), none for the letter's frameworks (SPEC §13)."""
+    fields = [Field(f"kpi_{k}", label, "score", name=f"SP_{k.upper()}") for k, label in KPI_INPUTS]
+    out = fields if any(p.computed for p in framework.parts) else []
+    out += [
+        Field(f"flag_{flag}", f"{label} (ghi x nếu có)", "text", name=f"GIOI_HAN_{flag.upper()}")
+        for flag, label in flags
+    ]
+    return tuple(out)
+
+
 def unit_list_columns(framework: Framework, flags: tuple[tuple[str, str], ...] = ()) -> tuple[Field, ...]:
     """Columns of template 02, in generated order, for ``framework`` (``flags``: the (flag,
     label) cap columns of the regime the framework belongs to, SPEC §13)."""

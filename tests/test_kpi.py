@@ -243,3 +243,31 @@ def test_a_quarter_end_to_end(both: Settings, tmp_path: Path) -> None:
     assert mai[head.index("Q1")] == "B"
     top = next(r for r in rows if "Điểm bình quân" in r)  # merged over the two header rows
     assert mai[top.index("Điểm bình quân")] == 83.9
+
+
+def test_the_individual_form_computes_the_task_part_too(both: Settings, tmp_path: Path) -> None:
+    from danhgia_batch.templates import fill_individual
+
+    out = tmp_path / "tpl"
+    generate_templates(both, out, regime="nd-335-cong-chuc", period="03/2026")
+    header = {
+        **{k: v for k, v in HEADER.items()},
+        "period": "03/2026",
+        "person_code": "VH001",
+        "full_name": "Nguyễn Văn 1",
+        "position_code": "CONG_CHUC",
+        "category": "CBCC",
+        "self_date": date(2026, 3, 20),
+        **{f"kpi_{k}": v for (k, _), v in zip(layout.KPI_INPUTS, (12, 11, 10, 9, 2, 3), strict=True)},
+        "flag_discipline": "x",
+    }
+    criteria = {"I.1": (D(9), D(9)), "I.2": (D(9), D(9)), "I.3": (D(10), D(10))}
+    path = fill_individual(
+        out / layout.FILE_NAMES["01"], tmp_path / "phieu.xlsx", header, criteria,
+        {"self_grade": "B", "final_grade": "B"},
+    )  # fmt: skip
+    form = next(iter(read_forms([path], both)))
+    assert [i.code for i in form.issues] == []
+    row = form.rows[0]
+    assert (row.final_parts["II"], row.final_total, row.flags) == (D("55.90"), D("83.90"), ("discipline",))
+    assert _judge(both, form)["codes"] == ["grade-cap"]  # disciplined: at most D

@@ -178,7 +178,13 @@ def fill_individual(
             ``comments``, ``note``; a total given here types over its formula).
     """
     wb = _load(template)
+    inputs = {k: v for k, v in header.items() if k.startswith(("kpi_", "flag_"))}
+    header = {k: v for k, v in header.items() if k not in inputs}
     _write_header(wb, layout.INDIVIDUAL_HEADER, header)
+    if inputs:  # SPEC §13: a regime's template, defined names SP_… and GIOI_HAN_…
+        fields = [layout.Field(k, k, name=("SP_" if k.startswith("kpi_") else "GIOI_HAN_") + k.split("_", 1)[1].upper())
+                  for k in inputs]  # fmt: skip
+        _write_header(wb, fields, inputs)
     _write_header(wb, layout.INDIVIDUAL_RESULTS, results)
     ws = wb[layout.SHEET_INDIVIDUAL]
     header_row, cols = find_header_row(ws, layout.INDIVIDUAL_TABLE)

@@ -21,6 +21,7 @@ from .common import (
     define,
     fit_row,
     grade_formula,
+    kpi_formula,
     number,
     prepare_lists,
     print_setup,
@@ -101,6 +102,11 @@ def _criteria_table(book: Book, ws: Worksheet, row: int, framework: Framework) -
         fit_row(ws, pr, part.name, WIDTHS[1])
         ws.write_number(pr, 2, number(part.max), book.fmt(bold=True, border=1, align="center", bg_color="#F2F2F2"))
         row += 1
+        if part.computed:  # SPEC §13: Decree 335's task points from the products above
+            names = {k: f"SP_{k.upper()}" for k, _ in layout.KPI_INPUTS}
+            for col in (3, 4):
+                ws.write_formula(pr, col, kpi_formula(names, part.max), book.formula(bold=True), "")
+            continue
         if not part.criteria:  # a part without criteria is scored directly
             for col in (3, 4):
                 ws.write_blank(pr, col, None, book.input("score"))
@@ -177,6 +183,10 @@ def write_individual(path: Path, settings: Settings, framework: Framework) -> Pa
     by_key = {f.key: f for f in layout.INDIVIDUAL_HEADER}
     row = _section(book, ws, 3, "A. THÔNG TIN CHUNG")
     row = _fields(book, ws, row, [by_key[k] for k in TOP_KEYS])
+    inputs = layout.individual_inputs(framework, settings.catalogue.caps_for(framework.id))
+    if inputs:  # SPEC §13, Decree 335: products of the period and the regime's cap flags
+        row = _section(book, ws, row + 1, "KẾT QUẢ THỰC HIỆN NHIỆM VỤ TRONG KỲ (SẢN PHẨM QUY ĐỔI)")
+        row = _fields(book, ws, row, list(inputs))
     row = _section(book, ws, row + 1, "B. TỰ CHẤM ĐIỂM VÀ CHẤM ĐIỂM CỦA CẤP CÓ THẨM QUYỀN")
     total_row, row = _criteria_table(book, ws, row, framework)
     row = _section(book, ws, row, "C. KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI")
