@@ -452,7 +452,8 @@ def check_cmd(
     def text() -> None:
         for f in result.files:
             name = f.name
-            typer.echo(f"{name}: {'đạt' if f.ok else 'không đạt'} ({len(f.issues)} vấn đề)")
+            regime = f", bộ quy định {f.regime}" if f.regime else ""
+            typer.echo(f"{name}: {'đạt' if f.ok else 'không đạt'} ({len(f.issues)} vấn đề{regime})")
             for i in f.issues:
                 where = ", ".join(x for x in (i.sheet, i.cell) if x) or "toàn tệp"
                 typer.echo(f"  {name} | {where} | {i.code} | {i.message}")
