@@ -243,6 +243,7 @@ def test_a_quarter_end_to_end(both: Settings, tmp_path: Path) -> None:
     assert mai[head.index("Q1")] == "B"
     top = next(r for r in rows if "Điểm bình quân" in r)  # merged over the two header rows
     assert mai[top.index("Điểm bình quân")] == 83.9
+    assert mai[top.index("Xếp loại theo điểm bình quân")] == "B"
 
 
 def test_the_individual_form_computes_the_task_part_too(both: Settings, tmp_path: Path) -> None:

@@ -110,6 +110,7 @@ def test_year_view_average_of_the_periods_worked(settings: object) -> None:
     mine = next(r for r in rows if "VH001" in r)
     assert "Q1" not in months and mine[top.index("Điểm bình quân")] == 85.25
     assert mine[top.index("Số kỳ đánh giá")] == 3
+    assert mine[top.index("Xếp loại theo điểm bình quân")] == "B"
 
 
 def test_a_step_due_days_after_the_period_ends() -> None:

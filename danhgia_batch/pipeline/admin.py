@@ -16,6 +16,7 @@ from ..errors import UsageError
 from ..ledger import open_ledger
 from ..models import PeriodView, UnitView
 from ..periods import parse_period, periods_of_year
+from ..regimes import apply_regime
 from ..settings import Settings
 from .context import backfill_results
 from .effects import write_period_reports
@@ -261,8 +262,10 @@ def year_view(settings: Settings, year: int) -> Path:
         backfill_results(ledger, settings)
         rows = ledger.year_rows(year)
     # SPEC §13: a regime in force during the year that aggregates by the average score
-    average = any(
-        g.aggregate == "average_score" and any(g.covers(p.code) for p in periods_of_year(year))
+    averaging = [
+        g
         for g in settings.catalogue.active()
-    )
-    return write_year_view(year, rows, settings, average=average)
+        if g.aggregate == "average_score" and any(g.covers(p.code) for p in periods_of_year(year))
+    ]
+    grading = apply_regime(settings, averaging[0]).grading if averaging else None
+    return write_year_view(year, rows, settings, average=bool(averaging), grading=grading)

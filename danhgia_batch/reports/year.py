@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from ..models import YearRow
 from ..periods import MONTH, QUARTER, periods_of_year
+from ..rules import grade_for
 from ..settings import Settings
 from .common import (
     GRADES,
@@ -68,6 +70,7 @@ class _Layout:
             *[(g, 5.5) for g in GRADES],
             ("Số kỳ đánh giá", 9),
             ("Điểm bình quân", 9),
+            ("Xếp loại theo điểm bình quân", 11),
         ]
 
     @property
@@ -100,10 +103,18 @@ def _order(settings: Settings, rows: list[YearRow]) -> list[YearRow]:
 
 
 def write_year_view(
-    year: int, rows: list[YearRow], settings: Settings, *, today: date | None = None, average: bool = False
+    year: int,
+    rows: list[YearRow],
+    settings: Settings,
+    *,
+    today: date | None = None,
+    average: bool = False,
+    grading: Any = None,
 ) -> Path:
     """Write ``outbox/nam_<YYYY>/tong_hop_nam_<YYYY>.xlsx`` and return its path (``average``:
-    add the average score of the periods worked, Decree 335's year result)."""
+    add the average score of the periods worked and its band by ``grading`` (default the
+    settings'), Decree 335's year result)."""
+    grading = grading or settings.grading
     path = year_view_path(settings, year)
     lay = _Layout(any(r.quarter_grades for r in rows), average)
     columns, last = lay.columns, lay.last
@@ -135,7 +146,7 @@ def write_year_view(
                 row += 1
                 for r in people:
                     stt += 1
-                    _person(ws, st, grade_fmt, row, stt, r, lay)
+                    _person(ws, st, grade_fmt, row, stt, r, lay, grading)
                     row += 1
         if not rows:
             merged(ws, row, 0, last, f"Chưa có kết quả đánh giá nào trong năm {year}.", st["td_c"])
@@ -183,7 +194,14 @@ def _header(ws: Worksheet, st: Styles, row: int, lay: _Layout) -> None:
 
 
 def _person(
-    ws: Worksheet, st: Styles, grade_fmt: dict[str, Format], row: int, stt: int, r: YearRow, lay: _Layout
+    ws: Worksheet,
+    st: Styles,
+    grade_fmt: dict[str, Format],
+    row: int,
+    stt: int,
+    r: YearRow,
+    lay: _Layout,
+    grading: Any,
 ) -> None:
     put(ws, row, 0, stt, st["td_c"])
     put(ws, row, 1, r.person_code, st["td_c"])
@@ -203,5 +221,7 @@ def _person(
     put(ws, row, lay.periods_col, sum(counts.values()), st["td_int"])
     if lay.shows_average:  # Decree 335: the year from the average score of the periods worked
         average = r.average
-        put(ws, row, lay.last, float(average) if average is not None else "", st["td_c"])
+        put(ws, row, lay.last - 1, float(average) if average is not None else "", st["td_c"])
+        band = grade_for(average, grading) if average is not None else ""
+        put(ws, row, lay.last, band, grade_fmt.get(band, st["td_c"]))
     fit_row(ws, row, [(r.full_name, COLUMNS[2][1]), (position, COLUMNS[3][1])], line_pt=16)
