@@ -123,3 +123,30 @@ def test_a_quota_exception_granted_to_the_unit(settings: Settings, fill_template
     with open_ledger(settings) as led:
         grants = led.quota_grants("2026-03")
     assert [(g["unit_code"], g["ratio"], g["by"]) for g in grants] == [("PNV", 0.4, "Chủ tịch UBND phường")]
+
+
+def test_the_ledger_keeps_the_products_and_flags_judged(tmp_path: Path) -> None:
+    """SPEC §13: what a regime judged besides the scores is recorded with the evaluation."""
+    from decimal import Decimal
+
+    from danhgia_batch.ledger.codec import evaluation_from_row, evaluation_to_row
+    from danhgia_batch.models import EvaluationRow
+
+    row = EvaluationRow(
+        row=9, person_code="VH001", full_name="An", position_code="CONG_CHUC", category="CBCC", group="CBCC"
+    )
+    row.inputs = {"assigned": Decimal(12), "completed": Decimal("11.5")}
+    row.flags = ("discipline",)
+    stored = evaluation_to_row(row, 1)
+    assert stored["inputs"] == {"products": {"assigned": 1200, "completed": 1150}, "flags": ["discipline"]}
+
+    class Row:
+        def __init__(self, d: dict[str, Any]) -> None:
+            self.__dict__.update(d)
+
+    back = evaluation_from_row(Row(stored))
+    assert (back.inputs, back.flags) == (row.inputs, row.flags)
+    plain = evaluation_to_row(
+        EvaluationRow(row=1, person_code="X", full_name="", position_code="", category="", group=""), 1
+    )
+    assert plain["inputs"] is None

@@ -80,6 +80,10 @@ def _v6_regimes(conn: Connection) -> None:
     for name, size in (("regime_id", 60), ("regime_hash", 64)):
         if name not in have:
             conn.execute(text(f"ALTER TABLE files ADD COLUMN {name} VARCHAR({size}) NOT NULL DEFAULT ''"))
+    if inspect(conn).has_table("evaluations") and "inputs" not in {
+        c["name"] for c in inspect(conn).get_columns("evaluations")
+    }:
+        conn.execute(text("ALTER TABLE evaluations ADD COLUMN inputs JSON"))
 
 
 MIGRATIONS: list[Migration] = [

@@ -145,6 +145,9 @@ evaluations = Table(
     Column("evaluator_position", String(60), nullable=False, default=""),
     Column("note", Text, nullable=False, default=""),
     Column("cells", JSON, nullable=False, default=dict),
+    # SPEC §13: what a regime judged besides the scores: the products of a computed part
+    # (hundredths) and the cap flags marked, {"products": {...}, "flags": [...]} (migration 6)
+    Column("inputs", JSON),
 )
 
 issues = Table(
