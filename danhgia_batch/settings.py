@@ -199,6 +199,8 @@ class ReminderSettings:
     at: tuple[str, ...] = ()
     send: bool = False
     days_before: int = 3
+    # SPEC §13: the periods reminders are about: "month" or "quarter" (a quarterly regime)
+    period_kind: str = "month"
 
 
 @dataclass(frozen=True)
@@ -377,6 +379,8 @@ def _check(settings: Settings, source: str) -> None:
         )
     if settings.smtp.security not in ("starttls", "ssl", "none"):
         raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'smtp.security': chỉ nhận starttls, ssl, none")
+    if settings.reminders.period_kind not in ("month", "quarter"):
+        raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'reminders.period_kind': chỉ nhận month, quarter")
     for at in settings.reminders.at:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
             raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'reminders.at': giờ '{at}' phải ghi dạng HH:MM")

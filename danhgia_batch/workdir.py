@@ -39,6 +39,7 @@ SECTION_HELP = {
 }
 
 KEY_HELP = {
+    "reminders.period_kind": 'Nhắc theo kỳ "month" (tháng) hoặc "quarter" (quý, bộ quy định đánh giá theo quý)',
     "deadlines.publication_after_days": "Khác 0: công khai chậm nhất bấy nhiêu ngày sau ngày cuối kỳ (thay cho publication_day)",
     "quota.scopes": 'Phạm vi tỷ lệ loại A: "group" (từng nhóm đối tượng), "agency" (toàn cơ quan, Nghị định 335)',
     "regimes.use": "Mã các bộ quy định kèm theo chương trình được áp dụng; mọi tệp trong thư mục regimes/ cũng được áp dụng",

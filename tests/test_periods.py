@@ -118,3 +118,15 @@ def test_a_step_due_days_after_the_period_ends() -> None:
     assert deadline_for("2026-Q1", "publication", d) == date(2026, 4, 10)
     assert deadline_for("2026-Q4", "decision", d) == date(2027, 1, 5)  # replaces the December rule too
     assert deadline_for("2026-02", "self_assessment", d) == date(2026, 2, 24)  # still a day of the month
+
+
+def test_reminders_follow_quarters_when_asked(settings: object) -> None:
+    from dataclasses import replace
+
+    from danhgia_batch.watch.reminders import open_period
+
+    quarterly = replace(settings, reminders=replace(settings.reminders, period_kind="quarter"))  # type: ignore[type-var, attr-defined]
+    assert open_period(quarterly, date(2026, 4, 3)) == "2026-Q1"  # Q1 published by 04/04
+    assert open_period(quarterly, date(2026, 4, 6)) == "2026-Q2"
+    assert open_period(quarterly, date(2027, 1, 2)) == "2027-Q1"  # Q4 closes by 14/12 (December rule)
+    assert open_period(settings, date(2026, 4, 3)) == "2026-03"  # type: ignore[arg-type]
