@@ -267,6 +267,8 @@ def test_the_individual_form_computes_the_task_part_too(both: Settings, tmp_path
         out / layout.FILE_NAMES["01"], tmp_path / "phieu.xlsx", header, criteria,
         {"self_grade": "B", "final_grade": "B"},
     )  # fmt: skip
+    sheet = openpyxl.load_workbook(out / layout.FILE_NAMES["01"])[layout.SHEET_INDIVIDUAL]
+    assert sheet["A1"].value == "PHIẾU TỰ ĐÁNH GIÁ, XẾP LOẠI THÁNG 03/2026"
     form = next(iter(read_forms([path], both)))
     assert [i.code for i in form.issues] == []
     row = form.rows[0]

@@ -80,7 +80,7 @@ def generate_templates(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [
         write_registry(out_dir / layout.FILE_NAMES[layout.KIND_REGISTRY], settings),
-        write_individual(out_dir / layout.FILE_NAMES[layout.KIND_INDIVIDUAL], settings, framework),
+        write_individual(out_dir / layout.FILE_NAMES[layout.KIND_INDIVIDUAL], settings, framework, when),
         write_unit_list(out_dir / layout.FILE_NAMES[layout.KIND_UNIT_LIST], settings, framework, when),
     ]
     log.info("templates written to %s (framework %s %s)", out_dir, framework.id, framework.version)

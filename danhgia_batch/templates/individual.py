@@ -14,6 +14,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .. import layout
 from ..domain import Framework
+from ..periods import Period
 from ..settings import Settings
 from .common import (
     Book,
@@ -164,8 +165,9 @@ def _signatures(book: Book, ws: Worksheet, row: int, place: str) -> int:
     return row + 2
 
 
-def write_individual(path: Path, settings: Settings, framework: Framework) -> Path:
-    """Write template 01 for ``framework`` to ``path``."""
+def write_individual(path: Path, settings: Settings, framework: Framework, period: Period | None = None) -> Path:
+    """Write template 01 for ``framework`` to ``path`` (``period``: typed in beforehand and
+    named in the title, "HẰNG QUÝ" for a quarter, SPEC §13)."""
     book = Book(path, layout.KIND_TITLES[layout.KIND_INDIVIDUAL])
     prepare_lists(book, settings.codes)
     ws = book.wb.add_worksheet(layout.SHEET_INDIVIDUAL)
@@ -176,13 +178,17 @@ def write_individual(path: Path, settings: Settings, framework: Framework) -> Pa
         ws.set_column(i, i, width)
 
     ws.set_row(0, 24)
-    ws.merge_range(0, 0, 0, LAST_COL, TITLE, book.title())
+    title = TITLE if period is None else f"{TITLE.removesuffix('HẰNG THÁNG')}{period.title_upper}"
+    ws.merge_range(0, 0, 0, LAST_COL, title, book.title())
     ws.merge_range(
         1, 0, 1, LAST_COL, f"(Khung tiêu chí {framework.id}, phiên bản {framework.version})", book.subtitle()
     )
     by_key = {f.key: f for f in layout.INDIVIDUAL_HEADER}
     row = _section(book, ws, 3, "A. THÔNG TIN CHUNG")
+    first = row
     row = _fields(book, ws, row, [by_key[k] for k in TOP_KEYS])
+    if period is not None:  # TOP_KEYS starts with the period
+        ws.write_string(first, VALUE_COLS[0], period.label, book.input("period", align="left", indent=1))
     inputs = layout.individual_inputs(framework, settings.catalogue.caps_for(framework.id))
     if inputs:  # SPEC §13, Decree 335: products of the period and the regime's cap flags
         row = _section(book, ws, row + 1, "KẾT QUẢ THỰC HIỆN NHIỆM VỤ TRONG KỲ (SẢN PHẨM QUY ĐỔI)")
