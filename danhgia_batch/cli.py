@@ -562,6 +562,20 @@ def regime_list_cmd(
     emit(ctx, result, text)
 
 
+@regime_app.command("copy", cls=ViCommand)
+def regime_copy_cmd(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(metavar="MÃ_GỐC", help="Mã bộ quy định để chép.")],
+    new_id: Annotated[str, typer.Argument(metavar="MÃ_MỚI", help="Mã của bộ mới, ví dụ hn-kpi-2026.")],
+) -> None:
+    """Chép một bộ quy định vào thư mục regimes/ để sửa thành bộ mới."""
+    from .pipeline.regimes import copy_regime
+
+    settings = run(ctx.obj.settings)
+    path = run(lambda: copy_regime(settings, source, new_id))
+    emit(ctx, {"path": str(path)}, lambda: typer.echo(f"Đã chép bộ quy định {source} sang {path}"))
+
+
 @regime_app.command("check", cls=ViCommand)
 def regime_check_cmd(
     ctx: typer.Context,

@@ -7,8 +7,11 @@ and their caps, the A-quota, the frameworks and how a year is aggregated. The pr
 id of a shipped regime replaces it: the administrator's edited copy).
 
 Which regimes are in force in a work folder: those named in ``[regimes] use`` of
-``danhgia.toml`` (default: ``hn-1841``, the letter's rules, so a work folder behaves as before)
-plus every file of ``<workdir>/regimes/``. :meth:`RegimeCatalogue.regime_for` picks, among them,
+``danhgia.toml`` (default: ``hn-1841``, the letter's rules, so a work folder behaves as before).
+A file of ``<workdir>/regimes/`` is available at once (``danhgia regime list`` shows it) but
+judges nothing until its id is in ``use``: copying a regime never changes a verdict by
+itself. (The work folder's edited copy of a shipped regime, same id, replaces it at once.)
+:meth:`RegimeCatalogue.regime_for` picks, among those in force,
 the one covering the period, the category and the block; the most specific wins (a regime
 naming categories or blocks over one that covers all), then the latest ``valid_from``.
 
@@ -706,7 +709,7 @@ def load_catalogue(
             f"Lỗi cấu hình, khóa 'regimes.use': không có bộ quy định {unknown} "
             f"(các bộ hiện có: {', '.join(sorted(regimes))})"
         )
-    return RegimeCatalogue(regimes, tuple(dict.fromkeys([*use, *local])))
+    return RegimeCatalogue(regimes, tuple(dict.fromkeys(use)))
 
 
 def apply_regime(settings: Any, regime: Regime | None) -> Any:

@@ -168,8 +168,8 @@ class DomainSettings:
 
 @dataclass(frozen=True)
 class RegimesSettings:
-    """Regimes in force (SPEC §13): shipped ids in ``use`` (default: the letter's ``hn-1841``);
-    every file of ``<workdir>/regimes/`` is in force as well."""
+    """Regimes in force (SPEC §13): the ids in ``use`` (default: the letter's ``hn-1841``),
+    shipped or from ``<workdir>/regimes/``."""
 
     use: tuple[str, ...] = DEFAULT_USE
 

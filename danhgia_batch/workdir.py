@@ -42,7 +42,7 @@ KEY_HELP = {
     "reminders.period_kind": 'Nhắc theo kỳ "month" (tháng) hoặc "quarter" (quý, bộ quy định đánh giá theo quý)',
     "deadlines.publication_after_days": "Khác 0: công khai chậm nhất bấy nhiêu ngày sau ngày cuối kỳ (thay cho publication_day)",
     "quota.scopes": 'Phạm vi tỷ lệ loại A: "group" (từng nhóm đối tượng), "agency" (toàn cơ quan, Nghị định 335)',
-    "regimes.use": "Mã các bộ quy định kèm theo chương trình được áp dụng; mọi tệp trong thư mục regimes/ cũng được áp dụng",
+    "regimes.use": "Mã các bộ quy định được áp dụng (kèm theo chương trình hoặc trong thư mục regimes/)",
     "paths.inbox": "Thư mục nhận tệp của các đơn vị (có thể là thư mục chia sẻ SMB)",
     "paths.outbox": "Thư mục ghi báo cáo kết quả",
     "paths.archive": "Thư mục lưu tệp gốc đã xử lý",

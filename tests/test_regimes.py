@@ -67,7 +67,10 @@ def test_work_folder_regime_is_added_and_replaces_a_shipped_id(tmp_path: Path) -
         ),
         encoding="utf-8",
     )
-    cat = _settings(tmp_path).catalogue
+    available = _settings(tmp_path).catalogue  # a copy judges nothing until it is used
+    assert available.in_force == ("hn-1841",) and "hn-kpi-2026" in available.regimes
+    assert available.regime_for("2026-Q3", "CBCC") is None
+    cat = _settings(tmp_path, '[regimes]\nuse = ["hn-1841", "hn-kpi-2026"]\n').catalogue
     assert cat.in_force == ("hn-1841", "hn-kpi-2026")
     assert not cat.regimes["hn-kpi-2026"].shipped
     assert cat.regime_for("2026-Q3", "CBCC").id == "hn-kpi-2026"  # type: ignore[union-attr]
@@ -274,3 +277,33 @@ def test_band_conditions_load_and_their_mistakes_are_named(tmp_path: Path) -> No
     (tmp_path / "bad.toml").write_text(bad, encoding="utf-8")
     _, result = check_regime_file(tmp_path / "bad.toml")
     assert {m.key for m in result.mistakes} == {"bands.condition[0].grade", "bands.condition[0].min_on_time"}
+
+
+def test_copy_check_use(tmp_path: Path) -> None:
+    """README "Thêm một bộ quy định": copy, edit, check, use."""
+    import json
+
+    copied = _cli(tmp_path, "regime", "copy", "nd-335-cong-chuc", "hn-kpi-2026")
+    assert copied.exit_code == 0, copied.output
+    path = tmp_path / "regimes" / "hn-kpi-2026.toml"
+    text = path.read_text(encoding="utf-8")
+    assert 'id = "hn-kpi-2026"' in text and 'id = "nd-335-cong-chuc"' not in text
+    assert _cli(tmp_path, "regime", "copy", "nd-335-cong-chuc", "hn-kpi-2026").exit_code == 2  # exists
+    assert _cli(tmp_path, "regime", "copy", "khong-co", "x").exit_code == 2
+    # edit: from the third quarter, quality deductions unchanged, a higher ratio
+    path.write_text(
+        text.replace('valid_from = "2026-01"\ncategories', 'valid_from = "2026-Q3"\ncategories', 1).replace(
+            "ratio = 0.20", "ratio = 0.25"
+        ),
+        encoding="utf-8",
+    )
+    assert _cli(tmp_path, "regime", "check", str(path)).exit_code == 0
+    listed = json.loads(_cli(tmp_path, "--json", "regime", "list", "-p", "2026-Q3").output)
+    assert listed["judged"]["CBCC"] == "nd-335-cong-chuc"  # copied, not yet used
+    (tmp_path / "danhgia.toml").write_text(
+        '[regimes]\nuse = ["hn-1841", "nd-335-cong-chuc", "hn-kpi-2026"]\n', encoding="utf-8"
+    )
+    listed = json.loads(_cli(tmp_path, "--json", "regime", "list", "-p", "2026-Q3").output)
+    assert listed["judged"]["CBCC"] == "hn-kpi-2026"  # the later valid_from wins
+    listed = json.loads(_cli(tmp_path, "--json", "regime", "list", "-p", "2026-Q2").output)
+    assert listed["judged"]["CBCC"] == "nd-335-cong-chuc"

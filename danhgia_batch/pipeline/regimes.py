@@ -96,3 +96,39 @@ def grant_quota(settings: Settings, period: str, unit: str, ratio: float, *, by:
         gid = ledger.grant_quota(code, unit.strip(), ratio, by=by.strip(), reason=reason.strip())
         grants = ledger.quota_grants(code)
     return QuotaGrant(gid, code, unit.strip().upper(), ratio, grants)
+
+
+def copy_regime(settings: Settings, source_id: str, new_id: str) -> Path:
+    """Copy regime ``source_id`` to ``<workdir>/regimes/<new_id>.toml`` with ``id = new_id``, as
+    the first step of adding a regime (README "Thêm một bộ quy định"); the copy judges nothing
+    until ``new_id`` is in ``[regimes] use``.
+
+    Raises:
+        UsageError: no regime ``source_id``, a bad ``new_id``, or the file exists already.
+    """
+    import re
+
+    from ..atomic import atomic_path
+    from ..errors import UsageError
+    from ..regimes import WORKDIR_REGIMES
+
+    source = settings.catalogue.get(source_id)
+    if source is None or source.path is None:
+        known = ", ".join(sorted(settings.catalogue.regimes))
+        raise UsageError(f"Không có bộ quy định '{source_id}' (các bộ hiện có: {known}).")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", new_id):
+        raise UsageError(f"Mã '{new_id}' không hợp lệ: chỉ gồm chữ thường không dấu, số, dấu chấm, gạch ngang.")
+    target = settings.workdir / WORKDIR_REGIMES / f"{new_id}.toml"
+    if target.exists():
+        raise UsageError(f"Đã có tệp {target}; hãy sửa tệp đó hoặc chọn mã khác.")
+    text = source.path.read_text(encoding="utf-8")
+    text, n = re.subn(r'(?m)^id\s*=\s*"[^"]*"', f'id = "{new_id}"', text, count=1)
+    if not n:
+        text = f'id = "{new_id}"\n' + text
+    header = f"# Chép từ bộ quy định {source.id} (phiên bản {source.version}). Sửa valid_from và các giá trị,\n"
+    header += f"# kiểm tra: danhgia regime check {WORKDIR_REGIMES}/{new_id}.toml,\n"
+    header += f"# rồi thêm {new_id} vào [regimes] use trong danhgia.toml để áp dụng.\n"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        tmp.write_text(header + text, encoding="utf-8")
+    return target
