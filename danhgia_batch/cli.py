@@ -35,6 +35,10 @@ app = typer.Typer(
 )
 registry_app = typer.Typer(cls=ViGroup, help="Danh mục đơn vị và cán bộ (mẫu 00).", invoke_without_command=True)
 app.add_typer(registry_app, name="registry")
+regime_app = typer.Typer(cls=ViGroup, help="Bộ quy định đánh giá, xếp loại (tháng hoặc quý).", no_args_is_help=True)
+app.add_typer(regime_app, name="regime")
+quota_app = typer.Typer(cls=ViGroup, help="Ngoại lệ tỷ lệ loại A theo đơn vị và kỳ.", no_args_is_help=True)
+app.add_typer(quota_app, name="quota")
 
 
 @registry_app.callback()
@@ -179,12 +183,15 @@ def templates_cmd(
     ctx: typer.Context,
     out: Annotated[Path | None, typer.Option("--out", help="Thư mục ghi biểu mẫu.")] = None,
     framework: Annotated[str | None, typer.Option("--framework", help="Mã khung tiêu chí.")] = None,
+    regime: Annotated[str | None, typer.Option("--regime", help="Mã bộ quy định (xem: danhgia regime list).")] = None,
+    period: Annotated[str | None, typer.Option("--period", "-p", help="Kỳ điền sẵn (2026-03, Quý I/2026…).")] = None,
 ) -> None:
     """Tạo các biểu mẫu Excel (00 danh mục, 01 phiếu cá nhân, 02 tổng hợp đơn vị)."""
     from .templates import generate_templates
 
     settings = run(ctx.obj.settings)
-    paths = run(lambda: generate_templates(settings, out or settings.path("templates"), framework))
+    target = out or settings.path("templates")
+    paths = run(lambda: generate_templates(settings, target, framework, regime=regime, period=period))
     emit(ctx, [str(p) for p in paths], lambda: echo_lines(f"Đã tạo {p}" for p in paths))
 
 
@@ -364,7 +371,8 @@ def check_cmd(
     def text() -> None:
         for f in result.files:
             name = f.name
-            typer.echo(f"{name}: {'đạt' if f.ok else 'không đạt'} ({len(f.issues)} vấn đề)")
+            regime = f", bộ quy định {f.regime}" if f.regime else ""
+            typer.echo(f"{name}: {'đạt' if f.ok else 'không đạt'} ({len(f.issues)} vấn đề{regime})")
             for i in f.issues:
                 where = ", ".join(x for x in (i.sheet, i.cell) if x) or "toàn tệp"
                 typer.echo(f"  {name} | {where} | {i.code} | {i.message}")
@@ -455,6 +463,92 @@ ODD_KINDS = {
     "device": "thiết bị",
     "unreadable": "không đọc được",
 }
+
+
+@regime_app.command("list", cls=ViCommand)
+def regime_list_cmd(
+    ctx: typer.Context,
+    period: Annotated[
+        str | None, typer.Option("--period", "-p", help="Kỳ đánh giá (2026-03, 2026-Q1, Quý I/2026…).")
+    ] = None,
+) -> None:
+    """Các bộ quy định: bộ nào áp dụng cho kỳ nào, đối tượng nào."""
+    from .pipeline.regimes import list_regimes
+
+    settings = run(ctx.obj.settings)
+    result = run(lambda: list_regimes(settings, period))
+    kinds = {"month": "tháng", "quarter": "quý"}
+
+    def text() -> None:
+        rows = [
+            [r.id + ("" if r.shipped else " *"), "Có" if r.in_force else "Không",
+             ", ".join(kinds[k] for k in r.period_kinds),
+             f"từ {r.valid_from}" + ("" if r.valid_to == "9999-12" else f" đến {r.valid_to}"),
+             ", ".join(r.categories + r.blocks) or "Tất cả", r.hash[:8]]
+            for r in result.rows
+        ]  # fmt: skip
+        headers = ["Mã", "Áp dụng", "Loại kỳ", "Hiệu lực", "Đối tượng", "Mã băm"]
+        _print_table("Các bộ quy định (*: trong thư mục regimes/)", headers, rows)
+        if result.period:
+            judged = [[c, r or "Không có bộ quy định nào áp dụng"] for c, r in result.judged.items()]
+            _print_table(f"Kỳ {result.period}: bộ quy định theo đối tượng", ["Đối tượng", "Bộ quy định"], judged)
+
+    emit(ctx, result, text)
+
+
+@regime_app.command("copy", cls=ViCommand)
+def regime_copy_cmd(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(metavar="MÃ_GỐC", help="Mã bộ quy định để chép.")],
+    new_id: Annotated[str, typer.Argument(metavar="MÃ_MỚI", help="Mã của bộ mới, ví dụ hn-kpi-2026.")],
+) -> None:
+    """Chép một bộ quy định vào thư mục regimes/ để sửa thành bộ mới."""
+    from .pipeline.regimes import copy_regime
+
+    settings = run(ctx.obj.settings)
+    path = run(lambda: copy_regime(settings, source, new_id))
+    emit(ctx, {"path": str(path)}, lambda: typer.echo(f"Đã chép bộ quy định {source} sang {path}"))
+
+
+@regime_app.command("check", cls=ViCommand)
+def regime_check_cmd(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="TỆP", help="Tệp bộ quy định (.toml).")],
+) -> None:
+    """Kiểm tra một tệp bộ quy định; báo từng lỗi kèm khóa và dòng."""
+    from .pipeline.regimes import check_regime
+
+    result = run(lambda: check_regime(file, ctx.obj.config))
+
+    def text() -> None:
+        if result.ok:
+            typer.echo(
+                f"Tệp {file} hợp lệ: bộ quy định {result.id}, phiên bản {result.version}, mã băm {result.digest[:12]}."
+            )
+        else:
+            typer.echo(f"Tệp {file} có {len(result.mistakes)} lỗi:")
+        echo_lines(f"  - {m.text()}" for m in result.mistakes)
+
+    emit(ctx, result, text)
+    raise typer.Exit(result.exit_code)
+
+
+@quota_app.command("grant", cls=ViCommand)
+def quota_grant_cmd(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Option("--period", "-p", help="Kỳ đánh giá (2026-03, Quý I/2026…).")],
+    unit: Annotated[str, typer.Option("--unit", "-u", help="Mã đơn vị.")],
+    ratio: Annotated[float, typer.Option("--ratio", help="Tỷ lệ loại A được phép, ví dụ 0.3.")],
+    by: Annotated[str, typer.Option("--by", help="Người quyết định ngoại lệ.")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do, căn cứ (số văn bản).")],
+) -> None:
+    """Ghi ngoại lệ tỷ lệ loại A cho một đơn vị trong một kỳ (ví dụ tập thể xuất sắc)."""
+    from .pipeline.regimes import grant_quota
+
+    settings = run(ctx.obj.settings)
+    result = run(lambda: grant_quota(settings, period, unit, ratio, by=by, reason=reason))
+    text = f"Đã ghi ngoại lệ số {result.id}: đơn vị {result.unit_code}, kỳ {result.period}, tỷ lệ loại A {result.ratio:.0%}."
+    emit(ctx, result, lambda: typer.echo(text))
 
 
 @app.command("status", cls=ViCommand)

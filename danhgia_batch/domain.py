@@ -7,7 +7,6 @@ is hard-coded policy: org structure and rules are data (SPEC §3, §5, §7).
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .periods import PERIOD_RE, Period, within
+
+__all__ = ["PERIOD_RE"]  # re-exported: the canonical period forms live in periods.py
 
 DATA_DIR = Path(__file__).parent / "data"
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def _fail(path: Path, key: str, message: str) -> ConfigError:
@@ -75,6 +76,8 @@ class Part:
     max: Decimal
     min: Decimal
     criteria: tuple[Criterion, ...]
+    computed: str = ""  # SPEC §13: computed from inputs (e.g. "nd335-task", rules/kpi.py)
+    bonus: bool = False  # a bonus part: not counted in the 100 points of the framework
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,17 @@ class Framework:
     def max_total(self) -> Decimal:
         return sum((p.max for p in self.parts), Decimal(0))
 
+    @property
+    def has_bonus(self) -> bool:
+        return any(p.bonus for p in self.parts)
+
+    def bounded(self, total: Decimal) -> Decimal:
+        """SPEC §5, §13: the total is kept within [0, 100]; only a framework with bonus parts
+        (whose maxima go beyond 100) can leave that range, so only its totals are clamped."""
+        if not self.has_bonus:
+            return total
+        return min(Decimal(100), max(Decimal(0), total))
+
     def part(self, code: str) -> Part:
         for p in self.parts:
             if p.code == code:
@@ -104,8 +118,8 @@ class Framework:
         raise KeyError(code)
 
     def applies_to(self, period: str) -> bool:
-        """True when ``period`` (``YYYY-MM``) lies within this version's validity."""
-        return self.valid_from <= period <= self.valid_to
+        """True when ``period`` (``YYYY-MM`` or ``YYYY-Qn``) lies within this version's validity."""
+        return within(period, self.valid_from, self.valid_to)
 
 
 def load_framework(path: Path) -> Framework:
@@ -118,8 +132,9 @@ def load_framework(path: Path) -> Framework:
     valid_from = str(data.get("valid_from", "2000-01"))
     valid_to = str(data.get("valid_to", "9999-12"))
     for key, val in (("valid_from", valid_from), ("valid_to", valid_to)):
-        if not PERIOD_RE.match(val):
-            raise _fail(path, key, f"kỳ phải có dạng YYYY-MM, nhận được {val!r}")
+        if not PERIOD_RE.match(val):  # data files use the canonical forms
+            raise _fail(path, key, f"kỳ phải có dạng YYYY-MM hoặc YYYY-Qn (ví dụ 2026-03, 2026-Q1), nhận được {val!r}")
+    valid_from, valid_to = Period.of(valid_from).code, Period.of(valid_to).code
     raw_parts = data.get("part")
     if not isinstance(raw_parts, list) or not raw_parts:
         raise _fail(path, "part", "khung tiêu chí phải có ít nhất một phần")
@@ -147,10 +162,15 @@ def load_framework(path: Path) -> Framework:
             seen.add(code)
         if crits and (sum(c.max for c in crits) != pmax or sum(c.min for c in crits) != pmin):
             raise _fail(path, pkey, f"tổng điểm các tiêu chí không bằng điểm của phần {pcode}")
-        parts.append(Part(pcode, _text(path, pkey, rp, "name"), pmax, pmin, tuple(crits)))
+        bonus = rp.get("bonus", False)
+        if not isinstance(bonus, bool):
+            raise _fail(path, f"{pkey}.bonus", "phải là true hoặc false")
+        parts.append(Part(pcode, _text(path, pkey, rp, "name"), pmax, pmin, tuple(crits), bonus=bonus))
     fw = Framework(fid, version, _text(path, "", data, "name"), tuple(parts), valid_from, valid_to, path)
-    if fw.max_total != 100:
-        raise _fail(path, "part", f"tổng điểm tối đa phải là 100, hiện là {fw.max_total}")
+    base = sum((p.max for p in parts if not p.bonus), Decimal(0))
+    if base != 100:  # SPEC §13: bonus parts (bonus = true) come on top of the 100 points
+        what = "tổng điểm tối đa (không kể phần điểm thưởng)" if fw.has_bonus else "tổng điểm tối đa"
+        raise _fail(path, "part", f"{what} phải là 100, hiện là {base}")
     return fw
 
 
@@ -301,12 +321,9 @@ class AuthorityRule:
 
 
 def period_start(period: str | None) -> date | None:
-    """First day of a ``YYYY-MM`` period, ``None`` when it is not one."""
-    try:
-        year, month = str(period or "").split("-")
-        return date(int(year), int(month), 1)
-    except ValueError:
-        return None
+    """First day of a ``YYYY-MM`` or ``YYYY-Qn`` period, ``None`` when it is not one."""
+    p = Period.parse(period) if PERIOD_RE.match(str(period or "")) else None
+    return p.first_day() if p else None
 
 
 @dataclass(frozen=True)

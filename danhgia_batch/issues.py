@@ -157,7 +157,7 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         "period-invalid",
         E,
         "Kỳ đánh giá không hợp lệ",
-        "Kỳ đánh giá '{value}' không hợp lệ; ghi theo dạng MM/YYYY, ví dụ 01/2022.",
+        "Kỳ đánh giá '{value}' không hợp lệ; ghi theo dạng MM/YYYY (ví dụ 01/2022) hoặc quý (ví dụ Quý I/2026).",
     ),
     (
         "unit-folder-mismatch",
@@ -170,6 +170,54 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         E,
         "Kỳ đã công khai, đã khóa",
         "Kỳ {period} đã được công khai và khóa; liên hệ quản trị khối để mở lại trước khi nộp.",
+    ),
+    # ---- regimes (pipeline/decide, SPEC §13) ---------------------------------------------
+    (
+        "regime-none",
+        E,
+        "Không có bộ quy định áp dụng",
+        "Không có bộ quy định nào áp dụng cho kỳ {period}, đối tượng {value}; xem lệnh 'danhgia regime list'.",
+    ),
+    (
+        "regime-mixed",
+        E,
+        "Danh sách thuộc nhiều bộ quy định",
+        "Trong kỳ {period}, người thuộc đối tượng {value} được đánh giá theo các bộ quy định khác nhau "
+        "({detail}); hãy lập danh sách riêng cho từng bộ quy định.",
+    ),
+    (
+        "regime-framework",
+        E,
+        "Khung tiêu chí không thuộc bộ quy định",
+        "Biểu mẫu dùng khung tiêu chí {framework}, nhưng kỳ {period} được đánh giá theo bộ quy định {value} "
+        "(khung {expected}); hãy dùng biểu mẫu tạo bằng 'danhgia templates --regime {value}'.",
+    ),
+    (
+        "regime-changed",
+        W,
+        "Bộ quy định đã sửa sau khi công khai",
+        "Kỳ {period} đã được công khai theo bộ quy định {value} (mã băm {expected}); tệp bộ quy định nay đã "
+        "khác (mã băm {detail}). Tệp này được đánh giá theo nội dung hiện tại của bộ quy định {value}.",
+    ),
+    (
+        "kpi-input-invalid",
+        E,
+        "Số liệu sản phẩm không hợp lệ",
+        "Cột '{column}' ghi {value}, cần {expected} (Nghị định 335/2025/NĐ-CP: điểm kết quả thực hiện nhiệm vụ "
+        "tính từ số sản phẩm).",
+    ),
+    (
+        "grade-condition",
+        E,
+        "Chưa đủ điều kiện của mức xếp loại",
+        "Xếp loại {value} cần ít nhất {expected} sản phẩm hoàn thành đúng hạn (điều kiện của loại {grade}); "
+        "người này đạt {detail}.",
+    ),
+    (
+        "grade-cap",
+        E,
+        "Xếp loại vượt mức giới hạn",
+        "Người có đánh dấu '{detail}' chỉ được xếp loại tối đa {expected}, nhưng được xếp loại {value}.",
     ),
     # ---- table structure and values (validate) -----------------------------------------
     ("column-missing", E, "Thiếu cột", "Không tìm thấy cột '{column}' trong dòng tiêu đề."),

@@ -177,8 +177,39 @@ def final_part_label(part_code: str) -> str:
     return f"Cấp có thẩm quyền chấm Phần {part_code}"
 
 
-def unit_list_columns(framework: Framework) -> tuple[Field, ...]:
-    """Columns of template 02, in generated order, for ``framework``."""
+# SPEC §13, Decree 335: the inputs of a computed task part (rules/kpi.py keeps the formula)
+KPI_INPUTS: tuple[tuple[str, str], ...] = (
+    ("assigned", "Số sản phẩm được giao"),
+    ("completed", "Số sản phẩm hoàn thành"),
+    ("quality", "Số sản phẩm đạt chất lượng"),
+    ("on_time", "Số sản phẩm hoàn thành đúng hạn"),
+    ("failed_checks", "Số lần kiểm tra không đạt do lỗi lớn"),
+    ("delays", "Số lần chậm tiến độ"),
+)
+
+
+def kpi_columns(framework: Framework) -> tuple[Field, ...]:
+    """Input columns of the framework's computed parts (none for the letter's frameworks)."""
+    if not any(p.computed for p in framework.parts):
+        return ()
+    return tuple(Field(f"kpi_{k}", label, "score") for k, label in KPI_INPUTS)
+
+
+def individual_inputs(framework: Framework, flags: tuple[tuple[str, str], ...] = ()) -> tuple[Field, ...]:
+    """Template 01's fields for a computed part's inputs and the regime's cap flags (defined
+    names ``SP_…`` and ``GIOI_HAN_…``), none for the letter's frameworks (SPEC §13)."""
+    fields = [Field(f"kpi_{k}", label, "score", name=f"SP_{k.upper()}") for k, label in KPI_INPUTS]
+    out = fields if any(p.computed for p in framework.parts) else []
+    out += [
+        Field(f"flag_{flag}", f"{label} (ghi x nếu có)", "text", name=f"GIOI_HAN_{flag.upper()}")
+        for flag, label in flags
+    ]
+    return tuple(out)
+
+
+def unit_list_columns(framework: Framework, flags: tuple[tuple[str, str], ...] = ()) -> tuple[Field, ...]:
+    """Columns of template 02, in generated order, for ``framework`` (``flags``: the (flag,
+    label) cap columns of the regime the framework belongs to, SPEC §13)."""
     parts = framework.parts
     return (
         Field("stt", "STT", "int"),
@@ -189,11 +220,33 @@ def unit_list_columns(framework: Framework) -> tuple[Field, ...]:
         Field("position_code", "Mã chức danh", "code", True, codes="positions"),
         Field("category", "Đối tượng", "code", True, codes="categories"),
         Field("group", "Nhóm đối tượng", "code", codes="groups"),
-        *(Field(f"self_{p.code}", self_part_label(p.code), "score", True, part=p.code) for p in parts),
+        *kpi_columns(framework),
+        *(Field(f"flag_{flag}", label, "text") for flag, label in flags),
+        *(
+            Field(
+                f"self_{p.code}",
+                self_part_label(p.code),
+                "score",
+                not p.computed,
+                part=p.code,
+                formula=bool(p.computed),
+            )
+            for p in parts
+        ),
         Field("self_total", "Tổng điểm tự chấm", "total", formula=True),
         Field("self_grade", "Tự xếp loại", "grade", True, codes="grades"),
         Field("self_date", "Ngày tự đánh giá", "date", True),
-        *(Field(f"final_{p.code}", final_part_label(p.code), "score", True, part=p.code) for p in parts),
+        *(
+            Field(
+                f"final_{p.code}",
+                final_part_label(p.code),
+                "score",
+                not p.computed,
+                part=p.code,
+                formula=bool(p.computed),
+            )
+            for p in parts
+        ),
         Field("final_total", "Tổng điểm cấp có thẩm quyền", "total", formula=True),
         Field("band_grade", "Xếp loại theo điểm", "grade", formula=True),
         Field("final_grade", "Xếp loại", "grade", True, codes="grades", aliases=("Xếp loại của cấp có thẩm quyền",)),

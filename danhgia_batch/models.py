@@ -60,6 +60,10 @@ class EvaluationRow:
     note: str = ""
     criteria: dict[str, tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
     cells: dict[str, str] = field(default_factory=dict)  # field key -> A1 address
+    # SPEC §13: a regime's cap flags marked for the person (e.g. "discipline") and the inputs
+    # of a computed part (Decree 335: products assigned, completed…), as read
+    flags: tuple[str, ...] = ()
+    inputs: dict[str, Decimal] = field(default_factory=dict)
     # the list typed a group (else ``group`` is the category, and the registry's group wins)
     group_given: bool = True
 
@@ -243,6 +247,18 @@ class YearRow:
     # month -> (unit code, unit name) of the list: a person whose unit ended during the year
     # (SPEC §3) is one row, under the last unit, with the earlier ones noted
     units: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # quarterly periods (SPEC §13): quarter (1..4) -> final grade / score
+    quarter_grades: dict[int, str] = field(default_factory=dict)
+    quarter_scores: dict[int, Decimal] = field(default_factory=dict)
+
+    @property
+    def average(self) -> Decimal | None:
+        """Mean final score of the periods worked, months and quarters alike (Decree 335's
+        year result, SPEC §13), rounded to hundredths; ``None`` without scores."""
+        values = [*self.scores.values(), *self.quarter_scores.values()]
+        if not values:
+            return None
+        return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
 
 
 @dataclass

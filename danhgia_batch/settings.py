@@ -28,6 +28,8 @@ from .domain import (
     read_toml,
 )
 from .errors import ConfigError
+from .periods import Period
+from .regimes import DEFAULT_USE, RegimeCatalogue, load_catalogue
 
 CONFIG_NAME = "danhgia.toml"
 
@@ -77,6 +79,9 @@ class QuotaSettings:
     small_group_size: int = 5
     small_group_max_a: int = 1
     small_unit_total: bool = True
+    # SPEC §13: where the ratio holds: "group" (each subject group of a list, the letter) and
+    # "agency" (the list as a whole, Decree 335)
+    scopes: tuple[str, ...] = ("group",)
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,10 @@ class DeadlineSettings:
     publication_day: int = 5
     december_day: int = 15
     inclusive: bool = False
+    # SPEC §13: a step due a number of days after the period ends (0: the day above instead)
+    self_assessment_after_days: int = 0
+    decision_after_days: int = 0
+    publication_after_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,14 @@ class DomainSettings:
 
 
 @dataclass(frozen=True)
+class RegimesSettings:
+    """Regimes in force (SPEC §13): the ids in ``use`` (default: the letter's ``hn-1841``),
+    shipped or from ``<workdir>/regimes/``."""
+
+    use: tuple[str, ...] = DEFAULT_USE
+
+
+@dataclass(frozen=True)
 class SmtpSettings:
     """Outgoing mail for reminders and result notices (issue 20).
 
@@ -186,6 +203,8 @@ class ReminderSettings:
     at: tuple[str, ...] = ()
     send: bool = False
     days_before: int = 3
+    # SPEC §13: the periods reminders are about: "month" or "quarter" (a quarterly regime)
+    period_kind: str = "month"
 
 
 @dataclass(frozen=True)
@@ -205,6 +224,7 @@ SECTIONS: dict[str, type] = {
     "reader": ReaderSettings,
     "reports": ReportSettings,
     "domain": DomainSettings,
+    "regimes": RegimesSettings,
     "smtp": SmtpSettings,
     "reminders": ReminderSettings,
     "notices": NoticeSettings,
@@ -232,6 +252,8 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     notices: NoticeSettings = field(default_factory=NoticeSettings)
+    regimes: RegimesSettings = field(default_factory=RegimesSettings)
+    catalogue: RegimeCatalogue = field(default_factory=RegimeCatalogue, compare=False)
     # read from the variable named by smtp.password_env; kept out of repr and logs
     smtp_password: str = field(default="", repr=False, compare=False)
 
@@ -266,12 +288,14 @@ class Settings:
         raise ConfigError(f"Không có khung tiêu chí '{wanted}' (khóa domain.default_framework)")
 
     def framework(self, fid: str, version: str) -> Framework | None:
-        return self.frameworks.get((fid, version))
+        """A framework of ``[domain]`` or one written inside a regime file (SPEC §13)."""
+        return self.frameworks.get((fid, version)) or self.catalogue.framework(fid, version)
 
     def framework_for(self, fid: str, period: str) -> Framework | None:
         """The version of framework ``fid`` in force for ``period`` (latest valid_from wins)."""
-        found = [f for f in self.frameworks.values() if f.id == fid and f.applies_to(period)]
-        return max(found, key=lambda f: f.valid_from) if found else None
+        every = [*self.frameworks.values(), *self.catalogue.frameworks_by_id(fid)]
+        found = [f for f in every if f.id == fid and f.applies_to(period)]
+        return max(found, key=lambda f: Period.of(f.valid_from)) if found else None
 
 
 def _coerce(source: str, key: str, value: Any, typ: Any) -> Any:
@@ -342,11 +366,16 @@ def _check(settings: Settings, source: str) -> None:
         raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'quota.ratio': cần 0 < ratio ≤ 1")
     if q.base not in ("good_only", "good_or_better"):
         raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'quota.base': chỉ nhận 'good_only' hoặc 'good_or_better'")
+    if not set(q.scopes) <= {"group", "agency"} or not q.scopes:
+        raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'quota.scopes': chỉ nhận group, agency")
     if q.rounding not in ("floor", "round", "ceil"):
         raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'quota.rounding': chỉ nhận floor, round, ceil")
     for key in ("self_assessment_day", "decision_day", "publication_day", "december_day"):
         if not 1 <= getattr(d, key) <= 31:
             raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'deadlines.{key}': ngày từ 1 đến 31")
+    for key in ("self_assessment_after_days", "decision_after_days", "publication_after_days"):
+        if not 0 <= getattr(d, key) <= 120:
+            raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'deadlines.{key}': từ 0 đến 120 ngày")
     unknown = set(settings.reports.commendation_grades) - {"A", "B", "C", "D"}
     if unknown:
         raise ConfigError(
@@ -358,6 +387,8 @@ def _check(settings: Settings, source: str) -> None:
         raise ConfigError(
             f"Lỗi cấu hình trong {source}, khóa 'smtp.ca_file': không có tệp chứng chỉ {settings.smtp.ca_file}"
         )
+    if settings.reminders.period_kind not in ("month", "quarter"):
+        raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'reminders.period_kind': chỉ nhận month, quarter")
     for at in settings.reminders.at:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
             raise ConfigError(f"Lỗi cấu hình trong {source}, khóa 'reminders.at': giờ '{at}' phải ghi dạng HH:MM")
@@ -424,6 +455,10 @@ def load_settings(
     frameworks = index_frameworks(load_framework(p) for p in fw_paths)
     if not dom.frameworks and not dom.default_framework:
         sections["domain"] = dataclasses.replace(dom, default_framework="HN-THANG")
+    regimes: RegimesSettings = sections["regimes"]
+    # framework ids a regime names are not checked here: a work folder that replaces the
+    # frameworks ([domain] frameworks) keeps the letter's regime (`danhgia regime check` says so)
+    catalogue = load_catalogue(workdir, regimes.use, codes=codes)
     smtp: SmtpSettings = sections["smtp"]
     password = env.get(smtp.password_env, "") if smtp.password_env else ""
     settings = Settings(
@@ -432,6 +467,7 @@ def load_settings(
         codes=codes,
         authority=authority,
         frameworks=frameworks,
+        catalogue=catalogue,
         smtp_password=password,
         **sections,
     )

@@ -94,6 +94,10 @@ class DecisionContext:
     others: tuple[PlaceList, ...] = ()
     other_rows: Mapping[int, list[EvaluationRow]] = field(default_factory=dict)
     has_ledger: bool = True
+    # SPEC §13: (regime id, hash) the period's files were judged with, when it was ever locked
+    period_regimes: tuple[tuple[str, str], ...] = ()
+    # SPEC §13: the A-quota ratio granted to the unit for the period (danhgia quota grant)
+    quota_ratio: float | None = None
     fingerprint: str = ""
 
     def is_locked(self, block: str | None) -> bool:
@@ -104,7 +108,11 @@ class DecisionContext:
 
 
 def fingerprint(
-    registry_id: int | None, locks: Iterable[LockRow], place: Iterable[PlaceList], others: Iterable[PlaceList] = ()
+    registry_id: int | None,
+    locks: Iterable[LockRow],
+    place: Iterable[PlaceList],
+    others: Iterable[PlaceList] = (),
+    grant: int | None = None,
 ) -> str:
     """What a decision depends on that another worker may change: the last registry version
     loaded (with the lock rows, it fixes the version in force for the period), the period's
@@ -112,6 +120,8 @@ def fingerprint(
     active lists of the other kind."""
     parts = [f"r{registry_id}", *(f"k{r.id}" for r in locks), *(f"l{p.id}:{p.status}:{p.version}" for p in place)]
     parts += [f"o{p.id}:{p.status}" for p in others]
+    if grant is not None:  # an A-quota exception granted to the unit for the period
+        parts.append(f"g{grant}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
@@ -160,6 +170,8 @@ class Record:
     overlap_notes: dict[int, list[Issue]] = field(default_factory=dict)
     covered: dict[int, bool] = field(default_factory=dict)
     fingerprint: str = ""
+    regime_id: str = ""  # SPEC §13: the regime that judged the file and its content hash
+    regime_hash: str = ""
 
 
 Decision = Record  # the name the issue uses

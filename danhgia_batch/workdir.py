@@ -35,9 +35,14 @@ SECTION_HELP = {
     "reader": "Giới hạn khi đọc tệp Excel gửi đến",
     "reports": "Báo cáo đầu ra",
     "domain": "Tệp dữ liệu nghiệp vụ thay thế (để trống = dùng tệp mặc định kèm theo chương trình)",
+    "regimes": 'Bộ quy định áp dụng (xem README, mục "Thêm một bộ quy định")',
 }
 
 KEY_HELP = {
+    "reminders.period_kind": 'Nhắc theo kỳ "month" (tháng) hoặc "quarter" (quý, bộ quy định đánh giá theo quý)',
+    "deadlines.publication_after_days": "Khác 0: công khai chậm nhất bấy nhiêu ngày sau ngày cuối kỳ (thay cho publication_day)",
+    "quota.scopes": 'Phạm vi tỷ lệ loại A: "group" (từng nhóm đối tượng), "agency" (toàn cơ quan, Nghị định 335)',
+    "regimes.use": "Mã các bộ quy định được áp dụng (kèm theo chương trình hoặc trong thư mục regimes/)",
     "paths.inbox": "Thư mục nhận tệp của các đơn vị (có thể là thư mục chia sẻ SMB)",
     "paths.outbox": "Thư mục ghi báo cáo kết quả",
     "paths.archive": "Thư mục lưu tệp gốc đã xử lý",

@@ -30,6 +30,15 @@ from danhgia_batch.verdict import DecisionContext, FileFacts, LockRow, PlaceList
 PACKAGE = Path(__file__).resolve().parents[1] / "danhgia_batch"
 ARRIVAL = datetime(2022, 1, 28, 9, 0)
 PERIOD = "2022-01"
+BOTH = ("hn-1841", "nd-335-cong-chuc")
+
+
+def _on_time_regime() -> Any:
+    """Decree 335's regime with 366-QĐ/TW's condition "B needs every task on time"."""
+    from danhgia_batch.regimes import REGIMES_DIR, Condition, load_regime
+
+    nd = load_regime(REGIMES_DIR / "nd-335-cong-chuc.toml")
+    return replace(nd, id="thu-366", bands=replace(nd.bands, conditions=(Condition("B", 100),)))
 
 
 @dataclass
@@ -456,6 +465,44 @@ CASES: dict[str, Case] = {
     "form differing from the list": Case(
         "01", overlap_list(True), "form-list-conflict", ("row", 0, "final_grade"), "accepted"
     ),
+    # SPEC §13: regimes (``regimes``: the ids in force instead of the default hn-1841)
+    "list quarter under the monthly letter": Case(
+        "02", header(period="2022-Q1"), "regime-none", ("header", "period"), "rejected"
+    ),
+    "list of categories under two regimes": Case(
+        "02",
+        both(header(period="2026-03"), row(2, category="VC", group="VC"), ctx(regimes=BOTH)),
+        "regime-mixed",
+        ("header", "period"),
+        "rejected",
+    ),
+    "list of the letter's framework under Decree 335": Case(
+        "02", both(header(period="2026-03"), ctx(regimes=BOTH)), "regime-framework", ("header", "period"), "rejected"
+    ),
+    "form of the letter's framework under Decree 335": Case(
+        "01", both(header(period="2026-Q1"), ctx(regimes=BOTH)), "regime-framework", ("header", "period"), "rejected"
+    ),
+    "list grading a disciplined person above D under Decree 335": Case(
+        "02",
+        both(header(period="2026-03"), row(0, flags=("discipline",)), ctx(regimes=BOTH)),
+        "grade-cap",
+        ("row", 0, "final_grade"),
+        "rejected",
+    ),
+    "list grading B a person with a task late under a regime needing every task on time": Case(
+        "02",
+        both(
+            header(period="2026-03"),
+            row(0, inputs={"assigned": Decimal(10), "on_time": Decimal(9)}),
+            ctx(extra_regime=_on_time_regime()),
+        ),
+        "grade-condition",
+        ("row", 0, "final_grade"),
+        "rejected",
+    ),
+    "list after the regime file changed since publication": Case(
+        "02", ctx(period_regimes=(("hn-1841", "0" * 64),)), "regime-changed", ("header", "period"), "accepted"
+    ),
 }
 
 
@@ -473,6 +520,15 @@ def _decide(case: Case, clean: dict[str, FormResult], settings: Settings) -> tup
     case.change(form, given)
     arrival = given.pop("arrival", ARRIVAL)
     folder = given.pop("unit_folder", None)
+    use = given.pop("regimes", None)
+    if use is not None:
+        settings = replace(settings, catalogue=replace(settings.catalogue, in_force=use))
+    extra = given.pop("extra_regime", None)
+    if extra is not None:
+        regimes = {**settings.catalogue.regimes, extra.id: extra}
+        settings = replace(
+            settings, catalogue=replace(settings.catalogue, regimes=regimes, in_force=("hn-1841", extra.id))
+        )
     context = DecisionContext(**{k: v for k, v in given.items() if k not in ("others", "other_rows")})
     if "others" in given:
         context = replace(context, others=given["others"], other_rows=given["other_rows"])

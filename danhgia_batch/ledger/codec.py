@@ -101,6 +101,11 @@ def evaluation_to_row(ev: EvaluationRow, list_id: int) -> dict[str, Any]:
         "evaluator_position": ev.evaluator_position,
         "note": ev.note,
         "cells": dict(ev.cells),
+        "inputs": (
+            {"products": {k: to_hundredths(v) for k, v in ev.inputs.items()}, "flags": list(ev.flags)}
+            if ev.inputs or ev.flags
+            else None
+        ),
     }
 
 
@@ -129,4 +134,13 @@ def evaluation_from_row(row: Any) -> EvaluationRow:
         note=row.note,
         criteria=criteria,
         cells=dict(row.cells or {}),
+        **_inputs_from(getattr(row, "inputs", None)),
     )
+
+
+def _inputs_from(value: Any) -> dict[str, Any]:
+    """``inputs`` and ``flags`` of an evaluation from the ``inputs`` column (SPEC §13)."""
+    if not isinstance(value, dict):
+        return {}
+    products = {k: from_hundredths(v) for k, v in (value.get("products") or {}).items()}
+    return {"inputs": {k: v for k, v in products.items() if v is not None}, "flags": tuple(value.get("flags") or ())}

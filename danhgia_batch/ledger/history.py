@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, union
 
 from ..models import RejectedFile, TrendPoint
+from ..periods import Period, is_period
 from ..registry import norm_code
 from . import schema as s
 from .registry_rows import registry_version_for
@@ -29,12 +30,15 @@ STATES = ("valid", "invalid", "rejected", "missing")
 def recent_periods(conn: Connection, period: str, count: int) -> list[str]:
     """The last ``count`` periods up to ``period`` that have lists or files, oldest first
     (``period`` itself always included)."""
-    q = union(
-        select(_L.c.period.label("p")).where(_L.c.period <= period),
-        select(_F.c.period.label("p")).where(_F.c.period <= period, _F.c.period != ""),
-    )
-    found = {r.p for r in conn.execute(q)} | {period}
-    return sorted(found)[-count:]
+    q = union(select(_L.c.period.label("p")), select(_F.c.period.label("p")).where(_F.c.period != ""))
+    # months and quarters are ordered by their months, never as text ("2026-Q1" > "2026-12")
+    last = Period.parse(period, any_year=True)
+    found = {period}
+    for r in conn.execute(q):
+        p = Period.parse(r.p, any_year=True) if is_period(r.p) else None
+        if p is not None and (last is None or p <= last):
+            found.add(r.p)
+    return sorted(found, key=lambda x: Period.parse(x, any_year=True) or Period(0, 1))[-count:]
 
 
 def _expected(conn: Connection, periods: Sequence[str]) -> dict[str, list[tuple[str, str]]]:

@@ -52,6 +52,36 @@ class LocksMixin(LedgerBase):
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
+    # ------------------------------------------------------------------ quota exceptions
+
+    @retrying
+    def grant_quota(self, period: str, unit_code: str, ratio: float, *, by: str, reason: str) -> int:
+        """Record an A-quota exception (SPEC §13): ``unit_code`` may rank A up to ``ratio`` in
+        ``period``; the latest grant for a unit and period is the one in force."""
+        with self.engine.begin() as conn:
+            row = {
+                "period": period,
+                "unit_code": norm_code(unit_code),
+                "ratio_pct": round(ratio * 10000),
+                "by": by,
+                "at": datetime.now(),
+                "reason": reason,
+            }
+            return int(conn.execute(insert(s.quota_exceptions).returning(s.quota_exceptions.c.id), row).scalar_one())
+
+    @retrying
+    def quota_grants(self, period: str | None = None) -> list[dict[str, Any]]:
+        """Every exception granted (for ``period``), oldest first, ``ratio`` as a fraction."""
+        t = s.quota_exceptions
+        stmt = select(t).order_by(t.c.id)
+        if period is not None:
+            stmt = stmt.where(t.c.period == period)
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        for r in rows:
+            r["ratio"] = r.pop("ratio_pct") / 10000
+        return rows
+
     # ------------------------------------------------------------------ registry
 
     @retrying

@@ -70,12 +70,29 @@ def _v5_decision_results(conn: Connection) -> None:
     s.metadata.create_all(conn, tables=[s.list_notes, s.quota_verdicts])
 
 
+def _v6_regimes(conn: Connection) -> None:
+    """The regime (id, content hash) that judged each file and the A-quota exceptions granted
+    per unit and period (issue 15, SPEC §13)."""
+    s.quota_exceptions.create(conn, checkfirst=True)
+    if not inspect(conn).has_table("files"):
+        return  # nothing recorded yet (a ledger that never had files gets them from migration 1)
+    have = {c["name"] for c in inspect(conn).get_columns("files")}
+    for name, size in (("regime_id", 60), ("regime_hash", 64)):
+        if name not in have:
+            conn.execute(text(f"ALTER TABLE files ADD COLUMN {name} VARCHAR({size}) NOT NULL DEFAULT ''"))
+    if inspect(conn).has_table("evaluations") and "inputs" not in {
+        c["name"] for c in inspect(conn).get_columns("evaluations")
+    }:
+        conn.execute(text("ALTER TABLE evaluations ADD COLUMN inputs JSON"))
+
+
 MIGRATIONS: list[Migration] = [
     (1, "Sổ cái ban đầu: tệp, lỗi, danh sách, kết quả, danh mục, khóa kỳ", _v1_initial),
     (2, "Bảng tổng hợp chờ ghi lại (pending_rollups)", _v2_pending_rollups),
     (3, "Địa chỉ e-mail trong danh mục, thư nhắc và thư báo kết quả đã gửi", _v3_mail),
     (4, "Danh mục đơn vị: cấp, tiêu đề văn bản, người ký, thời hạn hiệu lực", _v4_registry_org),
     (5, "Kết quả quyết định: phiếu đã có trong danh sách, ghi chú §2.6, tỷ lệ loại A", _v5_decision_results),
+    (6, "Bộ quy định (mã, mã băm) đã dùng để quyết định mỗi tệp; ngoại lệ tỷ lệ loại A", _v6_regimes),
 ]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Select, bindparam, delete, func, insert, sele
 
 from ..issues import Issue
 from ..models import EvaluationRow, QuotaVerdict
+from ..registry import norm_code
 from ..verdict import LockRow, PlaceList
 from . import schema as s
 from .codec import evaluation_from_row, from_hundredths, issue_from_row, issue_to_row, norm_text
@@ -191,6 +192,34 @@ _LOCK_ROWS = (
 def lock_rows(conn: Connection, period: str) -> tuple[LockRow, ...]:
     """The lock history of ``period`` (every block)."""
     return tuple(LockRow(r.id, r.block, bool(r.locked)) for r in conn.execute(_LOCK_ROWS, {"period": period}))
+
+
+_PERIOD_REGIMES = (
+    select(_F.c.regime_id, _F.c.regime_hash, func.max(_F.c.id).label("last"))
+    .where(_F.c.period == bindparam("period"), _F.c.regime_id != "", _F.c.outcome.in_([s.ACCEPTED, s.INVALID]))
+    .group_by(_F.c.regime_id, _F.c.regime_hash)
+    .order_by(func.max(_F.c.id))
+)
+
+
+def period_regimes(conn: Connection, period: str) -> tuple[tuple[str, str], ...]:
+    """(regime id, hash) of the files recorded for ``period`` (accepted or invalid), the last
+    used first (SPEC §13: a locked period never changes regime)."""
+    rows = list(conn.execute(_PERIOD_REGIMES, {"period": period}))
+    return tuple((r.regime_id, r.regime_hash) for r in reversed(rows))
+
+
+def quota_grant(conn: Connection, period: str, unit_code: str) -> tuple[int, float] | None:
+    """(id, ratio) of the latest A-quota exception of ``unit_code`` in ``period`` (SPEC §13)."""
+    t = s.quota_exceptions
+    stmt = (
+        select(t.c.id, t.c.ratio_pct)
+        .where(t.c.period == period, t.c.unit_code == norm_code(unit_code))
+        .order_by(t.c.id.desc())
+        .limit(1)
+    )
+    row = conn.execute(stmt).first()
+    return (int(row.id), row.ratio_pct / 10000) if row else None
 
 
 _UNIT_LISTS = (

@@ -64,6 +64,8 @@ _RECORD_FILE = (
                 "duplicate_of",
                 "state",
                 "recorded_at",
+                "regime_id",
+                "regime_hash",
             )
         }
     )
@@ -123,6 +125,9 @@ class RecordingMixin(LocksMixin):
         with self.engine.connect() as conn:
             latest = q.latest_registry_id(conn)
             locks = q.lock_rows(conn, period)
+            # SPEC §13: a period once published keeps the regimes it was judged with
+            regimes = q.period_regimes(conn, period) if locks else ()
+            grant = q.quota_grant(conn, period, unit_code) if unit_code else None
             place: tuple[PlaceList, ...] = ()
             others: tuple[PlaceList, ...] = ()
             if kind in LIST_KINDS:
@@ -154,7 +159,9 @@ class RecordingMixin(LocksMixin):
             form_rows=form_rows,
             others=others,
             other_rows=other_rows,
-            fingerprint=fingerprint(latest, locks, place, others),
+            period_regimes=regimes,
+            quota_ratio=grant[1] if grant else None,
+            fingerprint=fingerprint(latest, locks, place, others, grant[0] if grant else None),
         )
 
     def _verify(self, conn: Connection, rec: Record) -> None:
@@ -163,7 +170,14 @@ class RecordingMixin(LocksMixin):
             return
         places = q.unit_places(conn, rec.period, rec.unit_code)
         others = [p for p in places[_OTHER[rec.kind]] if p.status != SUPERSEDED]
-        now = fingerprint(q.latest_registry_id(conn), q.lock_rows(conn, rec.period), places[rec.kind], others)
+        grant = q.quota_grant(conn, rec.period, rec.unit_code)
+        now = fingerprint(
+            q.latest_registry_id(conn),
+            q.lock_rows(conn, rec.period),
+            places[rec.kind],
+            others,
+            grant[0] if grant else None,
+        )
         if now != rec.fingerprint:
             raise ContextChanged(f"{rec.period} {rec.unit_code}: sổ cái đã thay đổi trong lúc quyết định")
 
@@ -239,6 +253,8 @@ class RecordingMixin(LocksMixin):
                     "duplicate_of": duplicate_of,
                     "state": s.STATE_RECORDED,
                     "recorded_at": datetime.now(),
+                    "regime_id": rec.regime_id,
+                    "regime_hash": rec.regime_hash,
                 },
             )
             out.file = replace(

@@ -89,6 +89,9 @@ files = Table(
     Column("error_report", String(1000)),
     Column("recorded_at", DateTime),
     Column("done_at", DateTime),
+    # the regime that judged the file (SPEC §13): id and sha256 of its file (migration 6)
+    Column("regime_id", String(60), nullable=False, default="", server_default=""),
+    Column("regime_hash", String(64), nullable=False, default="", server_default=""),
 )
 Index("ix_files_state", files.c.state)
 
@@ -144,6 +147,9 @@ evaluations = Table(
     Column("evaluator_position", String(60), nullable=False, default=""),
     Column("note", Text, nullable=False, default=""),
     Column("cells", JSON, nullable=False, default=dict),
+    # SPEC §13: what a regime judged besides the scores: the products of a computed part
+    # (hundredths) and the cap flags marked, {"products": {...}, "flags": [...]} (migration 6)
+    Column("inputs", JSON),
 )
 
 
@@ -256,6 +262,20 @@ period_locks = Table(
     Column("period", String(7), nullable=False, index=True),
     Column("block", String(40), nullable=False, default=""),  # "" = the whole period
     Column("locked", Boolean, nullable=False),
+    Column("by", String(200), nullable=False, default=""),
+    Column("at", DateTime, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+)
+
+# SPEC §13: an A-quota exception granted for one unit and period (Decree 335: outstanding
+# organisations may have a higher ratio), with who granted it and why (migration 6).
+quota_exceptions = Table(
+    "quota_exceptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("period", String(7), nullable=False, index=True),
+    Column("unit_code", String(100), nullable=False),
+    Column("ratio_pct", Integer, nullable=False),  # the ratio in hundredths of a percent (30 % → 3000)
     Column("by", String(200), nullable=False, default=""),
     Column("at", DateTime, nullable=False),
     Column("reason", Text, nullable=False, default=""),

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import YearRow
+from ..periods import Period
 from ..registry import Registry
 from . import schema as s
 from .codec import from_hundredths
@@ -39,9 +40,8 @@ def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[Ye
     )
     people: dict[str, YearRow] = {}
     for r in conn.execute(q):
-        try:
-            month = int(r.period[5:7])
-        except ValueError:
+        p = Period.parse(r.period)
+        if p is None:
             continue
         if r.kind == "01" and r.covered:  # letter §2.6: the list's result, not the form's
             continue
@@ -51,9 +51,17 @@ def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[Ye
         row.full_name, row.unit_code, row.block = r.full_name, r.unit_code, r.block
         row.unit_name = r.unit_name or row.unit_name
         row.position_title = r.position_title or row.position_title
+        total: Decimal | None = from_hundredths(r.final_total)
+        if p.quarter:  # SPEC §13: quarterly periods
+            row.quarter_grades[p.quarter] = r.final_grade
+            for month in p.months:
+                row.units[month] = (r.unit_code, r.unit_name)
+            if total is not None:
+                row.quarter_scores[p.quarter] = total
+            continue
+        month = p.month
         row.grades[month] = r.final_grade
         row.units[month] = (r.unit_code, r.unit_name)
-        total: Decimal | None = from_hundredths(r.final_total)
         if total is not None:
             row.scores[month] = total
     if registry is not None:

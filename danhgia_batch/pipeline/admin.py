@@ -16,7 +16,9 @@ from ..errors import ConfigError, UsageError
 from ..issues import Severity
 from ..ledger import Ledger, open_ledger
 from ..models import PeriodView, UnitView
+from ..periods import parse_period, periods_of_year
 from ..progress import Progress, Steps
+from ..regimes import apply_regime
 from ..settings import Settings
 from .context import backfill_results
 from .effects import write_period_reports, write_rollups
@@ -24,21 +26,21 @@ from .results import OddEntry
 from .runtime import odd_entries
 
 GRADES = ("A", "B", "C", "D", "KXL")
-_PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$|^(\d{1,2})/(\d{4})$")
 
 
 def normalise_period(value: str) -> str:
-    """ "2022-01" or "01/2022" → "2022-01".
+    """ "2022-01", "01/2022", "Q1/2026", "Quý I/2026"… → "2022-01" / "2026-Q1" (SPEC §13).
 
     Raises:
-        UsageError: not a month.
+        UsageError: not a month or a quarter.
     """
-    m = _PERIOD_RE.match(value.strip())
-    if m:
-        year, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        if 1 <= int(month) <= 12:
-            return f"{year}-{int(month):02d}"
-    raise UsageError(f"Kỳ đánh giá '{value}' không hợp lệ; ghi theo dạng YYYY-MM, ví dụ 2022-01.")
+    found = parse_period(value)
+    if found is None:
+        raise UsageError(
+            f"Kỳ đánh giá '{value}' không hợp lệ; ghi theo dạng YYYY-MM (tháng, ví dụ 2022-01) "
+            "hoặc YYYY-Qn (quý, ví dụ 2026-Q1)."
+        )
+    return found
 
 
 def sqlite_file(settings: Settings) -> Path | None:
@@ -405,6 +407,13 @@ def year_view(settings: Settings, year: int, progress: Progress | None = None) -
     steps.advance()
     if not rows:
         raise UsageError(f"Sổ cái không có kết quả đánh giá nào của năm {year}.")
-    path = write_year_view(year, rows, settings)
+    # SPEC §13: a regime in force during the year that aggregates by the average score
+    averaging = [
+        g
+        for g in settings.catalogue.active()
+        if g.aggregate == "average_score" and any(g.covers(p.code) for p in periods_of_year(year))
+    ]
+    grading = apply_regime(settings, averaging[0]).grading if averaging else None
+    path = write_year_view(year, rows, settings, average=bool(averaging), grading=grading)
     steps.advance()
     return path

@@ -37,6 +37,7 @@ class FileCheck:
     issues: list[Issue] = field(default_factory=list)
     reports: list[Path] = field(default_factory=list)
     outcome: str = ""  # what ``process`` would record: accepted | invalid | rejected
+    regime: str = ""  # SPEC §13: the regime that judged it (id), as process records it
 
     @property
     def name(self) -> str:
@@ -54,6 +55,7 @@ class FileCheck:
             "rows": self.rows,
             "ok": self.ok,
             "outcome": self.outcome,
+            "regime": self.regime,
             "issues": [i.to_dict() for i in self.issues],
             "reports": [str(p) for p in self.reports],
         }
@@ -156,7 +158,9 @@ def check_files(
             folder = unit_folder(form.path.resolve(), inbox)
             rec = decide(form, context, settings, FileFacts(_CHECK_ID, form.path.name, now, folder))
             rows = len(form.rows) or len(form.people)
-            by_path[str(form.path)] = FileCheck(form.path, form.kind, rows, rec.issues, outcome=rec.outcome)
+            by_path[str(form.path)] = FileCheck(
+                form.path, form.kind, rows, rec.issues, outcome=rec.outcome, regime=rec.regime_id
+            )
         if ledger is not None and not has_registry:
             has_registry = ledger.current_registry() is not None
     finally:

@@ -18,14 +18,18 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..issues import Issue, Severity, has_errors, make_issue
 from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST
 from ..ledger import FileRecord
 from ..ledger.codec import norm_text
 from ..models import EvaluationRow, FormResult, ListHeader, ListView, Person, QuotaVerdict, Unit
+from ..regimes import Regime, RegimeCatalogue, apply_regime
 from ..registry import Registry, adopt_registry_groups, crosscheck, norm_code, person_blocks, unit_size
 from ..rules import QuotaFinding, check_form, check_quota, covered_forms
+from ..rules.common import Where
+from ..rules.kpi import check_caps, check_conditions
 from ..settings import Settings
 from ..verdict import (
     INVALID_QUOTA,
@@ -120,11 +124,25 @@ def decide(form: FormResult, context: DecisionContext, settings: Settings, file:
     block = block_of(form, context)
     issues = list(form.issues) + _folder_issues(form, file, unit)
     quota: list[QuotaVerdict] = []
+    regime: Regime | None = None
     if form.kind in (KIND_UNIT_LIST, KIND_INDIVIDUAL):
+        regime, found = choose_regime(form, context, settings, block, file)
+        issues += found
+        settings = apply_regime(settings, regime)  # SPEC §13: the regime's bands, quota, deadlines
+        if context.quota_ratio is not None:  # SPEC §13: an exception granted to the unit and period
+            settings = dataclasses.replace(
+                settings, quota=dataclasses.replace(settings.quota, ratio=context.quota_ratio)
+            )
         if context.registry is not None:
             issues += crosscheck(form, context.registry, settings, listed_elsewhere=dict(context.listed_elsewhere))
             form = _registry_groups(form, context.registry)  # SPEC §3: the registry's group wins
         issues += _rule_issues(form, context, settings, file, unit)
+        if regime is not None and regime.bands.caps:  # SPEC §13: discipline, degradation → D
+            where = Where(file=file.name, sheet=form.sheet, labels=_cap_labels(form, regime))
+            issues += check_caps(form.rows, regime.bands.caps, where)
+        if regime is not None and regime.bands.conditions:  # SPEC §13: e.g. A needs every task on time
+            where = Where(file=file.name, sheet=form.sheet, labels=_cap_labels(form, regime))
+            issues += check_conditions(form.rows, regime.bands.conditions, where)
         if form.kind == KIND_UNIT_LIST:
             quota = _verdicts(check_quota(form.rows, settings, file=form.path.name, sheet=form.sheet)[0])
         if header.period and context.is_locked(block or None):
@@ -153,10 +171,71 @@ def decide(form: FormResult, context: DecisionContext, settings: Settings, file:
         rows=list(form.rows),
         quota=quota,
         fingerprint=context.fingerprint,
+        regime_id=regime.id if regime else "",
+        regime_hash=regime.digest if regime else "",
     )
     if rec.outcome in (ACCEPTED, INVALID) and form.kind in (KIND_UNIT_LIST, KIND_INDIVIDUAL):
         place(rec, context, settings, file, sheet=form.sheet)
     return rec
+
+
+def choose_regime(
+    form: FormResult, context: DecisionContext, settings: Settings, block: str, file: FileFacts
+) -> tuple[Regime | None, list[Issue]]:
+    """The regime that judges ``form`` (SPEC §13), and the issues of that choice (pure).
+
+    A period once published keeps the regime it was judged with (``context.period_regimes``);
+    otherwise the regime in force for the period, the block and each row's category. One list
+    is judged by one regime: rows of categories under different regimes are ``regime-mixed``.
+    """
+    period = form.header.period
+    catalogue = settings.catalogue
+    if not period or not catalogue.regimes:
+        return None, []
+    at: dict[str, Any] = {
+        "file": file.name,
+        "sheet": form.sheet,
+        "cell": form.header.cells.get("period", ""),
+        "period": period,
+    }
+    categories: list[str | None] = [*sorted({r.category for r in form.rows if r.category})] or [None]
+    for rid, digest in context.period_regimes:
+        pinned = catalogue.get(rid)
+        if pinned is not None and all(pinned.covers(period, c, block or None) for c in categories):
+            changed = [] if pinned.digest == digest else [
+                make_issue("regime-changed", **at, value=rid, expected=digest[:12], detail=pinned.short_hash)
+            ]  # fmt: skip
+            return pinned, changed + _framework_issue(form, pinned, catalogue, at)
+    chosen = {c: catalogue.regime_for(period, c, block or None) for c in categories}
+    missing = [c or "" for c, g in chosen.items() if g is None]
+    if missing:
+        return None, [make_issue("regime-none", **at, value=", ".join(missing) or "(không rõ)")]
+    ids = sorted({g.id for g in chosen.values() if g is not None})
+    if len(ids) > 1:
+        detail = "; ".join(f"{c}: {g.id}" for c, g in chosen.items() if g is not None)
+        return None, [make_issue("regime-mixed", **at, value=", ".join(c or "" for c in chosen), detail=detail)]
+    regime = next(g for g in chosen.values() if g is not None)
+    return regime, _framework_issue(form, regime, catalogue, at)
+
+
+def _framework_issue(form: FormResult, regime: Regime, catalogue: RegimeCatalogue, at: dict[str, Any]) -> list[Issue]:
+    """A framework written inside a regime file belongs to that regime: a form of another
+    regime's framework, or a regime with its own frameworks judging a form of another one,
+    is ``regime-framework``. (A regime naming only ``[domain]`` frameworks accepts any of
+    them, so a work folder's own framework keeps working under the letter's regime.)"""
+    fid = form.framework_id
+    if not fid or fid in regime.all_framework_ids():
+        return []
+    foreign = any(fid in g.all_framework_ids() for g in catalogue.regimes.values() if g.frameworks)
+    if not regime.frameworks and not foreign:
+        return []
+    expected = ", ".join(regime.all_framework_ids())
+    return [make_issue("regime-framework", **at, value=regime.id, framework=fid, expected=expected)]
+
+
+def _cap_labels(form: FormResult, regime: Regime) -> dict[str, str]:
+    labels = {"final_grade": "Xếp loại" if form.kind == KIND_UNIT_LIST else "Xếp loại của cấp có thẩm quyền"}
+    return labels | {f"flag_{c.flag}": c.label for c in regime.bands.caps}
 
 
 def _folder_issues(form: FormResult, file: FileFacts, unit: str) -> list[Issue]:
@@ -363,4 +442,4 @@ def judge_recorded(
     return rec
 
 
-__all__ = ["block_of", "decide", "decide_duplicate", "facts", "judge_recorded", "place"]
+__all__ = ["block_of", "choose_regime", "decide", "decide_duplicate", "facts", "judge_recorded", "place"]

@@ -68,6 +68,11 @@ def check_row_formulas(ctx: Ctx, grid: Grid, row: EvaluationRow, labels: dict[st
     _overwritten(ctx, grid, row.cells.get("final_total", ""), row.final_total, labels["final_total"])
     expected = band(row.final_total, ctx.settings.grading) if row.final_total is not None else None
     _overwritten(ctx, grid, row.cells.get("band_grade", ""), expected, labels["band_grade"])
+    for key in [k for k in row.cells if k.startswith(("self_", "final_")) and k in labels and row.inputs]:
+        part = key.partition("_")[2]  # a computed part (Decree 335): typed over, not recomputed
+        parts = row.self_parts if key.startswith("self_") else row.final_parts
+        if part in parts and "kpi_assigned" in row.cells:
+            _overwritten(ctx, grid, row.cells[key], parts[part], labels[key])
 
 
 def check_form_formulas(ctx: Ctx, row: EvaluationRow, fw: Framework) -> None:

@@ -13,10 +13,11 @@ from typing import Any
 
 from .. import layout
 from ..domain import Framework
+from ..kpi import TaskInputs, task_points
 from ..models import EvaluationRow, ListHeader
 from . import normalise as norm
 from .recognise import Ctx, Stop, check_framework_period, find_table
-from .tables import list_header, parse_value, read_header
+from .tables import check_inputs, list_header, parse_value, read_header
 from .workbook import Grid, a1
 
 SELF_FIELD, FINAL_FIELD = layout.INDIVIDUAL_TABLE[3], layout.INDIVIDUAL_TABLE[4]
@@ -102,6 +103,8 @@ def read_individual(ctx: Ctx, fw: Framework) -> tuple[ListHeader, list[Evaluatio
     results, result_cells = read_header(ctx, layout.INDIVIDUAL_RESULTS, sheet)
     header = list_header(ctx, values, dict(cells))
     check_framework_period(ctx, fw, header.period, sheet, cells.get("period", ""))
+    inputs = layout.individual_inputs(fw, ctx.settings.catalogue.caps_for(fw.id))
+    extra, extra_cells = read_header(ctx, inputs, sheet) if inputs else ({}, {})
     v: dict[str, Any] = {
         **values,
         **{k: x for k, x in results.items() if k not in ("self_total", "final_total", "band_grade")},
@@ -125,12 +128,22 @@ def read_individual(ctx: Ctx, fw: Framework) -> tuple[ListHeader, list[Evaluatio
         note=v.get("note") or "",
         cells={**cells, **result_cells},
     )
+    row.cells.update(extra_cells)
+    row.flags = tuple(k.removeprefix("flag_") for k, x in extra.items() if k.startswith("flag_") and x)
+    row.inputs = {k.removeprefix("kpi_"): x for k, x in extra.items() if k.startswith("kpi_") and x is not None}
     _criteria(ctx, grid, fw, row)
+    for part in fw.parts:  # SPEC §13: a computed part is recomputed from the inputs, never read
+        if part.computed and row.inputs.get("assigned"):
+            points = task_points(TaskInputs.of(row.inputs), part.max).points
+            row.criteria[part.code] = (points, points)
+            row.self_parts[part.code] = row.final_parts[part.code] = points
+    if inputs:
+        check_inputs(ctx, sheet, row, inputs)
     parts = [p.code for p in fw.parts]
     if all(p in row.self_parts for p in parts):
-        row.self_total = sum((row.self_parts[p] for p in parts), Decimal(0))
+        row.self_total = fw.bounded(sum((row.self_parts[p] for p in parts), Decimal(0)))
     if all(p in row.final_parts for p in parts):
-        row.final_total = sum((row.final_parts[p] for p in parts), Decimal(0))
+        row.final_total = fw.bounded(sum((row.final_parts[p] for p in parts), Decimal(0)))
     return header, [row], sheet
 
 

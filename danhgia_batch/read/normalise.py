@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..periods import parse_period
 from ..textsafe import INVISIBLE_RE
 
 MAX_TEXT = 32767
@@ -155,7 +156,8 @@ def to_date(value: Any, date1904: bool = False) -> tuple[date | None, str]:
 
 
 def period(value: Any, date1904: bool = False) -> str | None:
-    """``"MM/YYYY"`` (as templates show it), ``"YYYY-MM"`` or a date → ``"YYYY-MM"``."""
+    """``"MM/YYYY"`` (as templates show it), ``"YYYY-MM"`` or a date → ``"YYYY-MM"``; a quarter
+    as clerks type it (``"Q1/2026"``, ``"Quý I/2026"``, ``"I/2026"``) → ``"YYYY-Qn"``."""
     if is_blank(value):
         return None
     if isinstance(value, datetime | date):
@@ -164,18 +166,13 @@ def period(value: Any, date1904: bool = False) -> str | None:
         d = from_serial(float(value), date1904)
         return f"{d.year:04d}-{d.month:02d}" if d and d.year > 1950 else None
     s = unicodedata.normalize("NFKC", str(value)).strip()
-    m = _PERIOD_MY_RE.match(s)
-    if m:
-        month, year = int(m.group(1)), int(m.group(2))
-    else:
-        m = _PERIOD_YM_RE.match(s)
-        if not m:
-            d, err = to_date(s)
-            return f"{d.year:04d}-{d.month:02d}" if d and not err else None
-        year, month = int(m.group(1)), int(m.group(2))
-    if 1 <= month <= 12 and 1990 <= year <= 2200:
-        return f"{year:04d}-{month:02d}"
-    return None
+    if _PERIOD_MY_RE.match(s) or _PERIOD_YM_RE.match(s):
+        return parse_period(s)  # a month out of range is not a date either
+    found = parse_period(s)  # quarters: "Q1/2026", "Quý I/2026", "I/2026", "2026-Q1" (SPEC §13)
+    if found is not None:
+        return found
+    d, err = to_date(s)
+    return f"{d.year:04d}-{d.month:02d}" if d and not err else None
 
 
 def display(value: Any) -> str:

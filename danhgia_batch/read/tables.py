@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import layout
 from ..domain import Framework
+from ..kpi import TaskInputs, input_problems, task_points
 from ..models import EvaluationRow, ListHeader, Person, Unit
 from . import normalise as norm
 from .recognise import Ctx, Stop, check_columns, check_framework_period, find_table, header_cells
@@ -153,14 +154,39 @@ def evaluation_row(r: int, values: dict[str, Any], cells: dict[str, str], fw: Fr
         note=values.get("note") or "",
         cells=cells,
     )
+    row.flags = tuple(k.removeprefix("flag_") for k, v in values.items() if k.startswith("flag_") and v)
+    row.inputs = {k.removeprefix("kpi_"): v for k, v in values.items() if k.startswith("kpi_") and v is not None}
     for p in fw.parts:
+        if p.computed and row.inputs.get("assigned"):  # SPEC §13: recomputed, never read
+            points = task_points(TaskInputs.of(row.inputs), p.max).points
+            values[f"self_{p.code}"] = values[f"final_{p.code}"] = points
         for side, parts in (("self", row.self_parts), ("final", row.final_parts)):
             v = values.get(f"{side}_{p.code}")
             if v is not None:
                 parts[p.code] = v
-    row.self_total = _dec_sum([values.get(f"self_{p.code}") for p in fw.parts])
-    row.final_total = _dec_sum([values.get(f"final_{p.code}") for p in fw.parts])
+    row.self_total = _bounded(fw, _dec_sum([values.get(f"self_{p.code}") for p in fw.parts]))
+    row.final_total = _bounded(fw, _dec_sum([values.get(f"final_{p.code}") for p in fw.parts]))
     return row
+
+
+def _bounded(fw: Framework, total: Any) -> Any:
+    return fw.bounded(total) if total is not None else None
+
+
+def check_inputs(ctx: Ctx, sheet: str, row: EvaluationRow, fields: tuple[layout.Field, ...]) -> None:
+    """``kpi-input-invalid`` at each impossible input of a computed part (Decree 335)."""
+    if not row.inputs:
+        return
+    labels = {f.key: f.label for f in fields}
+    for key, expected in input_problems(TaskInputs.of(row.inputs)):
+        ctx.add(
+            "kpi-input-invalid",
+            sheet=sheet,
+            cell=row.cells.get(f"kpi_{key}", ""),
+            column=labels.get(f"kpi_{key}", key),
+            value=norm.display(float(row.inputs.get(key) or 0)),
+            expected=expected,
+        )
 
 
 ROW_KEYS_02 = ("person_code", "full_name", "self_grade", "final_grade", "position_code", "category")
@@ -176,7 +202,7 @@ def read_unit_list(ctx: Ctx, fw: Framework) -> tuple[ListHeader, list[Evaluation
     values, cells = read_header(ctx, layout.UNIT_LIST_HEADER, sheet)
     header = list_header(ctx, values, cells)
     check_framework_period(ctx, fw, header.period, sheet, cells.get("period", ""))
-    fields = layout.unit_list_columns(fw)
+    fields = layout.unit_list_columns(fw, ctx.settings.catalogue.caps_for(fw.id))
     table = find_table(grid, fields)
     if table is None:
         ctx.add("column-missing", sheet=sheet, column=fields[1].label)
@@ -187,6 +213,7 @@ def read_unit_list(ctx: Ctx, fw: Framework) -> tuple[ListHeader, list[Evaluation
     for r in data_rows(grid, table.row, table.cols, keys):
         vals, row_cells = read_row(ctx, grid, r, fields, table.cols)
         rows.append(evaluation_row(r, vals, row_cells, fw))
+        check_inputs(ctx, sheet, rows[-1], fields)
     if not rows:
         ctx.add("table-empty", sheet=sheet, cell=a1(table.row + 1, table.cols.get("person_code", 1)))
     return header, rows, sheet

@@ -25,6 +25,7 @@ from .common import (
     fit_row,
     merged,
     period_label,
+    period_title,
     print_setup,
     put,
     signatures,
@@ -68,7 +69,7 @@ def write_commendation(view: UnitView, settings: Settings, *, today: date | None
         st = Styles(wb)
         titles = [
             "DANH SÁCH ĐỀ NGHỊ KHEN THƯỞNG",
-            f"Kết quả đánh giá, xếp loại CBCCVC, LĐHĐ tháng {month}",
+            f"Kết quả đánh giá, xếp loại CBCCVC, LĐHĐ {period_title(view.period)}",
             f"Đơn vị: {view.unit_name or view.unit_code}",
         ]
         head = unit_head(view, settings)

@@ -27,6 +27,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from .. import periods
 from ..atomic import atomic_path
 from ..settings import Settings
 
@@ -190,9 +191,13 @@ def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], *, line
 
 
 def period_label(period: str) -> str:
-    """Period "2022-01" → "01/2022" (templates and reports show MM/YYYY)."""
-    year, _, month = period.partition("-")
-    return f"{month}/{year}" if month else period
+    """Period "2022-01" → "01/2022", "2026-Q1" → "I/2026" (templates and reports show MM/YYYY)."""
+    return periods.period_label(period)
+
+
+def period_title(period: str, *, upper: bool = False) -> str:
+    """ "tháng 01/2022" / "quý I/2026" (``upper``: "THÁNG 01/2022" / "QUÝ I/2026")."""
+    return periods.period_title(period, upper=upper)
 
 
 def date_line(settings: Settings, when: date | None = None, place: str = "") -> str:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..models import RejectedFile
-from .common import period_label
+from .common import period_title
 
 STEP_LABEL = {
     "self_assessment": "tự đánh giá",
@@ -82,13 +82,13 @@ def reminder_text(
     violations: list[str] | None = None,
 ) -> tuple[str, str]:
     """(subject, body) of the reminder to ``unit`` for ``reason``."""
-    month = period_label(period)
+    title = period_title(period)
     name = one_line(unit["unit_name"] or unit["unit_code"])
-    subject = f"[Đánh giá, xếp loại tháng {month}] {REASON_TITLE[reason]} – {name}"
+    subject = f"[Đánh giá, xếp loại {title}] {REASON_TITLE[reason]} – {name}"
     if reason == "missing":
         what = (
             f"Đến {now:%H:%M} ngày {now:%d/%m/%Y}, Văn phòng chưa nhận được danh sách tổng hợp kết quả "
-            f"đánh giá, xếp loại tháng {month} của đơn vị."
+            f"đánh giá, xếp loại {title} của đơn vị."
         )
     elif reason == "rejected":
         sent = f" lúc {rejected.arrival:%H:%M ngày %d/%m/%Y}" if rejected else ""
@@ -100,12 +100,12 @@ def reminder_text(
     elif reason == "invalid":
         found = "".join(f"\n  - {one_line(v)}" for v in violations or [])
         what = (
-            f"Danh sách tháng {month} của đơn vị đã được ghi nhận nhưng vượt tỷ lệ loại A (Công văn 528-CV/QU "
+            f"Danh sách {title} của đơn vị đã được ghi nhận nhưng vượt tỷ lệ loại A (Công văn 528-CV/QU "
             f"§2.5.a):{found}\nĐề nghị đơn vị điều chỉnh và nộp lại danh sách."
         )
     else:
         what = (
-            f"Danh sách tháng {month} của đơn vị đã được ghi nhận nhưng nộp muộn so với hạn. "
+            f"Danh sách {title} của đơn vị đã được ghi nhận nhưng nộp muộn so với hạn. "
             "Đề nghị đơn vị lưu ý hoàn thành đúng hạn."
         )
     body = f"Kính gửi: {name} (mã {one_line(unit['unit_code'])}),\n\n{what}\n\n{deadline.text()}\n\n{FOOTER}\n"
@@ -116,7 +116,7 @@ def notice_text(
     person_name: str, person_code: str, unit_name: str, period: str, grade: str, total: str
 ) -> tuple[str, str]:
     """(subject, body) of a person's own result notice after publication."""
-    month = period_label(period)
+    title = period_title(period)
     labels = {
         "A": "Hoàn thành xuất sắc nhiệm vụ (loại A)",
         "B": "Hoàn thành tốt nhiệm vụ (loại B)",
@@ -124,10 +124,10 @@ def notice_text(
         "D": "Không hoàn thành nhiệm vụ (loại D)",
         "KXL": "Không xếp loại",
     }
-    subject = f"[Đánh giá, xếp loại tháng {month}] Kết quả của {one_line(person_name)}"
+    subject = f"[Đánh giá, xếp loại {title}] Kết quả của {one_line(person_name)}"
     body = (
         f"Kính gửi: {one_line(person_name)} (mã {one_line(person_code)}), {one_line(unit_name)},\n\n"
-        f"Kết quả đánh giá, xếp loại tháng {month} của đồng chí đã được công khai:\n"
+        f"Kết quả đánh giá, xếp loại {title} của đồng chí đã được công khai:\n"
         f"  - Tổng điểm: {total}\n  - Xếp loại: {labels.get(grade, grade)}\n\n"
         "Nếu có ý kiến, đồng chí liên hệ bộ phận tổ chức của đơn vị.\n"
         "Thư này do chương trình danhgia_batch gửi tự động; xin đừng trả lời thư này.\n"

@@ -34,6 +34,7 @@ from .common import (
     fit_height,
     merged,
     period_label,
+    period_title,
     print_setup,
     put,
 )
@@ -43,7 +44,7 @@ from .paths import area_rollup_path, block_rollup_path, district_rollup_path
 from .stats import Tally, UnitLine, rejected_note, unit_lines
 from .summary import write_summary_sheet
 
-TITLE = "BÁO CÁO TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ THÁNG {month}"
+TITLE = "BÁO CÁO TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ {period}"
 CHART_COLOURS = {"A": "#2E7D32", "B": "#5B9BD5", "C": "#FFC000", "D": "#C00000", "KXL": "#A6A6A6"}
 
 
@@ -281,7 +282,7 @@ def write_block_rollup(view: PeriodView, block: str, settings: Settings) -> Path
     path = block_rollup_path(settings, view.period, block)
     month = period_label(view.period)
     lines = unit_lines(view, settings, block)
-    titles = [TITLE.format(month=month), block_label(settings, block)]
+    titles = [TITLE.format(period=period_title(view.period, upper=True)), block_label(settings, block)]
     head = block_head(view, block, settings, root_area(view))
     with atomic_workbook(path, f"Tổng hợp {block} {month}") as wb:
         st = Styles(wb)
@@ -314,7 +315,7 @@ def write_district_rollup(
         path = area_rollup_path(settings, view.period, area.name)
     month = period_label(view.period)
     lines = unit_lines(view, settings)
-    titles = [TITLE.format(month=month), area_scope_title(area, settings, scope)]
+    titles = [TITLE.format(period=period_title(view.period, upper=True)), area_scope_title(area, settings, scope)]
     head = area_head(area, view, settings)
     with atomic_workbook(path, f"Tổng hợp {area.name if area else scope} {month}") as wb:
         st = Styles(wb)

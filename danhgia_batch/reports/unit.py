@@ -25,6 +25,7 @@ from .common import (
     fit_height,
     merged,
     period_label,
+    period_title,
     print_setup,
     put,
     signatures,
@@ -62,7 +63,7 @@ WRAPPED = (1, 4, 10)  # name, position, note: the columns whose text may take se
 # 13-pt default font): the table's text is smaller than the unit (measured in LibreOffice).
 TABLE_CHARS = 1.15
 LAST = len(COLUMNS) - 1
-TITLE = "DANH SÁCH TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ THÁNG {month}"
+TITLE = "DANH SÁCH TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ {period}"
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 
 
@@ -86,7 +87,10 @@ def write_unit_list(view: UnitView, settings: Settings, *, today: date | None = 
     with atomic_workbook(path, f"Danh sách tổng hợp {view.unit_code} {month}") as wb:
         st = Styles(wb)
         head = unit_head(view, settings)
-        titles = [TITLE.format(month=month), f"Đơn vị: {view.unit_name or view.unit_code}"]
+        titles = [
+            TITLE.format(period=period_title(view.period, upper=True)),
+            f"Đơn vị: {view.unit_name or view.unit_code}",
+        ]
         ws, row = begin_sheet(
             wb,
             st,

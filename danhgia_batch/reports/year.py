@@ -6,14 +6,18 @@ of each grade, grouped by block and unit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from ..models import YearRow
+from ..periods import MONTH, QUARTER, periods_of_year
+from ..rules import grade_for
 from ..settings import Settings
 from .common import (
     GRADES,
@@ -31,7 +35,8 @@ from .common import (
 from .paths import year_view_path
 from .stats import given_name_key
 
-MONTHS = list(range(1, 13))
+MONTHS = [p.month for p in periods_of_year(2000, MONTH)]
+QUARTERS = [p.quarter for p in periods_of_year(2000, QUARTER)]
 COLUMNS: list[tuple[str, float]] = [
     ("STT", 5),
     ("Mã cán bộ", 11),
@@ -46,6 +51,49 @@ FIRST_MONTH = 4
 FIRST_COUNT = FIRST_MONTH + 12
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Columns of the year view: the 12 months; Q1..Q4 when the year has quarterly periods;
+    the average score of the periods worked when a regime in force aggregates the year so
+    (Decree 335) or the year has quarters (SPEC §13)."""
+
+    quarterly: bool
+    average: bool = False
+
+    @property
+    def columns(self) -> list[tuple[str, float]]:
+        if not self.quarterly and not self.average:
+            return COLUMNS
+        return [
+            *COLUMNS[:FIRST_COUNT],
+            *[(f"Q{q}", 5) for q in (QUARTERS if self.quarterly else [])],
+            *[(g, 5.5) for g in GRADES],
+            ("Số kỳ đánh giá", 9),
+            ("Điểm bình quân", 9),
+            ("Xếp loại theo điểm bình quân", 11),
+        ]
+
+    @property
+    def shows_average(self) -> bool:
+        return self.quarterly or self.average
+
+    @property
+    def first_quarter(self) -> int:
+        return FIRST_COUNT
+
+    @property
+    def first_count(self) -> int:
+        return FIRST_COUNT + (len(QUARTERS) if self.quarterly else 0)
+
+    @property
+    def last(self) -> int:
+        return len(self.columns) - 1
+
+    @property
+    def periods_col(self) -> int:
+        return self.first_count + len(GRADES)
+
+
 def _order(settings: Settings, rows: list[YearRow]) -> list[YearRow]:
     """By block (code-list order), then unit, then given name (the Vietnamese list order)."""
     blocks = {b: i for i, b in enumerate(settings.codes.codes("blocks"))}
@@ -54,9 +102,22 @@ def _order(settings: Settings, rows: list[YearRow]) -> list[YearRow]:
     )
 
 
-def write_year_view(year: int, rows: list[YearRow], settings: Settings, *, today: date | None = None) -> Path:
-    """Write ``outbox/nam_<YYYY>/tong_hop_nam_<YYYY>.xlsx`` and return its path."""
+def write_year_view(
+    year: int,
+    rows: list[YearRow],
+    settings: Settings,
+    *,
+    today: date | None = None,
+    average: bool = False,
+    grading: Any = None,
+) -> Path:
+    """Write ``outbox/nam_<YYYY>/tong_hop_nam_<YYYY>.xlsx`` and return its path (``average``:
+    add the average score of the periods worked and its band by ``grading`` (default the
+    settings'), Decree 335's year result)."""
+    grading = grading or settings.grading
     path = year_view_path(settings, year)
+    lay = _Layout(any(r.quarter_grades for r in rows), average)
+    columns, last = lay.columns, lay.last
     with atomic_workbook(path, f"Tổng hợp năm {year}") as wb:
         st = Styles(wb)
         grade_fmt = {
@@ -67,33 +128,34 @@ def write_year_view(year: int, rows: list[YearRow], settings: Settings, *, today
         }  # fmt: skip
         titles = [f"TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI HẰNG THÁNG CỦA CBCCVC, LĐHĐ NĂM {year}"]
         ws, row = begin_sheet(
-            wb, st, settings, "Nam", COLUMNS, titles, style="state",
+            wb, st, settings, "Nam", columns, titles, style="state",
             issuer=f"UBND {settings.reports.district.upper()}", top="", today=today, split=8,
         )  # fmt: skip
         row += 1
         head = row
-        _header(ws, st, row)
+        _header(ws, st, row, lay)
         row += 2
         ws.freeze_panes(row, 3)
         stt = 0
         for block, in_block in groupby(_order(settings, rows), key=lambda r: r.block):
-            merged(ws, row, 0, LAST, block_label(settings, block).upper(), st["td_group"])
+            merged(ws, row, 0, last, block_label(settings, block).upper(), st["td_group"])
             row += 1
             for _, in_unit in groupby(in_block, key=lambda r: r.unit_code):
                 people = list(in_unit)
-                merged(ws, row, 0, LAST, f"Đơn vị: {people[0].unit_name} ({people[0].unit_code})", st["tt"])
+                merged(ws, row, 0, last, f"Đơn vị: {people[0].unit_name} ({people[0].unit_code})", st["tt"])
                 row += 1
                 for r in people:
                     stt += 1
-                    _person(ws, st, grade_fmt, row, stt, r)
+                    _person(ws, st, grade_fmt, row, stt, r, lay, grading)
                     row += 1
         if not rows:
-            merged(ws, row, 0, LAST, f"Chưa có kết quả đánh giá nào trong năm {year}.", st["td_c"])
+            merged(ws, row, 0, last, f"Chưa có kết quả đánh giá nào trong năm {year}.", st["td_c"])
             row += 1
         merged(
-            ws, row + 1, 0, LAST, "Ô trống: tháng chưa có kết quả được tiếp nhận. KXL: không xếp loại.", st["italic"]
-        )
-        signatures(ws, st, row + 3, left=(0, 3), right=(12, LAST), right_title="THỦ TRƯỞNG CƠ QUAN")
+            ws, row + 1, 0, last, f"Ô trống: {'kỳ' if lay.quarterly else 'tháng'} chưa có kết quả được tiếp nhận. "
+            "KXL: không xếp loại.", st["italic"],
+        )  # fmt: skip
+        signatures(ws, st, row + 3, left=(0, 3), right=(12, last), right_title="THỦ TRƯỞNG CƠ QUAN")
         print_setup(ws, landscape=True, repeat=(head, head + 1))
     return path
 
@@ -114,19 +176,33 @@ def earlier_units(r: YearRow) -> str:
     return f"({'; '.join(parts)})" if parts else ""
 
 
-def _header(ws: Worksheet, st: Styles, row: int) -> None:
+def _header(ws: Worksheet, st: Styles, row: int, lay: _Layout) -> None:
+    columns = lay.columns
     for col in range(FIRST_MONTH):
-        merged(ws, row, col, col, COLUMNS[col][0], st["th"], rows=2)
+        merged(ws, row, col, col, columns[col][0], st["th"], rows=2)
     merged(ws, row, FIRST_MONTH, FIRST_COUNT - 1, "Xếp loại từng tháng", st["th"])
-    merged(ws, row, FIRST_COUNT, LAST - 1, "Số tháng theo xếp loại", st["th"])
-    merged(ws, row, LAST, LAST, COLUMNS[LAST][0], st["th"], rows=2)
-    for col in range(FIRST_MONTH, LAST):
-        ws.write_string(row + 1, col, COLUMNS[col][0], st["th"])
+    if lay.quarterly:
+        merged(ws, row, FIRST_COUNT, lay.first_count - 1, "Xếp loại từng quý", st["th"])
+    count_title = "Số kỳ theo xếp loại" if lay.shows_average else "Số tháng theo xếp loại"
+    merged(ws, row, lay.first_count, lay.periods_col - 1, count_title, st["th"])
+    for col in range(lay.periods_col, lay.last + 1):
+        merged(ws, row, col, col, columns[col][0], st["th"], rows=2)
+    for col in range(FIRST_MONTH, lay.periods_col):
+        ws.write_string(row + 1, col, columns[col][0], st["th"])
     ws.set_row(row, 24)
     ws.set_row(row + 1, 24)
 
 
-def _person(ws: Worksheet, st: Styles, grade_fmt: dict[str, Format], row: int, stt: int, r: YearRow) -> None:
+def _person(
+    ws: Worksheet,
+    st: Styles,
+    grade_fmt: dict[str, Format],
+    row: int,
+    stt: int,
+    r: YearRow,
+    lay: _Layout,
+    grading: Any,
+) -> None:
     put(ws, row, 0, stt, st["td_c"])
     put(ws, row, 1, r.person_code, st["td_c"])
     put(ws, row, 2, r.full_name, st["td"])
@@ -135,8 +211,17 @@ def _person(ws: Worksheet, st: Styles, grade_fmt: dict[str, Format], row: int, s
     for m in MONTHS:
         grade = r.grades.get(m, "")
         put(ws, row, FIRST_MONTH + m - 1, grade, grade_fmt.get(grade, st["td_c"]))
-    counts = grade_counts(list(r.grades.values()))
+    if lay.quarterly:
+        for q in QUARTERS:
+            grade = r.quarter_grades.get(q, "")
+            put(ws, row, lay.first_quarter + q - 1, grade, grade_fmt.get(grade, st["td_c"]))
+    counts = grade_counts([*r.grades.values(), *r.quarter_grades.values()])
     for k, g in enumerate(GRADES):
-        put(ws, row, FIRST_COUNT + k, counts[g], st["td_int"])
-    put(ws, row, LAST, sum(counts.values()), st["td_int"])
+        put(ws, row, lay.first_count + k, counts[g], st["td_int"])
+    put(ws, row, lay.periods_col, sum(counts.values()), st["td_int"])
+    if lay.shows_average:  # Decree 335: the year from the average score of the periods worked
+        average = r.average
+        put(ws, row, lay.last - 1, float(average) if average is not None else "", st["td_c"])
+        band = grade_for(average, grading) if average is not None else ""
+        put(ws, row, lay.last, band, grade_fmt.get(band, st["td_c"]))
     fit_row(ws, row, [(r.full_name, COLUMNS[2][1]), (position, COLUMNS[3][1])], line_pt=16)

@@ -35,9 +35,9 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..domain import PERIOD_RE
 from ..issues import Issue, make_issue
 from ..models import EvaluationRow, ListHeader
+from ..periods import PERIOD_RE, Period
 from .common import Where, fmt_date
 
 STEPS = ("self_assessment", "decision", "publication")
@@ -45,8 +45,12 @@ ARRIVAL_STEP = "publication"
 
 
 def _parse_period(period: str) -> tuple[int, int] | None:
-    m = PERIOD_RE.match(period or "")
-    return (int(m.group(1)), int(m.group(2))) if m else None
+    """(year, last month) of a month or a quarter: a quarter's deadlines count from its last
+    month (SPEC §13, the product's reading of Decree 335's quarterly evaluation)."""
+    if not PERIOD_RE.match(period or ""):
+        return None
+    p = Period.of(period)
+    return p.year, p.last_month
 
 
 def _next_month(year: int, month: int) -> tuple[int, int]:
@@ -65,7 +69,7 @@ def deadline_for(period: str, step: str, settings: Any) -> date:
     """The last on-time day of ``step`` for ``period`` (letter §2.3).
 
     Args:
-        period: ``"YYYY-MM"``.
+        period: ``"YYYY-MM"`` or ``"YYYY-Qn"`` (a quarter: the days of its last month).
         step: ``"self_assessment"``, ``"decision"`` or ``"publication"``.
         settings: the run's settings (or a ``DeadlineSettings`` directly).
 
@@ -76,10 +80,13 @@ def deadline_for(period: str, step: str, settings: Any) -> date:
     d = getattr(settings, "deadlines", settings)
     parsed = _parse_period(period)
     if parsed is None:
-        raise ValueError(f"period must be YYYY-MM, got {period!r}")
+        raise ValueError(f"period must be YYYY-MM or YYYY-Qn, got {period!r}")
     if step not in STEPS:
         raise ValueError(f"step must be one of {STEPS}, got {step!r}")
     year, month = parsed
+    after = getattr(d, f"{step}_after_days", 0)
+    if after:  # SPEC §13: a regime's step due N days after the period's last day
+        return Period.of(period).last_day() + timedelta(days=after)
     if month == 12:
         # letter §2.3, lưu ý: December's whole cycle completes before 15 December
         return _last_on_time(year, 12, d.december_day, d.inclusive)
@@ -92,13 +99,14 @@ def deadline_for(period: str, step: str, settings: Any) -> date:
 
 
 def period_window(period: str) -> tuple[date, date] | None:
-    """First day of the period's month … last day of the following month (None if malformed)."""
+    """First day of the period (month or quarter) … last day of the month after its last
+    month (None if malformed)."""
     parsed = _parse_period(period)
     if parsed is None:
         return None
     year, month = parsed
     ny, nm = _next_month(year, month)
-    return date(year, month, 1), date(ny, nm, calendar.monthrange(ny, nm)[1])
+    return Period.of(period).first_day(), date(ny, nm, calendar.monthrange(ny, nm)[1])
 
 
 def check_deadlines(

@@ -40,6 +40,7 @@ from .common import Where, fmt_score
 
 RANKED = ("A", "B", "C", "D")
 UNIT_SCOPE = "*"  # the group of the whole-list finding (letter §2.5.a: "Đơn vị ... có dưới 05 người")
+AGENCY_SCOPE = "**"  # Decree 335: A ≤ 20 % of B "in the same agency" too (quota.scopes has "agency")
 _ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
 _NO_SCORE = Decimal("-Infinity")  # an A without a total sorts last (its own error elsewhere)
 
@@ -172,6 +173,8 @@ def scope_label(codes: Any, group: str) -> str:
     """How reports name a finding's scope: the group's label, or the whole unit."""
     if group == UNIT_SCOPE:
         return "Cả đơn vị (dưới 05 người)"
+    if group == AGENCY_SCOPE:
+        return "Toàn cơ quan, đơn vị"
     return str(codes.label("groups", group))
 
 
@@ -227,6 +230,9 @@ def check_quota(
     for row in rows:
         groups.setdefault(group_of(row), []).append(row)
     findings = [_finding(g, rs, quota) for g, rs in groups.items()]
+    if "agency" in getattr(quota, "scopes", ()) and len(groups) > 1:
+        # SPEC §13, Decree 335: the ratio holds in each group and in the agency as a whole
+        findings.append(_finding(AGENCY_SCOPE, list(rows), quota))
     where = Where(file=file, sheet=sheet)
     unit = _unit_finding(rows, quota)
     if unit is None:
@@ -254,4 +260,13 @@ def _params(f: QuotaFinding, quota: Any, where: Where) -> dict[str, Any]:
     }
 
 
-__all__ = ["UNIT_SCOPE", "QuotaFinding", "check_quota", "group_of", "max_allowed", "quota_limit", "scope_label"]
+__all__ = [
+    "AGENCY_SCOPE",
+    "UNIT_SCOPE",
+    "QuotaFinding",
+    "check_quota",
+    "group_of",
+    "max_allowed",
+    "quota_limit",
+    "scope_label",
+]

@@ -147,10 +147,23 @@ def grade_formula(ref: str, grading: GradingSettings) -> str:
     )
 
 
-def sum_formula(refs: Sequence[str]) -> str:
-    """``=IF(COUNT(refs)=0,"",SUM(refs))``: blank while no score has been typed."""
+def kpi_formula(refs: dict[str, str], part_max: Decimal) -> str:
+    """Decree 335's task points (rules/kpi.py): the mean of quantity, quality and progress
+    ratios, each within [0, 1], × the part's maximum, rounded to hundredths; blank until the
+    number of products assigned is typed."""
+    a = refs["assigned"]
+    quantity = f"MIN(1,MAX(0,N({refs['completed']})/{a}))"
+    quality = f"MIN(1,MAX(0,(N({refs['quality']})-0.25*N({refs['failed_checks']}))/{a}))"
+    progress = f"MIN(1,MAX(0,(N({refs['on_time']})-0.25*N({refs['delays']}))/{a}))"
+    return f'=IF(N({a})<=0,"",ROUND(({quantity}+{quality}+{progress})/3*{num_text(part_max)},2))'
+
+
+def sum_formula(refs: Sequence[str], *, bounded: bool = False) -> str:
+    """``=IF(COUNT(refs)=0,"",SUM(refs))``: blank while no score has been typed; ``bounded``
+    keeps the sum within [0, 100] (a framework with bonus parts, SPEC §13)."""
     args = ",".join(refs)
-    return f'=IF(COUNT({args})=0,"",SUM({args}))'
+    total = f"MIN(100,MAX(0,SUM({args})))" if bounded else f"SUM({args})"
+    return f'=IF(COUNT({args})=0,"",{total})'
 
 
 def lines_needed(text: str, width: float, font_size: float = FONT_SIZE) -> int:
@@ -248,7 +261,7 @@ def validate(
     """Data validation for the cells of ``field`` in rows first_row..last_row of column ``col``.
 
     Coded fields get a drop-down from ``_lists``; scores a decimal range (``low``..``high``);
-    dates a date range; periods a text length check ("MM/YYYY").
+    dates a date range; periods a text length check ("MM/YYYY" or "Quý I/2026").
     """
     opts: dict[str, Any]
     if field.kind in ("code", "grade") and field.codes:
@@ -290,11 +303,11 @@ def validate(
             "validate": "length",
             "criteria": "between",
             "minimum": 6,
-            "maximum": 7,
+            "maximum": 12,  # "Quý III/2026" (SPEC §13)
             "input_title": "Kỳ đánh giá",
-            "input_message": "Nhập tháng/năm dạng MM/YYYY, ví dụ 01/2022.",
+            "input_message": "Nhập tháng/năm dạng MM/YYYY (ví dụ 01/2022) hoặc quý (ví dụ Quý I/2026).",
             "error_title": "Kỳ đánh giá",
-            "error_message": "Kỳ đánh giá có dạng MM/YYYY, ví dụ 01/2022.",
+            "error_message": "Kỳ đánh giá có dạng MM/YYYY (ví dụ 01/2022) hoặc Quý I/2026.",
             "error_type": "warning",
         }
     else:

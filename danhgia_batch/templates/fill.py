@@ -8,7 +8,7 @@ Values are written as given: dates as real dates, numbers as numbers, strings as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -114,16 +114,23 @@ def _save(wb: Workbook, out: Path) -> Path:
     return out
 
 
-def fill_unit_list(template: Path, out: Path, header: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -> Path:
+def fill_unit_list(
+    template: Path,
+    out: Path,
+    header: Mapping[str, Any],
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[layout.Field] = (),
+) -> Path:
     """Fill template 02: ``header`` by :data:`layout.UNIT_LIST_HEADER` keys, one row per person.
 
     Row keys are the keys of :func:`layout.unit_list_columns` (``person_code``, ``self_I``,
-    ``final_grade``…); ``stt`` is numbered automatically when absent. Rows start right under
-    the header row.
+    ``final_grade``, ``kpi_assigned``…); ``stt`` is numbered automatically when absent. Rows
+    start right under the header row. ``columns``: the template's columns when known (a
+    regime's template with cap flag columns, SPEC §13); else read from the header labels.
     """
     wb = _load(template)
     _write_header(wb, layout.UNIT_LIST_HEADER, header)
-    fields = _unit_list_fields(wb)
+    fields = tuple(columns) or _unit_list_fields(wb)
     _write_rows(wb[layout.SHEET_UNIT_LIST], fields, rows)
     return _save(wb, out)
 
@@ -137,6 +144,9 @@ def _unit_list_fields(wb: Workbook) -> tuple[layout.Field, ...]:
         for value in row:
             if not isinstance(value, str):
                 continue
+            kpi = {label: key for key, label in layout.KPI_INPUTS}
+            if value in kpi:
+                extra.append(layout.Field(f"kpi_{kpi[value]}", value, "score"))
             for prefix, make in (("self", layout.self_part_label), ("final", layout.final_part_label)):
                 stem = make("")
                 if value.startswith(stem):
@@ -168,7 +178,13 @@ def fill_individual(
             ``comments``, ``note``; a total given here types over its formula).
     """
     wb = _load(template)
+    inputs = {k: v for k, v in header.items() if k.startswith(("kpi_", "flag_"))}
+    header = {k: v for k, v in header.items() if k not in inputs}
     _write_header(wb, layout.INDIVIDUAL_HEADER, header)
+    if inputs:  # SPEC §13: a regime's template, defined names SP_… and GIOI_HAN_…
+        fields = [layout.Field(k, k, name=("SP_" if k.startswith("kpi_") else "GIOI_HAN_") + k.split("_", 1)[1].upper())
+                  for k in inputs]  # fmt: skip
+        _write_header(wb, fields, inputs)
     _write_header(wb, layout.INDIVIDUAL_RESULTS, results)
     ws = wb[layout.SHEET_INDIVIDUAL]
     header_row, cols = find_header_row(ws, layout.INDIVIDUAL_TABLE)

@@ -14,6 +14,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .. import layout
 from ..domain import Framework
+from ..periods import Period
 from ..settings import Settings
 from .common import (
     Book,
@@ -21,6 +22,7 @@ from .common import (
     define,
     fit_row,
     grade_formula,
+    kpi_formula,
     number,
     prepare_lists,
     print_setup,
@@ -101,6 +103,11 @@ def _criteria_table(book: Book, ws: Worksheet, row: int, framework: Framework) -
         fit_row(ws, pr, part.name, WIDTHS[1])
         ws.write_number(pr, 2, number(part.max), book.fmt(bold=True, border=1, align="center", bg_color="#F2F2F2"))
         row += 1
+        if part.computed:  # SPEC §13: Decree 335's task points from the products above
+            names = {k: f"SP_{k.upper()}" for k, _ in layout.KPI_INPUTS}
+            for col in (3, 4):
+                ws.write_formula(pr, col, kpi_formula(names, part.max), book.formula(bold=True), "")
+            continue
         if not part.criteria:  # a part without criteria is scored directly
             for col in (3, 4):
                 ws.write_blank(pr, col, None, book.input("score"))
@@ -124,7 +131,7 @@ def _criteria_table(book: Book, ws: Worksheet, row: int, framework: Framework) -
     ws.write_number(total, 2, number(framework.max_total), book.fmt(bold=True, border=1, align="center"))
     for col in (3, 4):
         refs = [cell(pr, col) for pr in part_rows]
-        ws.write_formula(total, col, sum_formula(refs), book.formula(bold=True), "")
+        ws.write_formula(total, col, sum_formula(refs, bounded=framework.has_bonus), book.formula(bold=True), "")
     return total, total + 2
 
 
@@ -158,8 +165,9 @@ def _signatures(book: Book, ws: Worksheet, row: int, place: str) -> int:
     return row + 2
 
 
-def write_individual(path: Path, settings: Settings, framework: Framework) -> Path:
-    """Write template 01 for ``framework`` to ``path``."""
+def write_individual(path: Path, settings: Settings, framework: Framework, period: Period | None = None) -> Path:
+    """Write template 01 for ``framework`` to ``path`` (``period``: typed in beforehand and
+    named in the title, "HẰNG QUÝ" for a quarter, SPEC §13)."""
     book = Book(path, layout.KIND_TITLES[layout.KIND_INDIVIDUAL])
     prepare_lists(book, settings.codes)
     ws = book.wb.add_worksheet(layout.SHEET_INDIVIDUAL)
@@ -170,13 +178,21 @@ def write_individual(path: Path, settings: Settings, framework: Framework) -> Pa
         ws.set_column(i, i, width)
 
     ws.set_row(0, 24)
-    ws.merge_range(0, 0, 0, LAST_COL, TITLE, book.title())
+    title = TITLE if period is None else f"{TITLE.removesuffix('HẰNG THÁNG')}{period.title_upper}"
+    ws.merge_range(0, 0, 0, LAST_COL, title, book.title())
     ws.merge_range(
         1, 0, 1, LAST_COL, f"(Khung tiêu chí {framework.id}, phiên bản {framework.version})", book.subtitle()
     )
     by_key = {f.key: f for f in layout.INDIVIDUAL_HEADER}
     row = _section(book, ws, 3, "A. THÔNG TIN CHUNG")
+    first = row
     row = _fields(book, ws, row, [by_key[k] for k in TOP_KEYS])
+    if period is not None:  # TOP_KEYS starts with the period
+        ws.write_string(first, VALUE_COLS[0], period.label, book.input("period", align="left", indent=1))
+    inputs = layout.individual_inputs(framework, settings.catalogue.caps_for(framework.id))
+    if inputs:  # SPEC §13, Decree 335: products of the period and the regime's cap flags
+        row = _section(book, ws, row + 1, "KẾT QUẢ THỰC HIỆN NHIỆM VỤ TRONG KỲ (SẢN PHẨM QUY ĐỔI)")
+        row = _fields(book, ws, row, list(inputs))
     row = _section(book, ws, row + 1, "B. TỰ CHẤM ĐIỂM VÀ CHẤM ĐIỂM CỦA CẤP CÓ THẨM QUYỀN")
     total_row, row = _criteria_table(book, ws, row, framework)
     row = _section(book, ws, row, "C. KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI")

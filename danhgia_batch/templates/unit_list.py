@@ -14,12 +14,14 @@ from xlsxwriter.worksheet import Worksheet
 
 from .. import layout
 from ..domain import Framework
+from ..periods import Period
 from ..settings import Settings
 from .common import (
     Book,
     cell,
     define,
     grade_formula,
+    kpi_formula,
     prepare_lists,
     print_setup,
     protect,
@@ -95,8 +97,9 @@ def _caption_row(book: Book, ws: Worksheet, row: int, columns: tuple[layout.Fiel
         ws.merge_range(row, min(cols), row, max(cols), caption, book.header())
 
 
-def write_unit_list(path: Path, settings: Settings, framework: Framework) -> Path:
-    """Write template 02 for ``framework`` to ``path``."""
+def write_unit_list(path: Path, settings: Settings, framework: Framework, period: Period | None = None) -> Path:
+    """Write template 02 for ``framework`` to ``path`` (``period``: typed in beforehand, and
+    the title says "THÁNG" or "QUÝ" accordingly, SPEC §13)."""
     book = Book(path, layout.KIND_TITLES[layout.KIND_UNIT_LIST])
     prepare_lists(book, settings.codes)
     ws = book.wb.add_worksheet(layout.SHEET_UNIT_LIST)
@@ -104,7 +107,7 @@ def write_unit_list(path: Path, settings: Settings, framework: Framework) -> Pat
     write_lists(book, settings.codes)
     write_meta(book, layout.KIND_UNIT_LIST, framework)
 
-    columns = layout.unit_list_columns(framework)
+    columns = layout.unit_list_columns(framework, settings.catalogue.caps_for(framework.id))
     col_of = {c.key: i for i, c in enumerate(columns)}
     last_col = len(columns) - 1
     for i, c in enumerate(columns):
@@ -113,11 +116,14 @@ def write_unit_list(path: Path, settings: Settings, framework: Framework) -> Pat
 
     ws.set_row(0, 24)
     # The title follows the period typed in KY_DANH_GIA; cached text for viewers that do not recalculate.
-    title = f'="{TITLE} "&IF(KY_DANH_GIA="","…/…",KY_DANH_GIA)'
+    word = TITLE if period is None or not period.quarter else TITLE.removesuffix("THÁNG") + "QUÝ"
+    title = f'="{word} "&IF(KY_DANH_GIA="","…/…",KY_DANH_GIA)'
     ws.merge_range(0, 0, 0, last_col, "", book.title())
-    ws.write_formula(0, 0, title, book.title(), f"{TITLE} …/…")
+    ws.write_formula(0, 0, title, book.title(), f"{word} {period.label if period else '…/…'}")
     ws.merge_range(1, 0, 1, last_col, layout.KIND_TITLES[layout.KIND_UNIT_LIST], book.subtitle())
     caption_row = _write_header_fields(book, ws, last_col)
+    if period is not None:
+        ws.write_string(HEADER_FIRST_ROW, VALUE_COLS[0], period.label, book.input("period", align="left", indent=1))
     header_row = caption_row + 1
     _caption_row(book, ws, caption_row, columns)
     ws.set_row(header_row, 64)
@@ -135,10 +141,16 @@ def write_unit_list(path: Path, settings: Settings, framework: Framework) -> Pat
         self_args = [f"{cell(r, min(self_refs))}:{cell(r, max(self_refs))}"]
         final_args = [f"{cell(r, min(final_refs))}:{cell(r, max(final_refs))}"]
         formula_fmt = book.formula(bold=True)
-        ws.write_formula(r, col_of["self_total"], sum_formula(self_args), formula_fmt, "")
-        ws.write_formula(r, col_of["final_total"], sum_formula(final_args), formula_fmt, "")
+        bounded = framework.has_bonus
+        ws.write_formula(r, col_of["self_total"], sum_formula(self_args, bounded=bounded), formula_fmt, "")
+        ws.write_formula(r, col_of["final_total"], sum_formula(final_args, bounded=bounded), formula_fmt, "")
         band = grade_formula(cell(r, col_of["final_total"]), settings.grading)
         ws.write_formula(r, col_of["band_grade"], band, book.formula(kind="grade"), "")
+        for p in parts:
+            if p.computed:  # SPEC §13: Decree 335's task points from the inputs of the row
+                refs = {k: cell(r, col_of[f"kpi_{k}"]) for k, _ in layout.KPI_INPUTS}
+                for side in ("self", "final"):
+                    ws.write_formula(r, col_of[f"{side}_{p.code}"], kpi_formula(refs, p.max), book.formula(), "")
 
     for i, c in enumerate(columns):
         if c.kind == "score" and c.part is not None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 
+from ..periods import Period
 from ..rules.deadlines import STEPS, deadline_for
 from ..settings import Settings
 
@@ -23,7 +24,16 @@ RemindFn = Callable[..., Any]
 
 def open_period(settings: Settings, today: date) -> str:
     """The period a reminder is about on ``today``: last month while its publication deadline
-    (letter §2.3: the 5th of this month) has not passed, else this month."""
+    (letter §2.3: the 5th of this month) has not passed, else this month; with
+    ``reminders.period_kind = "quarter"`` the same with quarters (SPEC §13)."""
+    if getattr(settings.reminders, "period_kind", "month") == "quarter":
+        current = Period.containing(today, "quarter")
+        before = (
+            Period(current.year - 1, quarter=4)
+            if current.quarter == 1
+            else Period(current.year, quarter=current.quarter - 1)
+        )
+        return before.code if deadline_for(before.code, "publication", settings) >= today else current.code
     prev = f"{today.year - 1}-12" if today.month == 1 else f"{today.year}-{today.month - 1:02d}"
     if deadline_for(prev, "publication", settings) >= today:
         return prev

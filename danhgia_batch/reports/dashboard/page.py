@@ -21,7 +21,7 @@ from typing import Any
 from ...atomic import atomic_write_text
 from ...settings import Settings
 from ..areas import root_area
-from ..common import GRADES, block_label, period_label
+from ..common import GRADES, block_label, period_title
 from ..paths import area_dashboard_path, dashboard_path
 from .base import GRADE_SERIES, STATE_LABEL, STATE_SERIES, DashboardPage, figure, link, share_a, state_counts
 from .sections import areas_section, missing_section, quota_section, trend_section, units_section
@@ -34,7 +34,7 @@ def write_dashboard(page: DashboardPage, settings: Settings) -> Path:
     period, block = page.status["period"], page.status["block"]
     path = page_path(page, settings)
     here = path.parent
-    title = f"Theo dõi đánh giá, xếp loại tháng {period_label(period)} – {_where(page, settings)}"
+    title = f"Theo dõi đánh giá, xếp loại {period_title(period)} – {_where(page, settings)}"
     body = [
         _header(page, settings, title, here),
         _overview(page),

@@ -1,0 +1,276 @@
+"""Decree 335's computed task part (SPEC §13): the formula to the hundredth, the template's
+input columns and formulas, the reader's recomputation, the caps, and one list judged under
+the letter's regime and under Decree 335."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from danhgia_batch import layout
+from danhgia_batch.kpi import TaskInputs, input_problems, task_points
+from danhgia_batch.pipeline.decide import decide
+from danhgia_batch.read import read_forms
+from danhgia_batch.settings import Settings, load_settings
+from danhgia_batch.templates import fill_unit_list, generate_templates
+from danhgia_batch.verdict import DecisionContext, FileFacts
+
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("inputs", "quantity", "quality", "progress", "points"),
+    [
+        # 11/12 = 91.67 %; (10 − 2×0.25)/12 = 79.17 %; (9 − 3×0.25)/12 = 68.75 %;
+        # mean 28.75/36 = 79.8611 %; × 70 = 55.9027… → 55.90
+        ((12, 11, 10, 9, 2, 3), "91.67", "79.17", "68.75", "55.90"),
+        # 8/8 = 100 %; (7 − 0.25)/8 = 84.375 %; (6 − 0.5)/8 = 68.75 %; mean 84.375 %; × 70 = 59.0625 → 59.06
+        ((8, 8, 7, 6, 1, 2), "100.00", "84.38", "68.75", "59.06"),
+        ((5, 5, 5, 5, 0, 0), "100.00", "100.00", "100.00", "70.00"),
+        # deductions never take a percentage below 0: (1 − 8×0.25)/4 → 0 %; (3 − 0)/4 = 75 %
+        ((4, 3, 1, 3, 8, 0), "75.00", "0.00", "75.00", "35.00"),
+        # converted units may be fractional: 2.5/3, 2/3, (2.5 − 0.25)/3 → mean 7/12; × 70 = 40.8333 → 40.83
+        (("3", "2.5", "2", "2.5", 0, 1), "83.33", "66.67", "75.00", "52.50"),
+    ],
+)
+def test_task_points_to_the_hundredth(
+    inputs: tuple[Any, ...], quantity: str, quality: str, progress: str, points: str
+) -> None:
+    result = task_points(TaskInputs(*(D(str(v)) for v in inputs)))
+    assert (result.shown("quantity"), result.shown("quality"), result.shown("progress")) == (
+        D(quantity),
+        D(quality),
+        D(progress),
+    )
+    assert result.points == D(points)
+
+
+def test_nothing_assigned_gives_no_points_and_bad_inputs_are_named() -> None:
+    assert task_points(TaskInputs(D(0), D(0), D(0), D(0))).points == 0
+    problems = input_problems(TaskInputs(D(5), D(6), D(7), D(2), D(-1), D(0)))
+    assert [k for k, _ in problems] == ["failed_checks", "completed", "quality"]
+
+
+# --------------------------------------------------------------------------- template → reader
+
+
+@pytest.fixture
+def both(tmp_path: Path) -> Settings:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "danhgia.toml").write_text('[regimes]\nuse = ["hn-1841", "nd-335-cong-chuc"]\n', encoding="utf-8")
+    return load_settings(cwd=work, env={})
+
+
+HEADER = {
+    "period": "Quý I/2026",
+    "unit_code": "VHXH",
+    "unit_name": "Phòng Văn hóa - Xã hội",
+    "block": "CHINH_QUYEN",
+    "decider_name": "Trần Văn Hùng",
+    "decider_position": "TRUONG_PHONG_PHUONG",
+    "decision_date": date(2026, 3, 26),
+}
+# (code, part I, inputs assigned..delays, final grade, discipline), hand-computed totals:
+PEOPLE = [
+    ("VH001", "28", (12, 11, 10, 9, 2, 3), "B", False),  # 28 + 55.90 = 83.90 → B
+    ("VH002", "29.5", (10, 10, 10, 10, 0, 0), "A", False),  # 29.5 + 70 = 99.50 → A
+    ("VH003", "27", (8, 8, 7, 6, 1, 2), "B", False),  # 27 + 59.06 = 86.06 → B
+    ("VH004", "30", (10, 10, 10, 10, 0, 0), "A", True),  # 100, but disciplined → at most D
+    # (10 + 9 + 9)/30 × 70 = 65.33; + 20 = 85.33 → B
+    *((f"VH00{i}", "20", (10, 10, 9, 9, 0, 0), "B", False) for i in range(5, 9)),
+]
+TOTALS = {"VH001": "83.90", "VH002": "99.50", "VH003": "86.06", "VH004": "100.00"}
+TOTALS |= {f"VH00{i}": "85.33" for i in range(5, 9)}
+
+
+def _rows(grades: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    out = []
+    for code, part1, inputs, grade, disciplined in PEOPLE:
+        row: dict[str, Any] = {
+            "person_code": code,
+            "full_name": f"Nguyễn Văn {code[-1]}",
+            "position_code": "CONG_CHUC",
+            "category": "CBCC",
+            "self_I": D(part1),
+            "final_I": D(part1),
+            "self_grade": (grades or {}).get(code, grade),
+            "final_grade": (grades or {}).get(code, grade),
+            "self_date": date(2026, 3, 20),
+            **{f"kpi_{k}": v for (k, _), v in zip(layout.KPI_INPUTS, inputs, strict=True)},
+        }
+        if disciplined:
+            row["flag_discipline"] = "x"
+            row["note"] = "Bị kỷ luật khiển trách tháng 02/2026"
+        out.append(row)
+    return out
+
+
+def _filled(settings: Settings, tmp_path: Path, rows: list[dict[str, Any]]) -> Path:
+    out = tmp_path / "tpl"
+    generate_templates(settings, out, regime="nd-335-cong-chuc", period="Quý I/2026")
+    fw = settings.framework_for("ND335-CC", "2026-Q1")
+    assert fw is not None
+    columns = layout.unit_list_columns(fw, settings.catalogue.caps_for(fw.id))
+    return fill_unit_list(out / layout.FILE_NAMES["02"], tmp_path / "ds.xlsx", HEADER, rows, columns)
+
+
+def test_the_regime_template_carries_inputs_formulas_and_the_quarter(both: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "tpl"
+    generate_templates(both, out, regime="nd-335-cong-chuc", period="2026-Q1")
+    ws = openpyxl.load_workbook(out / layout.FILE_NAMES["02"])[layout.SHEET_UNIT_LIST]
+    labels = {c.value: c for row in ws.iter_rows(max_row=20) for c in row if isinstance(c.value, str)}
+    for _, label in layout.KPI_INPUTS:
+        assert label in labels
+    assert "Bị xử lý kỷ luật (khiển trách trở lên) trong năm" in labels
+    head = labels[layout.final_part_label("II")]
+    formula = ws.cell(row=head.row + 1, column=head.column).value
+    assert isinstance(formula, str) and formula.startswith("=IF(N(") and "ROUND(" in formula and "*70,2)" in formula
+    assert "I/2026" in [c.value for row in ws.iter_rows(max_row=8) for c in row]
+    assert "QUÝ" in str(ws["A1"].value)
+
+
+def test_the_reader_recomputes_the_task_points(both: Settings, tmp_path: Path) -> None:
+    form = next(iter(read_forms([_filled(both, tmp_path, _rows())], both)))
+    assert [i.code for i in form.issues] == []
+    assert form.header.period == "2026-Q1"
+    got = {r.person_code: (r.final_parts["II"], r.final_total, r.flags) for r in form.rows}
+    assert {k: v for k, v in got.items() if k < "VH005"} == {
+        "VH001": (D("55.90"), D("83.90"), ()),
+        "VH002": (D("70.00"), D("99.50"), ()),
+        "VH003": (D("59.06"), D("86.06"), ()),
+        "VH004": (D("70.00"), D("100.00"), ("discipline",)),
+    }
+    assert {k: str(v[1]) for k, v in got.items()} == TOTALS
+
+
+def test_impossible_inputs_are_named_at_their_cells(both: Settings, tmp_path: Path) -> None:
+    rows = _rows()
+    rows[0]["kpi_completed"] = 13  # more than the 12 assigned
+    form = next(iter(read_forms([_filled(both, tmp_path, rows)], both)))
+    bad = [(i.code, i.column) for i in form.issues]
+    assert ("kpi-input-invalid", "Số sản phẩm hoàn thành") in bad
+
+
+def _judge(settings: Settings, form: Any) -> dict[str, Any]:
+    rec = decide(form, DecisionContext(), settings, FileFacts(1, form.path.name, datetime(2026, 3, 28, 9)))
+    return {"outcome": rec.outcome, "regime": rec.regime_id, "codes": sorted({i.code for i in rec.issues})}
+
+
+def _letter_list(settings: Settings, tmp_path: Path, grades: dict[str, str]) -> Path:
+    """The same people and final totals on the letter's monthly list (framework HN-THANG)."""
+    from helpers import valid_row
+
+    out = tmp_path / "letter"
+    generate_templates(settings, out)
+    header = {**HEADER, "period": "03/2026"}
+    rows = [
+        valid_row(
+            person_code=code, full_name=f"Nguyễn Văn {code[-1]}", score=D(TOTALS[code]), self_date=date(2026, 3, 20),
+            final_grade=grades.get(code, grade), self_grade=grades.get(code, grade),
+        )
+        for code, _, _, grade, _ in PEOPLE
+    ]  # fmt: skip
+    return fill_unit_list(out / layout.FILE_NAMES["02"], tmp_path / "ds_thu.xlsx", header, rows)
+
+
+@pytest.mark.parametrize(
+    ("regime", "grades", "expected"),
+    [
+        # Decree 335: VH004 is disciplined, so A is over the cap (error), and 2 A for 6 B is over
+        # the ratio (floor(20 % × 6) = 1)
+        ("nd-335-cong-chuc", {}, {"outcome": "rejected", "codes": ["grade-cap", "quota-exceeded"]}),
+        # graded D: within the cap, and 1 A for 6 B
+        ("nd-335-cong-chuc", {"VH004": "D"}, {"outcome": "accepted", "codes": []}),
+        # the letter has no cap: the same list is only over the ratio (recorded, invalid)
+        ("hn-1841", {}, {"outcome": "invalid", "codes": ["quota-exceeded"]}),
+        ("hn-1841", {"VH004": "B"}, {"outcome": "accepted", "codes": []}),
+    ],
+)
+def test_the_same_list_under_both_regimes(
+    both: Settings, tmp_path: Path, regime: str, grades: dict[str, str], expected: dict[str, Any]
+) -> None:
+    if regime == "nd-335-cong-chuc":
+        rows = _rows(grades)
+        path = _filled(both, tmp_path, rows)
+        settings = both
+    else:  # the letter's regime alone in force (a VC/mixed list would say the same)
+        path = _letter_list(both, tmp_path, grades)
+        settings = load_settings(cwd=tmp_path, env={})
+    form = next(iter(read_forms([path], settings)))
+    assert [i.code for i in form.issues] == []
+    assert _judge(settings, form) == {**expected, "regime": regime}
+
+
+# --------------------------------------------------------------------------- a quarter end to end
+
+
+def test_a_quarter_end_to_end(both: Settings, tmp_path: Path) -> None:
+    """templates (nd-335, Quý I/2026) → filled → process → unit report titled "QUÝ I/2026"
+    → year view with the quarter's grade and the average score."""
+    import shutil
+
+    from danhgia_batch.ledger import open_ledger
+    from danhgia_batch.models import Person, Unit
+    from danhgia_batch.pipeline import process_inbox, year_view
+
+    units = [Unit("VHXH", "Phòng Văn hóa - Xã hội", "CHINH_QUYEN", "PHONG_PHUONG")]
+    people = [Person(code, f"Nguyễn Văn {code[-1]}", "VHXH", "CONG_CHUC", "CBCC", "CBCC") for code, *_ in PEOPLE]
+    people.append(Person("VH900", "Trần Văn Hùng", "VHXH", "TRUONG_PHONG_PHUONG", "CBCC", "CBCC"))
+    with open_ledger(both) as led:
+        led.save_registry(units, people, "danh_muc.xlsx")
+    path = _filled(both, tmp_path, _rows({"VH004": "D"}))
+    both.inbox.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, both.inbox / "vhxh_quy1.xlsx")
+    result = process_inbox(both)
+    assert [f.outcome for f in result.files] == ["accepted"], [i.code for f in result.files for i in f.issues]
+
+    reports = list((both.outbox / "2026-Q1").rglob("*.xlsx"))
+    assert reports, "no outputs for the quarter"
+    unit_report = next(p for p in reports if p.name.startswith("danh_sach_tong_hop_vhxh"))
+    texts = [c.value for row in openpyxl.load_workbook(unit_report).active.iter_rows(max_row=12) for c in row]
+    assert any(isinstance(t, str) and "QUÝ I/2026" in t for t in texts), texts
+
+    ws = openpyxl.load_workbook(year_view(both, 2026)).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    head = next(r for r in rows if "Q1" in r)
+    mai = next(r for r in rows if "VH001" in r)
+    assert mai[head.index("Q1")] == "B"
+    top = next(r for r in rows if "Điểm bình quân" in r)  # merged over the two header rows
+    assert mai[top.index("Điểm bình quân")] == 83.9
+    assert mai[top.index("Xếp loại theo điểm bình quân")] == "B"
+
+
+def test_the_individual_form_computes_the_task_part_too(both: Settings, tmp_path: Path) -> None:
+    from danhgia_batch.templates import fill_individual
+
+    out = tmp_path / "tpl"
+    generate_templates(both, out, regime="nd-335-cong-chuc", period="03/2026")
+    header = {
+        **{k: v for k, v in HEADER.items()},
+        "period": "03/2026",
+        "person_code": "VH001",
+        "full_name": "Nguyễn Văn 1",
+        "position_code": "CONG_CHUC",
+        "category": "CBCC",
+        "self_date": date(2026, 3, 20),
+        **{f"kpi_{k}": v for (k, _), v in zip(layout.KPI_INPUTS, (12, 11, 10, 9, 2, 3), strict=True)},
+        "flag_discipline": "x",
+    }
+    criteria = {"I.1": (D(9), D(9)), "I.2": (D(9), D(9)), "I.3": (D(10), D(10))}
+    path = fill_individual(
+        out / layout.FILE_NAMES["01"], tmp_path / "phieu.xlsx", header, criteria,
+        {"self_grade": "B", "final_grade": "B"},
+    )  # fmt: skip
+    sheet = openpyxl.load_workbook(out / layout.FILE_NAMES["01"])[layout.SHEET_INDIVIDUAL]
+    assert sheet["A1"].value == "PHIẾU TỰ ĐÁNH GIÁ, XẾP LOẠI THÁNG 03/2026"
+    form = next(iter(read_forms([path], both)))
+    assert [i.code for i in form.issues] == []
+    row = form.rows[0]
+    assert (row.final_parts["II"], row.final_total, row.flags) == (D("55.90"), D("83.90"), ("discipline",))
+    assert _judge(both, form)["codes"] == ["grade-cap"]  # disciplined: at most D
