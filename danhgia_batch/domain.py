@@ -78,6 +78,9 @@ class Part:
     criteria: tuple[Criterion, ...]
     computed: str = ""  # SPEC §13: computed from inputs (e.g. "nd335-task", rules/kpi.py)
     bonus: bool = False  # a bonus part: not counted in the 100 points of the framework
+    # SPEC §13: leaders and deputies (codes.toml positions with ``leader``) get the mean of six
+    # components (kpi.leader_points) instead of the staff formula
+    leaders: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,10 @@ class CodeLists:
             if value == c.code or value in c.extra.get("aliases", ()):
                 return c.code
         return value
+
+    def leaders(self) -> frozenset[str]:
+        """Position codes of leaders and deputies (``leader = true`` in codes.toml, letter §2.2)."""
+        return frozenset(c.code for c in self.positions if c.extra.get("leader"))
 
     def label(self, name: str, code: str) -> str:
         for c in getattr(self, name):

@@ -207,6 +207,15 @@ _ENTRIES: list[tuple[str, Severity, str, str]] = [
         "tính từ số sản phẩm).",
     ),
     (
+        # SPEC §13, Decree 335 as publicly implemented (the product's reading): a leader's "result
+        # of the units they run" is 100 % if everyone under them is at least C, 50 % if anyone is D
+        "kpi-led-unit-d",
+        E,
+        "Kết quả đơn vị phụ trách không khớp xếp loại",
+        "Cột '{column}' ghi {value} %, nhưng trong đơn vị do người này phụ trách có {detail} xếp loại D nên tỷ lệ "
+        "này tối đa là {expected} % (100 % nếu mọi người đạt từ loại C trở lên, 50 % nếu có người loại D).",
+    ),
+    (
         "grade-condition",
         E,
         "Chưa đủ điều kiện của mức xếp loại",

@@ -188,11 +188,24 @@ KPI_INPUTS: tuple[tuple[str, str], ...] = (
 )
 
 
+# SPEC §13, Decree 335: a leader's or deputy's three more components, percentages typed by the
+# evaluator (kpi.LEADER_INPUTS; the product's reading, marked in the regime)
+KPI_LEADER_INPUTS: tuple[tuple[str, str], ...] = (
+    ("led_units", "Lãnh đạo: kết quả đơn vị phụ trách (%)"),
+    ("leadership", "Lãnh đạo: năng lực lãnh đạo, quản lý, điều hành (%)"),
+    ("cohesion", "Lãnh đạo: năng lực tập hợp, đoàn kết (%)"),
+)
+
+
 def kpi_columns(framework: Framework) -> tuple[Field, ...]:
-    """Input columns of the framework's computed parts (none for the letter's frameworks)."""
+    """Input columns of the framework's computed parts (none for the letter's frameworks),
+    and the leader components when a computed part has the leader variant."""
     if not any(p.computed for p in framework.parts):
         return ()
-    return tuple(Field(f"kpi_{k}", label, "score") for k, label in KPI_INPUTS)
+    staff = tuple(Field(f"kpi_{k}", label, "score") for k, label in KPI_INPUTS)
+    if not any(p.computed and p.leaders for p in framework.parts):
+        return staff
+    return staff + tuple(Field(f"kpi_{k}", label, "score") for k, label in KPI_LEADER_INPUTS)
 
 
 def individual_inputs(framework: Framework, flags: tuple[tuple[str, str], ...] = ()) -> tuple[Field, ...]:

@@ -507,10 +507,17 @@ def _frameworks(r: _Reader, data: Mapping[str, Any]) -> Iterable[Framework]:
         parts: list[Part] = []
         for j, p in enumerate(f.get("part", [])):
             pkey = f"{key}.part[{j}]"
-            r.unknown(p, pkey, ("code", "name", "max", "min", "criterion", "bonus", "computed", "source", "reading"))
+            r.unknown(
+                p,
+                pkey,
+                ("code", "name", "max", "min", "criterion", "bonus", "computed", "leaders", "source", "reading"),
+            )
             pmax, pmin = _dec(r, p, pkey, "max"), _dec(r, p, pkey, "min")
             if p.get("computed") is not None and p.get("computed") not in COMPUTED:
                 r.fail(f"{pkey}.computed", f"chỉ nhận {', '.join(COMPUTED)}; nhận được {p.get('computed')!r}")
+            leaders = r.flag(p, pkey, "leaders", False)
+            if leaders and not p.get("computed"):
+                r.fail(f"{pkey}.leaders", "chỉ dùng cho phần tính từ sản phẩm (computed)")
             crits = []
             for k, c in enumerate(p.get("criterion", [])):
                 ckey = f"{pkey}.criterion[{k}]"
@@ -536,6 +543,7 @@ def _frameworks(r: _Reader, data: Mapping[str, Any]) -> Iterable[Framework]:
                     tuple(crits),
                     computed=str(p.get("computed") or ""),
                     bonus=bool(p.get("bonus", False)),
+                    leaders=leaders,
                 )
             )
         if not parts:

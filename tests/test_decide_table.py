@@ -141,6 +141,26 @@ def both(*changes: Callable[[FormResult, dict[str, Any]], None]) -> Callable[[Fo
     return change
 
 
+def framework(fid: str) -> Callable[[FormResult, dict[str, Any]], None]:
+    def change(form: FormResult, context: dict[str, Any]) -> None:
+        form.framework_id = fid
+
+    return change
+
+
+def led_by(i: int, led_units: int) -> Callable[[FormResult, dict[str, Any]], None]:
+    """Row ``i`` a deputy (CAP_PHO) who typed ``led_units`` % for the units they run."""
+
+    def change(form: FormResult, context: dict[str, Any]) -> None:
+        r = form.rows[i]
+        inputs = {"assigned": Decimal(1), "completed": Decimal(1), "led_units": Decimal(led_units)}
+        form.rows[i] = replace(
+            r, position_code="CAP_PHO", inputs=inputs, cells={**r.cells, "kpi_led_units": f"X{r.row}"}
+        )
+
+    return change
+
+
 def all_rows(**changes: Any) -> Callable[[FormResult, dict[str, Any]], None]:
     def change(form: FormResult, context: dict[str, Any]) -> None:
         form.rows = [replace(r, **changes) for r in form.rows]
@@ -498,6 +518,15 @@ CASES: dict[str, Case] = {
         ),
         "grade-condition",
         ("row", 0, "final_grade"),
+        "rejected",
+    ),
+    "list where a deputy's unit result ignores a D of the unit under Decree 335": Case(
+        "02",
+        both(
+            header(period="2026-03"), framework("ND335-CC"), led_by(0, 100), row(1, final_grade="D"), ctx(regimes=BOTH)
+        ),
+        "kpi-led-unit-d",
+        ("row", 0, "kpi_led_units"),
         "rejected",
     ),
     "list after the regime file changed since publication": Case(

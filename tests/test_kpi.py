@@ -274,3 +274,111 @@ def test_the_individual_form_computes_the_task_part_too(both: Settings, tmp_path
     row = form.rows[0]
     assert (row.final_parts["II"], row.final_total, row.flags) == (D("55.90"), D("83.90"), ("discipline",))
     assert _judge(both, form)["codes"] == ["grade-cap"]  # disciplined: at most D
+
+
+# --------------------------------------------------------------------------- leaders and deputies
+
+# A deputy (CAP_PHO, a leader position in codes.toml): products (10, 10, 9, 8, 1 failed check,
+# 2 delays) and the three leader components typed 100 / 90 / 80 %:
+# 10/10 = 1; (9 − 0.25)/10 = 0.875; (8 − 0.5)/10 = 0.75; + 1 + 0.9 + 0.8 = 5.325; ÷ 6 = 0.8875;
+# × 70 = 62.125 → 62.13 (half up); + part I 28 = 90.13 → A. The staff formula would give
+# (1 + 0.875 + 0.75)/3 × 70 = 61.25.
+LEADER_INPUTS = (10, 10, 9, 8, 1, 2)
+LEADER = {"kpi_led_units": 100, "kpi_leadership": 90, "kpi_cohesion": 80}
+
+
+def test_leader_points_to_the_hundredth() -> None:
+    from danhgia_batch.kpi import leader_points, leader_problems
+
+    inputs = TaskInputs(*(D(v) for v in LEADER_INPUTS))
+    components = {k.removeprefix("kpi_"): D(v) for k, v in LEADER.items()}
+    result = leader_points(inputs, components)
+    assert result.task == D("0.8875") and result.points == D("62.13")
+    assert task_points(inputs).points == D("61.25")
+    assert leader_points(inputs, components | {"led_units": D(50)}).points == D(
+        "56.29"
+    )  # 5.825/6 … 4.825/6 × 70 = 56.291…
+    assert [k for k, _ in leader_problems({"led_units": D(120), "leadership": D(-1)})] == [
+        "led_units",
+        "leadership",
+        "cohesion",
+    ]
+
+
+def _leader_row(**extra: Any) -> dict[str, Any]:
+    return {
+        "person_code": "VH009",
+        "full_name": "Lê Thị Hạnh",
+        "position_code": "CAP_PHO",
+        "category": "CBCC",
+        "self_I": D(28),
+        "final_I": D(28),
+        "self_grade": "A",
+        "final_grade": "A",
+        "self_date": date(2026, 3, 20),
+        **{f"kpi_{k}": v for (k, _), v in zip(layout.KPI_INPUTS, LEADER_INPUTS, strict=True)},
+        **LEADER,
+        **extra,
+    }
+
+
+def test_the_template_has_the_leader_columns_and_formula(both: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "tpl"
+    generate_templates(both, out, regime="nd-335-cong-chuc", period="2026-Q1")
+    ws = openpyxl.load_workbook(out / layout.FILE_NAMES["02"])[layout.SHEET_UNIT_LIST]
+    labels = {c.value: c for row in ws.iter_rows(max_row=20) for c in row if isinstance(c.value, str)}
+    for _, label in layout.KPI_LEADER_INPUTS:
+        assert label in labels
+    head = labels[layout.final_part_label("II")]
+    formula = str(ws.cell(row=head.row + 1, column=head.column).value)
+    pos = labels["Mã chức danh"].column_letter
+    assert f"ISNUMBER(MATCH({pos}{head.row + 1},'_lists'!" in formula and ")/6," in formula and ")/3)" in formula
+    assert "/100))" in formula  # the components are typed as percentages
+
+
+def test_the_reader_scores_a_leader_by_the_mean_of_six(both: Settings, tmp_path: Path) -> None:
+    form = next(iter(read_forms([_filled(both, tmp_path, [*_rows({"VH004": "D"}), _leader_row()])], both)))
+    assert [i.code for i in form.issues] == []
+    got = {r.person_code: (r.final_parts["II"], r.final_total) for r in form.rows}
+    assert got["VH009"] == (D("62.13"), D("90.13"))
+    assert got["VH001"] == (D("55.90"), D("83.90"))  # staff rows keep the staff formula
+    leader = next(r for r in form.rows if r.person_code == "VH009")
+    assert leader.inputs["led_units"] == 100 and leader.inputs["cohesion"] == 80
+
+
+def test_impossible_or_missing_leader_components_are_named(both: Settings, tmp_path: Path) -> None:
+    rows = [*_rows(), _leader_row(kpi_leadership=120, kpi_cohesion=None)]
+    form = next(iter(read_forms([_filled(both, tmp_path, rows)], both)))
+    cols = {c.value: c.column_letter for c in next(form_sheet_header(form))}
+    row = next(r for r in form.rows if r.person_code == "VH009")
+    bad = sorted((i.code, i.cell) for i in form.issues)
+    assert bad == sorted(
+        [
+            ("kpi-input-invalid", f"{cols['Lãnh đạo: năng lực lãnh đạo, quản lý, điều hành (%)']}{row.row}"),
+            ("kpi-input-invalid", f"{cols['Lãnh đạo: năng lực tập hợp, đoàn kết (%)']}{row.row}"),
+        ]
+    )
+
+
+def form_sheet_header(form: Any) -> Any:
+    """The header row of the read list (the row holding "Mã cán bộ")."""
+    ws = openpyxl.load_workbook(form.path)[layout.SHEET_UNIT_LIST]
+    return (row for row in ws.iter_rows() if any(c.value == "Mã cán bộ" for c in row))
+
+
+@pytest.mark.parametrize(("led_units", "expected"), [(100, ["kpi-led-unit-d"]), (50, [])])
+def test_the_units_a_leader_runs_are_checked_against_the_list(
+    both: Settings, tmp_path: Path, led_units: int, expected: list[str]
+) -> None:
+    """VH004 (staff of the same unit, on the list) is graded D: the deputy's "result of the
+    units they run" may be at most 50 %."""
+    rows = [*_rows({"VH004": "D", "VH002": "B"}), _leader_row(kpi_led_units=led_units)]
+    form = next(iter(read_forms([_filled(both, tmp_path, rows)], both)))
+    assert [i.code for i in form.issues] == []
+    rec = decide(form, DecisionContext(), both, FileFacts(1, form.path.name, datetime(2026, 3, 28, 9)))
+    found = [i for i in rec.issues if i.code == "kpi-led-unit-d"]
+    assert [i.code for i in found] == expected
+    if found:
+        leader = next(r for r in form.rows if r.person_code == "VH009")
+        assert found[0].cell == leader.cells["kpi_led_units"] and "VH004" in found[0].message
+        assert found[0].column == "Lãnh đạo: kết quả đơn vị phụ trách (%)"

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..issues import Issue, Severity, has_errors, make_issue
-from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST
+from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST, KPI_LEADER_INPUTS
 from ..ledger import FileRecord
 from ..ledger.codec import norm_text
 from ..models import EvaluationRow, FormResult, ListHeader, ListView, Person, QuotaVerdict, Unit
@@ -29,7 +29,7 @@ from ..regimes import Regime, RegimeCatalogue, apply_regime
 from ..registry import Registry, adopt_registry_groups, crosscheck, norm_code, person_blocks, unit_size
 from ..rules import QuotaFinding, check_form, check_quota, covered_forms
 from ..rules.common import Where
-from ..rules.kpi import check_caps, check_conditions
+from ..rules.kpi import check_caps, check_conditions, check_led_units
 from ..settings import Settings
 from ..verdict import (
     INVALID_QUOTA,
@@ -143,6 +143,9 @@ def decide(form: FormResult, context: DecisionContext, settings: Settings, file:
         if regime is not None and regime.bands.conditions:  # SPEC §13: e.g. A needs every task on time
             where = Where(file=file.name, sheet=form.sheet, labels=_cap_labels(form, regime))
             issues += check_conditions(form.rows, regime.bands.conditions, where)
+        if regime is not None and form.kind == KIND_UNIT_LIST and _has_leader_part(form, regime):
+            where = Where(file=file.name, sheet=form.sheet, labels=_cap_labels(form, regime))
+            issues += check_led_units(form.rows, settings.codes.leaders(), _unit_of(context, unit), where)
         if form.kind == KIND_UNIT_LIST:
             quota = _verdicts(check_quota(form.rows, settings, file=form.path.name, sheet=form.sheet)[0])
         if header.period and context.is_locked(block or None):
@@ -235,7 +238,24 @@ def _framework_issue(form: FormResult, regime: Regime, catalogue: RegimeCatalogu
 
 def _cap_labels(form: FormResult, regime: Regime) -> dict[str, str]:
     labels = {"final_grade": "Xếp loại" if form.kind == KIND_UNIT_LIST else "Xếp loại của cấp có thẩm quyền"}
+    labels |= {f"kpi_{k}": label for k, label in KPI_LEADER_INPUTS}
     return labels | {f"flag_{c.flag}": c.label for c in regime.bands.caps}
+
+
+def _has_leader_part(form: FormResult, regime: Regime) -> bool:
+    """Whether the form's framework (of ``regime``) has a computed part with the leader variant."""
+    return any(p.computed and p.leaders for fw in regime.frameworks if fw.id == form.framework_id for p in fw.parts)
+
+
+def _unit_of(context: DecisionContext, unit: str) -> Callable[[EvaluationRow], str]:
+    """A row's unit: the registry's unit of the person, else the list's ``unit``."""
+    registry = context.registry
+
+    def of(row: EvaluationRow) -> str:
+        person = registry.person(row.person_code) if registry is not None else None
+        return norm_code(person.unit_code) if person is not None else norm_code(unit)
+
+    return of
 
 
 def _folder_issues(form: FormResult, file: FileFacts, unit: str) -> list[Issue]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import layout
-from ..domain import Framework
-from ..kpi import TaskInputs, input_problems, task_points
+from ..domain import Framework, Part
+from ..kpi import TaskInputs, input_problems, leader_points, leader_problems, task_points
 from ..models import EvaluationRow, ListHeader, Person, Unit
 from . import normalise as norm
 from .recognise import Ctx, Stop, check_columns, check_framework_period, find_table, header_cells
@@ -133,8 +133,11 @@ def _dec_sum(values: list[Any]) -> Any:
     return sum(values)
 
 
-def evaluation_row(r: int, values: dict[str, Any], cells: dict[str, str], fw: Framework) -> EvaluationRow:
-    """An :class:`EvaluationRow` from the typed values of one 02 row; totals recomputed."""
+def evaluation_row(
+    r: int, values: dict[str, Any], cells: dict[str, str], fw: Framework, leaders: frozenset[str] = frozenset()
+) -> EvaluationRow:
+    """An :class:`EvaluationRow` from the typed values of one 02 row; totals recomputed
+    (``leaders``: the leader/deputy position codes, for a computed part's leader variant)."""
     category = values.get("category") or ""
     row = EvaluationRow(
         row=r,
@@ -158,7 +161,10 @@ def evaluation_row(r: int, values: dict[str, Any], cells: dict[str, str], fw: Fr
     row.inputs = {k.removeprefix("kpi_"): v for k, v in values.items() if k.startswith("kpi_") and v is not None}
     for p in fw.parts:
         if p.computed and row.inputs.get("assigned"):  # SPEC §13: recomputed, never read
-            points = task_points(TaskInputs.of(row.inputs), p.max).points
+            if is_leader(p, row, leaders):  # SPEC §13: the mean of six (kpi.leader_points)
+                points = leader_points(TaskInputs.of(row.inputs), row.inputs, p.max).points
+            else:
+                points = task_points(TaskInputs.of(row.inputs), p.max).points
             values[f"self_{p.code}"] = values[f"final_{p.code}"] = points
         for side, parts in (("self", row.self_parts), ("final", row.final_parts)):
             v = values.get(f"{side}_{p.code}")
@@ -169,22 +175,34 @@ def evaluation_row(r: int, values: dict[str, Any], cells: dict[str, str], fw: Fr
     return row
 
 
+def is_leader(part: Part, row: EvaluationRow, leaders: frozenset[str]) -> bool:
+    """Whether ``row`` is scored by the leader variant of computed ``part`` (SPEC §13)."""
+    return bool(part.computed and part.leaders and row.position_code in leaders)
+
+
 def _bounded(fw: Framework, total: Any) -> Any:
     return fw.bounded(total) if total is not None else None
 
 
-def check_inputs(ctx: Ctx, sheet: str, row: EvaluationRow, fields: tuple[layout.Field, ...]) -> None:
-    """``kpi-input-invalid`` at each impossible input of a computed part (Decree 335)."""
+def check_inputs(
+    ctx: Ctx, sheet: str, row: EvaluationRow, fields: tuple[layout.Field, ...], leader: bool = False
+) -> None:
+    """``kpi-input-invalid`` at each impossible input of a computed part (Decree 335); with
+    ``leader``, also at a leader component that is blank or outside 0–100."""
     if not row.inputs:
         return
     labels = {f.key: f.label for f in fields}
-    for key, expected in input_problems(TaskInputs.of(row.inputs)):
+    problems = input_problems(TaskInputs.of(row.inputs))
+    if leader and row.inputs.get("assigned"):  # SPEC §13: a leader's three components
+        problems += leader_problems(row.inputs)
+    for key, expected in problems:
+        value = row.inputs.get(key)
         ctx.add(
             "kpi-input-invalid",
             sheet=sheet,
             cell=row.cells.get(f"kpi_{key}", ""),
             column=labels.get(f"kpi_{key}", key),
-            value=norm.display(float(row.inputs.get(key) or 0)),
+            value=norm.display(float(value)) if value is not None else "(trống)",
             expected=expected,
         )
 
@@ -209,11 +227,13 @@ def read_unit_list(ctx: Ctx, fw: Framework) -> tuple[ListHeader, list[Evaluation
         raise Stop
     check_columns(ctx, grid, table, fields)
     keys = ROW_KEYS_02 + tuple(f.key for f in fields if f.kind == "score")
+    leaders = ctx.settings.codes.leaders()
     rows = []
     for r in data_rows(grid, table.row, table.cols, keys):
         vals, row_cells = read_row(ctx, grid, r, fields, table.cols)
-        rows.append(evaluation_row(r, vals, row_cells, fw))
-        check_inputs(ctx, sheet, rows[-1], fields)
+        rows.append(evaluation_row(r, vals, row_cells, fw, leaders))
+        leader = any(is_leader(p, rows[-1], leaders) for p in fw.parts)
+        check_inputs(ctx, sheet, rows[-1], fields, leader)
     if not rows:
         ctx.add("table-empty", sheet=sheet, cell=a1(table.row + 1, table.cols.get("person_code", 1)))
     return header, rows, sheet

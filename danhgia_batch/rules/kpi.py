@@ -5,18 +5,26 @@ part itself is :mod:`danhgia_batch.kpi` (a base module: the reader recomputes it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from ..issues import Issue, make_issue
-from ..kpi import DEDUCTION, TaskInputs, TaskResult, input_problems, task_points
+from ..kpi import DEDUCTION, LED_UNITS_ANY_D, TaskInputs, TaskResult, input_problems, task_points
 from ..models import EvaluationRow
 from .common import Where
 
 GRADE_ORDER = {"A": 4, "B": 3, "C": 2, "D": 1}
 
-__all__ = ["TaskInputs", "TaskResult", "check_caps", "check_conditions", "input_problems", "task_points"]
+__all__ = [
+    "TaskInputs",
+    "TaskResult",
+    "check_caps",
+    "check_conditions",
+    "check_led_units",
+    "input_problems",
+    "task_points",
+]
 
 
 def check_caps(rows: Sequence[EvaluationRow], caps: Sequence[Any], where: Where | None = None) -> list[Issue]:
@@ -69,4 +77,42 @@ def check_conditions(
                     )
                 )
                 break
+    return out
+
+
+def check_led_units(
+    rows: Sequence[EvaluationRow],
+    leaders: frozenset[str],
+    unit_of: Callable[[EvaluationRow], str],
+    where: Where | None = None,
+) -> list[Issue]:
+    """``kpi-led-unit-d`` at the "result of the units they run" cell of each leader or deputy
+    who typed more than 50 % while someone of the unit they run, on the same list, is graded D
+    (SPEC §13, Decree 335 as publicly implemented: 100 % if everyone under them is at least C,
+    50 % if anyone is D).
+
+    The product's reading: the people a leader runs are the rows of the same unit
+    (``unit_of``: the registry's unit of the person, else the list's) whose position is not a
+    leader's or deputy's. Units not on the list are not judged (their lists come separately)."""
+    where = where or Where()
+    graded_d: dict[str, list[str]] = {}
+    for row in rows:
+        if row.position_code not in leaders and row.final_grade == "D":
+            graded_d.setdefault(unit_of(row), []).append(row.person_code or row.full_name)
+    out: list[Issue] = []
+    for row in rows:
+        value = row.inputs.get("led_units")
+        if row.position_code not in leaders or value is None or Decimal(value) <= LED_UNITS_ANY_D:
+            continue
+        under = graded_d.get(unit_of(row), [])
+        if under:
+            out.append(
+                make_issue(
+                    "kpi-led-unit-d",
+                    **where.row(row, "kpi_led_units"),
+                    value=f"{Decimal(value).normalize():f}",
+                    expected=f"{LED_UNITS_ANY_D.normalize():f}",
+                    detail=", ".join(under),
+                )
+            )
     return out

@@ -22,6 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .. import layout
 from ..domain import CodeLists, Framework
+from ..kpi import LEADER_INPUTS
 from ..settings import GradingSettings
 
 FONT = "Times New Roman"
@@ -147,15 +148,21 @@ def grade_formula(ref: str, grading: GradingSettings) -> str:
     )
 
 
-def kpi_formula(refs: dict[str, str], part_max: Decimal) -> str:
-    """Decree 335's task points (rules/kpi.py): the mean of quantity, quality and progress
-    ratios, each within [0, 1], × the part's maximum, rounded to hundredths; blank until the
-    number of products assigned is typed."""
+def kpi_formula(refs: dict[str, str], part_max: Decimal, leader: str = "") -> str:
+    """Decree 335's task points (kpi.py): the mean of quantity, quality and progress ratios,
+    each within [0, 1], × the part's maximum, rounded to hundredths; blank until the number of
+    products assigned is typed. ``leader``: a condition true on a leader's or deputy's row, whose
+    points are then the mean of six (the three and the ``refs`` of kpi.LEADER_INPUTS, typed as
+    percentages: kpi.leader_points)."""
     a = refs["assigned"]
     quantity = f"MIN(1,MAX(0,N({refs['completed']})/{a}))"
     quality = f"MIN(1,MAX(0,(N({refs['quality']})-0.25*N({refs['failed_checks']}))/{a}))"
     progress = f"MIN(1,MAX(0,(N({refs['on_time']})-0.25*N({refs['delays']}))/{a}))"
-    return f'=IF(N({a})<=0,"",ROUND(({quantity}+{quality}+{progress})/3*{num_text(part_max)},2))'
+    staff = f"({quantity}+{quality}+{progress})/3"
+    if leader:
+        extra = "+".join(f"MIN(1,MAX(0,N({refs[k]})/100))" for k in LEADER_INPUTS)
+        staff = f"IF({leader},({quantity}+{quality}+{progress}+{extra})/6,{staff})"
+    return f'=IF(N({a})<=0,"",ROUND({staff}*{num_text(part_max)},2))'
 
 
 def sum_formula(refs: Sequence[str], *, bounded: bool = False) -> str:
@@ -219,25 +226,28 @@ def write_meta(book: Book, kind: str, framework: Framework | None) -> None:
 HEADER_FORMS = ("Nhà nước", "Đảng")  # the registry's "Thể thức" drop-down (SPEC §10)
 
 
-def _list_columns(codes: CodeLists) -> list[tuple[str, list[str]]]:
+def _list_columns(codes: CodeLists, leaders: bool = False) -> list[tuple[str, list[str]]]:
     columns: list[tuple[str, list[str]]] = [(name, codes.codes(name)) for name in LIST_NAMES]
     columns.append(("active", list(ACTIVE_LIST)))
     columns.append(("levels", codes.codes("levels")))
     columns.append(("header_forms", list(HEADER_FORMS)))
+    if leaders:  # SPEC §13: the leader/deputy position codes, for Decree 335's leader formula (MATCH)
+        columns.append(("leaders", [c for c in codes.codes("positions") if c in codes.leaders()]))
     return columns
 
 
-def prepare_lists(book: Book, codes: CodeLists) -> None:
-    """Record in ``book.lists`` the ``_lists`` range of each code list (before validations)."""
-    for col, (name, values) in enumerate(_list_columns(codes)):
+def prepare_lists(book: Book, codes: CodeLists, leaders: bool = False) -> None:
+    """Record in ``book.lists`` the ``_lists`` range of each code list (before validations);
+    ``leaders``: also the leader/deputy position codes (a framework with the leader variant)."""
+    for col, (name, values) in enumerate(_list_columns(codes, leaders)):
         letter = xl_col_to_name(col)
         book.lists[name] = f"='{layout.LISTS_SHEET}'!${letter}$2:${letter}${len(values) + 1}"
 
 
-def write_lists(book: Book, codes: CodeLists) -> None:
+def write_lists(book: Book, codes: CodeLists, leaders: bool = False) -> None:
     """Hidden ``_lists`` sheet with one column per code list (header row = list name)."""
     ws = book.wb.add_worksheet(layout.LISTS_SHEET)
-    columns = _list_columns(codes)
+    columns = _list_columns(codes, leaders)
     for col, (name, values) in enumerate(columns):
         ws.write_string(0, col, name, book.fmt(bold=True))
         for i, value in enumerate(values):
