@@ -250,6 +250,7 @@ class YearRow:
     # quarterly periods (SPEC §13): quarter (1..4) -> final grade / score
     quarter_grades: dict[int, str] = field(default_factory=dict)
     quarter_scores: dict[int, Decimal] = field(default_factory=dict)
+    group: str = ""  # subject group of the latest list (the year's A-quota per group, SPEC §13)
 
     @property
     def average(self) -> Decimal | None:

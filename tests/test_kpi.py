@@ -85,6 +85,7 @@ PEOPLE = [
     # (10 + 9 + 9)/30 × 70 = 65.33; + 20 = 85.33 → B
     *((f"VH00{i}", "20", (10, 10, 9, 9, 0, 0), "B", False) for i in range(5, 9)),
 ]
+PEOPLE_CODES = {code for code, *_ in PEOPLE}
 TOTALS = {"VH001": "83.90", "VH002": "99.50", "VH003": "86.06", "VH004": "100.00"}
 TOTALS |= {f"VH00{i}": "85.33" for i in range(5, 9)}
 
@@ -244,6 +245,14 @@ def test_a_quarter_end_to_end(both: Settings, tmp_path: Path) -> None:
     top = next(r for r in rows if "Điểm bình quân" in r)  # merged over the two header rows
     assert mai[top.index("Điểm bình quân")] == 83.9
     assert mai[top.index("Xếp loại theo điểm bình quân")] == "B"
+    # the year's A-quota per group (a proposal), on the band of the average: VH004 (100, graded
+    # D for discipline in the quarter: the year band does not apply caps) and VH002 (99.5) are A
+    # by the average for 6 B: one A at most, the lower average is marked
+    quota = openpyxl.load_workbook(year_view(both, 2026))["TyLeLoaiA"]
+    marked = {
+        r[3]: (r[5], r[-1]) for r in ([c.value for c in row] for row in quota.iter_rows()) if r[3] in PEOPLE_CODES
+    }
+    assert marked == {"VH004": (100, "Trong tỷ lệ"), "VH002": (99.5, "Vượt tỷ lệ loại A: đề nghị xem xét xếp loại B")}
 
 
 def test_the_individual_form_computes_the_task_part_too(both: Settings, tmp_path: Path) -> None:

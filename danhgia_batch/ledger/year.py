@@ -27,6 +27,7 @@ def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[Ye
             _E.c.position_title,
             _E.c.final_grade,
             _E.c.final_total,
+            _E.c.grp,
             _L.c.period,
             _L.c.unit_code,
             _L.c.unit_name,
@@ -51,6 +52,7 @@ def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[Ye
         row.full_name, row.unit_code, row.block = r.full_name, r.unit_code, r.block
         row.unit_name = r.unit_name or row.unit_name
         row.position_title = r.position_title or row.position_title
+        row.group = r.grp or row.group
         total: Decimal | None = from_hundredths(r.final_total)
         if p.quarter:  # SPEC §13: quarterly periods
             row.quarter_grades[p.quarter] = r.final_grade

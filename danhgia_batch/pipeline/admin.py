@@ -413,7 +413,9 @@ def year_view(settings: Settings, year: int, progress: Progress | None = None) -
         for g in settings.catalogue.active()
         if g.aggregate == "average_score" and any(g.covers(p.code) for p in periods_of_year(year))
     ]
-    grading = apply_regime(settings, averaging[0]).grading if averaging else None
-    path = write_year_view(year, rows, settings, average=bool(averaging), grading=grading)
+    regime_settings = apply_regime(settings, averaging[0]) if averaging else None
+    grading = regime_settings.grading if regime_settings else None
+    quota = regime_settings.quota if regime_settings else None  # SPEC §13: the year's A-quota per group
+    path = write_year_view(year, rows, settings, average=bool(averaging), grading=grading, quota=quota)
     steps.advance()
     return path

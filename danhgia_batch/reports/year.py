@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from xlsxwriter.worksheet import Worksheet
 from ..models import YearRow
 from ..periods import MONTH, QUARTER, periods_of_year
 from ..rules import grade_for
+from ..rules.quota import YearQuotaGroup, year_quota
 from ..settings import Settings
 from .common import (
     GRADES,
@@ -110,10 +112,12 @@ def write_year_view(
     today: date | None = None,
     average: bool = False,
     grading: Any = None,
+    quota: Any = None,
 ) -> Path:
     """Write ``outbox/nam_<YYYY>/tong_hop_nam_<YYYY>.xlsx`` and return its path (``average``:
     add the average score of the periods worked and its band by ``grading`` (default the
-    settings'), Decree 335's year result)."""
+    settings'), Decree 335's year result; ``quota``: the averaging regime's quota, for the
+    sheet proposing the year's A-quota per group, :data:`QUOTA_SHEET`)."""
     grading = grading or settings.grading
     path = year_view_path(settings, year)
     lay = _Layout(any(r.quarter_grades for r in rows), average)
@@ -157,7 +161,70 @@ def write_year_view(
         )  # fmt: skip
         signatures(ws, st, row + 3, left=(0, 3), right=(12, last), right_title="THỦ TRƯỞNG CƠ QUAN")
         print_setup(ws, landscape=True, repeat=(head, head + 1))
+        if average and quota is not None:  # SPEC §13, Decree 335: the quota on the year's averages
+            _quota_sheet(wb, st, year, year_quota(_order(settings, rows), grading, quota), quota)
     return path
+
+
+QUOTA_SHEET = "TyLeLoaiA"
+QUOTA_COLUMNS: list[tuple[str, float]] = [
+    ("STT", 5),
+    ("Đơn vị", 26),
+    ("Nhóm đối tượng", 11),
+    ("Mã cán bộ", 11),
+    ("Họ và tên", 24),
+    ("Điểm bình quân", 9),
+    ("Xếp loại theo điểm bình quân", 11),
+    ("Số loại A của nhóm", 9),
+    ("Số loại B của nhóm", 9),
+    ("Tối đa loại A", 9),
+    ("Đề xuất", 30),
+]
+WITHIN = "Trong tỷ lệ"
+OVER = "Vượt tỷ lệ loại A: đề nghị xem xét xếp loại B"
+
+
+def _quota_sheet(wb: Any, st: Styles, year: int, groups: list[YearQuotaGroup], quota: Any) -> None:
+    """The year's A-quota per group (Decree 335: A ≤ 20 % of the number graded B in each group
+    with similar tasks), on the band of the average score: the people graded A by it, best
+    average first, those beyond the group's maximum marked. A proposal: nothing is regraded."""
+    ws = wb.add_worksheet(QUOTA_SHEET)
+    last = len(QUOTA_COLUMNS) - 1
+    for i, (_, width) in enumerate(QUOTA_COLUMNS):
+        ws.set_column(i, i, width)
+    ratio = f"{Decimal(str(quota.ratio)) * 100:f}".rstrip("0").rstrip(".")
+    base = "số người loại B" if quota.base == "good_only" else "số người loại A và B"
+    merged(ws, 0, 0, last, f"ĐỀ XUẤT THEO TỶ LỆ LOẠI A NĂM {year}", st["title"])
+    note = (
+        f"Xếp loại A không quá {ratio} % {base} của từng nhóm đối tượng trong đơn vị (Nghị định "
+        "335/2025/NĐ-CP), xét trên xếp loại theo điểm bình quân các kỳ. Đây là đề xuất để cấp có "
+        "thẩm quyền xem xét: phần mềm không tự thay đổi xếp loại. Người loại A xếp theo điểm bình "
+        "quân từ cao xuống thấp."
+    )
+    merged(ws, 1, 0, last, note, st["italic"])
+    ws.set_row(1, 48)
+    head = 3
+    for i, (label, _) in enumerate(QUOTA_COLUMNS):
+        ws.write_string(head, i, label, st["th"])
+    ws.set_row(head, 36)
+    row, stt = head + 1, 0
+    for g in groups:
+        state = "vượt tỷ lệ" if g.exceeded else "trong tỷ lệ"
+        title = f"Đơn vị: {g.unit_name or g.unit_code} ({g.unit_code}) · nhóm {g.group or '—'}: {state}"
+        merged(ws, row, 0, last, title, st["tt"])
+        row += 1
+        for i, (r, avg) in enumerate(g.people):
+            stt += 1
+            values = [stt, g.unit_name or g.unit_code, g.group, r.person_code, r.full_name, float(avg), "A",
+                      g.count_a, g.count_b, g.limit, WITHIN if g.within(i) else OVER]  # fmt: skip
+            for col, value in enumerate(values):
+                fmt = st["td"] if col in (1, 4, 10) else st["td_c"]
+                put(ws, row, col, value, fmt)
+            row += 1
+    if not groups:
+        merged(ws, row, 0, last, "Không có người nào được xếp loại A theo điểm bình quân.", st["td_c"])
+    ws.freeze_panes(head + 1, 0)
+    print_setup(ws, landscape=True, repeat=(head, head))
 
 
 def earlier_units(r: YearRow) -> str:

@@ -37,6 +37,7 @@ from typing import Any
 from ..issues import Issue, make_issue
 from ..models import EvaluationRow
 from .common import Where, fmt_score
+from .grading import grade_for
 
 RANKED = ("A", "B", "C", "D")
 UNIT_SCOPE = "*"  # the group of the whole-list finding (letter §2.5.a: "Đơn vị ... có dưới 05 người")
@@ -270,3 +271,55 @@ __all__ = [
     "quota_limit",
     "scope_label",
 ]
+
+
+# ---------------------------------------------------------------- the year (Decree 335)
+
+
+@dataclass
+class YearQuotaGroup:
+    """The A-quota of one group at year level (SPEC §13, Decree 335): the people whose band of
+    the average score is A, best average first, and how many of them the quota holds. A
+    proposal only: the year's grades are never changed by the product."""
+
+    unit_code: str
+    unit_name: str
+    group: str
+    count_a: int
+    count_b: int
+    limit: int
+    ranked_size: int
+    people: list[tuple[Any, Decimal]]  # (YearRow, average), A by the average, best first
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count_a > self.limit
+
+    def within(self, index: int) -> bool:
+        """Whether the ``index``-th A (best first) is within the quota."""
+        return index < self.limit
+
+
+def year_quota(rows: Sequence[Any], grading: Any, quota: Any) -> list[YearQuotaGroup]:
+    """Decree 335's A-quota applied to the year's averages (SPEC §13: A ≤ 20 % of the number
+    graded B in each group with similar tasks), per unit and subject group (the product's
+    reading of "agency": the unit the year view lists a person under). ``rows``:
+    :class:`~danhgia_batch.models.YearRow`; ``quota``: the regime's quota settings (ratio,
+    base, rounding and small-group rules, as for a period's list: :func:`max_allowed`). Groups
+    without an A are left out. Ties at the limit are kept in the given order (name), the
+    decider judges them."""
+    by_group: dict[tuple[str, str], list[tuple[Any, Decimal, str]]] = {}
+    for r in rows:
+        average = r.average
+        if average is None:
+            continue
+        by_group.setdefault((r.unit_code, r.group or ""), []).append((r, average, grade_for(average, grading)))
+    out: list[YearQuotaGroup] = []
+    for (unit, group), people in sorted(by_group.items()):
+        a = sorted(((r, avg) for r, avg, band in people if band == "A"), key=lambda x: -x[1])
+        if not a:
+            continue
+        count_b = sum(1 for *_, band in people if band == "B")
+        limit = max_allowed(len(a) + count_b, len(people), quota)
+        out.append(YearQuotaGroup(unit, people[0][0].unit_name, group, len(a), count_b, limit, len(people), a))
+    return out
