@@ -66,6 +66,9 @@ class EvaluationRow:
     inputs: dict[str, Decimal] = field(default_factory=dict)
     # the list typed a group (else ``group`` is the category, and the registry's group wins)
     group_given: bool = True
+    # the "grade by score" cell as typed or cached: (sheet, code, display, holds a formula);
+    # the decision checks it against the bands of the regime in force (SPEC §8, §13)
+    band_typed: tuple[str, str, str, bool] | None = None
 
 
 @dataclass

@@ -152,3 +152,41 @@ def test_the_ledger_keeps_the_products_and_flags_judged(tmp_path: Path) -> None:
         EvaluationRow(row=1, person_code="X", full_name="", position_code="", category="", group=""), 1
     )
     assert plain["inputs"] is None
+
+
+def test_the_typed_grade_by_score_is_checked_with_the_regimes_bands(settings: Settings, fill_template: Fill) -> None:
+    """A regime with other thresholds (A from 85): 87 typed over as "A" is right under it and
+    wrong under the letter's bands; 88 typed "B" is the reverse (SPEC §8, §13)."""
+    from datetime import datetime
+
+    from danhgia_batch.pipeline.decide import decide
+    from danhgia_batch.read import read_forms
+    from danhgia_batch.regimes import REGIMES_DIR, load_regime
+    from danhgia_batch.verdict import DecisionContext, FileFacts
+
+    letter = load_regime(REGIMES_DIR / "hn-1841.toml")
+    a85 = replace(letter, id="hn-a85", valid_from="2026-01", bands=replace(letter.bands, a=85))
+    rows = [
+        valid_row(person_code="PNV001", full_name="Nguyễn Văn 1", score=87, band_grade="A", final_grade="A",
+                  self_grade="A", self_date=date(2026, 3, 20)),
+        valid_row(person_code="PNV002", full_name="Nguyễn Văn 2", score=88, band_grade="B", final_grade="B",
+                  self_grade="B", self_date=date(2026, 3, 20)),
+        *_rows(date(2026, 3, 20))[2:],
+    ]  # fmt: skip
+    path = fill_template("02", rows, **MARCH)
+    form = next(iter(read_forms([path], settings)))
+    cells = {r.person_code: r.cells["band_grade"] for r in form.rows}
+
+    def judged(*ids: str) -> list[tuple[str, str, str]]:
+        catalogue = replace(settings.catalogue, regimes={**settings.catalogue.regimes, a85.id: a85}, in_force=ids)
+        rec = decide(form, DecisionContext(), replace(settings, catalogue=catalogue),
+                     FileFacts(1, path.name, datetime(2026, 3, 27, 9)))  # fmt: skip
+        bands = [(i.cell, i.code, i.message) for i in rec.issues if i.code.startswith("formula-")]
+        assert {rec.regime_id} == {ids[-1]}
+        return bands
+
+    under_a85 = judged("hn-1841", "hn-a85")
+    assert [(c, code) for c, code, _ in under_a85] == [(cells["PNV002"], "formula-overwritten")]
+    assert "A" in under_a85[0][2]  # expected A (88 ≥ 85)
+    under_letter = judged("hn-1841")
+    assert [(c, code) for c, code, _ in under_letter] == [(cells["PNV001"], "formula-overwritten")]

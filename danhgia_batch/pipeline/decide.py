@@ -25,10 +25,11 @@ from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST, KPI_LEADER_
 from ..ledger import FileRecord
 from ..ledger.codec import norm_text
 from ..models import EvaluationRow, FormResult, ListHeader, ListView, Person, QuotaVerdict, Unit
+from ..read.checks import bands_in_force
 from ..regimes import Regime, RegimeCatalogue, apply_regime
 from ..registry import Registry, adopt_registry_groups, crosscheck, norm_code, person_blocks, unit_size
 from ..rules import QuotaFinding, check_form, check_quota, covered_forms
-from ..rules.common import Where
+from ..rules.common import Where, column_labels
 from ..rules.kpi import check_caps, check_conditions, check_led_units
 from ..settings import Settings
 from ..verdict import (
@@ -128,7 +129,11 @@ def decide(form: FormResult, context: DecisionContext, settings: Settings, file:
     if form.kind in (KIND_UNIT_LIST, KIND_INDIVIDUAL):
         regime, found = choose_regime(form, context, settings, block, file)
         issues += found
+        shipped_bands = settings.grading
         settings = apply_regime(settings, regime)  # SPEC §13: the regime's bands, quota, deadlines
+        if settings.grading != shipped_bands:  # the typed "grade by score" under the regime's bands
+            label = column_labels(form.kind).get("band_grade", "")
+            issues = bands_in_force(issues, form.rows, settings.grading, label, file.name)
         if context.quota_ratio is not None:  # SPEC §13: an exception granted to the unit and period
             settings = dataclasses.replace(
                 settings, quota=dataclasses.replace(settings.quota, ratio=context.quota_ratio)

@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import layout
 from ..domain import Framework
+from ..issues import Issue, make_issue
 from ..models import EvaluationRow
 from ..settings import GradingSettings
 from . import normalise as norm
@@ -62,12 +63,59 @@ def _overwritten(ctx: Ctx, grid: Grid, ref: str, expected: Any, label: str) -> N
         ctx.add(code, sheet=grid.name, cell=ref, column=label, value=norm.display(raw), expected=shown)
 
 
+BAND_CODES = ("formula-overwritten", "formula-cached-mismatch")
+
+
+def keep_band(grid: Grid, row: EvaluationRow) -> None:
+    """Record the grade-by-score cell on ``row`` (``band_typed``) for the decision, which checks
+    it against the bands of the regime in force (SPEC §13; the reader's own check below uses the
+    settings' bands and is replaced by the decision's)."""
+    ref = row.cells.get("band_grade", "")
+    if not ref:
+        return
+    raw = grid.at(ref)
+    if norm.is_blank(raw):
+        return
+    formula = grid.has_formula(ref)
+    if formula and (raw == 0 or raw == "0"):  # xlsxwriter's placeholder: never calculated
+        return
+    row.band_typed = (grid.name, norm.code(raw)[0], norm.display(raw), formula)
+
+
+def band_issues(row: EvaluationRow, grading: GradingSettings, label: str, file: str = "") -> list[Issue]:
+    """An issue when ``row``'s recorded grade-by-score cell disagrees with the band of its
+    final total under ``grading`` (the regime in force): ``formula-overwritten`` for a constant,
+    ``formula-cached-mismatch`` for a formula's cached value (the reader's codes, SPEC §8)."""
+    if row.band_typed is None or row.final_total is None:
+        return []
+    sheet, typed, shown, formula = row.band_typed
+    expected = band(row.final_total, grading)
+    if typed == expected:
+        return []
+    code = "formula-cached-mismatch" if formula else "formula-overwritten"
+    ref = row.cells.get("band_grade", "")
+    return [
+        make_issue(code, file=file, sheet=sheet, cell=ref, row=row.row, column=label, value=shown, expected=expected)
+    ]
+
+
+def bands_in_force(
+    issues: list[Issue], rows: list[EvaluationRow], grading: GradingSettings, label: str, file: str
+) -> list[Issue]:
+    """``issues`` with the reader's grade-by-score findings (made with the settings' bands)
+    replaced by those under ``grading``, the bands of the regime the decision chose (SPEC §13)."""
+    typed = {(r.band_typed[0], r.cells.get("band_grade", "")) for r in rows if r.band_typed}
+    kept = [i for i in issues if not (i.code in BAND_CODES and (i.sheet, i.cell) in typed)]
+    return kept + [i for r in rows for i in band_issues(r, grading, label, file)]
+
+
 def check_row_formulas(ctx: Ctx, grid: Grid, row: EvaluationRow, labels: dict[str, str]) -> None:
     """Totals and grade-by-score of a 02 row (``labels``: column key → label)."""
     _overwritten(ctx, grid, row.cells.get("self_total", ""), row.self_total, labels["self_total"])
     _overwritten(ctx, grid, row.cells.get("final_total", ""), row.final_total, labels["final_total"])
     expected = band(row.final_total, ctx.settings.grading) if row.final_total is not None else None
     _overwritten(ctx, grid, row.cells.get("band_grade", ""), expected, labels["band_grade"])
+    keep_band(grid, row)
     for key in [k for k in row.cells if k.startswith(("self_", "final_")) and k in labels and row.inputs]:
         part = key.partition("_")[2]  # a computed part (Decree 335): typed over, not recomputed
         parts = row.self_parts if key.startswith("self_") else row.final_parts
@@ -92,3 +140,4 @@ def check_form_formulas(ctx: Ctx, row: EvaluationRow, fw: Framework) -> None:
         _overwritten(ctx, grid, row.cells.get(f"{side}_total", ""), total, results[f"{side}_total"])
     expected = band(row.final_total, ctx.settings.grading) if row.final_total is not None else None
     _overwritten(ctx, grid, row.cells.get("band_grade", ""), expected, results["band_grade"])
+    keep_band(grid, row)
