@@ -182,8 +182,8 @@ def test_unit_list_header_row_holds_exactly_the_layout_labels(generated: dict[st
     captions = {c.value for c in ws[header_row - 1] if c.value}
     assert captions == {"Cá nhân tự đánh giá", "Cấp có thẩm quyền đánh giá"}
     title = ws["A1"].value  # the title follows the typed period
-    assert title.startswith('="DANH SÁCH TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ THÁNG "&')
-    assert "KY_DANH_GIA" in title
+    assert title.startswith('="DANH SÁCH TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ "&')
+    assert "KY_DANH_GIA" in title and '"THÁNG …/…"' in title  # "THÁNG" or "QUÝ" by what is typed
     assert ws.print_title_rows == f"${header_row - 1}:${header_row}"
 
 
@@ -546,3 +546,76 @@ def test_subject_group_is_a_drop_down_in_01_and_02(generated: dict[str, Path]) -
     coord = _named(wb, "NHOM_DOI_TUONG")[1]
     dv = _validations(wb[layout.SHEET_INDIVIDUAL])[coord]
     assert dv.type == "list" and _list_values(wb, dv.formula1) == groups
+
+
+# ---- the title of template 02 names the period however it was typed (SPEC §13) ---------------
+
+# every way of typing a period the reader accepts (periods.Period.parse) → the title's period
+TYPED_PERIODS = {
+    "03/2026": "THÁNG 03/2026",
+    "3/2026": "THÁNG 03/2026",
+    "3.2026": "THÁNG 03/2026",
+    "2026-03": "THÁNG 03/2026",
+    "2026/3": "THÁNG 03/2026",
+    "Tháng 3/2026": "THÁNG 03/2026",
+    "tháng 12/2026": "THÁNG 12/2026",
+    "Q1/2026": "QUÝ I/2026",
+    "Quý I/2026": "QUÝ I/2026",
+    "quý IV/2026": "QUÝ IV/2026",
+    "Quy 2/2026": "QUÝ II/2026",
+    "I/2026": "QUÝ I/2026",
+    "III/2026": "QUÝ III/2026",
+    "2026-Q1": "QUÝ I/2026",
+    "2026-Q3": "QUÝ III/2026",
+}
+
+
+def test_the_typed_periods_are_the_readers() -> None:
+    from danhgia_batch.periods import Period
+
+    for typed, title in TYPED_PERIODS.items():
+        period = Period.parse(typed)
+        assert period is not None and period.title_upper == title, typed
+
+
+def test_the_title_formula_reads_only_the_period_cell(generated: dict[str, Path]) -> None:
+    """The title's formula (no LET, no helper cells): the period's words are dropped from what
+    was typed, so "Quý I/2026" can never read "QUÝ Quý I/2026" (recalculated below)."""
+    ws = _open(generated["02"])[layout.SHEET_UNIT_LIST]
+    formula = str(ws["A1"].value)
+    assert formula.startswith('="DANH SÁCH TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ "&IF(TRIM(KY_DANH_GIA)="",')
+    assert '"THÁNG …/…"' in formula and "LET(" not in formula
+    assert '"QUÝ","Q"' in formula and '"THÁNG",""' in formula and '"KỲ "&TRIM(KY_DANH_GIA)' in formula
+
+
+@pytest.mark.slow
+def test_the_title_reads_right_after_recalculation(tmp_path: Path, settings: Settings) -> None:
+    """Filled as a clerk would (openpyxl, every accepted way of typing the period, an empty one
+    and a wrong one) and recalculated by LibreOffice, the title names the period as the reports
+    do. openpyxl cannot calculate, so LibreOffice does (skipped where it is missing, except CI)."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("soffice") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI must have soffice (.ci/run installs libreoffice-calc-nogui)")
+        pytest.skip("not installed: soffice")
+    generate_templates(settings, tmp_path / "tpl")
+    cases = {**TYPED_PERIODS, "": "THÁNG …/…", "tháng ba": "KỲ tháng ba"}
+    filled = tmp_path / "filled"
+    filled.mkdir()
+    for i, typed in enumerate(cases):
+        wb = openpyxl.load_workbook(tmp_path / "tpl" / layout.FILE_NAMES["02"])
+        sheet, ref = next(wb.defined_names["KY_DANH_GIA"].destinations)
+        wb[sheet][ref.replace("$", "")].value = typed or None
+        wb.save(filled / f"p{i:02d}.xlsx")
+    out = tmp_path / "out"
+    profile = (tmp_path / "profile").as_uri()
+    files = sorted(str(p) for p in filled.glob("*.xlsx"))
+    cmd = ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xlsx", "--outdir", str(out)]
+    subprocess.run([*cmd, *files], check=True, capture_output=True, timeout=300)
+    prefix = "DANH SÁCH TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CBCCVC, LĐHĐ "
+    for i, (typed, title) in enumerate(cases.items()):
+        ws = openpyxl.load_workbook(out / f"p{i:02d}.xlsx", data_only=True)[layout.SHEET_UNIT_LIST]
+        assert ws["A1"].value == prefix + title, typed

@@ -165,6 +165,31 @@ def kpi_formula(refs: dict[str, str], part_max: Decimal, leader: str = "") -> st
     return f'=IF(N({a})<=0,"",ROUND({staff}*{num_text(part_max)},2))'
 
 
+def period_title_formula(name: str, prefix: str, empty: str) -> str:
+    """A title that names the period typed in defined name ``name`` as the reports do
+    ("<prefix> THÁNG 03/2026", "<prefix> QUÝ I/2026"), whichever accepted way the clerk typed it
+    (periods.Period.parse: 03/2026, 3/2026, 2026-03, Tháng 3/2026, Q1/2026, Quý I/2026, I/2026,
+    2026-Q1); ``empty`` while nothing is typed; "<prefix> KỲ <as typed>" for anything else.
+
+    Plain worksheet functions only (no LET: Excel 2010 and LibreOffice read it): the typed text
+    upper-cased, the words "THÁNG"/"QUÝ" dropped or shortened to Q, separators made "/", then
+    the year (the 4-digit side) and the month or quarter (Q…, or a Roman numeral) on the other.
+    """
+    s = f"UPPER({name})"
+    for old, new in (("THÁNG", ""), ("THANG", ""), ("QUÝ", "Q"), ("QUY", "Q"), (" ", ""), ("-", "/"), (".", "/")):
+        s = f'SUBSTITUTE({s},"{old}","{new}")'
+    cut = f'FIND("/",{s})'
+    left, right = f"LEFT({s},{cut}-1)", f"MID({s},{cut}+1,20)"
+    year = f"IF(LEN({left})=4,{left},{right})"
+    other = f"IF(LEN({left})=4,{right},{left})"
+    number = f'SUBSTITUTE({other},"Q","")'
+    roman = f'ISNUMBER(MATCH({number},{{"I","II","III","IV"}},0))'
+    quarter = f'IF({roman},{number},CHOOSE(VALUE({number}),"I","II","III","IV"))'
+    is_quarter = f'OR(LEFT({other},1)="Q",{roman})'
+    period = f'IF({is_quarter},"QUÝ "&{quarter},"THÁNG "&TEXT(VALUE({number}),"00"))&"/"&VALUE({year})'
+    return f'="{prefix} "&IF(TRIM({name})="","{empty}",IFERROR({period},"KỲ "&TRIM({name})))'
+
+
 def sum_formula(refs: Sequence[str], *, bounded: bool = False) -> str:
     """``=IF(COUNT(refs)=0,"",SUM(refs))``: blank while no score has been typed; ``bounded``
     keeps the sum within [0, 100] (a framework with bonus parts, SPEC §13)."""

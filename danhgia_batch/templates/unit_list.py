@@ -23,6 +23,7 @@ from .common import (
     define,
     grade_formula,
     kpi_formula,
+    period_title_formula,
     prepare_lists,
     print_setup,
     protect,
@@ -117,11 +118,13 @@ def write_unit_list(path: Path, settings: Settings, framework: Framework, period
         ws.set_column(i, i, width, None if c.formula else book.column(c.kind))
 
     ws.set_row(0, 24)
-    # The title follows the period typed in KY_DANH_GIA; cached text for viewers that do not recalculate.
-    word = TITLE if period is None or not period.quarter else TITLE.removesuffix("THÁNG") + "QUÝ"
-    title = f'="{word} "&IF(KY_DANH_GIA="","…/…",KY_DANH_GIA)'
+    # The title names the period typed in KY_DANH_GIA however the clerk typed it (SPEC §13:
+    # "THÁNG 03/2026", "QUÝ I/2026"); cached text for viewers that do not recalculate.
+    prefix = TITLE.removesuffix(" THÁNG")
+    empty = "QUÝ …/…" if period is not None and period.quarter else "THÁNG …/…"
+    title = period_title_formula("KY_DANH_GIA", prefix, empty)
     ws.merge_range(0, 0, 0, last_col, "", book.title())
-    ws.write_formula(0, 0, title, book.title(), f"{word} {period.label if period else '…/…'}")
+    ws.write_formula(0, 0, title, book.title(), f"{prefix} {period.title_upper if period else empty}")
     ws.merge_range(1, 0, 1, last_col, layout.KIND_TITLES[layout.KIND_UNIT_LIST], book.subtitle())
     caption_row = _write_header_fields(book, ws, last_col)
     if period is not None:
