@@ -236,6 +236,11 @@ def test_a_quarter_end_to_end(both: Settings, tmp_path: Path) -> None:
     unit_report = next(p for p in reports if p.name.startswith("danh_sach_tong_hop_vhxh"))
     texts = [c.value for row in openpyxl.load_workbook(unit_report).active.iter_rows(max_row=12) for c in row]
     assert any(isinstance(t, str) and "QUÝ I/2026" in t for t in texts), texts
+    table = [[c.value for c in row] for row in openpyxl.load_workbook(unit_report).active.iter_rows()]
+    head = next(r for r in table if "Số SP được giao" in r)
+    vh001 = next(r for r in table if "VH001" in r)
+    assert vh001[head.index("Số SP được giao")] == 12
+    assert vh001[head.index("Tỷ lệ hoàn thành nhiệm vụ (%)")] == 79.86  # 55.90 / 70, hand-computed
 
     ws = openpyxl.load_workbook(year_view(both, 2026)).active
     rows = [[c.value for c in row] for row in ws.iter_rows()]

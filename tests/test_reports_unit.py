@@ -279,3 +279,46 @@ def test_the_head_decided_above_is_not_missing(settings: Settings) -> None:
     assert "Còn thiếu 1 người" in notes and "Đinh Văn Vắng (P099)" in notes
     assert "Nguyễn Văn Quyết (P000): người quyết định xếp loại của đơn vị" in notes
     assert "Nguyễn Văn Quyết (P000)" not in notes.split("Còn thiếu", 1)[1].split(".", 1)[0]
+
+
+def test_a_list_with_products_shows_them_and_the_task_percent(settings: Settings) -> None:
+    """SPEC §13: a list judged under Decree 335 (its rows carry the products) shows the products,
+    failed checks, delays and the task % computed from them; hand-computed:
+    staff (12, 11, 10, 9, 2, 3): (11/12 + 9.5/12 + 8.25/12)/3 = 79.86 %;
+    a deputy (10, 10, 9, 8, 1, 2) with leader components 100/90/80: 5.325/6 = 88.75 %."""
+    from decimal import Decimal
+
+    staff = row(1, "Nguyễn Thị Thu Hà", 83.9)
+    staff.inputs = {k: Decimal(v) for k, v in zip(
+        ("assigned", "completed", "quality", "on_time", "failed_checks", "delays"), (12, 11, 10, 9, 2, 3), strict=True
+    )}  # fmt: skip
+    deputy = row(2, "Lê Thị Hạnh", 90.13, position="CAP_PHO", title="Phó trưởng phòng")
+    deputy.inputs = {k: Decimal(v) for k, v in zip(
+        ("assigned", "completed", "quality", "on_time", "failed_checks", "delays", "led_units", "leadership", "cohesion"),
+        (10, 10, 9, 8, 1, 2, 100, 90, 80), strict=True,
+    )}  # fmt: skip
+    view = unit_view([lst([staff, deputy], period="2026-Q1")], period="2026-Q1")
+    ws, _ = _write(view, settings)
+    top, _ = find(ws, "STT")
+    heads = row_values(ws, top, 1, 18)
+    assert heads == [
+        *HEADERS[:6],
+        "Số SP được giao",
+        "Số SP hoàn thành",
+        "Số SP đạt chất lượng",
+        "Số SP đúng hạn",
+        "Số lần kiểm tra không đạt",
+        "Số lần chậm tiến độ",
+        "Tỷ lệ hoàn thành nhiệm vụ (%)",
+        *HEADERS[6:],
+    ]
+    first = row_values(ws, top + 2, 1, 18)
+    second = row_values(ws, top + 3, 1, 18)
+    assert first[2] == "P001" and first[6:13] == [12, 11, 10, 9, 2, 3, 79.86] and first[15] == 83.9
+    assert second[2] == "P002" and second[6:13] == [10, 10, 9, 8, 1, 2, 88.75]
+
+
+def test_a_letter_list_keeps_its_columns(settings: Settings) -> None:
+    ws, _ = _write(unit_view([lst(staff_rows([95, 85, 75]))]), settings)
+    top, _ = find(ws, "STT")
+    assert row_values(ws, top, 1, 12) == [*HEADERS, None]

@@ -8,11 +8,13 @@ are printed one after the other under a group row naming the decider.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from xlsxwriter.worksheet import Worksheet
 
-from ..models import UnitView
+from ..kpi import INPUTS, LEADER_INPUTS, TaskInputs, leader_points, task_points
+from ..models import EvaluationRow, UnitView
 from ..rules import scope_label
 from ..settings import Settings
 from .commendation import write_commendation
@@ -59,6 +61,18 @@ COLUMNS: list[tuple[str, float]] = [
     ("Ghi chú", 26),
 ]
 WRAPPED = (1, 4, 10)  # name, position, note: the columns whose text may take several lines
+# SPEC §13: a list judged under a regime with a computed task part (Decree 335) also shows the
+# products of the period and the task % computed from them, after "Đối tượng"
+PRODUCT_COLUMNS: list[tuple[str, float]] = [
+    ("Số SP được giao", 8),
+    ("Số SP hoàn thành", 8),
+    ("Số SP đạt chất lượng", 8),
+    ("Số SP đúng hạn", 8),
+    ("Số lần kiểm tra không đạt", 9),
+    ("Số lần chậm tiến độ", 8),
+    ("Tỷ lệ hoàn thành nhiệm vụ (%)", 10),
+]
+FIRST_PRODUCT = 6
 # Characters of 12-pt Times New Roman per unit of column width (a unit is a digit of the
 # 13-pt default font): the table's text is smaller than the unit (measured in LibreOffice).
 TABLE_CHARS = 1.15
@@ -80,9 +94,35 @@ def write_unit_reports(view: UnitView, settings: Settings, *, today: date | None
     return [write_unit_list(view, settings, today=today), write_commendation(view, settings, today=today)]
 
 
+def has_products(view: UnitView) -> bool:
+    """Whether a list of ``view`` carries the products of a computed task part (SPEC §13: only
+    lists of a regime with a computed part have those columns, so their rows have inputs)."""
+    return any(r.inputs.get("assigned") is not None for lst in view.lists for r in lst.rows)
+
+
+def columns_for(view: UnitView) -> list[tuple[str, float]]:
+    """The table's columns: the letter's, with the product columns when :func:`has_products`."""
+    if not has_products(view):
+        return COLUMNS
+    return [*COLUMNS[:FIRST_PRODUCT], *PRODUCT_COLUMNS, *COLUMNS[FIRST_PRODUCT:]]
+
+
+def task_percent(settings: Settings, row: EvaluationRow) -> Decimal | None:
+    """The task % computed from a row's products (kpi.py: staff, or a leader's mean of six when
+    the leader components were recorded), to hundredths; ``None`` without products."""
+    if not row.inputs.get("assigned"):
+        return None
+    inputs = TaskInputs.of(row.inputs)
+    leader = row.position_code in settings.codes.leaders() and any(k in row.inputs for k in LEADER_INPUTS)
+    result = leader_points(inputs, row.inputs) if leader else task_points(inputs)
+    return result.shown("task")
+
+
 def write_unit_list(view: UnitView, settings: Settings, *, today: date | None = None) -> Path:
     """Write ``danh_sach_tong_hop_<unit>_<yyyy-mm>.xlsx`` and return its path."""
     path = unit_list_path(settings, view.period, view.block, view.unit_code)
+    columns = columns_for(view)
+    last = len(columns) - 1
     month = period_label(view.period)
     with atomic_workbook(path, f"Danh sách tổng hợp {view.unit_code} {month}") as wb:
         st = Styles(wb)
@@ -96,7 +136,7 @@ def write_unit_list(view: UnitView, settings: Settings, *, today: date | None = 
             st,
             settings,
             "DanhSach",
-            COLUMNS,
+            columns,
             titles,
             style=head.style,
             issuer=head.issuer,
@@ -105,46 +145,59 @@ def write_unit_list(view: UnitView, settings: Settings, *, today: date | None = 
             today=today,
         )
         if view.lists and not view.valid:
-            merged(ws, row, 0, LAST, "KẾT QUẢ CHƯA HỢP LỆ: vượt tỷ lệ loại A (xem mục Tỷ lệ loại A).", st["alert"])
+            merged(ws, row, 0, last, "KẾT QUẢ CHƯA HỢP LỆ: vượt tỷ lệ loại A (xem mục Tỷ lệ loại A).", st["alert"])
             row += 1
         row += 1
-        flow = PageFlow(ws, [w for _, w in COLUMNS])
+        flow = PageFlow(ws, [w for _, w in columns])
         flow.note(1, 40) if len(view.unit_name or view.unit_code) > 45 else None
         flow.keep(0, row)  # the official header and the titles
-        row = _header_rows(ws, st, flow, row)
+        row = _header_rows(ws, st, flow, row, columns)
         flow.keep(row - 2, row)
         ws.freeze_panes(row, 0)
-        row = _table(ws, st, settings, view, row, flow)
+        row = _table(ws, st, settings, view, row, flow, columns)
         start = row + 1
-        row = _grade_totals(ws, st, settings, view, start)
+        row = _grade_totals(ws, st, settings, view, start, last)
         flow.keep(start, row)
         start = row + 1
-        row = _quota(ws, st, settings, view, start, flow)
+        row = _quota(ws, st, settings, view, start, flow, last)
         flow.keep(start, row)
         start = row + 1
-        row = _notes(ws, st, settings, view, start, flow)
+        row = _notes(ws, st, settings, view, start, flow, columns)
         prepared = next((lst.header.prepared_by for lst in view.lists if lst.header.prepared_by), "")
         end = signatures(
-            ws, st, row + 1, left=(2, 4), right=(5, LAST), left_name=prepared, right_name=head.name,
+            ws, st, row + 1, left=(2, 4), right=(5, last), left_name=prepared, right_name=head.name,
             right_title=head.title, authority=head.authority, recipients=head.recipients, recipients_at=(0, 1),
             recipients_width=COLUMNS[0][1] + COLUMNS[1][1],
         )  # fmt: skip
         flow.keep(start, end)  # the notes and the signatures on one page
         print_setup(ws, landscape=True, fit=False)
-        ws.print_area(0, 0, end, LAST)
+        ws.print_area(0, 0, end, last)
         flow.finish()
     return path
 
 
-def _header_rows(ws: Worksheet, st: Styles, flow: PageFlow, row: int) -> int:
+def _header_rows(
+    ws: Worksheet, st: Styles, flow: PageFlow, row: int, columns: list[tuple[str, float]] = COLUMNS
+) -> int:
     """The table's column titles and numbering row (again on each page the table runs onto)."""
-    flow.note(row, 36)
-    return table_header(ws, st, row, COLUMNS)
+    flow.note(row, 36 if columns is COLUMNS else 64)
+    return table_header(ws, st, row, columns)
 
 
-def _table(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int, flow: PageFlow) -> int:
+def _table(
+    ws: Worksheet,
+    st: Styles,
+    settings: Settings,
+    view: UnitView,
+    row: int,
+    flow: PageFlow,
+    columns: list[tuple[str, float]] = COLUMNS,
+) -> int:
+    last = len(columns) - 1
+    products = columns is not COLUMNS
+    wrapped = (1, 4, last)
     if not view.lists:
-        merged(ws, row, 0, LAST, "Chưa có danh sách nào của đơn vị được tiếp nhận trong kỳ.", st["td_c"])
+        merged(ws, row, 0, last, "Chưa có danh sách nào của đơn vị được tiếp nhận trong kỳ.", st["td_c"])
         return row + 1
     stt = 0
     for n, lst in enumerate(view.lists):
@@ -152,9 +205,9 @@ def _table(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
             roman = ROMAN[n] if n < len(ROMAN) else str(n + 1)
             status = "" if lst.status == "valid" else " — CHƯA HỢP LỆ (vượt tỷ lệ loại A)"
             text = f"{roman}. Danh sách do {decider_text(settings, lst)} quyết định{status}"
-            height = fit_height([(text, sum(w for _, w in COLUMNS))], line_pt=16) or AUTO_ROW_PT
-            row = flow.table_row(row, height + AUTO_ROW_PT, lambda r: _header_rows(ws, st, flow, r))
-            merged(ws, row, 0, LAST, text, st["td_group"])
+            height = fit_height([(text, sum(w for _, w in columns))], line_pt=16) or AUTO_ROW_PT
+            row = flow.table_row(row, height + AUTO_ROW_PT, lambda r: _header_rows(ws, st, flow, r, columns))
+            merged(ws, row, 0, last, text, st["td_group"])
             flow.set_height(row, height)
             row += 1
         for r in sorted(lst.rows, key=lambda r: r.row):
@@ -166,14 +219,15 @@ def _table(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
                 (r.birth_date, "td_c"),
                 (position_text(settings, r), "td"),
                 (CATEGORY_SHORT.get(r.category, r.category), "td_c"),
+                *(_products(settings, r) if products else []),
                 (r.self_total, "td_num"),
                 (r.self_grade, "td_c"),
                 (r.final_total, "td_num"),
                 (r.final_grade, "td_c"),
                 (r.note, "td"),
             ]
-            fitted = fit_height([(str(values[c][0]), COLUMNS[c][1] * TABLE_CHARS) for c in WRAPPED], line_pt=16)
-            row = flow.table_row(row, fitted or AUTO_ROW_PT, lambda r: _header_rows(ws, st, flow, r))
+            fitted = fit_height([(str(values[c][0]), columns[c][1] * TABLE_CHARS) for c in wrapped], line_pt=16)
+            row = flow.table_row(row, fitted or AUTO_ROW_PT, lambda r: _header_rows(ws, st, flow, r, columns))
             for col, (value, fmt) in enumerate(values):
                 put(ws, row, col, value, st[fmt])
             if fitted:
@@ -183,10 +237,16 @@ def _table(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
     return row
 
 
-def _grade_totals(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int) -> int:
+def _products(settings: Settings, r: EvaluationRow) -> list[tuple[object, str]]:
+    """The product cells of a row (SPEC §13): the inputs as recorded and the computed task %."""
+    values: list[tuple[object, str]] = [(r.inputs.get(k), "td_num") for k in INPUTS]
+    return [*values, (task_percent(settings, r), "td_num")]
+
+
+def _grade_totals(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int, last: int = LAST) -> int:
     """Counts and percentages per grade; percentages are of the people ranked A–D."""
     tally = Tally.of(view.rows)
-    merged(ws, row, 0, LAST, "TỔNG HỢP KẾT QUẢ XẾP LOẠI", st["section"])
+    merged(ws, row, 0, last, "TỔNG HỢP KẾT QUẢ XẾP LOẠI", st["section"])
     row += 1
     for first, last, label in [(0, 0, "Loại"), (1, 2, "Mức xếp loại"), (3, 3, "Số người"), (4, 5, "Tỷ lệ (%)")]:
         merged(ws, row, first, last, label, st["th"])
@@ -212,14 +272,16 @@ def _grade_totals(ws: Worksheet, st: Styles, settings: Settings, view: UnitView,
         if share is not None:
             ws.write_number(row, 4, share, st["tt_pct"])
         row += 1
-    merged(ws, row, 0, LAST, "Tỷ lệ tính trên số người được xếp loại (không tính người không xếp loại).", st["italic"])
+    merged(ws, row, 0, last, "Tỷ lệ tính trên số người được xếp loại (không tính người không xếp loại).", st["italic"])
     return row + 1
 
 
-def _quota(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int, flow: PageFlow) -> int:
+def _quota(
+    ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int, flow: PageFlow, last: int = LAST
+) -> int:
     """Letter §2.5.a: A at most 20% of the people ranked "Hoàn thành tốt nhiệm vụ", per group."""
     pct = round(settings.quota.ratio * 100)
-    merged(ws, row, 0, LAST, f"TỶ LỆ LOẠI A THEO NHÓM ĐỐI TƯỢNG (tối đa {pct}% theo quy định)", st["section"])
+    merged(ws, row, 0, last, f"TỶ LỆ LOẠI A THEO NHÓM ĐỐI TƯỢNG (tối đa {pct}% theo quy định)", st["section"])
     row += 1
     heads = [(0, 0, "STT"), (1, 1, "Nhóm đối tượng"), (2, 4, "Người quyết định"), (5, 5, "Số người xếp loại"),
              (6, 6, "Số loại A"), (7, 7, "Tối đa loại A"), (8, 9, "Kết quả")]  # fmt: skip
@@ -249,7 +311,15 @@ def _quota(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
     return row
 
 
-def _notes(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: int, flow: PageFlow) -> int:
+def _notes(
+    ws: Worksheet,
+    st: Styles,
+    settings: Settings,
+    view: UnitView,
+    row: int,
+    flow: PageFlow,
+    columns: list[tuple[str, float]] = COLUMNS,
+) -> int:
     """Late submissions, quota violations, missing people and rejected files (SPEC §4, §6, §9)."""
     notes: list[str] = []
     for lst in view.lists:
@@ -263,11 +333,12 @@ def _notes(ws: Worksheet, st: Styles, settings: Settings, view: UnitView, row: i
     notes.append(missing_text(view))
     if view.rejected_files:
         notes.append(f"Tệp bị từ chối trong kỳ: {', '.join(view.rejected_files)}.")
-    merged(ws, row, 0, LAST, "GHI CHÚ", st["section"])
+    last = len(columns) - 1
+    merged(ws, row, 0, last, "GHI CHÚ", st["section"])
     row += 1
-    width = sum(w for _, w in COLUMNS)
+    width = sum(w for _, w in columns)
     for text in notes:
-        merged(ws, row, 0, LAST, f"- {text}", st["note"])
+        merged(ws, row, 0, last, f"- {text}", st["note"])
         height = fit_height([(text, width)], line_pt=17)
         if height:
             flow.set_height(row, height)
