@@ -307,3 +307,18 @@ def test_copy_check_use(tmp_path: Path) -> None:
     assert listed["judged"]["CBCC"] == "hn-kpi-2026"  # the later valid_from wins
     listed = json.loads(_cli(tmp_path, "--json", "regime", "list", "-p", "2026-Q2").output)
     assert listed["judged"]["CBCC"] == "nd-335-cong-chuc"
+
+
+def test_the_leader_variant_is_only_for_a_computed_part(tmp_path: Path) -> None:
+    """`leaders = true` on a part that is not computed, or not true/false, is named at its key."""
+    from danhgia_batch.regimes import REGIMES_DIR
+
+    text = (REGIMES_DIR / "nd-335-cong-chuc.toml").read_text(encoding="utf-8")
+    wrong = text.replace('reading = true   # the split among', 'leaders = true\nreading = true   # the split among', 1)
+    wrong = wrong.replace("leaders = true\nreading = true\n", 'leaders = "có"\nreading = true\n', 1)
+    path = tmp_path / "sai_lanh_dao.toml"
+    path.write_text(wrong, encoding="utf-8")
+    _, result = check_regime_file(path)
+    keys = {m.key for m in result.mistakes}
+    assert keys == {"framework[0].part[0].leaders", "framework[0].part[1].leaders"}, result.mistakes
+    assert all(m.line for m in result.mistakes)
