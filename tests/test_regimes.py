@@ -314,7 +314,7 @@ def test_the_leader_variant_is_only_for_a_computed_part(tmp_path: Path) -> None:
     from danhgia_batch.regimes import REGIMES_DIR
 
     text = (REGIMES_DIR / "nd-335-cong-chuc.toml").read_text(encoding="utf-8")
-    wrong = text.replace('reading = true   # the split among', 'leaders = true\nreading = true   # the split among', 1)
+    wrong = text.replace("reading = true   # the split among", "leaders = true\nreading = true   # the split among", 1)
     wrong = wrong.replace("leaders = true\nreading = true\n", 'leaders = "có"\nreading = true\n', 1)
     path = tmp_path / "sai_lanh_dao.toml"
     path.write_text(wrong, encoding="utf-8")
