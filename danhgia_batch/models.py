@@ -254,6 +254,7 @@ class YearRow:
     quarter_grades: dict[int, str] = field(default_factory=dict)
     quarter_scores: dict[int, Decimal] = field(default_factory=dict)
     group: str = ""  # subject group of the latest list (the year's A-quota per group, SPEC §13)
+    flags: set[str] = field(default_factory=set)  # cap flags marked in any period of the year (Decree 335)
 
     @property
     def average(self) -> Decimal | None:

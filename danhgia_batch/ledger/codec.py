@@ -138,6 +138,11 @@ def evaluation_from_row(row: Any) -> EvaluationRow:
     )
 
 
+def flags_from(value: Any) -> tuple[str, ...]:
+    """The cap flags ("discipline", …) of an evaluation from its ``inputs`` column."""
+    return tuple(_inputs_from(value).get("flags", ()))
+
+
 def _inputs_from(value: Any) -> dict[str, Any]:
     """``inputs`` and ``flags`` of an evaluation from the ``inputs`` column (SPEC §13)."""
     if not isinstance(value, dict):

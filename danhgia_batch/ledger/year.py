@@ -12,7 +12,7 @@ from ..models import YearRow
 from ..periods import Period
 from ..registry import Registry
 from . import schema as s
-from .codec import from_hundredths
+from .codec import flags_from, from_hundredths
 
 _L, _E = s.lists, s.evaluations
 
@@ -34,6 +34,7 @@ def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[Ye
             _L.c.block,
             _L.c.kind,
             _L.c.covered,
+            _E.c.inputs,
         )
         .join(_L, _L.c.id == _E.c.list_id)
         .where(_L.c.period.like(f"{year:04d}-%"), _L.c.status != s.SUPERSEDED)
@@ -53,6 +54,7 @@ def year_rows(conn: Connection, year: int, registry: Registry | None) -> list[Ye
         row.unit_name = r.unit_name or row.unit_name
         row.position_title = r.position_title or row.position_title
         row.group = r.grp or row.group
+        row.flags.update(flags_from(r.inputs))  # Decree 335: disciplined in the year → D for the year
         total: Decimal | None = from_hundredths(r.final_total)
         if p.quarter:  # SPEC §13: quarterly periods
             row.quarter_grades[p.quarter] = r.final_grade

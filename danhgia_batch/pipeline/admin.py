@@ -416,6 +416,7 @@ def year_view(settings: Settings, year: int, progress: Progress | None = None) -
     regime_settings = apply_regime(settings, averaging[0]) if averaging else None
     grading = regime_settings.grading if regime_settings else None
     quota = regime_settings.quota if regime_settings else None  # SPEC §13: the year's A-quota per group
-    path = write_year_view(year, rows, settings, average=bool(averaging), grading=grading, quota=quota)
+    caps = averaging[0].bands.caps if averaging else ()  # Decree 335: disciplined in the year → D
+    path = write_year_view(year, rows, settings, average=bool(averaging), grading=grading, quota=quota, caps=caps)
     steps.advance()
     return path

@@ -6,6 +6,7 @@ of each grade, grouped by block and unit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 from ..models import YearRow
 from ..periods import MONTH, QUARTER, periods_of_year
 from ..rules import grade_for
+from ..rules.kpi import capped
 from ..rules.quota import YearQuotaGroup, year_quota
 from ..settings import Settings
 from .common import (
@@ -113,11 +115,13 @@ def write_year_view(
     average: bool = False,
     grading: Any = None,
     quota: Any = None,
+    caps: Sequence[Any] = (),
 ) -> Path:
     """Write ``outbox/nam_<YYYY>/tong_hop_nam_<YYYY>.xlsx`` and return its path (``average``:
     add the average score of the periods worked and its band by ``grading`` (default the
     settings'), Decree 335's year result; ``quota``: the averaging regime's quota, for the
-    sheet proposing the year's A-quota per group, :data:`QUOTA_SHEET`)."""
+    sheet proposing the year's A-quota per group, :data:`QUOTA_SHEET`; ``caps``: the averaging
+    regime's band caps, a flag marked in any period caps the year's grade)."""
     grading = grading or settings.grading
     path = year_view_path(settings, year)
     lay = _Layout(any(r.quarter_grades for r in rows), average)
@@ -150,7 +154,7 @@ def write_year_view(
                 row += 1
                 for r in people:
                     stt += 1
-                    _person(ws, st, grade_fmt, row, stt, r, lay, grading)
+                    _person(ws, st, grade_fmt, row, stt, r, lay, grading, caps)
                     row += 1
         if not rows:
             merged(ws, row, 0, last, f"Chưa có kết quả đánh giá nào trong năm {year}.", st["td_c"])
@@ -162,7 +166,7 @@ def write_year_view(
         signatures(ws, st, row + 3, left=(0, 3), right=(12, last), right_title="THỦ TRƯỞNG CƠ QUAN")
         print_setup(ws, landscape=True, repeat=(head, head + 1))
         if average and quota is not None:  # SPEC §13, Decree 335: the quota on the year's averages
-            _quota_sheet(wb, st, year, year_quota(_order(settings, rows), grading, quota), quota)
+            _quota_sheet(wb, st, year, year_quota(_order(settings, rows), grading, quota, caps), quota)
     return path
 
 
@@ -269,6 +273,7 @@ def _person(
     r: YearRow,
     lay: _Layout,
     grading: Any,
+    caps: Sequence[Any] = (),
 ) -> None:
     put(ws, row, 0, stt, st["td_c"])
     put(ws, row, 1, r.person_code, st["td_c"])
@@ -289,6 +294,6 @@ def _person(
     if lay.shows_average:  # Decree 335: the year from the average score of the periods worked
         average = r.average
         put(ws, row, lay.last - 1, float(average) if average is not None else "", st["td_c"])
-        band = grade_for(average, grading) if average is not None else ""
+        band = capped(grade_for(average, grading), r.flags, caps) if average is not None else ""
         put(ws, row, lay.last, band, grade_fmt.get(band, st["td_c"]))
     fit_row(ws, row, [(r.full_name, COLUMNS[2][1]), (position, COLUMNS[3][1])], line_pt=16)

@@ -5,7 +5,7 @@ part itself is :mod:`danhgia_batch.kpi` (a base module: the reader recomputes it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -19,12 +19,22 @@ GRADE_ORDER = {"A": 4, "B": 3, "C": 2, "D": 1}
 __all__ = [
     "TaskInputs",
     "TaskResult",
+    "capped",
     "check_caps",
     "check_conditions",
     "check_led_units",
     "input_problems",
     "task_points",
 ]
+
+
+def capped(grade: str, flags: Collection[str], caps: Sequence[Any]) -> str:
+    """``grade`` lowered to the cap of each marked flag (a year's grade from the average score
+    of a person disciplined in the year is D: Decree 335)."""
+    for cap in caps:
+        if cap.flag in flags and GRADE_ORDER.get(grade, 0) > GRADE_ORDER[cap.grade]:
+            grade = cap.grade
+    return grade
 
 
 def check_caps(rows: Sequence[EvaluationRow], caps: Sequence[Any], where: Where | None = None) -> list[Issue]:

@@ -38,6 +38,7 @@ from ..issues import Issue, make_issue
 from ..models import EvaluationRow
 from .common import Where, fmt_score
 from .grading import grade_for
+from .kpi import capped
 
 RANKED = ("A", "B", "C", "D")
 UNIT_SCOPE = "*"  # the group of the whole-list finding (letter §2.5.a: "Đơn vị ... có dưới 05 người")
@@ -300,7 +301,7 @@ class YearQuotaGroup:
         return index < self.limit
 
 
-def year_quota(rows: Sequence[Any], grading: Any, quota: Any) -> list[YearQuotaGroup]:
+def year_quota(rows: Sequence[Any], grading: Any, quota: Any, caps: Sequence[Any] = ()) -> list[YearQuotaGroup]:
     """Decree 335's A-quota applied to the year's averages (SPEC §13: A ≤ 20 % of the number
     graded B in each group with similar tasks), per unit and subject group (the product's
     reading of "agency": the unit the year view lists a person under). ``rows``:
@@ -313,7 +314,8 @@ def year_quota(rows: Sequence[Any], grading: Any, quota: Any) -> list[YearQuotaG
         average = r.average
         if average is None:
             continue
-        by_group.setdefault((r.unit_code, r.group or ""), []).append((r, average, grade_for(average, grading)))
+        band = capped(grade_for(average, grading), r.flags, caps)  # disciplined in the year: D (Decree 335)
+        by_group.setdefault((r.unit_code, r.group or ""), []).append((r, average, band))
     out: list[YearQuotaGroup] = []
     for (unit, group), people in sorted(by_group.items()):
         a = sorted(((r, avg) for r, avg, band in people if band == "A"), key=lambda x: -x[1])
