@@ -209,10 +209,12 @@ def kpi_columns(framework: Framework) -> tuple[Field, ...]:
 
 
 def individual_inputs(framework: Framework, flags: tuple[tuple[str, str], ...] = ()) -> tuple[Field, ...]:
-    """Template 01's fields for a computed part's inputs and the regime's cap flags (defined
-    names ``SP_…`` and ``GIOI_HAN_…``), none for the letter's frameworks (SPEC §13)."""
-    fields = [Field(f"kpi_{k}", label, "score", name=f"SP_{k.upper()}") for k, label in KPI_INPUTS]
-    out = fields if any(p.computed for p in framework.parts) else []
+    """Template 01's fields for a computed part's inputs (and, with the leader variant, the
+    leader components, as template 02's columns: :func:`kpi_columns`) and the regime's cap flags
+    (defined names ``SP_…`` and ``GIOI_HAN_…``), none for the letter's frameworks (SPEC §13)."""
+    out = [
+        Field(f.key, f.label, f.kind, name="SP_" + f.key.removeprefix("kpi_").upper()) for f in kpi_columns(framework)
+    ]
     out += [
         Field(f"flag_{flag}", f"{label} (ghi x nếu có)", "text", name=f"GIOI_HAN_{flag.upper()}")
         for flag, label in flags

@@ -399,3 +399,117 @@ def test_the_units_a_leader_runs_are_checked_against_the_list(
         leader = next(r for r in form.rows if r.person_code == "VH009")
         assert found[0].cell == leader.cells["kpi_led_units"] and "VH004" in found[0].message
         assert found[0].column == "Lãnh đạo: kết quả đơn vị phụ trách (%)"
+
+
+# ------------------------------------------------------------- leaders on the individual form (01)
+
+
+def _individual(settings: Settings, tmp_path: Path, name: str, position: str, **inputs: Any) -> Path:
+    """Template 01 of the Decree 335 regime filled as a clerk's Excel would (openpyxl through the
+    defined names): part I 9 + 9 + 10 = 28, the deputy's products (LEADER_INPUTS), ``inputs``
+    (leader components; ``None`` leaves a cell blank)."""
+    from danhgia_batch.templates import fill_individual
+
+    out = tmp_path / "tpl"
+    if not out.exists():
+        generate_templates(settings, out, regime="nd-335-cong-chuc", period="03/2026")
+    header = {
+        **HEADER,
+        "period": "03/2026",
+        "person_code": "VH009",
+        "full_name": "Lê Thị Hạnh",
+        "position_code": position,
+        "category": "CBCC",
+        "self_date": date(2026, 3, 20),
+        **{f"kpi_{k}": v for (k, _), v in zip(layout.KPI_INPUTS, LEADER_INPUTS, strict=True)},
+        **{k: v for k, v in inputs.items() if v is not None},
+    }
+    criteria = {"I.1": (D(9), D(9)), "I.2": (D(9), D(9)), "I.3": (D(10), D(10))}
+    grades = {"self_grade": "A", "final_grade": "A"}
+    return fill_individual(out / layout.FILE_NAMES["01"], tmp_path / f"{name}.xlsx", header, criteria, grades)
+
+
+def _defined_cell(path: Path, name: str) -> str:
+    sheet, ref = next(openpyxl.load_workbook(path).defined_names[name].destinations)
+    assert sheet == layout.SHEET_INDIVIDUAL
+    return ref.replace("$", "")
+
+
+def test_the_individual_form_has_the_leader_cells_and_formula(both: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "tpl"
+    generate_templates(both, out, regime="nd-335-cong-chuc", period="03/2026")
+    wb = openpyxl.load_workbook(out / layout.FILE_NAMES["01"])
+    ws = wb[layout.SHEET_INDIVIDUAL]
+    labels = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    for key, label in layout.KPI_LEADER_INPUTS:  # the labels of template 02's columns
+        assert label in labels
+        name = f"SP_{key.upper()}"
+        assert labels[label].row == ws[_defined_cell(out / layout.FILE_NAMES["01"], name)].row
+    part = next(c for c in ws["A"] if c.value == "II")
+    formula = str(ws.cell(row=part.row, column=5).value)
+    assert "ISNUMBER(MATCH(MA_CHUC_DANH,'_lists'!" in formula and ")/6," in formula and ")/3)" in formula
+    assert "N(SP_LED_UNITS)/100" in formula and "N(SP_COHESION)/100" in formula
+    lists = wb[layout.LISTS_SHEET]
+    column = next(col for col in lists.iter_cols() if col[0].value == "leaders")
+    assert {c.value for c in column[1:] if c.value} == set(both.codes.leaders())
+
+
+def test_the_individual_form_scores_a_leader_by_the_mean_of_six(both: Settings, tmp_path: Path) -> None:
+    """The deputy of the list's example on the form: 62.13 (hand calculation above) + 28."""
+    leader = next(iter(read_forms([_individual(both, tmp_path, "pho", "CAP_PHO", **LEADER)], both)))
+    assert [i.code for i in leader.issues] == []
+    row = leader.rows[0]
+    assert (row.self_parts["II"], row.final_parts["II"], row.final_total) == (D("62.13"), D("62.13"), D("90.13"))
+    assert row.inputs["led_units"] == 100 and row.inputs["leadership"] == 90 and row.inputs["cohesion"] == 80
+    # staff: the staff formula (61.25 + 28), the leader cells ignored, whether typed or blank
+    for name, typed in (("cc", LEADER), ("cc_blank", {})):
+        staff = next(iter(read_forms([_individual(both, tmp_path, name, "CONG_CHUC", **typed)], both)))
+        assert [i.code for i in staff.issues] == [], name
+        assert (staff.rows[0].final_parts["II"], staff.rows[0].final_total) == (D("61.25"), D("89.25")), name
+
+
+def test_a_leaders_missing_or_impossible_component_is_named_at_its_cell(both: Settings, tmp_path: Path) -> None:
+    path = _individual(both, tmp_path, "pho", "CAP_PHO", **{**LEADER, "kpi_leadership": 120, "kpi_cohesion": None})
+    form = next(iter(read_forms([path], both)))
+    found = sorted((i.code, i.sheet, i.cell) for i in form.issues)
+    assert found == sorted(
+        ("kpi-input-invalid", layout.SHEET_INDIVIDUAL, _defined_cell(path, name))
+        for name in ("SP_LEADERSHIP", "SP_COHESION")
+    )
+
+
+@pytest.mark.slow
+def test_the_individual_forms_formula_gives_the_readers_points(both: Settings, tmp_path: Path) -> None:
+    """The leader's and the staff's filled forms recalculated by LibreOffice: part II and the
+    total of the form's formulas equal the reader's (skipped without soffice, except CI)."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("soffice") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI must have soffice (.ci/run installs libreoffice-calc-nogui)")
+        pytest.skip("not installed: soffice")
+    filled = tmp_path / "filled"
+    filled.mkdir()
+    cases = {
+        "pho": ("CAP_PHO", LEADER, 62.13),
+        "pho_50": ("CAP_PHO", {**LEADER, "kpi_led_units": 50}, 56.29),
+        "cc": ("CONG_CHUC", LEADER, 61.25),
+    }
+    for name, (position, typed, _) in cases.items():
+        _individual(both, filled, name, position, **typed)
+    out = tmp_path / "out"
+    profile = (tmp_path / "profile").as_uri()
+    files = sorted(str(p) for p in filled.glob("*.xlsx"))
+    cmd = ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xlsx", "--outdir", str(out)]
+    subprocess.run([*cmd, *files], check=True, capture_output=True, timeout=300)
+    for name, (_, _, points) in cases.items():
+        wb = openpyxl.load_workbook(out / f"{name}.xlsx", data_only=True)
+        ws = wb[layout.SHEET_INDIVIDUAL]
+        part = next(c for c in ws["A"] if c.value == "II")
+        assert (ws.cell(row=part.row, column=4).value, ws.cell(row=part.row, column=5).value) == (points, points), name
+        form = next(iter(read_forms([filled / f"{name}.xlsx"], both)))
+        assert form.rows[0].final_parts["II"] == D(str(points)), name
+        total = ws[_defined_cell(out / f"{name}.xlsx", "TONG_DIEM")].value
+        assert D(str(total)).quantize(D("0.01")) == form.rows[0].final_total, name

@@ -13,11 +13,11 @@ from typing import Any
 
 from .. import layout
 from ..domain import Framework
-from ..kpi import TaskInputs, task_points
+from ..kpi import TaskInputs, leader_points, task_points
 from ..models import EvaluationRow, ListHeader
 from . import normalise as norm
 from .recognise import Ctx, Stop, check_framework_period, find_table
-from .tables import check_inputs, list_header, parse_value, read_header
+from .tables import check_inputs, is_leader, list_header, parse_value, read_header
 from .workbook import Grid, a1
 
 SELF_FIELD, FINAL_FIELD = layout.INDIVIDUAL_TABLE[3], layout.INDIVIDUAL_TABLE[4]
@@ -132,13 +132,17 @@ def read_individual(ctx: Ctx, fw: Framework) -> tuple[ListHeader, list[Evaluatio
     row.flags = tuple(k.removeprefix("flag_") for k, x in extra.items() if k.startswith("flag_") and x)
     row.inputs = {k.removeprefix("kpi_"): x for k, x in extra.items() if k.startswith("kpi_") and x is not None}
     _criteria(ctx, grid, fw, row)
+    leaders = ctx.settings.codes.leaders()
     for part in fw.parts:  # SPEC §13: a computed part is recomputed from the inputs, never read
         if part.computed and row.inputs.get("assigned"):
-            points = task_points(TaskInputs.of(row.inputs), part.max).points
+            if is_leader(part, row, leaders):  # the mean of six (kpi.leader_points), as template 02
+                points = leader_points(TaskInputs.of(row.inputs), row.inputs, part.max).points
+            else:
+                points = task_points(TaskInputs.of(row.inputs), part.max).points
             row.criteria[part.code] = (points, points)
             row.self_parts[part.code] = row.final_parts[part.code] = points
     if inputs:
-        check_inputs(ctx, sheet, row, inputs)
+        check_inputs(ctx, sheet, row, inputs, any(is_leader(p, row, leaders) for p in fw.parts))
     parts = [p.code for p in fw.parts]
     if all(p in row.self_parts for p in parts):
         row.self_total = fw.bounded(sum((row.self_parts[p] for p in parts), Decimal(0)))

@@ -190,6 +190,22 @@ def period_title_formula(name: str, prefix: str, empty: str) -> str:
     return f'="{prefix} "&IF(TRIM({name})="","{empty}",IFERROR({period},"KỲ "&TRIM({name})))'
 
 
+def has_leader_part(framework: Framework) -> bool:
+    """Whether a computed part of ``framework`` has the leader variant (SPEC §13: then the
+    leader/deputy position codes go into the hidden list and the part's formula chooses)."""
+    return any(p.computed and p.leaders for p in framework.parts)
+
+
+# SPEC §13: the leader components, typed as percentages (validated 0–100 in templates 01 and 02)
+LEADER_KEYS = frozenset(f"kpi_{k}" for k in LEADER_INPUTS)
+
+
+def leader_condition(book: Book, position: str) -> str:
+    """True when the position code at ``position`` (a cell or a defined name) is a leader's or
+    deputy's: found in the hidden ``leaders`` list (``prepare_lists(..., leaders=True)``)."""
+    return f"ISNUMBER(MATCH({position},{book.lists['leaders'].lstrip('=')},0))"
+
+
 def sum_formula(refs: Sequence[str], *, bounded: bool = False) -> str:
     """``=IF(COUNT(refs)=0,"",SUM(refs))``: blank while no score has been typed; ``bounded``
     keeps the sum within [0, 100] (a framework with bonus parts, SPEC §13)."""

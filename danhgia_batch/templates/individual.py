@@ -8,6 +8,7 @@ Every header and result field is reached through its defined name.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from xlsxwriter.worksheet import Worksheet
@@ -17,12 +18,15 @@ from ..domain import Framework
 from ..periods import Period
 from ..settings import Settings
 from .common import (
+    LEADER_KEYS,
     Book,
     cell,
     define,
     fit_row,
     grade_formula,
+    has_leader_part,
     kpi_formula,
+    leader_condition,
     number,
     prepare_lists,
     print_setup,
@@ -55,6 +59,8 @@ TOP_KEYS = (
     "group",
 )
 TALL_KEYS = ("comments", "note")
+# the defined name of the form's position code (MA_CHUC_DANH): it chooses a leader's formula
+POSITION_NAME = next(f.name for f in layout.INDIVIDUAL_HEADER if f.key == "position_code")
 ONE_PAGE_CRITERIA = 16
 
 
@@ -76,7 +82,8 @@ def _fields(book: Book, ws: Worksheet, row: int, fields: list[layout.Field]) -> 
         else:
             fmt = book.input(f.kind, align="left", indent=1, valign="top" if f.key in TALL_KEYS else "vcenter")
             ws.merge_range(row, VALUE_COLS[0], row, VALUE_COLS[1], "", fmt)
-            validate(book, ws, f, row, VALUE_COLS[0], row)
+            bounds = (Decimal(0), Decimal(100)) if f.key in LEADER_KEYS else (None, None)  # percentages
+            validate(book, ws, f, row, VALUE_COLS[0], row, low=bounds[0], high=bounds[1])
         define(book, f.name, layout.SHEET_INDIVIDUAL, row, VALUE_COLS[0])
         row += 1
     return row
@@ -104,9 +111,11 @@ def _criteria_table(book: Book, ws: Worksheet, row: int, framework: Framework) -
         ws.write_number(pr, 2, number(part.max), book.fmt(bold=True, border=1, align="center", bg_color="#F2F2F2"))
         row += 1
         if part.computed:  # SPEC §13: Decree 335's task points from the products above
-            names = {k: f"SP_{k.upper()}" for k, _ in layout.KPI_INPUTS}
+            names = {k: f"SP_{k.upper()}" for k, _ in layout.KPI_INPUTS + layout.KPI_LEADER_INPUTS}
+            # leaders and deputies: the mean of six, chosen by the form's position code (as 02)
+            leader = leader_condition(book, POSITION_NAME) if part.leaders else ""
             for col in (3, 4):
-                ws.write_formula(pr, col, kpi_formula(names, part.max), book.formula(bold=True), "")
+                ws.write_formula(pr, col, kpi_formula(names, part.max, leader), book.formula(bold=True), "")
             continue
         if not part.criteria:  # a part without criteria is scored directly
             for col in (3, 4):
@@ -169,10 +178,11 @@ def write_individual(path: Path, settings: Settings, framework: Framework, perio
     """Write template 01 for ``framework`` to ``path`` (``period``: typed in beforehand and
     named in the title, "HẰNG QUÝ" for a quarter, SPEC §13)."""
     book = Book(path, layout.KIND_TITLES[layout.KIND_INDIVIDUAL])
-    prepare_lists(book, settings.codes)
+    leaders = has_leader_part(framework)  # SPEC §13: the leader/deputy codes in the hidden list
+    prepare_lists(book, settings.codes, leaders)
     ws = book.wb.add_worksheet(layout.SHEET_INDIVIDUAL)
     write_help(book, layout.KIND_INDIVIDUAL, settings, framework)
-    write_lists(book, settings.codes)
+    write_lists(book, settings.codes, leaders)
     write_meta(book, layout.KIND_INDIVIDUAL, framework)
     for i, width in enumerate(WIDTHS):
         ws.set_column(i, i, width)

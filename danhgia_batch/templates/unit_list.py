@@ -18,11 +18,14 @@ from ..domain import Framework
 from ..periods import Period
 from ..settings import Settings
 from .common import (
+    LEADER_KEYS,
     Book,
     cell,
     define,
     grade_formula,
+    has_leader_part,
     kpi_formula,
+    leader_condition,
     period_title_formula,
     prepare_lists,
     print_setup,
@@ -103,7 +106,7 @@ def write_unit_list(path: Path, settings: Settings, framework: Framework, period
     """Write template 02 for ``framework`` to ``path`` (``period``: typed in beforehand, and
     the title says "THÁNG" or "QUÝ" accordingly, SPEC §13)."""
     book = Book(path, layout.KIND_TITLES[layout.KIND_UNIT_LIST])
-    leaders = any(p.computed and p.leaders for p in framework.parts)
+    leaders = has_leader_part(framework)
     prepare_lists(book, settings.codes, leaders)
     ws = book.wb.add_worksheet(layout.SHEET_UNIT_LIST)
     write_help(book, layout.KIND_UNIT_LIST, settings, framework)
@@ -155,18 +158,16 @@ def write_unit_list(path: Path, settings: Settings, framework: Framework, period
             if p.computed:  # SPEC §13: Decree 335's task points from the inputs of the row
                 refs = {k: cell(r, col_of[f"kpi_{k}"]) for k, _ in layout.KPI_INPUTS + layout.KPI_LEADER_INPUTS}
                 # leaders and deputies: the mean of six (their position code in the hidden list)
-                pos = cell(r, col_of["position_code"])
-                leader = f"ISNUMBER(MATCH({pos},{book.lists['leaders'].lstrip('=')},0))" if p.leaders else ""
+                leader = leader_condition(book, cell(r, col_of["position_code"])) if p.leaders else ""
                 formula = kpi_formula(refs, p.max, leader)
                 for side in ("self", "final"):
                     ws.write_formula(r, col_of[f"{side}_{p.code}"], formula, book.formula(), "")
 
-    leader_keys = {f"kpi_{k}" for k, _ in layout.KPI_LEADER_INPUTS}
     for i, c in enumerate(columns):
         if c.kind == "score" and c.part is not None:
             part = framework.part(c.part)
             validate(book, ws, c, first, i, last, low=part.min, high=part.max)
-        elif c.key in leader_keys:  # a leader component: a percentage (SPEC §13)
+        elif c.key in LEADER_KEYS:  # a leader component: a percentage (SPEC §13)
             validate(book, ws, c, first, i, last, low=Decimal(0), high=Decimal(100))
         else:
             validate(book, ws, c, first, i, last)
