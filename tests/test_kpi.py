@@ -513,3 +513,25 @@ def test_the_individual_forms_formula_gives_the_readers_points(both: Settings, t
         assert form.rows[0].final_parts["II"] == D(str(points)), name
         total = ws[_defined_cell(out / f"{name}.xlsx", "TONG_DIEM")].value
         assert D(str(total)).quantize(D("0.01")) == form.rows[0].final_total, name
+
+
+@pytest.mark.parametrize("name", ["mau_01_phieu_ca_nhan.xlsx", "mau_02_tong_hop_don_vi.xlsx"])
+def test_the_help_sheet_of_a_decree_335_template_explains_its_rules(both: Settings, tmp_path: Path, name: str) -> None:
+    """The clerk's instructions cite the regime and explain the products, the leaders' six
+    components, the cap flags and quarters; the letter's templates keep citing the letter."""
+    out = tmp_path / "tpl"
+    generate_templates(both, out, regime="nd-335-cong-chuc", period="Quý I/2026")
+    text = "\n".join(
+        str(r[0]) for r in openpyxl.load_workbook(out / name)[layout.HELP_SHEET].iter_rows(values_only=True) if r[0]
+    )
+    assert "2. Mức xếp loại và tỷ lệ (Nghị định 335/2025/NĐ-CP" in text and "528-CV/QU" not in text
+    assert "5. Kết quả thực hiện nhiệm vụ tính từ sản phẩm" in text
+    assert "mỗi lần chậm trừ 25% điểm tiến độ" in text and "bình quân sáu tỷ lệ" in text
+    assert "Bị xử lý kỷ luật (khiển trách trở lên) trong năm: đánh dấu ô tương ứng; xếp loại tối đa D." in text
+    assert "Quý I/2026" in text and "tháng cuối quý" in text
+    letter = tmp_path / "letter"
+    generate_templates(both, letter)
+    plain = "\n".join(
+        str(r[0]) for r in openpyxl.load_workbook(letter / name)[layout.HELP_SHEET].iter_rows(values_only=True) if r[0]
+    )
+    assert "(Công văn 528-CV/QU, mục 2.5)" in plain and "sản phẩm" not in plain and "hằng tháng" in plain

@@ -55,6 +55,7 @@ def generate_templates(
     when = Period.parse(period) if period else None
     if period and when is None:
         raise ConfigError(f"Kỳ đánh giá '{period}' không hợp lệ; ví dụ 2026-03, 2026-Q1, Quý I/2026.")
+    chosen = None
     if regime is not None:
         chosen = settings.catalogue.get(regime)
         if chosen is None:
@@ -80,8 +81,8 @@ def generate_templates(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [
         write_registry(out_dir / layout.FILE_NAMES[layout.KIND_REGISTRY], settings),
-        write_individual(out_dir / layout.FILE_NAMES[layout.KIND_INDIVIDUAL], settings, framework, when),
-        write_unit_list(out_dir / layout.FILE_NAMES[layout.KIND_UNIT_LIST], settings, framework, when),
+        write_individual(out_dir / layout.FILE_NAMES[layout.KIND_INDIVIDUAL], settings, framework, when, chosen),
+        write_unit_list(out_dir / layout.FILE_NAMES[layout.KIND_UNIT_LIST], settings, framework, when, chosen),
     ]
     log.info("templates written to %s (framework %s %s)", out_dir, framework.id, framework.version)
     return paths

@@ -6,6 +6,8 @@ framework the template is generated from, so the instructions never disagree wit
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import layout
 from ..domain import Framework
 from ..settings import Settings
@@ -41,14 +43,26 @@ def _grading_lines(settings: Settings) -> list[str]:
     ]
 
 
-def _deadline_lines(settings: Settings) -> list[str]:
+def _due(day: int, after_days: int, when: str, month: str) -> str:
+    """A deadline in words: N days after the period ends, or a day of the period's last month."""
+    return f"trong {after_days} ngày sau khi kết thúc kỳ" if after_days else f"{when} {day} {month}"
+
+
+def _deadline_lines(settings: Settings, quarterly: bool = False) -> list[str]:
     d = settings.deadlines
     when = "hết ngày" if d.inclusive else "trước ngày"
+    month = "của tháng cuối kỳ (kỳ quý: tháng cuối quý)" if quarterly else "hằng tháng"
+    after = "của tháng sau khi kết thúc kỳ" if quarterly else "của tháng kế tiếp"
+    publication = (
+        f"trong {d.publication_after_days} ngày sau khi kết thúc kỳ"
+        if d.publication_after_days
+        else f"{when} {d.publication_day:02d} {after}"
+    )
     return [
-        # letter §2.3: the monthly cycle
-        f"• Cá nhân tự đánh giá, tự xếp loại: {when} {d.self_assessment_day} hằng tháng.",
-        f"• Cấp có thẩm quyền quyết định xếp loại: {when} {d.decision_day} hằng tháng.",
-        f"• Công khai kết quả, biểu dương, khen thưởng: {when} {d.publication_day:02d} của tháng kế tiếp.",
+        # letter §2.3: the monthly cycle; a regime may count days after the period ends (SPEC §13)
+        f"• Cá nhân tự đánh giá, tự xếp loại: {_due(d.self_assessment_day, d.self_assessment_after_days, when, month)}.",
+        f"• Cấp có thẩm quyền quyết định xếp loại: {_due(d.decision_day, d.decision_after_days, when, month)}.",
+        f"• Công khai kết quả, biểu dương, khen thưởng: {publication}.",
         f"• Riêng tháng 12: hoàn thành toàn bộ việc đánh giá, xếp loại {when} {d.december_day}/12.",
         "• Nộp muộn vẫn được ghi nhận nhưng bị nêu tên trong báo cáo tổng hợp.",
     ]
@@ -69,7 +83,34 @@ def _framework_lines(framework: Framework) -> list[str]:
     return lines
 
 
-def _filling_lines(kind: str) -> list[str]:
+def _product_lines(framework: Framework, regime: Any) -> list[str]:
+    """How a computed task part is worked out (SPEC §13, Decree 335), and the cap flags."""
+    lines = []
+    for part in framework.parts:
+        if not part.computed:
+            continue
+        lines += [
+            f"• Phần {part.code} - {part.name} (tối đa {num_text(part.max)} điểm) tự tính từ số sản phẩm của kỳ"
+            " (đã quy đổi): chỉ nhập số sản phẩm được giao, hoàn thành, hoàn thành đạt chất lượng, hoàn thành"
+            " đúng hạn, số lần kiểm tra không đạt do lỗi lớn và số lần chậm tiến độ.",
+            "• Tỷ lệ số lượng = hoàn thành ÷ được giao; tỷ lệ chất lượng = đạt chất lượng ÷ được giao, mỗi lần"
+            " kiểm tra không đạt trừ 25% điểm chất lượng của một sản phẩm; tỷ lệ tiến độ = đúng hạn ÷ được giao,"
+            " mỗi lần chậm trừ 25% điểm tiến độ của một sản phẩm.",
+            f"• Công chức: điểm = bình quân ba tỷ lệ × {num_text(part.max)}, làm tròn 2 chữ số thập phân.",
+        ]
+        if part.leaders:
+            lines.append(
+                "• Lãnh đạo, cấp phó (theo Mã chức danh): bình quân sáu tỷ lệ - thêm kết quả đơn vị phụ trách"
+                " (100% nếu mọi người từ loại C trở lên, 50% nếu có người loại D), năng lực lãnh đạo, quản lý và"
+                f" khả năng đoàn kết, mỗi tỷ lệ nhập từ 0 đến 100 - × {num_text(part.max)}"
+                " (cách hiểu của chương trình, cơ quan kiểm tra lại theo văn bản của mình)."
+            )
+    for cap in getattr(getattr(regime, "bands", None), "caps", ()):
+        lines.append(f"• {cap.label}: đánh dấu ô tương ứng; xếp loại tối đa {cap.grade}.")
+    return lines
+
+
+def _filling_lines(kind: str, quarterly: bool = False) -> list[str]:
     common = [
         "• Chỉ nhập vào các ô nền vàng nhạt; các ô nền xám là công thức tự tính - không gõ đè lên công thức.",
         "• Các cột có mã (Khối, Mã chức danh, Đối tượng, Xếp loại…) chọn trong danh sách thả xuống.",
@@ -93,14 +134,16 @@ def _filling_lines(kind: str) -> list[str]:
             *common,
         ]
     specific = [
-        "• Kỳ đánh giá nhập dạng tháng/năm MM/YYYY, ví dụ 01/2022.",
+        "• Kỳ đánh giá: tháng nhập dạng MM/YYYY (ví dụ 03/2026), quý nhập dạng Quý I/2026 hoặc Q1/2026."
+        if quarterly
+        else "• Kỳ đánh giá nhập dạng tháng/năm MM/YYYY, ví dụ 01/2022.",
         "• Điểm cho phép tối đa 2 chữ số thập phân, gõ theo dấu thập phân của máy; chương trình đọc được cả"
         " dấu phẩy thập phân (9,5) và dấu chấm (9.5).",
         "• Xếp loại được tính từ tổng điểm chính xác, không làm tròn (89,99 điểm là loại B).",
     ]
     if kind == layout.KIND_UNIT_LIST:
         specific += [
-            "• Mỗi tệp là danh sách do MỘT người quyết định xếp loại của một đơn vị trong một tháng.",
+            f"• Mỗi tệp là danh sách do MỘT người quyết định xếp loại của một đơn vị trong một {'kỳ' if quarterly else 'tháng'}.",
             "• Mỗi người một dòng, bắt đầu ngay dưới dòng tiêu đề cột; không để dòng trống xen giữa.",
             "• Đơn vị từ 20 CBCCVC, LĐHĐ trở lên: ghi người nhận xét (cấp phó phụ trách) cho từng người.",
         ]
@@ -112,20 +155,28 @@ def _filling_lines(kind: str) -> list[str]:
     return specific + common
 
 
-def write_help(book: Book, kind: str, settings: Settings, framework: Framework | None) -> None:
-    """Write the ``HuongDan`` sheet for template ``kind``."""
+def write_help(book: Book, kind: str, settings: Settings, framework: Framework | None, regime: Any = None) -> None:
+    """Write the ``HuongDan`` sheet for template ``kind`` (``regime``: the regime the template
+    is generated for, its source cited and its period kinds, products and caps explained)."""
+    quarterly = "quarter" in getattr(regime, "period_kinds", ())
+    letter = regime is None or getattr(regime, "id", "") == "hn-1841"
+    bands_source = "Công văn 528-CV/QU, mục 2.5" if letter else regime.source
+    deadlines_source = "Công văn 528-CV/QU, mục 2.3" if letter else regime.source
     ws = book.wb.add_worksheet(layout.HELP_SHEET)
     ws.set_column(0, 0, HELP_WIDTH)
     ws.hide_gridlines(2)
     title, head, body = book.title(), book.fmt(bold=True, font_size=13), book.fmt(text_wrap=True)
     ws.write_string(0, 0, "HƯỚNG DẪN ĐIỀN BIỂU MẪU", title)
     ws.write_string(1, 0, layout.KIND_TITLES[kind], book.subtitle())
-    sections: list[tuple[str, list[str]]] = [("1. Cách điền", _filling_lines(kind))]
+    sections: list[tuple[str, list[str]]] = [("1. Cách điền", _filling_lines(kind, quarterly))]
     if kind != layout.KIND_REGISTRY:
-        sections.append(("2. Mức xếp loại và tỷ lệ (Công văn 528-CV/QU, mục 2.5)", _grading_lines(settings)))
-        sections.append(("3. Thời hạn (Công văn 528-CV/QU, mục 2.3)", _deadline_lines(settings)))
+        sections.append((f"2. Mức xếp loại và tỷ lệ ({bands_source})", _grading_lines(settings)))
+        sections.append((f"3. Thời hạn ({deadlines_source})", _deadline_lines(settings, quarterly)))
         if framework is not None:
             sections.append(("4. Khung tiêu chí chấm điểm", _framework_lines(framework)))
+            products = _product_lines(framework, regime)
+            if products:
+                sections.append(("5. Kết quả thực hiện nhiệm vụ tính từ sản phẩm", products))
     codes = settings.codes
     lists = [
         ("Khối", "blocks"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
@@ -174,14 +175,16 @@ def _signatures(book: Book, ws: Worksheet, row: int, place: str) -> int:
     return row + 2
 
 
-def write_individual(path: Path, settings: Settings, framework: Framework, period: Period | None = None) -> Path:
+def write_individual(
+    path: Path, settings: Settings, framework: Framework, period: Period | None = None, regime: Any = None
+) -> Path:
     """Write template 01 for ``framework`` to ``path`` (``period``: typed in beforehand and
     named in the title, "HẰNG QUÝ" for a quarter, SPEC §13)."""
     book = Book(path, layout.KIND_TITLES[layout.KIND_INDIVIDUAL])
     leaders = has_leader_part(framework)  # SPEC §13: the leader/deputy codes in the hidden list
     prepare_lists(book, settings.codes, leaders)
     ws = book.wb.add_worksheet(layout.SHEET_INDIVIDUAL)
-    write_help(book, layout.KIND_INDIVIDUAL, settings, framework)
+    write_help(book, layout.KIND_INDIVIDUAL, settings, framework, regime)
     write_lists(book, settings.codes, leaders)
     write_meta(book, layout.KIND_INDIVIDUAL, framework)
     for i, width in enumerate(WIDTHS):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
@@ -102,14 +103,16 @@ def _caption_row(book: Book, ws: Worksheet, row: int, columns: tuple[layout.Fiel
         ws.merge_range(row, min(cols), row, max(cols), caption, book.header())
 
 
-def write_unit_list(path: Path, settings: Settings, framework: Framework, period: Period | None = None) -> Path:
+def write_unit_list(
+    path: Path, settings: Settings, framework: Framework, period: Period | None = None, regime: Any = None
+) -> Path:
     """Write template 02 for ``framework`` to ``path`` (``period``: typed in beforehand, and
     the title says "THÁNG" or "QUÝ" accordingly, SPEC §13)."""
     book = Book(path, layout.KIND_TITLES[layout.KIND_UNIT_LIST])
     leaders = has_leader_part(framework)
     prepare_lists(book, settings.codes, leaders)
     ws = book.wb.add_worksheet(layout.SHEET_UNIT_LIST)
-    write_help(book, layout.KIND_UNIT_LIST, settings, framework)
+    write_help(book, layout.KIND_UNIT_LIST, settings, framework, regime)
     write_lists(book, settings.codes, leaders)
     write_meta(book, layout.KIND_UNIT_LIST, framework)
 
