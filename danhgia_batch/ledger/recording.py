@@ -37,6 +37,7 @@ from ..verdict import (
 )
 from . import claims as c
 from . import queries as q
+from . import registry_rows as rr
 from . import schema as s
 from . import year as y
 from .base import ClaimLost
@@ -121,13 +122,16 @@ class RecordingMixin(LocksMixin):
         ``decider`` = (position, name) of the header; ``persons`` the person codes of its rows
         (the first is the person of an individual form).
         """
-        registry = self.registry_for(period)
-        with self.engine.connect() as conn:
-            latest = q.latest_registry_id(conn)
-            locks = q.lock_rows(conn, period)
+        with self.engine.connect() as conn:  # one snapshot: registry, locks, lists (fewest statements)
+            history = q.lock_history(conn, period)
+            locks = q.lock_rows(conn, period, history)
+            latest, grant = q.latest_and_grant(conn, period, unit_code)
+            if not unit_code:
+                grant = None
+            # the registry in force for the period (locks.registry_for, from the rows just read)
+            registry = self._registry_version(conn, rr.registry_version_from(conn, history, latest), period)
             # SPEC §13: a period once published keeps the regimes it was judged with
             regimes = q.period_regimes(conn, period) if locks else ()
-            grant = q.quota_grant(conn, period, unit_code) if unit_code else None
             place: tuple[PlaceList, ...] = ()
             others: tuple[PlaceList, ...] = ()
             if kind in LIST_KINDS:
@@ -170,9 +174,9 @@ class RecordingMixin(LocksMixin):
             return
         places = q.unit_places(conn, rec.period, rec.unit_code)
         others = [p for p in places[_OTHER[rec.kind]] if p.status != SUPERSEDED]
-        grant = q.quota_grant(conn, rec.period, rec.unit_code)
+        latest, grant = q.latest_and_grant(conn, rec.period, rec.unit_code)
         now = fingerprint(
-            q.latest_registry_id(conn),
+            latest,
             q.lock_rows(conn, rec.period),
             places[rec.kind],
             others,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping, Sequence
+from copy import copy as shallow
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -299,7 +300,7 @@ def _rule_issues(
 def _registry_groups(form: FormResult, registry: Registry) -> FormResult:
     """``form`` with a copy of its rows where a blank "Nhóm đối tượng" takes the registry's
     group (:func:`~danhgia_batch.registry.adopt_registry_groups`); the input is left as read."""
-    copy = dataclasses.replace(form, rows=[dataclasses.replace(r) for r in form.rows])
+    copy = dataclasses.replace(form, rows=[shallow(r) for r in form.rows])  # copy.copy: no __init__ per row
     adopt_registry_groups(copy, registry)
     return copy
 
