@@ -279,20 +279,24 @@ def _place(r: Any) -> PlaceList:
 # ---------------------------------------------------------------- what the decision records
 
 
+_QV = s.quota_verdicts
+_DELETE_QUOTA = delete(_QV).where(_QV.c.list_id.in_(bindparam("ids", expanding=True)))
+_INSERT_QUOTA = insert(_QV)
+
+
 def replace_quota(conn: Connection, verdicts: dict[int, list[QuotaVerdict]], new: int) -> None:
     """The A-quota verdicts of these lists, replacing what they had (``new``: the list just
     inserted, which has none yet)."""
-    t = s.quota_verdicts
     ids = sorted(verdicts)
     for part in _slices([i for i in ids if i != new]):
-        conn.execute(delete(t).where(t.c.list_id.in_(list(part))))
+        conn.execute(_DELETE_QUOTA, {"ids": list(part)})
     rows = [
         {"list_id": i, "grp": v.group, "ranked": v.ranked, "count_a": v.count_a, "limit_a": v.limit, "ok": v.ok}
         for i in ids
         for v in verdicts[i]
     ]
     if rows:
-        conn.execute(insert(t), rows)
+        conn.execute(_INSERT_QUOTA, rows)
 
 
 def replace_notes(conn: Connection, notes: dict[int, list[Issue]]) -> None:

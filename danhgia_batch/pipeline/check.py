@@ -105,6 +105,12 @@ def _not_checked(ledger: Ledger | None, has_registry: bool, error: str = "") -> 
     return notes
 
 
+def _may_have_ledger(settings: Settings) -> bool:
+    """False only when the ledger is the work folder's default SQLite file and it does not exist
+    (:func:`~danhgia_batch.ledger.open_ledger_read_only` would return ``None`` then)."""
+    return bool(settings.ledger.url) or (settings.workdir / "danhgia.sqlite3").is_file()
+
+
 def check_files(
     paths: Sequence[Path], settings: Settings, *, report_dir: Path | None = None, wait: bool = False
 ) -> CheckResult:
@@ -137,11 +143,13 @@ def check_files(
     error = ""
     ledger: Ledger | None = None
     try:
-        from ..ledger import open_ledger_read_only
         from .context import context_for
         from .decide import decide
 
-        ledger = open_ledger_read_only(settings)
+        if _may_have_ledger(settings):  # else SQLAlchemy is never imported (issue 19)
+            from ..ledger import open_ledger_read_only
+
+            ledger = open_ledger_read_only(settings)
     except LedgerError as exc:
         error = str(exc)
     except BaseException:

@@ -19,11 +19,10 @@ from collections.abc import Mapping, Sequence
 from copy import copy as shallow
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..issues import Issue, Severity, has_errors, make_issue
 from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST
-from ..ledger import FileRecord
 from ..ledger.codec import norm_text
 from ..models import EvaluationRow, FormResult, ListHeader, ListView, Person, QuotaVerdict, Unit
 from ..regimes import Regime, RegimeCatalogue, apply_regime
@@ -43,6 +42,9 @@ from ..verdict import (
     PlaceList,
     Record,
 )
+
+if TYPE_CHECKING:  # the decision imports no SQLAlchemy (danhgia check without a ledger)
+    from ..ledger import FileRecord
 
 ACCEPTED, INVALID, REJECTED = "accepted", "invalid", "rejected"
 _NEW_ID = 1 << 62  # sorts a list not yet recorded after every recorded one
