@@ -138,17 +138,20 @@ def check_files(
         raise UsageError(f"Không tìm thấy tệp: {', '.join(missing)}.")
     if wait:
         wait_for_files(paths, settings.watcher.settle_seconds, settings.watcher.lock_wait_seconds)
+    has_ledger = _may_have_ledger(settings)  # else SQLAlchemy is never imported (issue 19)
+    if has_ledger:  # imported while the forkserver (started by the CLI) loads the reader
+        from ..ledger import open_ledger_read_only
     reader = RunReader(settings)
-    reader.prefetch(paths, settings)  # the workers read while the ledger (SQLAlchemy) is opened
+    reader.prefetch(paths, settings)  # the workers read while pandas, pandera are imported
     error = ""
     ledger: Ledger | None = None
     try:
+        from ..safe import warm_validation
         from .context import context_for
         from .decide import decide
 
-        if _may_have_ledger(settings):  # else SQLAlchemy is never imported (issue 19)
-            from ..ledger import open_ledger_read_only
-
+        warm_validation()
+        if has_ledger:
             ledger = open_ledger_read_only(settings)
     except LedgerError as exc:
         error = str(exc)
