@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -327,6 +328,7 @@ class AuthorityRule:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day < self.valid_to)
 
 
+@lru_cache(maxsize=512)  # pure, asked for every rule of every file (a date is immutable)
 def period_start(period: str | None) -> date | None:
     """First day of a ``YYYY-MM`` or ``YYYY-Qn`` period, ``None`` when it is not one."""
     p = Period.parse(period) if PERIOD_RE.match(str(period or "")) else None

@@ -219,6 +219,13 @@ def _worker(conn: Connection, settings: Settings) -> None:
             return
 
 
+def warm_validation() -> None:
+    """Import what :func:`validate_read` needs (pandas, pandera) now, e.g. while the workers read."""
+    from .read.schema import warm
+
+    warm()
+
+
 def validate_read(forms: Sequence[FormResult], settings: Settings) -> None:
     """Validate the rows of ``forms`` together (pandera, in this process); a validation bug
     becomes a ``processing-failed`` issue of each file, never a lost file."""

@@ -138,12 +138,14 @@ class LocksMixin(LedgerBase):
         """The registry version in force for ``period`` (:func:`rr.registry_version_for`):
         the one it was published with once locked, else the current one."""
         with self.engine.connect() as conn:
-            vid = rr.registry_version_for(conn, period)
-            if vid is None:
-                return None
-            if vid == self._registry_id and self._registry is not None:
-                return self._registry.in_force(period)  # versions never change: the cache is keyed by id
-            reg = rr.load_registry(conn, vid)
-        self._registry, self._registry_id = reg, vid
+            return self._registry_version(conn, rr.registry_version_for(conn, period), period)
+
+    def _registry_version(self, conn: Connection, vid: int | None, period: str) -> Registry | None:
+        """Registry version ``vid`` as in force for ``period`` (loaded once: versions never change,
+        so the cache is keyed by id)."""
+        if vid is None:
+            return None
+        if vid != self._registry_id or self._registry is None:
+            self._registry, self._registry_id = rr.load_registry(conn, vid), vid
         # SPEC §3: the structure in force for the period (units that ended are left out)
-        return reg.in_force(period)
+        return self._registry.in_force(period)

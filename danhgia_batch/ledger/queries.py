@@ -183,15 +183,22 @@ def locked_blocks(conn: Connection, period: str) -> set[str]:
 # ---------------------------------------------------------------- a decision's context
 
 _LOCK_ROWS = (
-    select(s.period_locks.c.id, s.period_locks.c.block, s.period_locks.c.locked)
+    select(s.period_locks.c.id, s.period_locks.c.block, s.period_locks.c.locked, s.period_locks.c.at)
     .where(s.period_locks.c.period == bindparam("period"))
     .order_by(s.period_locks.c.id)
 )
 
 
-def lock_rows(conn: Connection, period: str) -> tuple[LockRow, ...]:
-    """The lock history of ``period`` (every block)."""
-    return tuple(LockRow(r.id, r.block, bool(r.locked)) for r in conn.execute(_LOCK_ROWS, {"period": period}))
+def lock_history(conn: Connection, period: str) -> list[Any]:
+    """The lock rows of ``period`` (id, block, locked, at), in order: what both the context's
+    :class:`LockRow` tuple and :func:`~.registry_rows.registry_version_from` are built from."""
+    return list(conn.execute(_LOCK_ROWS, {"period": period}))
+
+
+def lock_rows(conn: Connection, period: str, history: list[Any] | None = None) -> tuple[LockRow, ...]:
+    """The lock history of ``period`` (every block); from ``history`` when already read."""
+    rows = lock_history(conn, period) if history is None else history
+    return tuple(LockRow(r.id, r.block, bool(r.locked)) for r in rows)
 
 
 _PERIOD_REGIMES = (
@@ -209,16 +216,18 @@ def period_regimes(conn: Connection, period: str) -> tuple[tuple[str, str], ...]
     return tuple((r.regime_id, r.regime_hash) for r in reversed(rows))
 
 
+_QE = s.quota_exceptions
+_GRANT = (  # built once: asked for every file
+    select(_QE.c.id, _QE.c.ratio_pct)
+    .where(_QE.c.period == bindparam("period"), _QE.c.unit_code == bindparam("unit"))
+    .order_by(_QE.c.id.desc())
+    .limit(1)
+)
+
+
 def quota_grant(conn: Connection, period: str, unit_code: str) -> tuple[int, float] | None:
     """(id, ratio) of the latest A-quota exception of ``unit_code`` in ``period`` (SPEC §13)."""
-    t = s.quota_exceptions
-    stmt = (
-        select(t.c.id, t.c.ratio_pct)
-        .where(t.c.period == period, t.c.unit_code == norm_code(unit_code))
-        .order_by(t.c.id.desc())
-        .limit(1)
-    )
-    row = conn.execute(stmt).first()
+    row = conn.execute(_GRANT, {"period": period, "unit": norm_code(unit_code)}).first()
     return (int(row.id), row.ratio_pct / 10000) if row else None
 
 
@@ -229,6 +238,21 @@ _UNIT_LISTS = (
     .order_by(_L.c.arrival, _L.c.id)
 )
 _LATEST_REGISTRY_ID = select(func.max(s.registry_versions.c.id))
+
+
+_HEAD = select(  # one statement instead of two, asked twice for every file (context, verification)
+    _LATEST_REGISTRY_ID.scalar_subquery().label("latest"),
+    _GRANT.with_only_columns(_QE.c.id).scalar_subquery().label("grant_id"),
+    _GRANT.with_only_columns(_QE.c.ratio_pct).scalar_subquery().label("grant_pct"),
+)
+
+
+def latest_and_grant(conn: Connection, period: str, unit_code: str) -> tuple[int | None, tuple[int, float] | None]:
+    """:func:`latest_registry_id` and :func:`quota_grant` in one statement."""
+    row = conn.execute(_HEAD, {"period": period, "unit": norm_code(unit_code)}).one()
+    latest = int(row.latest) if row.latest is not None else None
+    grant = (int(row.grant_id), row.grant_pct / 10000) if row.grant_id is not None else None
+    return latest, grant
 
 
 def latest_registry_id(conn: Connection) -> int | None:
@@ -255,20 +279,24 @@ def _place(r: Any) -> PlaceList:
 # ---------------------------------------------------------------- what the decision records
 
 
+_QV = s.quota_verdicts
+_DELETE_QUOTA = delete(_QV).where(_QV.c.list_id.in_(bindparam("ids", expanding=True)))
+_INSERT_QUOTA = insert(_QV)
+
+
 def replace_quota(conn: Connection, verdicts: dict[int, list[QuotaVerdict]], new: int) -> None:
     """The A-quota verdicts of these lists, replacing what they had (``new``: the list just
     inserted, which has none yet)."""
-    t = s.quota_verdicts
     ids = sorted(verdicts)
     for part in _slices([i for i in ids if i != new]):
-        conn.execute(delete(t).where(t.c.list_id.in_(list(part))))
+        conn.execute(_DELETE_QUOTA, {"ids": list(part)})
     rows = [
         {"list_id": i, "grp": v.group, "ranked": v.ranked, "count_a": v.count_a, "limit_a": v.limit, "ok": v.ok}
         for i in ids
         for v in verdicts[i]
     ]
     if rows:
-        conn.execute(insert(t), rows)
+        conn.execute(_INSERT_QUOTA, rows)
 
 
 def replace_notes(conn: Connection, notes: dict[int, list[Issue]]) -> None:

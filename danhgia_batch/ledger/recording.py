@@ -37,6 +37,7 @@ from ..verdict import (
 )
 from . import claims as c
 from . import queries as q
+from . import registry_rows as rr
 from . import schema as s
 from . import year as y
 from .base import ClaimLost
@@ -80,6 +81,14 @@ _SET_COVERED = (
     update(s.lists).where(s.lists.c.id.in_(bindparam("ids", expanding=True))).values(covered=bindparam("covered"))
 )
 _INSERT_LIST = insert(s.lists).returning(s.lists.c.id)
+_INSERT_ISSUES = insert(s.issues)  # statements run for every file, built once
+_INSERT_EVALUATIONS = insert(s.evaluations)
+_SUPERSEDE = (
+    update(s.lists)
+    .where(s.lists.c.id == bindparam("old_id"))
+    .values(status=s.SUPERSEDED, superseded_by=bindparam("new_id"))
+)
+_COUNT_NOTE = update(s.files).where(s.files.c.id == bindparam("f_id")).values(issue_count=s.files.c.issue_count + 1)
 _JSON_COLUMNS = [col.name for col in s.evaluations.columns if isinstance(col.type, JSON)]
 
 
@@ -121,13 +130,16 @@ class RecordingMixin(LocksMixin):
         ``decider`` = (position, name) of the header; ``persons`` the person codes of its rows
         (the first is the person of an individual form).
         """
-        registry = self.registry_for(period)
-        with self.engine.connect() as conn:
-            latest = q.latest_registry_id(conn)
-            locks = q.lock_rows(conn, period)
+        with self.engine.connect() as conn:  # one snapshot: registry, locks, lists (fewest statements)
+            history = q.lock_history(conn, period)
+            locks = q.lock_rows(conn, period, history)
+            latest, grant = q.latest_and_grant(conn, period, unit_code)
+            if not unit_code:
+                grant = None
+            # the registry in force for the period (locks.registry_for, from the rows just read)
+            registry = self._registry_version(conn, rr.registry_version_from(conn, history, latest), period)
             # SPEC §13: a period once published keeps the regimes it was judged with
             regimes = q.period_regimes(conn, period) if locks else ()
-            grant = q.quota_grant(conn, period, unit_code) if unit_code else None
             place: tuple[PlaceList, ...] = ()
             others: tuple[PlaceList, ...] = ()
             if kind in LIST_KINDS:
@@ -170,9 +182,9 @@ class RecordingMixin(LocksMixin):
             return
         places = q.unit_places(conn, rec.period, rec.unit_code)
         others = [p for p in places[_OTHER[rec.kind]] if p.status != SUPERSEDED]
-        grant = q.quota_grant(conn, rec.period, rec.unit_code)
+        latest, grant = q.latest_and_grant(conn, rec.period, rec.unit_code)
         now = fingerprint(
-            q.latest_registry_id(conn),
+            latest,
             q.lock_rows(conn, rec.period),
             places[rec.kind],
             others,
@@ -238,7 +250,7 @@ class RecordingMixin(LocksMixin):
             if rec.outcome == s.ACCEPTED and rec.registry is not None:
                 self._save_registry(conn, rec.registry[0], rec.registry[1], file.name)
             if out.issues:
-                conn.execute(insert(s.issues), [issue_to_row(i, file_id) for i in out.issues])
+                conn.execute(_INSERT_ISSUES, [issue_to_row(i, file_id) for i in out.issues])
             duplicate_of = rec.duplicate_of if rec.duplicate_of is not None else file.duplicate_of
             conn.execute(
                 _RECORD_FILE,
@@ -328,20 +340,16 @@ class RecordingMixin(LocksMixin):
         out.list_ids.append(list_id)
         if rec.rows:
             evaluation_rows = [evaluation_to_row(r, list_id) for r in rec.rows]
-            conn.execute(insert(s.evaluations), evaluation_rows)
+            conn.execute(_INSERT_EVALUATIONS, evaluation_rows)
             if rec.kind == "01":  # regrouped later: cached as the ledger will give them back
                 self._evals[list_id] = [evaluation_from_row(_as_stored(e)) for e in evaluation_rows]
                 self._evals_new.add(list_id)
         if later:  # arrived before a list already recorded: that one replaces this one
             note = make_issue("list-superseded", value=f"{file.name}, phiên bản {plan.version}")
-            conn.execute(insert(s.issues).values(**issue_to_row(note, later.file_id)))
-            conn.execute(
-                update(s.files).where(s.files.c.id == later.file_id).values(issue_count=s.files.c.issue_count + 1)
-            )
+            conn.execute(_INSERT_ISSUES, issue_to_row(note, later.file_id))
+            conn.execute(_COUNT_NOTE, {"f_id": later.file_id})
         for old in plan.supersedes:
-            conn.execute(
-                update(s.lists).where(s.lists.c.id == old.id).values(status=s.SUPERSEDED, superseded_by=list_id)
-            )
+            conn.execute(_SUPERSEDE, {"old_id": old.id, "new_id": list_id})
             out.superseded.append(old.id)
         by_status: dict[str, list[int]] = {}
         for lid, status in plan.set_status.items():

@@ -3,6 +3,7 @@ force for a period (SPEC §3, §9)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -104,9 +105,16 @@ def registry_version_for(conn: Connection, period: str) -> int | None:
     still being checked against the current registry, and reopening a period to correct it
     brings it back to the current registry until it is published again.
     """
-    rv, pl = s.registry_versions, s.period_locks
+    pl = s.period_locks
+    return registry_version_from(conn, list(conn.execute(select(pl).where(pl.c.period == period).order_by(pl.c.id))))
+
+
+def registry_version_from(conn: Connection, lock_rows: Sequence[Any], newest: int | None = None) -> int | None:
+    """:func:`registry_version_for` from the period's lock rows already read (id, block, locked,
+    at; in id order) and, when known, the id of the newest registry version (``newest``)."""
+    rv = s.registry_versions
     latest: dict[str, Any] = {}  # block ("" = the whole period) → its latest lock row
-    for r in conn.execute(select(pl).where(pl.c.period == period).order_by(pl.c.id)):
+    for r in lock_rows:
         latest[r.block] = r
     whole = latest.get("")
     in_effect = []  # when each block now locked was locked (as in locked(): the later row decides)
@@ -121,5 +129,5 @@ def registry_version_for(conn: Connection, period: str) -> int | None:
         if vid is None:  # published before any registry: the first one loaded stands in
             vid = conn.execute(select(rv.c.id).order_by(rv.c.id).limit(1)).scalar()
     else:
-        vid = conn.execute(q).scalar()
+        vid = newest if newest is not None else conn.execute(q).scalar()
     return int(vid) if vid is not None else None

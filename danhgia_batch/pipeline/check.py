@@ -105,6 +105,12 @@ def _not_checked(ledger: Ledger | None, has_registry: bool, error: str = "") -> 
     return notes
 
 
+def _may_have_ledger(settings: Settings) -> bool:
+    """False only when the ledger is the work folder's default SQLite file and it does not exist
+    (:func:`~danhgia_batch.ledger.open_ledger_read_only` would return ``None`` then)."""
+    return bool(settings.ledger.url) or (settings.workdir / "danhgia.sqlite3").is_file()
+
+
 def check_files(
     paths: Sequence[Path], settings: Settings, *, report_dir: Path | None = None, wait: bool = False
 ) -> CheckResult:
@@ -132,16 +138,21 @@ def check_files(
         raise UsageError(f"Không tìm thấy tệp: {', '.join(missing)}.")
     if wait:
         wait_for_files(paths, settings.watcher.settle_seconds, settings.watcher.lock_wait_seconds)
+    has_ledger = _may_have_ledger(settings)  # else SQLAlchemy is never imported (issue 19)
+    if has_ledger:  # imported while the forkserver (started by the CLI) loads the reader
+        from ..ledger import open_ledger_read_only
     reader = RunReader(settings)
-    reader.prefetch(paths, settings)  # the workers read while the ledger (SQLAlchemy) is opened
+    reader.prefetch(paths, settings)  # the workers read while pandas, pandera are imported
     error = ""
     ledger: Ledger | None = None
     try:
-        from ..ledger import open_ledger_read_only
+        from ..safe import warm_validation
         from .context import context_for
         from .decide import decide
 
-        ledger = open_ledger_read_only(settings)
+        warm_validation()
+        if has_ledger:
+            ledger = open_ledger_read_only(settings)
     except LedgerError as exc:
         error = str(exc)
     except BaseException:

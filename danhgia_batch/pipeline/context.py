@@ -10,11 +10,10 @@ import random
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import LedgerError
 from ..layout import KIND_REGISTRY
-from ..ledger import FileRecord, Ledger
 from ..models import FormResult
 from ..settings import Settings
 from ..textsafe import fs_text
@@ -22,6 +21,9 @@ from ..verdict import ContextChanged, DecisionContext, Record, fingerprint
 from .decide import decide, facts, judge_recorded
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from ..ledger import FileRecord, Ledger
 
 T = TypeVar("T")
 ATTEMPTS = 16  # decisions made again after a change of context before giving up (a crowd of racing workers)

@@ -16,13 +16,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
+from copy import copy as shallow
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..issues import Issue, Severity, has_errors, make_issue
 from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST, KPI_LEADER_INPUTS
-from ..ledger import FileRecord
 from ..ledger.codec import norm_text
 from ..models import EvaluationRow, FormResult, ListHeader, ListView, Person, QuotaVerdict, Unit
 from ..read.checks import bands_in_force
@@ -43,6 +43,9 @@ from ..verdict import (
     PlaceList,
     Record,
 )
+
+if TYPE_CHECKING:  # the decision imports no SQLAlchemy (danhgia check without a ledger)
+    from ..ledger import FileRecord
 
 ACCEPTED, INVALID, REJECTED = "accepted", "invalid", "rejected"
 _NEW_ID = 1 << 62  # sorts a list not yet recorded after every recorded one
@@ -324,7 +327,7 @@ def _rule_issues(
 def _registry_groups(form: FormResult, registry: Registry) -> FormResult:
     """``form`` with a copy of its rows where a blank "Nhóm đối tượng" takes the registry's
     group (:func:`~danhgia_batch.registry.adopt_registry_groups`); the input is left as read."""
-    copy = dataclasses.replace(form, rows=[dataclasses.replace(r) for r in form.rows])
+    copy = dataclasses.replace(form, rows=[shallow(r) for r in form.rows])  # copy.copy: no __init__ per row
     adopt_registry_groups(copy, registry)
     return copy
 

@@ -35,6 +35,7 @@ from ..ledger import Claim, ClaimLost, FileRecord, Ledger, Record, open_ledger
 from ..ledger.claims import MAX_ATTEMPTS
 from ..models import FormResult
 from ..progress import Progress, Steps
+from ..safe import warm_validation
 from ..settings import Settings
 from ..textsafe import fs_text
 from . import effects
@@ -181,6 +182,7 @@ class _Run:
         self.inbox = settings.inbox.resolve()
         self.finisher = Finisher(settings, ledger, result)
         self.ahead: list[Path] = []  # the next chunk's files: read while this one is recorded
+        self.warm = False  # validation's libraries imported (while the workers read the first chunk)
 
     def close(self) -> None:
         self.finisher.close()
@@ -320,8 +322,14 @@ class _Run:
         done: list[Item] = []
         paths = [i.path for i in items]
         if self.reader is not None:
-            forms: Iterable[FormResult] = list(self.reader(paths, self.settings))
             prefetch = getattr(self.reader, "prefetch", None)
+            if prefetch is not None and not self.warm:
+                # the first chunk: the workers read it while this process imports pandas and
+                # pandera for its validation (issue 19); the call below takes what they read
+                prefetch(paths, self.settings)
+                warm_validation()
+            self.warm = True
+            forms: Iterable[FormResult] = list(self.reader(paths, self.settings))
             if prefetch is not None and self.ahead:  # reading has no effect: claims come later
                 prefetch(self.ahead, self.settings)
             self.ahead = []

@@ -114,6 +114,12 @@ def _frames(
     return pd.DataFrame(frame), people_refs, pd.DataFrame(score_frame), score_refs, fws
 
 
+def warm() -> None:
+    """Import pandas and pandera (about 0.5 s) before the first batch needs them."""
+    import pandas  # noqa: F401
+    import pandera.pandas  # noqa: F401
+
+
 def _people_schema(settings: Settings) -> Any:
     import pandera.pandas as pa
 

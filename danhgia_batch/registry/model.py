@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..domain import period_start
@@ -22,7 +23,14 @@ SIZE_CATEGORIES = frozenset({"CBCC", "VC", "LDHD"})
 
 def norm_code(value: object) -> str:
     """A code as compared everywhere: NFC, trimmed, upper case (``" lb01 "`` → ``"LB01"``)."""
+    if type(value) is str:
+        return _norm_text_code(value)
     return unicodedata.normalize("NFC", str(value or "")).strip().upper()
+
+
+@lru_cache(maxsize=1 << 16)  # pure; the same codes are compared for every row of every file
+def _norm_text_code(value: str) -> str:
+    return unicodedata.normalize("NFC", value).strip().upper()
 
 
 def norm_name(value: object) -> str:

@@ -76,7 +76,13 @@ def write_error_workbook(source: Path, issues: list[Issue], out_xlsx: Path) -> l
                 "annotated copy of %s failed (%s); writing a fresh error workbook", fs_text(source.name), reason
             )
     if not copied:
-        _fresh(issues, out_xlsx, source.name)
+        # in the kept isolated child, which already holds openpyxl: the caller (process, watch)
+        # need not import it for a file that could not be opened (issue 19); in-process otherwise
+        ok, done = run_isolated(
+            _fresh_child, (issues, out_xlsx, source.name), memory_mb=limits.memory_mb, timeout=TIMEOUT_SECONDS
+        )
+        if not (ok and done):
+            _fresh(issues, out_xlsx, source.name)
     txt = out_xlsx.with_suffix(".txt")
     atomic_write_text(txt, summary_text(fs_text(source.name), issues))
     return [out_xlsx, txt]
@@ -305,6 +311,12 @@ def _annotate_child(source: Path, issues: list[Issue], out_xlsx: Path, limits: R
     wb.calculation.fullCalcOnLoad = True
     with atomic_path(out_xlsx) as tmp:
         wb.save(tmp)
+    return True
+
+
+def _fresh_child(issues: list[Issue], out_xlsx: Path, name: str) -> bool:
+    """Child-process body of :func:`_fresh` (our own issues only: no untrusted input)."""
+    _fresh(issues, out_xlsx, name)
     return True
 
 
