@@ -145,6 +145,7 @@ def prepare(scale: Scale, *, log: Any = print) -> dict[str, Any]:
     folder = scale.folder
     meta_path = folder / "meta.json"
     if meta_path.is_file():
+        _current_base(scale)
         return dict(json.loads(meta_path.read_text("utf-8")))
     if folder.exists():
         shutil.rmtree(folder)
@@ -167,6 +168,18 @@ def prepare(scale: Scale, *, log: Any = print) -> dict[str, Any]:
     meta_path.write_text(json.dumps(meta, indent=2), "utf-8")
     log(f"  {meta['files']} tệp, {meta['rows']} dòng, {meta['people']} người ({meta['generate_seconds']} s)")
     return meta
+
+
+def _current_base(scale: Scale) -> None:
+    """Bring a cached base ledger to this product's schema: ``check`` opens a ledger read-only
+    and never migrates it, so an older one would be skipped ("Sổ cái ở phiên bản 5") and
+    ``check`` measured without its ledger."""
+    from danhgia_batch.ledger import open_ledger
+
+    base = scale.folder / "base.sqlite3"
+    if base.is_file():
+        with open_ledger(settings_for(scale.folder, base)):
+            pass  # opening migrates
 
 
 def _base_ledger(scale: Scale) -> None:
