@@ -489,6 +489,8 @@ def regime_list_cmd(
         ]  # fmt: skip
         headers = ["Mã", "Áp dụng", "Loại kỳ", "Hiệu lực", "Đối tượng", "Mã băm"]
         _print_table("Các bộ quy định (*: trong thư mục regimes/)", headers, rows)
+        for name, details in result.broken:
+            typer.echo(f"Bỏ qua regimes/{name} (có lỗi, chưa áp dụng): {details}")
         if result.period:
             judged = [[c, r or "Không có bộ quy định nào áp dụng"] for c, r in result.judged.items()]
             _print_table(f"Kỳ {result.period}: bộ quy định theo đối tượng", ["Đối tượng", "Bộ quy định"], judged)

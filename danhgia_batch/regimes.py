@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,6 +41,8 @@ from typing import Any
 from .domain import DATA_DIR, Criterion, Framework, Part
 from .errors import ConfigError
 from .periods import KINDS, MONTH, PERIOD_RE, QUARTER, Period, within
+
+log = logging.getLogger(__name__)
 
 REGIMES_DIR = DATA_DIR / "regimes"
 WORKDIR_REGIMES = "regimes"  # <workdir>/regimes/*.toml
@@ -651,6 +654,8 @@ class RegimeCatalogue:
 
     regimes: Mapping[str, Regime] = field(default_factory=dict)
     in_force: tuple[str, ...] = DEFAULT_USE
+    # work-folder files with mistakes that judge nothing (not named in regimes.use): (file, mistakes)
+    broken: tuple[tuple[str, str], ...] = ()
 
     def get(self, rid: str) -> Regime | None:
         return self.regimes.get(rid)
@@ -685,6 +690,15 @@ class RegimeCatalogue:
         return [f for g in self.regimes.values() for f in g.frameworks if f.id == fid]
 
 
+def _declared_id(path: Path) -> str:
+    """The ``id`` a regime file declares, if it can be read, else its file name's stem."""
+    try:
+        declared = tomllib.loads(path.read_text(encoding="utf-8")).get("id")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        declared = None
+    return declared if isinstance(declared, str) and declared else path.stem
+
+
 def load_catalogue(
     workdir: Path | None,
     use: Sequence[str] = DEFAULT_USE,
@@ -704,20 +718,31 @@ def load_catalogue(
         regimes[g.id] = g
     local: list[str] = []
     folder = workdir / WORKDIR_REGIMES if workdir is not None else None
+    broken: list[tuple[str, str]] = []
     if folder is not None and folder.is_dir():
         for path in sorted(folder.glob("*.toml")):
-            g = dataclasses.replace(load_regime(path, codes=codes, known_frameworks=known), shipped=False)
+            found, result = check_regime_file(path, codes=codes, known_frameworks=known)
+            if found is None:
+                details = "; ".join(m.text() for m in result.mistakes)
+                if _declared_id(path) in use:  # it was meant to judge: the run cannot go on without it
+                    raise ConfigError(f"Bộ quy định {path} có lỗi: {details}")
+                # a draft being edited (not in regimes.use) never stops the office's runs
+                log.warning("regime file %s has mistakes and is left out: %s", path.name, details)
+                broken.append((path.name, details))
+                continue
+            g = dataclasses.replace(found, shipped=False)
             if g.id in local:
                 raise ConfigError(f"Bộ quy định '{g.id}' được khai báo hai lần trong thư mục {folder}")
             regimes[g.id] = g
             local.append(g.id)
     unknown = [u for u in use if u not in regimes]
     if unknown:
+        drafts = "".join(f"; tệp {name} có lỗi: {details}" for name, details in broken)
         raise ConfigError(
             f"Lỗi cấu hình, khóa 'regimes.use': không có bộ quy định {unknown} "
-            f"(các bộ hiện có: {', '.join(sorted(regimes))})"
+            f"(các bộ hiện có: {', '.join(sorted(regimes))}){drafts}"
         )
-    return RegimeCatalogue(regimes, tuple(dict.fromkeys(use)))
+    return RegimeCatalogue(regimes, tuple(dict.fromkeys(use)), tuple(broken))
 
 
 def apply_regime(settings: Any, regime: Regime | None) -> Any:

@@ -212,6 +212,21 @@ def test_regime_check_works_when_the_broken_file_sits_in_regimes(tmp_path: Path)
     assert result.exit_code == 1 and "quota.ratio" in result.output
 
 
+def test_a_draft_with_mistakes_never_stops_the_office_but_one_in_use_does(tmp_path: Path) -> None:
+    # an administrator editing a copy in regimes/ (not yet in regimes.use): every command goes on
+    (tmp_path / "regimes").mkdir()
+    (tmp_path / "regimes" / "moi.toml").write_text(BAD, encoding="utf-8")
+    listed = _cli(tmp_path, "regime", "list")
+    assert listed.exit_code == 0 and "Bỏ qua regimes/moi.toml (có lỗi, chưa áp dụng)" in listed.output
+    assert "quota.ratio" in listed.output and "hn-1841" in listed.output
+    settings = load_settings(tmp_path / "danhgia.toml", env={})
+    assert [name for name, _ in settings.catalogue.broken] == ["moi.toml"]
+    # named in regimes.use (by its declared id): the run cannot go on, the mistakes are named
+    (tmp_path / "danhgia.toml").write_text('[regimes]\nuse = ["hn-1841", "Sai Ma"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="quota.ratio"):
+        load_settings(tmp_path / "danhgia.toml", env={})
+
+
 # --------------------------------------------------------------------------- bonus parts
 
 BONUS = """\

@@ -22,6 +22,7 @@ class RegimeList:
     period: str | None
     rows: list[RegimeRow] = field(default_factory=list)
     judged: dict[str, str] = field(default_factory=dict)
+    broken: list[tuple[str, str]] = field(default_factory=list)  # work-folder files with mistakes (left out)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -36,7 +37,7 @@ def list_regimes(settings: Settings, period: str | None = None) -> RegimeList:
     """
     code = normalise_period(period) if period else None
     categories = settings.codes.codes("categories")
-    result = RegimeList(code, regime_rows(settings.catalogue, categories, code))
+    result = RegimeList(code, regime_rows(settings.catalogue, categories, code), broken=list(settings.catalogue.broken))
     if code is not None:
         for cat in categories:
             found = settings.catalogue.regime_for(code, cat)
