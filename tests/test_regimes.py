@@ -223,7 +223,7 @@ def test_a_draft_with_mistakes_never_stops_the_office_but_one_in_use_does(tmp_pa
     assert [name for name, _ in settings.catalogue.broken] == ["moi.toml"]
     # named in regimes.use (by its declared id): the run cannot go on, the mistakes are named
     (tmp_path / "danhgia.toml").write_text('[regimes]\nuse = ["hn-1841", "Sai Ma"]\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="quota.ratio"):
+    with pytest.raises(ConfigError, match=r"quota\.ratio"):
         load_settings(tmp_path / "danhgia.toml", env={})
 
 
