@@ -43,14 +43,10 @@ def _fmt(d: Decimal) -> str:
 def _overwritten(ctx: Ctx, grid: Grid, ref: str, expected: Any, label: str) -> None:
     """formula-overwritten when ``ref`` holds a constant (no formula) that disagrees with
     ``expected``; formula-cached-mismatch when its formula's cached value does."""
-    if not ref or expected is None:
+    shown_cell = _shown(grid, ref) if expected is not None else None
+    if shown_cell is None:
         return
-    raw = grid.at(ref)
-    if norm.is_blank(raw):
-        return
-    formula = grid.has_formula(ref)
-    if formula and (raw == 0 or raw == "0"):  # xlsxwriter's placeholder: never calculated
-        return
+    raw, formula = shown_cell
     if isinstance(expected, Decimal):
         value, code = norm.number(raw)
         same = not code and value == expected
@@ -66,19 +62,28 @@ def _overwritten(ctx: Ctx, grid: Grid, ref: str, expected: Any, label: str) -> N
 BAND_CODES = ("formula-overwritten", "formula-cached-mismatch")
 
 
+def _shown(grid: Grid, ref: str) -> tuple[Any, bool] | None:
+    """What the cell ``ref`` shows (its value, whether it holds a formula); ``None`` when there
+    is nothing to compare: no cell, blank, or xlsxwriter's never-calculated placeholder 0."""
+    if not ref:
+        return None
+    raw = grid.at(ref)
+    if norm.is_blank(raw):
+        return None
+    formula = grid.has_formula(ref)
+    if formula and (raw == 0 or raw == "0"):  # xlsxwriter's placeholder: never calculated
+        return None
+    return raw, formula
+
+
 def keep_band(grid: Grid, row: EvaluationRow) -> None:
     """Record the grade-by-score cell on ``row`` (``band_typed``) for the decision, which checks
     it against the bands of the regime in force (SPEC §13; the reader's own check below uses the
     settings' bands and is replaced by the decision's)."""
-    ref = row.cells.get("band_grade", "")
-    if not ref:
+    shown_cell = _shown(grid, ref=row.cells.get("band_grade", ""))
+    if shown_cell is None:
         return
-    raw = grid.at(ref)
-    if norm.is_blank(raw):
-        return
-    formula = grid.has_formula(ref)
-    if formula and (raw == 0 or raw == "0"):  # xlsxwriter's placeholder: never calculated
-        return
+    raw, formula = shown_cell
     row.band_typed = (grid.name, norm.code(raw)[0], norm.display(raw), formula)
 
 
