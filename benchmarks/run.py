@@ -218,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated measurements to run alone, e.g. 'e' or 'c,c0'")
     parser.add_argument("--period", default=time.strftime("%Y-%m"), help="period of the inputs (default this month)")
     parser.add_argument("--timeout", type=float, default=3600, help="time limit of one measurement, seconds")
+    parser.add_argument(
+        "--competitor", action="store_true", help="run one CPU-bound process beside the measurements (issue 19)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--scale", default="district", help=argparse.SUPPRESS)
     parser.add_argument("--extra", default="{}", help=argparse.SUPPRESS)
@@ -225,6 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _run_child(args.child, args.scale, args.period, json.loads(args.extra))
         return 0
+    if args.competitor:  # issue 19: the watcher's p95 "with one CPU-bound competitor process running"
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            return main([a for a in (argv if argv is not None else sys.argv[1:]) if a != "--competitor"])
+        finally:
+            busy.kill()
+            busy.wait()
     scales = ["district"] if args.quick else ["city"] if args.city else ["mini"] if args.mini else ["district", "city"]
     for name in scales:
         scale = Scale(name, period_for(name, args.period))
