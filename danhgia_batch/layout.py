@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .domain import Framework
+from .domain import Framework, Part
 
 TEMPLATE_VERSION = "1.0"
 SUPPORTED_VERSIONS = {"00": {"1.0"}, "01": {"1.0"}, "02": {"1.0"}}
@@ -222,6 +223,14 @@ def individual_inputs(framework: Framework, flags: tuple[tuple[str, str], ...] =
     return tuple(out)
 
 
+def _part_fields(parts: Sequence[Part], prefix: str, label: Callable[[str], str]) -> tuple[Field, ...]:
+    """One score column per part (``self_…`` or ``final_…``); a computed part's is a formula."""
+    return tuple(
+        Field(f"{prefix}_{p.code}", label(p.code), "score", not p.computed, part=p.code, formula=bool(p.computed))
+        for p in parts
+    )
+
+
 def unit_list_columns(framework: Framework, flags: tuple[tuple[str, str], ...] = ()) -> tuple[Field, ...]:
     """Columns of template 02, in generated order, for ``framework`` (``flags``: the (flag,
     label) cap columns of the regime the framework belongs to, SPEC §13)."""
@@ -237,31 +246,11 @@ def unit_list_columns(framework: Framework, flags: tuple[tuple[str, str], ...] =
         Field("group", "Nhóm đối tượng", "code", codes="groups"),
         *kpi_columns(framework),
         *(Field(f"flag_{flag}", label, "text") for flag, label in flags),
-        *(
-            Field(
-                f"self_{p.code}",
-                self_part_label(p.code),
-                "score",
-                not p.computed,
-                part=p.code,
-                formula=bool(p.computed),
-            )
-            for p in parts
-        ),
+        *_part_fields(parts, "self", self_part_label),
         Field("self_total", "Tổng điểm tự chấm", "total", formula=True),
         Field("self_grade", "Tự xếp loại", "grade", True, codes="grades"),
         Field("self_date", "Ngày tự đánh giá", "date", True),
-        *(
-            Field(
-                f"final_{p.code}",
-                final_part_label(p.code),
-                "score",
-                not p.computed,
-                part=p.code,
-                formula=bool(p.computed),
-            )
-            for p in parts
-        ),
+        *_part_fields(parts, "final", final_part_label),
         Field("final_total", "Tổng điểm cấp có thẩm quyền", "total", formula=True),
         Field("band_grade", "Xếp loại theo điểm", "grade", formula=True),
         Field("final_grade", "Xếp loại", "grade", True, codes="grades", aliases=("Xếp loại của cấp có thẩm quyền",)),

@@ -290,6 +290,14 @@ class _Reader:
             self.fail(_join(key, name), f"phải từ {low} đến {high}, nhận được {value}")
         return value
 
+    def tables(self, table: Mapping[str, Any], key: str, name: str) -> list[Any]:
+        """The array of tables ``[[key.name]]`` (empty when absent; a mistake when not an array)."""
+        value = table.get(name, [])
+        if not isinstance(value, list):
+            self.fail(_join(key, name), f"phải là các bảng [[{_join(key, name)}]]")
+            return []
+        return value
+
     def flag(self, table: Mapping[str, Any], key: str, name: str, default: bool) -> bool:
         value = table.get(name, default)
         if not isinstance(value, bool):
@@ -403,11 +411,7 @@ def parse_regime(
     b = r.table(data, "", "bands")
     r.unknown(b, "bands", ("a", "b", "c", "cap", "condition", "reading", "source"))
     conditions: list[Condition] = []
-    raw_conditions = b.get("condition", [])
-    if not isinstance(raw_conditions, list):
-        r.fail("bands.condition", "phải là các bảng [[bands.condition]]")
-        raw_conditions = []
-    for i, c in enumerate(raw_conditions):
+    for i, c in enumerate(r.tables(b, "bands", "condition")):
         ckey = f"bands.condition[{i}]"
         r.unknown(c, ckey, ("grade", "min_on_time", "label", "source", "reading"))
         conditions.append(
@@ -419,11 +423,7 @@ def parse_regime(
             )
         )
     caps: list[Cap] = []
-    raw_caps = b.get("cap", [])
-    if not isinstance(raw_caps, list):
-        r.fail("bands.cap", "phải là các bảng [[bands.cap]]")
-        raw_caps = []
-    for i, c in enumerate(raw_caps):
+    for i, c in enumerate(r.tables(b, "bands", "cap")):
         ckey = f"bands.cap[{i}]"
         r.unknown(c, ckey, ("flag", "grade", "label", "source", "reading"))
         caps.append(
@@ -500,11 +500,7 @@ def parse_regime(
 def _frameworks(r: _Reader, data: Mapping[str, Any]) -> Iterable[Framework]:
     """Frameworks written inside the regime (``[[framework]]``, the framework file's format,
     plus ``bonus`` and ``computed`` on parts); the non-bonus parts total 100."""
-    raw = data.get("framework", [])
-    if not isinstance(raw, list):
-        r.fail("framework", "phải là các bảng [[framework]]")
-        return
-    for i, f in enumerate(raw):
+    for i, f in enumerate(r.tables(data, "", "framework")):
         key = f"framework[{i}]"
         r.unknown(f, key, ("id", "version", "name", "valid_from", "valid_to", "part", "source"))
         parts: list[Part] = []
