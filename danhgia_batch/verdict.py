@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .errors import LedgerError
 from .issues import Issue
@@ -107,11 +107,23 @@ class DecisionContext:
         return bool(rows) and max(rows, key=lambda r: r.id).locked
 
 
+class Marked(Protocol):
+    """What :func:`fingerprint` reads of a list (a :class:`PlaceList`, or the ledger's lighter
+    row of the write transaction's check)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+
+
 def fingerprint(
     registry_id: int | None,
     locks: Iterable[LockRow],
-    place: Iterable[PlaceList],
-    others: Iterable[PlaceList] = (),
+    place: Iterable[Marked],
+    others: Iterable[Marked] = (),
     grant: int | None = None,
 ) -> str:
     """What a decision depends on that another worker may change: the last registry version

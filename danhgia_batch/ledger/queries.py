@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
 
 from ..issues import Issue
 from ..models import EvaluationRow, QuotaVerdict
@@ -270,6 +270,30 @@ def unit_places(conn: Connection, period: str, unit_code: str) -> dict[str, tupl
     return {k: tuple(v) for k, v in out.items()}
 
 
+class Mark(NamedTuple):
+    """What :func:`~danhgia_batch.verdict.fingerprint` reads of a list: id, status, version."""
+
+    id: int
+    status: str
+    version: int
+
+
+_UNIT_MARKS = (
+    select(_L.c.id, _L.c.status, _L.c.version, _L.c.kind)
+    .where(_L.c.period == bindparam("period"), _L.c.unit_code == bindparam("unit"))
+    .order_by(_L.c.arrival, _L.c.id)
+)
+
+
+def unit_marks(conn: Connection, period: str, unit_code: str) -> dict[str, list[Mark]]:
+    """:func:`unit_places` as far as the fingerprint reads them (the write transaction's check:
+    no join, no dates decoded), in the same order."""
+    out: dict[str, list[Mark]] = {"01": [], "02": []}
+    for r in conn.execute(_UNIT_MARKS, {"period": period, "unit": unit_code}):
+        out.setdefault(r[3], []).append(Mark(r[0], r[1], r[2]))
+    return out
+
+
 def _place(r: Any) -> PlaceList:
     return PlaceList(
         r.id, r.file_id, r.file_name, r.decider_position, r.decider_name, r.person_code, r.version, r.status, r.arrival
@@ -284,15 +308,61 @@ _DELETE_QUOTA = delete(_QV).where(_QV.c.list_id.in_(bindparam("ids", expanding=T
 _INSERT_QUOTA = insert(_QV)
 
 
+_QUOTA_ROWS = (
+    select(_QV.c.list_id, _QV.c.grp, _QV.c.ranked, _QV.c.count_a, _QV.c.limit_a, _QV.c.ok)
+    .where(_QV.c.list_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_QV.c.id)
+)
+_UPDATE_QUOTA = (
+    update(_QV)
+    .where(_QV.c.list_id.in_(bindparam("ids", expanding=True)), _QV.c.grp == bindparam("g"))
+    .values(ranked=bindparam("ranked"), count_a=bindparam("count_a"), limit_a=bindparam("limit_a"), ok=bindparam("ok"))
+)
+
+
 def replace_quota(conn: Connection, verdicts: dict[int, list[QuotaVerdict]], new: int) -> None:
     """The A-quota verdicts of these lists, replacing what they had (``new``: the list just
-    inserted, which has none yet)."""
+    inserted, which has none yet).
+
+    A decider's individual forms share one verdict per group, which moves with every new form
+    (issue 19): a list whose groups are the same as before is updated in place, one statement
+    per group for all such lists; the others (and ``new``) get their rows deleted and inserted.
+    """
     ids = sorted(verdicts)
+    had: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for part in _slices([i for i in ids if i != new]):
+        for r in conn.execute(_QUOTA_ROWS, {"ids": list(part)}):
+            had[r[0]].append(tuple(r[1:]))
+    in_place: dict[tuple[QuotaVerdict, ...], list[int]] = defaultdict(list)
+    renew: list[int] = []
+    for i in ids:
+        wanted = verdicts[i]
+        old = had.get(i, [])
+        if i != new and old and [g for g, *_ in old] == [v.group for v in wanted]:
+            now = [(v.group, v.ranked, v.count_a, v.limit, bool(v.ok)) for v in wanted]
+            if [(g, n, a, lim, bool(ok)) for g, n, a, lim, ok in old] != now:
+                in_place[tuple(wanted)].append(i)
+        else:
+            renew.append(i)
+    for shared, members in in_place.items():
+        for v in shared:
+            for part in _slices(members):
+                conn.execute(
+                    _UPDATE_QUOTA,
+                    {
+                        "ids": list(part),
+                        "g": v.group,
+                        "ranked": v.ranked,
+                        "count_a": v.count_a,
+                        "limit_a": v.limit,
+                        "ok": v.ok,
+                    },
+                )
+    for part in _slices([i for i in renew if i != new and had.get(i)]):
         conn.execute(_DELETE_QUOTA, {"ids": list(part)})
     rows = [
         {"list_id": i, "grp": v.group, "ranked": v.ranked, "count_a": v.count_a, "limit_a": v.limit, "ok": v.ok}
-        for i in ids
+        for i in renew
         for v in verdicts[i]
     ]
     if rows:

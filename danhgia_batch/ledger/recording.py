@@ -180,7 +180,7 @@ class RecordingMixin(LocksMixin):
         """Raise :class:`ContextChanged` when the context of ``rec`` is no longer the ledger's."""
         if rec.plan is None or not rec.fingerprint:
             return
-        places = q.unit_places(conn, rec.period, rec.unit_code)
+        places = q.unit_marks(conn, rec.period, rec.unit_code)  # what the fingerprint reads, no more
         others = [p for p in places[_OTHER[rec.kind]] if p.status != SUPERSEDED]
         latest, grant = q.latest_and_grant(conn, rec.period, rec.unit_code)
         now = fingerprint(

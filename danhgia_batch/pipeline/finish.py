@@ -25,6 +25,8 @@ from .results import SKIPPED, BatchResult, FileResult
 
 log = logging.getLogger(__name__)
 
+# recorded lists held back (outputs, move, done) while their unit's lists keep arriving
+HOLD_MAX = 1024
 ERROR_WRITERS = 1  # a thread waiting on the isolated children that write error workbooks (one at a time: memory)
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
@@ -65,6 +67,14 @@ def environment_message(exc: BaseException, where: Path) -> str:
         f"Lỗi khi ghi kết quả vào {target} ({type(exc).__name__}). Hãy chạy lại; nếu vẫn lỗi, báo quản trị "
         f"kèm nhật ký; {_AFTER}."
     )
+
+
+def _unit_of(item: Item) -> tuple[str, str] | None:
+    """(period, unit code) of a recorded list whose unit outputs it changes, else ``None``."""
+    f = item.file
+    if f.state == "recorded" and f.outcome in ("accepted", "invalid") and f.period and f.unit_code:
+        return (f.period, f.unit_code)
+    return None
 
 
 class Finisher:
@@ -130,13 +140,22 @@ class Finisher:
         """Outputs of the chunk, then each original's move, then done (issue 6 ¶3).
 
         Unless ``last``, a rejected file whose error workbook is still being written waits for
-        the next call (it stays recorded in the ledger meanwhile: a crash leaves it to the
-        next run's ``finish_unfinished``, like any recorded file).
+        the next call, and so does a list of a unit that this chunk recorded lists of (with
+        ``write``): the unit's workbooks are written once, when a chunk brings none of its
+        lists (a school's individual forms arrive together, issue 19). Either stays recorded in
+        the ledger meanwhile: a crash leaves it to the next run's ``finish_unfinished``, like
+        any recorded file, and its outputs are still written before its original moves.
         """
+        touched = {_unit_of(i) for i in items} - {None}
         items, self._later = [*self._later, *items], []
         if not last:
-            self._later = [i for i in items if i.file.state == "recorded" and self._writing(i)]
-            later = {id(i) for i in self._later}
+            writing = [i for i in items if i.file.state == "recorded" and self._writing(i)]
+            # the unit's outputs are written once, when its lists stop arriving (issue 19)
+            held = [i for i in items if write and _unit_of(i) in touched]
+            later = {id(i) for i in writing}
+            if len(held) <= HOLD_MAX:  # bounded: a unit spread over the whole inbox is written more often
+                later |= {id(i) for i in held}
+            self._later = [i for i in items if id(i) in later]
             items = [i for i in items if id(i) not in later]
         recorded = [i for i in items if i.file.state == "recorded" and i.result.outcome != SKIPPED]
         error_files: dict[int, list[str]] = {}

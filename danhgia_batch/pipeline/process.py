@@ -198,7 +198,7 @@ class _Run:
             items.append(Item(effects.source_of(self.settings, file), Claim("finish", file), file, res, res.issues))
         if items:
             log.info("finishing %d file(s) left half-done by an earlier run", len(items))
-            self._finish(items)
+            self._finish(items, last=True)  # before the inbox's chunks: they may hold the same files
 
     def chunk(self, batch: Sequence[tuple[Path, Path | None]]) -> None:
         to_read: list[Item] = []
@@ -393,8 +393,8 @@ class _Run:
         """Finish the rejected files whose error workbooks were still being written."""
         self.finisher.finish([], self.write)
 
-    def _finish(self, items: list[Item]) -> None:
-        self.finisher.finish(items, self.write, last=False)
+    def _finish(self, items: list[Item], *, last: bool = False) -> None:
+        self.finisher.finish(items, self.write, last=last)
         for _ in items:
             self.advance()
         self.ledger.heartbeat()
