@@ -379,6 +379,45 @@ def test_individual_forms_supersede_per_person_and_share_a_quota(any_ledger: Led
     assert view.valid and sorted(r.person_code for r in view.rows) == ["P1", "P2"]
 
 
+def test_a_deciders_forms_keep_one_shared_verdict_row_per_group(any_ledger: Ledger) -> None:
+    """Issue 19: the verdicts of a decider's earlier forms are updated in place when the group
+    stays the same, and rebuilt when a form brings another group; either way every active form
+    holds exactly the group verdicts of the last decision, one row per group, in order."""
+    from sqlalchemy import select
+
+    def form(sha: str, code: str, total: str, grade: str, group: str = "CBCC") -> Any:
+        c = claim(any_ledger, sha, f"{sha[:3]}.xlsx")
+        rows = [row(code, total, grade, group=group, category=group)]
+        return record_decided(
+            any_ledger, c.file, Record("accepted", "01", "2022-01", "PNV", "CHINH_QUYEN", [], header(), rows)
+        )
+
+    def stored() -> dict[int, list[tuple[str, int, int, int, bool]]]:
+        t = s.quota_verdicts
+        active = {r.id for r in any_ledger.lists(period="2022-01") if r.status != "superseded"}
+        out: dict[int, list[tuple[str, int, int, int, bool]]] = {i: [] for i in active}
+        with any_ledger.engine.connect() as conn:
+            for r in conn.execute(select(t).order_by(t.c.id)):
+                if r.list_id in active:
+                    out[r.list_id].append((r.grp, r.ranked, r.count_a, r.limit_a, bool(r.ok)))
+        return out
+
+    for n, (sha, code) in enumerate([("a1", "P1"), ("a2", "P2"), ("a3", "P3"), ("a4", "P4"), ("a5", "P5")], 1):
+        form(sha * 32, code, "80", "B")
+        found = stored()
+        assert len(found) == n and len({tuple(v) for v in found.values()}) == 1  # one shared verdict
+        (shared,) = {tuple(v) for v in found.values()}
+        assert [g for g, *_ in shared].count("CBCC") == 1 and dict((g, r) for g, r, *_ in shared)["CBCC"] == n
+    form("b1" * 32, "P6", "95", "A", group="VIEN_CHUC")  # another group: every form's rows rebuilt
+    found = stored()
+    (shared,) = {tuple(v) for v in found.values()}
+    assert len(found) == 6 and [g for g, *_ in shared][:2] == ["CBCC", "VIEN_CHUC"]
+    form("a1" * 31 + "ff", "P1", "96", "A")  # P1's new form supersedes the first: in place again
+    found = stored()
+    (shared,) = {tuple(v) for v in found.values()}
+    assert len(found) == 6 and [(g, r, a) for g, r, a, *_ in shared][:2] == [("CBCC", 5, 1), ("VIEN_CHUC", 1, 1)]
+
+
 def test_rejected_files_are_listed_in_the_unit_view(any_ledger: Ledger) -> None:
     c = claim(any_ledger, "9" * 64, "bad.xlsx")
     any_ledger.record(c.file.id, Record("rejected", "02", "2022-01", "PNV", "CHINH_QUYEN", [make_issue("table-empty")]))

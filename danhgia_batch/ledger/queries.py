@@ -308,11 +308,8 @@ _DELETE_QUOTA = delete(_QV).where(_QV.c.list_id.in_(bindparam("ids", expanding=T
 _INSERT_QUOTA = insert(_QV)
 
 
-_QUOTA_ROWS = (
-    select(_QV.c.list_id, _QV.c.grp, _QV.c.ranked, _QV.c.count_a, _QV.c.limit_a, _QV.c.ok)
-    .where(_QV.c.list_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_QV.c.id)
-)
+_QUOTA_GROUPS = select(_QV.c.grp).where(_QV.c.list_id == bindparam("list_id")).order_by(_QV.c.id)
+_QUOTA_COUNT = select(func.count()).select_from(_QV).where(_QV.c.list_id.in_(bindparam("ids", expanding=True)))
 _UPDATE_QUOTA = (
     update(_QV)
     .where(_QV.c.list_id.in_(bindparam("ids", expanding=True)), _QV.c.grp == bindparam("g"))
@@ -325,48 +322,44 @@ def replace_quota(conn: Connection, verdicts: dict[int, list[QuotaVerdict]], new
     inserted, which has none yet).
 
     A decider's individual forms share one verdict per group, which moves with every new form
-    (issue 19): a list whose groups are the same as before is updated in place, one statement
-    per group for all such lists; the others (and ``new``) get their rows deleted and inserted.
+    (issue 19): lists given the same verdicts are updated in place, one statement per group,
+    when they hold exactly those groups already (in the same order); the others get their rows
+    deleted and inserted.
     """
-    ids = sorted(verdicts)
-    had: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for part in _slices([i for i in ids if i != new]):
-        for r in conn.execute(_QUOTA_ROWS, {"ids": list(part)}):
-            had[r[0]].append(tuple(r[1:]))
-    in_place: dict[tuple[QuotaVerdict, ...], list[int]] = defaultdict(list)
-    renew: list[int] = []
-    for i in ids:
-        wanted = verdicts[i]
-        old = had.get(i, [])
-        if i != new and old and [g for g, *_ in old] == [v.group for v in wanted]:
-            now = [(v.group, v.ranked, v.count_a, v.limit, bool(v.ok)) for v in wanted]
-            if [(g, n, a, lim, bool(ok)) for g, n, a, lim, ok in old] != now:
-                in_place[tuple(wanted)].append(i)
-        else:
-            renew.append(i)
-    for shared, members in in_place.items():
-        for v in shared:
+    shared: dict[tuple[QuotaVerdict, ...], list[int]] = defaultdict(list)
+    for i in sorted(verdicts):
+        if i != new:
+            shared[tuple(verdicts[i])].append(i)
+    renew = [new] if new in verdicts else []
+    for wanted, members in shared.items():
+        if not _update_in_place(conn, wanted, members):
             for part in _slices(members):
-                conn.execute(
-                    _UPDATE_QUOTA,
-                    {
-                        "ids": list(part),
-                        "g": v.group,
-                        "ranked": v.ranked,
-                        "count_a": v.count_a,
-                        "limit_a": v.limit,
-                        "ok": v.ok,
-                    },
-                )
-    for part in _slices([i for i in renew if i != new and had.get(i)]):
-        conn.execute(_DELETE_QUOTA, {"ids": list(part)})
+                conn.execute(_DELETE_QUOTA, {"ids": list(part)})
+            renew += members
     rows = [
         {"list_id": i, "grp": v.group, "ranked": v.ranked, "count_a": v.count_a, "limit_a": v.limit, "ok": v.ok}
-        for i in renew
+        for i in sorted(renew)
         for v in verdicts[i]
     ]
     if rows:
         conn.execute(_INSERT_QUOTA, rows)
+
+
+def _update_in_place(conn: Connection, wanted: tuple[QuotaVerdict, ...], members: list[int]) -> bool:
+    """Give ``members`` the verdicts ``wanted`` by updating their rows; ``False`` when they do
+    not hold exactly those groups (their rows are then replaced; updates made are harmless)."""
+    groups = [v.group for v in wanted]
+    if not wanted or list(conn.execute(_QUOTA_GROUPS, {"list_id": members[0]}).scalars()) != groups:
+        return False
+    for part in _slices(members):
+        ids = list(part)
+        if conn.execute(_QUOTA_COUNT, {"ids": ids}).scalar_one() != len(ids) * len(groups):
+            return False
+        for v in wanted:
+            params = {"ids": ids, "g": v.group, "ranked": v.ranked, "count_a": v.count_a, "limit_a": v.limit}
+            if conn.execute(_UPDATE_QUOTA, {**params, "ok": v.ok}).rowcount != len(ids):
+                return False
+    return True
 
 
 def replace_notes(conn: Connection, notes: dict[int, list[Issue]]) -> None:
