@@ -305,6 +305,46 @@ def test_a_report_that_cannot_be_written_keeps_the_original_for_the_next_run(
         assert led.evaluation_count() == 1
 
 
+def test_a_big_run_writes_unit_workbooks_in_its_writer_process_once_per_unit(
+    settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: a unit's workbooks are written once its lists stop arriving, by the run's
+    writer process; its lists are archived only after them. This process's own writer is
+    broken here, so every workbook in the outbox was written by the writer process."""
+    from danhgia_batch.pipeline import effects
+    from danhgia_batch.pipeline import process as proc
+
+    def broken_here(*args: Any, **kwargs: Any) -> list[Path]:
+        raise PermissionError(13, "written here instead of by the writer process")
+
+    first = rows_of(fill_template, ("PNV001", "Nguyễn Văn An", 70), ("PNV002", "Lê Thị Mai", 75))
+    drop(settings, fill_template("02", first), "a1.xlsx")
+    drop(settings, fill_template("02", rows_of(fill_template, *TEAM)), "a2.xlsx")  # replaces a1
+    vpq = [valid_row(person_code="VPQ001", full_name="Trần Thị Hoa", score=85)]
+    drop(settings, fill_template("02", vpq, unit_code="VPQ", unit_name="Văn phòng Quận ủy"), "b1.xlsx")
+    drop(settings, fill_template("02", [valid_row(score=80, final_grade="A")]), "z.xlsx")  # rejected, last
+    monkeypatch.setattr(proc, "CHUNK", 1)
+    monkeypatch.setattr(proc, "APART_MIN_FILES", 1)
+    monkeypatch.setattr(effects, "write_unit_outputs", broken_here)
+    result = process_inbox(settings)
+    assert result.problem is None and result.exit_code == 1  # the rejected file, nothing else
+    assert sorted((f.name, f.outcome) for f in result.files) == [
+        ("a1.xlsx", "accepted"),
+        ("a2.xlsx", "accepted"),
+        ("b1.xlsx", "accepted"),
+        ("z.xlsx", "rejected"),
+    ]
+    assert inbox_files(settings) == [] and all(f.archived for f in result.files)
+    pnv = settings.outbox / "2022-01" / "CHINH_QUYEN" / "PNV" / "danh_sach_tong_hop_pnv_2022-01.xlsx"
+    assert pnv in result.outputs and "75" in texts(pnv) and "70" not in texts(pnv)
+    unit_lists = [p for p in result.outputs if p.name.startswith("danh_sach_tong_hop_")]
+    assert sorted(p.name for p in unit_lists) == [
+        "danh_sach_tong_hop_pnv_2022-01.xlsx",
+        "danh_sach_tong_hop_vpq_2022-01.xlsx",
+    ]
+    assert {"Trần Thị Hoa"} <= texts(next(p for p in unit_lists if "vpq" in p.name))
+
+
 def test_rollups_left_pending_by_a_failed_run_are_written_by_the_next(
     settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -192,7 +192,9 @@ def move_original(settings: Settings, file: FileRecord) -> Path | None:
     return dest
 
 
-def write_unit_outputs(settings: Settings, ledger: Ledger, units: set[tuple[str, str]]) -> list[Path]:
+def write_unit_outputs(
+    settings: Settings, ledger: Ledger, units: set[tuple[str, str]], *, pool_min: int = POOL_MIN_UNITS
+) -> list[Path]:
     """Unit list and commendation list of each (period, unit code), from the ledger.
 
     The views are read here; many units' workbooks are written by :data:`UNIT_WRITERS`
@@ -205,7 +207,26 @@ def write_unit_outputs(settings: Settings, ledger: Ledger, units: set[tuple[str,
         by_period.setdefault(period, set()).add(unit_code)
     for period, codes in sorted(by_period.items()):
         views += [view for _code, view in sorted(ledger.unit_views(period, codes).items()) if view.lists]
-    return _write_unit_views(settings, views)
+    return _write_unit_views(settings, views, pool_min)
+
+
+_APART: dict[str, Ledger] = {}  # the writer process's own ledger, kept between its jobs
+
+
+def write_unit_outputs_apart(settings: Settings, units: set[tuple[str, str]]) -> list[Path]:
+    """:func:`write_unit_outputs` in the run's unit writer process (``Finisher``, issue 19),
+    through that process's own connection to the ledger (the lists are committed before)."""
+    from ..ledger import open_ledger
+
+    ledger = _APART.get(settings.ledger_url)
+    if ledger is None:
+        ledger = _APART[settings.ledger_url] = open_ledger(settings)
+    try:
+        return write_unit_outputs(settings, ledger, units, pool_min=len(units) + 1)
+    except OSError:  # a full disk, a read-only outbox: the run's environment problem, as in-process
+        raise
+    except Exception as exc:  # given back picklable: the caller writes the units itself
+        raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
 
 
 def _write_unit_views(settings: Settings, views: list[UnitView], pool_min: int = POOL_MIN_UNITS) -> list[Path]:

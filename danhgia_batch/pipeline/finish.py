@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import errno
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..issues import Issue
 from ..ledger import Claim, FileRecord, Ledger
-from ..safe import close_isolated
+from ..safe import close_isolated, context
 from ..settings import Settings
 from ..textsafe import fs_text
 from . import effects
@@ -77,6 +78,10 @@ def _unit_of(item: Item) -> tuple[str, str] | None:
     return None
 
 
+def _units_of(items: Iterable[Item]) -> set[tuple[str, str]]:
+    return {u for u in map(_unit_of, items) if u is not None}
+
+
 class Finisher:
     """Writes the outputs of recorded files, moves their originals, marks them done."""
 
@@ -89,10 +94,18 @@ class Finisher:
         # rejected files whose error workbook was still being written when their chunk ended:
         # finished with the next chunk (or at the end of the run), so the run does not wait
         self._later: list[Item] = []
+        # issue 19: with ``apart``, a unit's workbooks are written by one kept writer process
+        # while this one decides and records the next chunks; its lists wait for that job
+        self.apart = False
+        self._unit_pool: ProcessPoolExecutor | None = None
+        self._unit_jobs: dict[tuple[str, str], Future[list[Path]]] = {}
 
     def close(self) -> None:
         if self._writers is not None:
             self._writers.shutdown(wait=True)
+        if self._unit_pool is not None:
+            self._unit_pool.shutdown(wait=True)
+            self._unit_pool = None
         close_isolated()  # the child that wrote the error workbooks (kept between files of the run)
 
     def problem(self, exc: BaseException, where: Path) -> None:
@@ -146,7 +159,9 @@ class Finisher:
         the ledger meanwhile: a crash leaves it to the next run's ``finish_unfinished``, like
         any recorded file, and its outputs are still written before its original moves.
         """
-        touched = {_unit_of(i) for i in items} - {None}
+        touched = _units_of(items)
+        for unit in touched:  # lists of the unit arrived after its job began: it is written again
+            self._unit_jobs.pop(unit, None)
         items, self._later = [*self._later, *items], []
         if not last:
             writing = [i for i in items if i.file.state == "recorded" and self._writing(i)]
@@ -155,6 +170,9 @@ class Finisher:
             later = {id(i) for i in writing}
             if len(held) <= HOLD_MAX:  # bounded: a unit spread over the whole inbox is written more often
                 later |= {id(i) for i in held}
+            if write and self.apart:
+                self._start_units(_units_of(i for i in items if id(i) not in later))
+                later |= {id(i) for i in items if self._unit_busy(_unit_of(i))}
             self._later = [i for i in items if id(i) in later]
             items = [i for i in items if id(i) not in later]
         recorded = [i for i in items if i.file.state == "recorded" and i.result.outcome != SKIPPED]
@@ -170,12 +188,9 @@ class Finisher:
             i for i in recorded if i.file.outcome in ("accepted", "invalid") and i.file.period and i.file.unit_code
         ]
         units = {(i.file.period, i.file.unit_code) for i in listed}
-        try:
-            if write and units:
-                self.result.outputs += effects.write_unit_outputs(self.settings, self.ledger, units)
-        except Exception as exc:  # a full disk, or a report open in Excel on Windows: next run
-            self.problem(exc, self.settings.outbox)
-            stopped |= {i.file.id for i in listed}
+        if write and units:
+            failed = self._unit_outputs(units)
+            stopped |= {i.file.id for i in listed if (i.file.period, i.file.unit_code) in failed}
         recorded = [i for i in recorded if i.file.id not in stopped]
         for item in recorded:
             effects.step_done("outputs", item.file)
@@ -187,6 +202,50 @@ class Finisher:
             if item.file.id in stopped:
                 item.result.finished = False
             self.result.files.append(item.result)
+
+    def _start_units(self, units: set[tuple[str, str]]) -> None:
+        """Give the writer process the units not given yet (one job for them all)."""
+        units = {u for u in units if u not in self._unit_jobs}
+        if not units:
+            return
+        if self._unit_pool is None:
+            self._unit_pool = ProcessPoolExecutor(1, mp_context=context())
+        job = self._unit_pool.submit(effects.write_unit_outputs_apart, self.settings, units)
+        for unit in units:
+            self._unit_jobs[unit] = job
+
+    def _unit_busy(self, unit: tuple[str, str] | None) -> bool:
+        job = self._unit_jobs.get(unit) if unit is not None else None
+        return job is not None and not job.done()
+
+    def _unit_outputs(self, units: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Write (or take from the writer process) the workbooks of ``units``; return the units
+        whose workbooks could not be written (an environment problem, noted)."""
+        jobs: dict[int, tuple[Future[list[Path]], set[tuple[str, str]]]] = {}
+        here: set[tuple[str, str]] = set()
+        for unit in units:
+            job = self._unit_jobs.pop(unit, None)
+            if job is None:
+                here.add(unit)
+            else:
+                jobs.setdefault(id(job), (job, set()))[1].add(unit)
+        failed: set[tuple[str, str]] = set()
+        for job, done in jobs.values():
+            try:
+                self.result.outputs += [p for p in job.result() if p not in self.result.outputs]
+            except OSError as exc:  # a full disk, or a report open in Excel on Windows: next run
+                self.problem(exc, self.settings.outbox)
+                failed |= done
+            except Exception:  # the writer process failed (or died): this process writes them
+                log.exception("the unit writer process failed; writing %d unit(s) here", len(done))
+                here |= done
+        if here:
+            try:
+                self.result.outputs += effects.write_unit_outputs(self.settings, self.ledger, here)
+            except Exception as exc:  # a full disk, or a report open in Excel on Windows: next run
+                self.problem(exc, self.settings.outbox)
+                failed |= here
+        return failed
 
     def _move(
         self, recorded: list[Item], error_files: dict[int, list[str]], stopped: set[int]

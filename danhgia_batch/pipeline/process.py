@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 # killed one leaves at most this many behind (issue 17 ¶5)
 CHUNK = 16
 CLAIM_BATCH = CHUNK  # claims taken in one ledger transaction (short: other watchers wait for it)
+# from this many files, unit workbooks are written by a writer process beside this one (issue 19);
+# the watcher's few files of an event are quicker without starting it
+APART_MIN_FILES = 3 * CHUNK
 
 
 def process_inbox(
@@ -104,6 +107,7 @@ def process_inbox(
     with _ledger(settings, ledger) as led, _progress(progress, len(found)) as advance, run_reader(reader) as read:
         backfill_results(led, settings)
         run = _Run(settings, led, result, period=period, write=write, advance=advance, reader=read)
+        run.finisher.apart = write and len(found) >= APART_MIN_FILES
         try:
             run.finish_unfinished()
             for start in range(0, len(found), CHUNK):
