@@ -105,9 +105,9 @@ def people_listed(
     conn: Connection, period: str, exclude: tuple[str, str, str] | None, persons: Iterable[str] | None = None
 ) -> dict[str, str]:
     cols = (_L.c.unit_code, _L.c.unit_name, _L.c.decider_position, _L.c.decider_name, _L.c.kind)
-    active = (_L.c.period == period, _L.c.status != s.SUPERSEDED)
     found: list[tuple[str, Any]] = []  # (person code, list row), in (unit, list, row) order
     if persons is None:
+        active = (_L.c.period == period, _L.c.status != s.SUPERSEDED)
         q = select(_E.c.person_code, _L.c.id, *cols).join(_L, _L.c.id == _E.c.list_id).where(*active)
         found = [(r.person_code, r) for r in conn.execute(q.order_by(_L.c.unit_code, _L.c.id, _E.c.id))]
     else:
