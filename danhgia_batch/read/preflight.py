@@ -196,7 +196,7 @@ MAX_COL_LETTERS = 6  # a column of more letters counts as 26**6
 
 def _row_value(digits: bytes) -> int:
     digits = digits.lstrip(b"0")
-    return int(digits) if len(digits) <= MAX_ROW_DIGITS else 10**MAX_ROW_DIGITS
+    return int(digits or b"0") if len(digits) <= MAX_ROW_DIGITS else 10**MAX_ROW_DIGITS
 
 
 def _col_value(letters: bytes) -> int:
@@ -236,29 +236,26 @@ def _scan_cells(data: bytes, scan: SheetInfo) -> None:
     """:func:`scan_cells_exact`, fast in the usual case, the same results in every case.
 
     The largest column and row so far, the piece's last ordinary reference ``r="W216"`` and
-    the ``<dimension>`` tag give a candidate column and row. One pass (:func:`_fast_re`) then
-    looks at every reference attribute however spelt: one beyond the candidate column or the
-    candidate row's bucket (same number of digits, same first two) sends the piece to the
-    reference scan; otherwise it yields the rows of the bucket and the formula cells. The
-    column is the candidate's if attained, the row the largest of the bucket.
+    the ``<dimension>`` tag give a candidate column and row. One pass (:func:`_bounds_re`)
+    then looks at every reference attribute however spelt: one beyond the candidate column or
+    the candidate row's bucket (same number of digits, same first two) sends the piece to the
+    reference scan; otherwise it yields the rows of the bucket. The column is the candidate's
+    if attained, the row the largest of the bucket. Formula cells: the reference regex.
     """
+    _exact_formulas(data, scan)
     col, row, hint = _candidate(data, scan)
     if not row:
-        scan_cells_exact(data, scan)
+        _exact_bounds(data, scan)
         return
     digits = str(row)
     k, p = len(digits), digits[:2]
-    found = _fast_re(col, k, p).findall(data)
+    found = _bounds_re(col, k, p).findall(data)
     if found:
-        beyond, bucket, formula, formula2 = zip(*found, strict=True)
+        beyond, bucket = zip(*found, strict=True)
         if any(beyond):
-            scan_cells_exact(data, scan)
+            _exact_bounds(data, scan)
             return
-        if any(bucket):
-            scan.max_row = max(scan.max_row, int(max(bucket)))
-        refs = b" ".join(formula + formula2).split()  # the empty ones vanish
-        if refs:
-            scan.formulas.update(b" ".join(refs).decode().upper().split())
+        scan.max_row = max(scan.max_row, int(max(bucket)))
     if hint and not _attained_re(col).search(data):
         _exact_bounds(data, scan)
         return
@@ -317,21 +314,19 @@ def _beyond(col: bytes, k: int, p: str) -> bytes:
             rest = b"[A-Za-z]{%d}" % (len(col) - i - 1)
             alts.append(same + _either_case(ch + 1, ord("Z")) + rest + b"[0-9]")
     rows = [b"[1-9][0-9]{%d}" % k]
-    for i, ch in enumerate(p):  # same length, greater at digit i
-        if ch < "9":
-            rows.append(p[:i].encode() + b"[%d-9][0-9]{%d}" % (int(ch) + 1, k - i - 1))
+    for i, digit in enumerate(p):  # same length, greater at digit i
+        if digit < "9":
+            rows.append(p[:i].encode() + b"[%d-9][0-9]{%d}" % (int(digit) + 1, k - i - 1))
     alts.append(b"[A-Za-z]*+0*+(?:" + b"|".join(rows) + b")")
     return b"|".join(alts)
 
 
 @functools.lru_cache(maxsize=512)
-def _fast_re(col: bytes, k: int, p: str) -> re.Pattern[bytes]:
-    """At each reference attribute: (beyond the candidates) or (a row of the bucket, maybe a
-    formula cell) or (a formula cell); groups: beyond, bucket row, formula, formula."""
+def _bounds_re(col: bytes, k: int, p: str) -> re.Pattern[bytes]:
+    """At each reference attribute: (beyond the candidates) or (a row of the bucket: ``k``
+    significant digits starting with ``p``, counted as the reference scan counts rows)."""
     bucket = rb"""(?=[A-Za-z]*+0*+(%s[0-9]{%d})["'])""" % (p.encode(), k - len(p))
-    return re.compile(
-        _ATTR + b"(?:(?=(" + _beyond(col, k, p) + b"))|" + bucket + _FORMULA_REF + b"?|" + _FORMULA_REF + b")"
-    )
+    return re.compile(_ATTR + b"(?:(?=(" + _beyond(col, k, p) + b"))|" + bucket + b")")
 
 
 @functools.lru_cache(maxsize=512)
