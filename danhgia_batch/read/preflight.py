@@ -4,8 +4,11 @@ Everything here is plain :mod:`zipfile` reading with hard caps, so a crafted fil
 into an :class:`~danhgia_batch.issues.Issue` instead of exhausting memory: declared and
 streamed uncompressed sizes, member count, compression ratio, legacy/foreign formats
 (``.xls``, encrypted OOXML, ODS, CSV, HTML), macros, Strict Open XML, DTDs/entities in any
-XML part (billion laughs, XXE) and the used range of every worksheet (a cell at XFD1048576
-would make python-calamine allocate the whole grid and abort).
+XML part (billion laughs, XXE; searched in the whole part) and the used range of every
+worksheet (a cell at XFD1048576 would make python-calamine allocate the whole grid and abort;
+every ``r`` attribute counts, however spelt: quotes, blanks, case, leading zeros). The
+worksheet scan is one regex pass per piece in the usual case (:func:`_scan_cells`) and the
+same as the reference scan :func:`scan_cells_exact` in every case (a property test).
 
 The scan also collects what the reader needs from the raw XML: the sheets with their part
 names and visibility, the defined names, the 1904 date flag and the cells that hold a formula
