@@ -220,6 +220,20 @@ def test_far_cell_however_spelt_is_bounded(tmp_path: Path, good: Path, cells: by
     assert rejected(path) == ("file-too-many-cells", "DanhSach")
 
 
+def test_far_cell_in_a_sheet_part_not_named_xml_is_bounded(tmp_path: Path, good: Path) -> None:
+    far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    path = tmp_path / "bin.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            name, data = info.filename, zin.read(info.filename)
+            if name == SHEET:
+                name, data = SHEET.replace(".xml", ".bin"), data.replace(b"</sheetData>", far)
+            elif name == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"worksheets/sheet1.xml", b"worksheets/sheet1.bin")
+            zout.writestr(name, data)
+    assert rejected(path) == ("file-too-many-cells", "DanhSach")
+
+
 @pytest.mark.parametrize(
     "padding",
     [b" " * 70_000, b"<!--" + b"x" * 5000 + b"-->", b" " * (65_536 - 21 - 4)],

@@ -6,9 +6,10 @@ streamed uncompressed sizes, member count, compression ratio, legacy/foreign for
 (``.xls``, encrypted OOXML, ODS, CSV, HTML), macros, Strict Open XML, DTDs/entities in any
 XML part (billion laughs, XXE; searched in the whole part) and the used range of every
 worksheet (a cell at XFD1048576 would make python-calamine allocate the whole grid and abort;
-every ``r`` attribute counts, however spelt: quotes, blanks, case, leading zeros). The
-worksheet scan is one regex pass per piece in the usual case (:func:`_scan_cells`) and the
-same as the reference scan :func:`scan_cells_exact` in every case (a property test).
+every ``r`` attribute counts, however spelt: quotes, blanks, case, leading zeros; a sheet
+part is scanned whatever its name). The worksheet scan is two regex passes per piece (formulas,
+bounds) in the usual case (:func:`_scan_cells`) and gives the same as the reference scan
+:func:`scan_cells_exact` in every case (a property test).
 
 The scan also collects what the reader needs from the raw XML: the sheets with their part
 names and visibility, the defined names, the 1904 date flag and the cells that hold a formula
@@ -486,9 +487,9 @@ def _scan_zip(zf: zipfile.ZipFile, limits: ReaderSettings) -> Container:
         raise _reject("file-no-sheets")
     by_part = {s.part: s for s in container.sheets}
     for name, info in members.items():
-        if name == part or not name.endswith((".xml", ".rels", ".vml")):
+        sheet = by_part.get(name)  # a sheet part is scanned whatever its name (calamine reads it)
+        if sheet is None and (name == part or not name.endswith((".xml", ".rels", ".vml"))):
             continue
-        sheet = by_part.get(name)
         _read_member(zf, info, budget, sheet)
     for s in container.sheets:
         if s.part not in members:
