@@ -235,6 +235,52 @@ def test_far_cell_in_a_sheet_part_not_named_xml_is_bounded(tmp_path: Path, good:
 
 
 @pytest.mark.parametrize(
+    ("target", "member"),
+    [
+        (b"./worksheets/sheet1.xml", "xl/./worksheets/sheet1.xml"),
+        (b"worksheets//sheet1.xml", "xl/worksheets//sheet1.xml"),
+        (b"../xl/worksheets/sheet1.xml", "xl/../xl/worksheets/sheet1.xml"),
+    ],
+    ids=["dot", "double-slash", "dot-dot"],
+)
+def test_far_cell_in_a_sheet_part_spelt_otherwise_is_bounded(
+    tmp_path: Path, good: Path, target: bytes, member: str
+) -> None:
+    """The target names the sheet part in another spelling; python-calamine opens the member
+    spelt as the target (the far cell), not the sheet1.xml beside it."""
+    far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    path = tmp_path / "alias.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b'"worksheets/sheet1.xml"', b'"' + target + b'"')
+            zout.writestr(info.filename, data)
+            if info.filename == SHEET:
+                zout.writestr(member, data.replace(b"</sheetData>", far))
+    assert rejected(path) == ("file-too-many-cells", "DanhSach")
+
+
+def test_sheets_sharing_a_part_share_its_bounds(tmp_path: Path, good: Path) -> None:
+    def alias(d: bytes) -> bytes:  # a second sheet entry on DanhSach's part
+        return re.sub(
+            rb"(<sheet [^>]*?name=\"DanhSach\"[^>]*?/>)",
+            lambda m: (
+                m.group(1)
+                + m.group(1).replace(b'name="DanhSach"', b'name="Alias"').replace(b'sheetId="', b'sheetId="9')
+            ),
+            d,
+        )
+
+    path = rewrite(good, tmp_path / "alias.xlsx", {"xl/workbook.xml": alias})
+    c = preflight(path, LIMITS)
+    first, second = c.sheet("DanhSach"), c.sheet("Alias")
+    assert first is not None and second is not None and first.part == second.part
+    assert (second.max_row, second.max_col, second.formulas) == (first.max_row, first.max_col, first.formulas)
+    assert first.max_row >= 17
+
+
+@pytest.mark.parametrize(
     "padding",
     [b" " * 70_000, b"<!--" + b"x" * 5000 + b"-->", b" " * (65_536 - 21 - 4)],
     ids=["past-the-first-chunk", "after-a-comment", "across-two-chunks"],

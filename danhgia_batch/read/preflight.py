@@ -471,6 +471,13 @@ def preflight(path: Path, limits: ReaderSettings) -> Container:
         return _scan_zip(zf, limits)
 
 
+def _part_key(name: str) -> str:
+    """A part name as a reader may resolve it (slashes, dot segments and case folded): every
+    member spelt like a sheet's part (``xl/./worksheets/sheet1.xml``, what python-calamine
+    opens for the target ``./worksheets/sheet1.xml``) is scanned as that sheet."""
+    return posixpath.normpath(name.replace("\\", "/")).lstrip("/").lower()
+
+
 def _scan_zip(zf: zipfile.ZipFile, limits: ReaderSettings) -> Container:
     members = _check_members(zf, limits)
     budget = [limits.max_uncompressed_mb << 20, limits.max_uncompressed_mb << 20]
@@ -485,13 +492,18 @@ def _scan_zip(zf: zipfile.ZipFile, limits: ReaderSettings) -> Container:
     _parse_workbook(data, part, _rels(zf, part, members, budget), container)
     if not container.sheets:
         raise _reject("file-no-sheets")
-    by_part = {s.part: s for s in container.sheets}
+    by_part: dict[str, SheetInfo] = {}
+    for s in container.sheets:
+        by_part.setdefault(_part_key(s.part), s)
     for name, info in members.items():
-        sheet = by_part.get(name)  # a sheet part is scanned whatever its name (calamine reads it)
+        sheet = by_part.get(_part_key(name))  # a sheet part is scanned whatever its name
         if sheet is None and (name == part or not name.endswith((".xml", ".rels", ".vml"))):
             continue
         _read_member(zf, info, budget, sheet)
-    for s in container.sheets:
+    for s in container.sheets:  # sheets sharing a part share its scan
+        first = by_part[_part_key(s.part)]
+        if first is not s:
+            s.max_row, s.max_col, s.formulas = first.max_row, first.max_col, set(first.formulas)
         if s.part not in members:
             raise _reject("file-corrupt", detail=f"thiếu trang tính {s.name}")
         max_rows = row_limit(s.name, limits)
