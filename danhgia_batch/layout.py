@@ -8,6 +8,7 @@ so a different framework yields different columns with no code change.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -50,6 +51,20 @@ _TRIM_CHARS = " *:.()[]"
 
 def fold_label(text: object) -> str:
     """Fold a header label for matching: NFC, casefolded, spacing collapsed, decoration trimmed."""
+    if isinstance(text, str) and len(text) <= _FOLD_CACHED_LEN:
+        return _fold_cached(text)
+    return _fold(text)
+
+
+_FOLD_CACHED_LEN = 200  # the labels and the short values a header scan meets again and again
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_cached(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: object) -> str:
     s = unicodedata.normalize("NFC", str(text or ""))
     s = _SPACE_RE.sub(" ", s.replace("\n", " ")).strip().casefold()
     return s.strip(_TRIM_CHARS).replace(" - ", " ").replace("–", "-")

@@ -10,6 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from danhgia_batch.read.preflight import Rejected, preflight
 from danhgia_batch.settings import ReaderSettings
@@ -197,3 +200,157 @@ def test_million_row_sheet(tmp_path: Path, good: Path) -> None:
     path = rewrite(good, tmp_path / "tall.xlsx", {"xl/worksheets/sheet2.xml": lambda _d: sheet})
     code, _sheet_name = rejected(path)
     assert code in ("file-too-many-cells", "file-too-large")
+
+
+# ---- cell references however spelt, DTDs anywhere (issue 19: the one-pass scan) -------------
+
+HIDDEN_FAR_CELLS = {  # each spelling python-calamine reads as a cell far away (it aborts or allocates)
+    "single-quotes": b"<row r='1048576'><c r='XFD1048576'><v>1</v></c></row>",
+    "blanks-around-equals": b'<row r = "1048576"><c r\t=\n"XFD1048576"><v>1</v></c></row>',
+    "lower-case-column": b'<row r="30"><c r="xfd30"><v>1</v></c></row>',
+    "leading-zeros": b'<row><c r="A0000001048576"><v>1</v></c></row>',
+    "nine-digit-row": b'<row><c r="A123456789"><v>1</v></c></row>',
+    "five-letter-column": b'<row><c r="AAAAA30"><v>1</v></c></row>',
+}
+
+
+@pytest.mark.parametrize("cells", list(HIDDEN_FAR_CELLS.values()), ids=list(HIDDEN_FAR_CELLS))
+def test_far_cell_however_spelt_is_bounded(tmp_path: Path, good: Path, cells: bytes) -> None:
+    path = rewrite(good, tmp_path / "far.xlsx", {SHEET: lambda d: d.replace(b"</sheetData>", cells + b"</sheetData>")})
+    assert rejected(path) == ("file-too-many-cells", "DanhSach")
+
+
+def test_far_cell_in_a_sheet_part_not_named_xml_is_bounded(tmp_path: Path, good: Path) -> None:
+    far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    path = tmp_path / "bin.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            name, data = info.filename, zin.read(info.filename)
+            if name == SHEET:
+                name, data = SHEET.replace(".xml", ".bin"), data.replace(b"</sheetData>", far)
+            elif name == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"worksheets/sheet1.xml", b"worksheets/sheet1.bin")
+            zout.writestr(name, data)
+    assert rejected(path) == ("file-too-many-cells", "DanhSach")
+
+
+@pytest.mark.parametrize(
+    ("target", "member"),
+    [
+        (b"./worksheets/sheet1.xml", "xl/./worksheets/sheet1.xml"),
+        (b"worksheets//sheet1.xml", "xl/worksheets//sheet1.xml"),
+        (b"../xl/worksheets/sheet1.xml", "xl/../xl/worksheets/sheet1.xml"),
+    ],
+    ids=["dot", "double-slash", "dot-dot"],
+)
+def test_far_cell_in_a_sheet_part_spelt_otherwise_is_bounded(
+    tmp_path: Path, good: Path, target: bytes, member: str
+) -> None:
+    """The target names the sheet part in another spelling; python-calamine opens the member
+    spelt as the target (the far cell), not the sheet1.xml beside it."""
+    far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    path = tmp_path / "alias.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b'"worksheets/sheet1.xml"', b'"' + target + b'"')
+            zout.writestr(info.filename, data)
+            if info.filename == SHEET:
+                zout.writestr(member, data.replace(b"</sheetData>", far))
+    assert rejected(path) == ("file-too-many-cells", "DanhSach")
+
+
+def test_sheets_sharing_a_part_share_its_bounds(tmp_path: Path, good: Path) -> None:
+    def alias(d: bytes) -> bytes:  # a second sheet entry on DanhSach's part
+        return re.sub(
+            rb"(<sheet [^>]*?name=\"DanhSach\"[^>]*?/>)",
+            lambda m: (
+                m.group(1)
+                + m.group(1).replace(b'name="DanhSach"', b'name="Alias"').replace(b'sheetId="', b'sheetId="9')
+            ),
+            d,
+        )
+
+    path = rewrite(good, tmp_path / "alias.xlsx", {"xl/workbook.xml": alias})
+    c = preflight(path, LIMITS)
+    first, second = c.sheet("DanhSach"), c.sheet("Alias")
+    assert first is not None and second is not None and first.part == second.part
+    assert (second.max_row, second.max_col, second.formulas) == (first.max_row, first.max_col, first.formulas)
+    assert first.max_row >= 17
+
+
+@pytest.mark.parametrize(
+    "padding",
+    [b" " * 70_000, b"<!--" + b"x" * 5000 + b"-->", b" " * (65_536 - 21 - 4)],
+    ids=["past-the-first-chunk", "after-a-comment", "across-two-chunks"],
+)
+@pytest.mark.parametrize("member", [SHEET, "xl/styles.xml"])
+def test_dtd_after_padding_is_unsafe(tmp_path: Path, good: Path, padding: bytes, member: str) -> None:
+    def inject(d: bytes) -> bytes:
+        body = re.sub(rb"^<\?xml[^>]*\?>", b"", d)
+        return b'<?xml version="1.0"?>' + padding + b'<!DOCTYPE r SYSTEM "file:///etc/passwd">' + body
+
+    path = rewrite(good, tmp_path / "dtd.xlsx", {member: inject})
+    assert rejected(path) == ("file-unsafe-xml", "")
+
+
+def _scan(data: bytes, fast: bool, start: tuple[int, int] = (0, 0), pieces: int = 1) -> tuple[int, int, set[str]]:
+    from danhgia_batch.read.preflight import SheetInfo, _scan_cells, scan_cells_exact
+
+    s = SheetInfo("x", "x", max_row=start[0], max_col=start[1])
+    step = max(1, len(data) // pieces)
+    for i in range(0, max(len(data), 1), step):
+        (_scan_cells if fast else scan_cells_exact)(data[i : i + step], s)
+    return s.max_row, s.max_col, s.formulas
+
+
+def test_fast_scan_of_a_real_sheet_equals_the_reference(good: Path, fill_template: Callable[..., Path]) -> None:
+    from helpers import valid_row
+
+    big = fill_template("02", [valid_row(person_code=f"F{i}") for i in range(150)])
+    for path in (good, big):
+        with zipfile.ZipFile(path) as z:
+            data = z.read(SHEET)
+        expected = _scan(data, fast=False)
+        assert expected[0] >= 17 and expected[1] >= 10 and {"L17", "R17"} <= expected[2]
+        assert _scan(data, fast=True) == expected
+        # cut where the reader cuts (after a closing tag), the pieces give the same
+        cut = data.rfind(b"</", 0, len(data) // 2)
+        cut = data.find(b">", cut) + 1
+        s_fast = _scan(data[:cut], fast=True)
+        s_fast = _scan(data[cut:], fast=True, start=s_fast[:2])[:2], s_fast[2] | _scan(data[cut:], fast=True)[2]
+        assert (s_fast[0], s_fast[1]) == (expected[:2], expected[2])
+
+
+_FRAGMENTS = (  # "|"-separated pieces of worksheet XML, odd spellings included
+    b'<c r="|<c r=\'|r = "|r\t="|r=|"|\'|<row r="|<row>|</row>|A|W|x|XFD|ZZ|AAAAA|0|1|2|9|21|216|1048576'
+    b'|>|<| |\n|<f>|<f/>|<f |<x:f>|<xf>|</f>|<v>1</v>|</c>| s="3"| t="s"|header="0.3"'
+    b'|<dimension ref="A1:W216"/>|<dimension ref="A1:B2"/>'
+).split(b"|")
+
+
+_CELLS = st.tuples(  # a reference attribute, ordinary or odd, and what follows it
+    st.sampled_from([b'<c r="', b"<c r='", b'<c r = "', b'<row r="', b' r="', b'r="', b"<c\tr=\n'"]),
+    st.sampled_from([b"", b"A", b"W", b"X", b"Y", b"Z", b"w", b"x", b"z", b"AZ", b"BA", b"XFD", b"ZZ", b"AAAAA"]),
+    st.one_of(st.integers(0, 999), st.integers(0, 10**9)).map(lambda n: str(n).encode()) | st.just(b"007"),
+    st.sampled_from([b'"', b"'", b""]),
+    st.sampled_from([b">", b"/>", b' s="3">', b"><f>", b">\n<f/>", b"><x:f>", b"><v>1</v></c>", b"<"]),
+).map(b"".join)
+
+
+@given(
+    parts=st.lists(_CELLS | st.sampled_from(_FRAGMENTS), max_size=12) | st.lists(_CELLS, max_size=40),
+    start=st.tuples(st.integers(0, 300), st.integers(0, 40)),
+)
+@example(parts=[b'<c r="Z1">', b'<c r="Y1">'], start=(0, 0))  # a column after the candidate's
+@example(parts=[b'<c r="AZ1">', b'<c r="BA1">', b'<c r="AY1">'], start=(0, 0))
+@example(parts=[b'<c r="Bz1">', b'<c r="AB1">'], start=(0, 0))
+@example(parts=[b'<c r="aC1">', b'<c r="AB1">'], start=(0, 0))
+@example(parts=[b'<c r="A1216">', b'<c r="A216">'], start=(0, 0))  # one digit more, smaller prefix
+@example(parts=[b'<c r="A219">', b'<c r="A216">', b'<c r="A209">'], start=(0, 0))
+@example(parts=[b'<c r="A30">', b"<c r='B40'>", b'<c r="C5">'], start=(0, 0))
+@hsettings(max_examples=1000, deadline=None)
+def test_fast_scan_equals_the_reference_on_any_bytes(parts: list[bytes], start: tuple[int, int]) -> None:
+    data = b"".join(parts)
+    assert _scan(data, fast=True, start=start) == _scan(data, fast=False, start=start)

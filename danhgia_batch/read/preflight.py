@@ -4,8 +4,12 @@ Everything here is plain :mod:`zipfile` reading with hard caps, so a crafted fil
 into an :class:`~danhgia_batch.issues.Issue` instead of exhausting memory: declared and
 streamed uncompressed sizes, member count, compression ratio, legacy/foreign formats
 (``.xls``, encrypted OOXML, ODS, CSV, HTML), macros, Strict Open XML, DTDs/entities in any
-XML part (billion laughs, XXE) and the used range of every worksheet (a cell at XFD1048576
-would make python-calamine allocate the whole grid and abort).
+XML part (billion laughs, XXE; searched in the whole part) and the used range of every
+worksheet (a cell at XFD1048576 would make python-calamine allocate the whole grid and abort;
+every ``r`` attribute counts, however spelt: quotes, blanks, case, leading zeros; a sheet
+part is scanned whatever its name). The worksheet scan is two regex passes per piece (formulas,
+bounds) in the usual case (:func:`_scan_cells`) and gives the same as the reference scan
+:func:`scan_cells_exact` in every case (a property test).
 
 The scan also collects what the reader needs from the raw XML: the sheets with their part
 names and visibility, the defined names, the 1904 date flag and the cells that hold a formula
@@ -14,6 +18,7 @@ names and visibility, the defined names, the 1904 date flag and the cells that h
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import zipfile
@@ -37,14 +42,26 @@ PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CHUNK = 1 << 16
 RATIO_MIN_BYTES = 1 << 20  # compression ratio is only meaningful for large members
 
-# Patterns start with the literal 'r="' (fast scanning); whitespace before it is not required,
-# so a crafted separator (tab, newline) cannot hide a cell from the bound check.
-_CELL_COL_RE = re.compile(rb'r="([A-Z]{1,4})[0-9]')
-# Row numbers: of <row r="N"> and of every cell reference (a cell may sit in a row without r).
-_ROW_NUM_RE = re.compile(rb'r="[A-Z]{0,4}([0-9]{1,8})"')
-# A cell reference directly followed (after the cell's other attributes) by an <f> element.
-_FORMULA_RE = re.compile(rb'r="([A-Z]{1,4}[0-9]{1,8})"[^<>]*+>\s*+<(?:[A-Za-z]{1,8}:)?+f[\s>/]')
+# Cell references as python-calamine reads them: an ``r`` attribute (either quote, blanks
+# around ``=``) holding letters (either case) then digits. No blank is required before ``r``,
+# so a crafted separator (tab, newline) cannot hide a cell from the bound check; no length is
+# capped, so leading zeros or a fifth letter cannot hide one either. A row counts when its
+# digits close the value; a column when digits follow its letters.
+_ATTR = rb"""r\s*+=\s*+["']"""
+# Every attribute is judged on its own (the value is looked at, not consumed).
+_REF_RE = re.compile(_ATTR + rb"""(?=([A-Za-z]*+)([0-9]*+)(["']?))""")
+# A cell whose tag is directly followed by an <f> element: every reference attribute is
+# judged on its own, as for the bounds.
+_FORMULA_TAIL = rb"""[^<>]*+>\s*+<(?:[A-Za-z]{1,8}:)?+f[\s>/]"""
+_FORMULA_REF = rb"""(?=([A-Za-z]++[0-9]++)["']""" + _FORMULA_TAIL + rb")"
+_FORMULA_RE = re.compile(_ATTR + _FORMULA_REF)
 _DTD_RE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+DTD_OVERLAP = 8  # a DOCTYPE/ENTITY split across two chunks is still seen
+
+# The fast path of the scan (same results, see _scan_cells): candidates from the ordinary
+# spelling r="A1" and the <dimension> tag (a hint, never trusted).
+_STD_REF_RE = re.compile(rb'r="([A-Z]++)([0-9]++)"')
+_DIMENSION_RE = re.compile(rb'<dimension ref="[A-Z]++[0-9]++:([A-Z]++)[0-9]++"')
 
 
 class Rejected(Exception):
@@ -131,11 +148,12 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], 
     """Read a member with streamed caps; for worksheets scan cells instead of keeping the text.
 
     ``budget`` is ``[remaining, cap]`` of the uncompressed allowance, shared by all members.
-    Returns the member's bytes (only the first chunk for worksheets, enough for a DTD check).
+    Every chunk is searched for a DTD (a prolog may be padded past the first chunk).
+    Returns the member's bytes (nothing for worksheets).
     """
     out: list[bytes] = []
-    first = b""
     carry = b""
+    tail = b""  # the end of the previous chunk, for a DOCTYPE split across two
     total = 0
     try:
         with zf.open(info) as fh:
@@ -148,10 +166,9 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], 
                 if budget[0] < 0 or total > info.file_size + CHUNK:
                     detail = f"phần {info.filename} giải nén lớn hơn khai báo hoặc vượt giới hạn"
                     raise _reject("file-too-large", detail=detail, limit=_mb(budget[1]))
-                if not first:
-                    first = chunk[:4096]
-                    if _DTD_RE.search(first):
-                        raise _reject("file-unsafe-xml", detail=f"DOCTYPE/ENTITY trong {info.filename}")
+                if _DTD_RE.search(tail + chunk[:DTD_OVERLAP]) or _DTD_RE.search(chunk):
+                    raise _reject("file-unsafe-xml", detail=f"DOCTYPE/ENTITY trong {info.filename}")
+                tail = chunk[-DTD_OVERLAP:]
                 if scan is None:
                     out.append(chunk)
                     continue
@@ -172,19 +189,154 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], 
         raise _reject("file-corrupt", detail=f"phần {info.filename}: {type(exc).__name__}") from exc
     if scan is not None:
         _scan_cells(carry, scan)
-        return first
+        return b""
     return b"".join(out)
 
 
+CANDIDATE_TRIES = 64  # ordinary references looked for from the end of a piece
+MAX_ROW_DIGITS = 9  # a row of more digits counts as 10**9 (beyond any limit, no huge int)
+MAX_COL_LETTERS = 6  # a column of more letters counts as 26**6
+
+
+def _row_value(digits: bytes) -> int:
+    digits = digits.lstrip(b"0")
+    return int(digits or b"0") if len(digits) <= MAX_ROW_DIGITS else 10**MAX_ROW_DIGITS
+
+
+def _col_value(letters: bytes) -> int:
+    return col_number(letters) if len(letters) <= MAX_COL_LETTERS else 26**MAX_COL_LETTERS
+
+
+def scan_cells_exact(data: bytes, scan: SheetInfo) -> None:
+    """The reference scan of a piece of a worksheet: every ``r`` attribute however spelt.
+
+    Raises ``scan.max_row``/``scan.max_col`` to the largest row and column referenced and adds
+    the references of the cells holding an ``<f>``. :func:`_scan_cells` gives the same results
+    faster; this one is its fallback (odd spellings, references out of order) and its oracle.
+    """
+    _exact_bounds(data, scan)
+    _exact_formulas(data, scan)
+
+
+def _exact_bounds(data: bytes, scan: SheetInfo) -> None:
+    refs = _REF_RE.findall(data)
+    if refs:
+        letters, digits, quotes = zip(*refs, strict=True)
+        cols = {a.upper() for a, d in zip(letters, digits, strict=True) if a and d}
+        rows = {d.lstrip(b"0") for d, q in zip(digits, quotes, strict=True) if d and q}
+        if cols:
+            scan.max_col = max(scan.max_col, _col_value(max(cols, key=lambda x: (len(x), x))))
+        if rows:
+            scan.max_row = max(scan.max_row, _row_value(max(rows, key=lambda x: (len(x), x))))
+
+
+def _exact_formulas(data: bytes, scan: SheetInfo) -> None:
+    refs = _FORMULA_RE.findall(data)
+    if refs:
+        scan.formulas.update(b" ".join(refs).decode().upper().split())
+
+
 def _scan_cells(data: bytes, scan: SheetInfo) -> None:
-    # Column letters compare correctly as (length, text): only distinct ones are converted.
-    letters = set(_CELL_COL_RE.findall(data))
-    if letters:
-        scan.max_col = max(scan.max_col, col_number(max(letters, key=lambda x: (len(x), x))))
-    rows = set(_ROW_NUM_RE.findall(data))
-    if rows:
-        scan.max_row = max(scan.max_row, int(max(rows, key=lambda x: (len(x.lstrip(b"0")), x.lstrip(b"0")))))
-    scan.formulas.update(ref.decode() for ref in _FORMULA_RE.findall(data))
+    """:func:`scan_cells_exact`, fast in the usual case, the same results in every case.
+
+    The largest column and row so far, the piece's last ordinary reference ``r="W216"`` and
+    the ``<dimension>`` tag give a candidate column and row. One pass (:func:`_bounds_re`)
+    then looks at every reference attribute however spelt: one beyond the candidate column or
+    the candidate row's bucket (same number of digits, same first two) sends the piece to the
+    reference scan; otherwise it yields the rows of the bucket. The column is the candidate's
+    if attained, the row the largest of the bucket. Formula cells: the reference regex.
+    """
+    _exact_formulas(data, scan)
+    col, row, hint = _candidate(data, scan)
+    if not row:
+        _exact_bounds(data, scan)
+        return
+    digits = str(row)
+    k, p = len(digits), digits[:2]
+    found = _bounds_re(col, k, p).findall(data)
+    if found:
+        beyond, bucket = zip(*found, strict=True)
+        if any(beyond):
+            _exact_bounds(data, scan)
+            return
+        scan.max_row = max(scan.max_row, int(max(bucket)))
+    if hint and not _attained_re(col).search(data):
+        _exact_bounds(data, scan)
+        return
+    scan.max_col = max(scan.max_col, col_number(col))
+
+
+def _candidate(data: bytes, scan: SheetInfo) -> tuple[bytes, int, bool]:
+    """Column and row candidates: the maxima so far, the piece's last ordinary reference
+    (attained) and, for the column, the ``<dimension>`` tag (``hint``: attainment unknown)."""
+    col = col_letter_bytes(scan.max_col)
+    row = scan.max_row
+    end = len(data)
+    for _ in range(CANDIDATE_TRIES):
+        at = data.rfind(b'r="', 0, end)
+        if at < 0:
+            break
+        m = _STD_REF_RE.match(data, at)
+        if m:
+            letters, digits = m.group(1), m.group(2)
+            if (len(letters), letters) > (len(col), col) and len(letters) <= MAX_COL_LETTERS:
+                col = letters
+            if len(digits) <= MAX_ROW_DIGITS:
+                row = max(row, int(digits))
+            break
+        end = at
+    hint = False
+    if not scan.max_col and (dim := _DIMENSION_RE.search(data, 0, 4096)):
+        letters = dim.group(1)
+        if (len(letters), letters) > (len(col), col) and len(letters) <= MAX_COL_LETTERS:
+            col, hint = letters, True
+    return col, row, hint
+
+
+def col_letter_bytes(col: int) -> bytes:
+    """16384 → ``b"XFD"``; 0 → ``b""``."""
+    out = b""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        out = bytes((65 + rem,)) + out
+    return out
+
+
+def _either_case(lo: int, hi: int) -> bytes:
+    """A character class of the letters ``lo``..``hi`` (ASCII codes of capitals), both cases."""
+    return b"[%c-%c%c-%c]" % (lo, hi, lo + 32, hi + 32)
+
+
+def _beyond(col: bytes, k: int, p: str) -> bytes:
+    """A reference value (after ``r="``) with a column after ``col`` or a row of more than
+    ``k`` significant digits or of ``k`` digits starting above ``p`` (its first digits). A
+    superset of the values beyond the candidates: a false alarm costs the reference scan."""
+    alts = [b"[A-Za-z]{%d,}+[0-9]" % (len(col) + 1)] if col else [b"[A-Za-z]++[0-9]"]
+    for i, ch in enumerate(col):  # same length, greater at letter i
+        if ch < ord("Z"):
+            same = b"".join(b"[%c%c]" % (c, c + 32) for c in col[:i])
+            rest = b"[A-Za-z]{%d}" % (len(col) - i - 1)
+            alts.append(same + _either_case(ch + 1, ord("Z")) + rest + b"[0-9]")
+    rows = [b"[1-9][0-9]{%d}" % k]
+    for i, digit in enumerate(p):  # same length, greater at digit i
+        if digit < "9":
+            rows.append(p[:i].encode() + b"[%d-9][0-9]{%d}" % (int(digit) + 1, k - i - 1))
+    alts.append(b"[A-Za-z]*+0*+(?:" + b"|".join(rows) + b")")
+    return b"|".join(alts)
+
+
+@functools.lru_cache(maxsize=512)
+def _bounds_re(col: bytes, k: int, p: str) -> re.Pattern[bytes]:
+    """At each reference attribute: (beyond the candidates) or (a row of the bucket: ``k``
+    significant digits starting with ``p``, counted as the reference scan counts rows)."""
+    bucket = rb"""(?=[A-Za-z]*+0*+(%s[0-9]{%d})["'])""" % (p.encode(), k - len(p))
+    return re.compile(_ATTR + b"(?:(?=(" + _beyond(col, k, p) + b"))|" + bucket + b")")
+
+
+@functools.lru_cache(maxsize=512)
+def _attained_re(col: bytes) -> re.Pattern[bytes]:
+    """A cell of column ``col`` (either case)."""
+    return re.compile(_ATTR + b"".join(b"[%c%c]" % (c, c + 32) for c in col) + b"[0-9]")
 
 
 def _parse_xml(data: bytes, part: str) -> Any:
@@ -319,6 +471,13 @@ def preflight(path: Path, limits: ReaderSettings) -> Container:
         return _scan_zip(zf, limits)
 
 
+def _part_key(name: str) -> str:
+    """A part name as a reader may resolve it (slashes, dot segments and case folded): every
+    member spelt like a sheet's part (``xl/./worksheets/sheet1.xml``, what python-calamine
+    opens for the target ``./worksheets/sheet1.xml``) is scanned as that sheet."""
+    return posixpath.normpath(name.replace("\\", "/")).lstrip("/").lower()
+
+
 def _scan_zip(zf: zipfile.ZipFile, limits: ReaderSettings) -> Container:
     members = _check_members(zf, limits)
     budget = [limits.max_uncompressed_mb << 20, limits.max_uncompressed_mb << 20]
@@ -333,13 +492,18 @@ def _scan_zip(zf: zipfile.ZipFile, limits: ReaderSettings) -> Container:
     _parse_workbook(data, part, _rels(zf, part, members, budget), container)
     if not container.sheets:
         raise _reject("file-no-sheets")
-    by_part = {s.part: s for s in container.sheets}
-    for name, info in members.items():
-        if name == part or not name.endswith((".xml", ".rels", ".vml")):
-            continue
-        sheet = by_part.get(name)
-        _read_member(zf, info, budget, sheet)
+    by_part: dict[str, SheetInfo] = {}
     for s in container.sheets:
+        by_part.setdefault(_part_key(s.part), s)
+    for name, info in members.items():
+        sheet = by_part.get(_part_key(name))  # a sheet part is scanned whatever its name
+        if sheet is None and (name == part or not name.endswith((".xml", ".rels", ".vml"))):
+            continue
+        _read_member(zf, info, budget, sheet)
+    for s in container.sheets:  # sheets sharing a part share its scan
+        first = by_part[_part_key(s.part)]
+        if first is not s:
+            s.max_row, s.max_col, s.formulas = first.max_row, first.max_col, set(first.formulas)
         if s.part not in members:
             raise _reject("file-corrupt", detail=f"thiếu trang tính {s.name}")
         max_rows = row_limit(s.name, limits)
