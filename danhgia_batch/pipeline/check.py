@@ -142,7 +142,7 @@ def check_files(
     if has_ledger:  # imported while the forkserver (started by the CLI) loads the reader
         from ..ledger import open_ledger_read_only
     reader = RunReader(settings)
-    reader.prefetch(paths, settings)  # the workers read while pandas, pandera are imported
+    reader.prefetch(paths, settings)  # the workers read while the ledger and the pipeline are imported
     error = ""
     ledger: Ledger | None = None
     try:
@@ -150,7 +150,8 @@ def check_files(
         from .context import context_for
         from .decide import decide
 
-        warm_validation()
+        if len(paths) > 1:  # pandera validates a batch; one file is validated without pandas
+            warm_validation()
         if has_ledger:
             ledger = open_ledger_read_only(settings)
     except LedgerError as exc:
