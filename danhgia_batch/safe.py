@@ -19,8 +19,8 @@ parse must not live on as an orphan, nor keep the forkserver alive.
 
 A worker reads a batch of files (plain Python per file) and sends the batch back; the parent
 validates the rows of every file of one :meth:`Pool.run` at once with pandera
-(:func:`.read.schema.validate_batch`, one DataFrame for the whole run: issue 19), on values
-that are already plain Python objects.
+(:func:`.read.schema.validate_batch`, one DataFrame for the whole run: issue 19; a single file
+in plain Python from the same rules), on values that are already plain Python objects.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """Batch validation with pandera: the rows of many files in one DataFrame (SPEC §9).
 
-pandera costs ~11 ms per small DataFrame and ~0.7 s to import, so it never runs per file, and
-never in the reader workers (they stay small and start fast, issue 19): the process that
-called the reader validates the rows of all the files of one call at once (``lazy=True``: all
-failures together) and maps each failure back to (file, sheet, cell). What it checks:
+pandera costs ~11 ms per small DataFrame and ~0.5 s to import (pandas with it), so it never
+runs per file, and never in the reader workers (they stay small and start fast, issue 19): the
+process that called the reader validates the rows of all the files of one call at once
+(``lazy=True``: all failures together) and maps each failure back to (file, sheet, cell). The
+rows of a call with one file (``danhgia check FILE``, a watcher event) are checked in plain
+Python instead: :data:`PEOPLE_RULES` builds both checks, which find the same failures
+(``tests/test_validate_plain.py``). What it checks:
 required row values, known codes (positions, categories, grades), score ranges per part or
 criterion from the framework, and duplicate person codes within one file. Type problems
 (not a number, ambiguous number, bad date, too many decimals) were reported while reading.
