@@ -109,6 +109,9 @@ def _start_readers() -> None:
     start_early()
 
 
+_quick_exit = False  # set by a short command that finished: main() calls quick_exit()
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a one-line message to stderr and exit with ``code``."""
     typer.echo(f"Lỗi: {message}", err=True)
@@ -359,6 +362,7 @@ def check_cmd(
     ] = False,
 ) -> None:
     """Kiểm tra tệp như khi xử lý (biểu mẫu, khung tiêu chí, quy tắc, danh mục, sổ cái) mà không ghi gì vào sổ."""
+    global _quick_exit
     settings = run(ctx.obj.settings)
     _start_readers()
     from .pipeline.check import check_files
@@ -382,6 +386,7 @@ def check_cmd(
             typer.echo(f"Chưa kiểm tra: {note}")
 
     emit(ctx, result, text)
+    _quick_exit = True  # a short command: main() ends it without the interpreter's teardown
     raise typer.Exit(result.exit_code)
 
 
@@ -760,6 +765,29 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except SystemExit as exc:
+        if _quick_exit and isinstance(exc.code, int):
+            quick_exit(exc.code)
+        raise
+
+
+def quick_exit(code: int) -> NoReturn:
+    """End the process now: run the exit handlers (logging, multiprocessing, safe.py's) and
+    flush the output, then skip the teardown of every imported module and the last garbage
+    collections, ~0.1 s of a ``danhgia check`` (issue 19). Only from :func:`main`, after the
+    command returned: its files and the ledger are closed."""
+    import atexit
+    import contextlib
+    import os
+
+    run_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython
+    if run_handlers is None:
+        sys.exit(code)
+    run_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (``| head``): output gone anyway
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
