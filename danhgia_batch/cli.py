@@ -9,6 +9,7 @@ stopped the run, issue 17). Heavy libraries are imported inside the commands, ne
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -87,6 +88,7 @@ def main_options(
     ] = False,
 ) -> None:
     """Đánh giá, xếp loại CBCCVC, LĐHĐ hằng tháng (Công văn 528-CV/QU)."""
+    gc.enable()  # paused by main() while typer built the command line (its imports)
     logging.basicConfig(
         level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -761,6 +763,7 @@ def demo_cmd(
 
 def main() -> None:
     """Console entry point."""
+    gc.disable()  # typer's imports (pydantic) make long-lived objects only; main_options resumes
     try:
         app()
     except KeyboardInterrupt:
