@@ -365,8 +365,8 @@ def check_cmd(
 ) -> None:
     """Kiểm tra tệp như khi xử lý (biểu mẫu, khung tiêu chí, quy tắc, danh mục, sổ cái) mà không ghi gì vào sổ."""
     global _quick_exit
+    _start_readers()  # before the settings: the forkserver needs none of them
     settings = run(ctx.obj.settings)
-    _start_readers()
     from .pipeline.check import check_files
 
     if wait and not ctx.obj.as_json:
