@@ -27,9 +27,9 @@ from typing import Any
 from .. import layout
 from ..domain import Framework
 from ..issues import Severity, make_issue
+from ..layout import criterion_label
 from ..models import FormResult
 from ..settings import Settings
-from .individual import criterion_label
 
 log = logging.getLogger(__name__)
 
