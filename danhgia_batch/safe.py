@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import logging
 import math
 import multiprocessing as mp
@@ -50,7 +49,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 # the reader path only: the server starts fast and the workers stay small (issue 19)
-PRELOAD = ["danhgia_batch.read.form", "python_calamine"]
+PRELOAD = ["danhgia_batch.read.form", "python_calamine", "ctypes"]
 MAX_BATCH = 16
 _context: Any = None
 
@@ -157,6 +156,8 @@ def die_with_parent() -> None:
     """
     if not sys.platform.startswith("linux") or not _release_forkserver():
         return
+    import ctypes  # (preloaded by the forkserver; the main process never needs it)
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
