@@ -9,6 +9,7 @@ stopped the run, issue 17). Heavy libraries are imported inside the commands, ne
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -87,6 +88,7 @@ def main_options(
     ] = False,
 ) -> None:
     """Đánh giá, xếp loại CBCCVC, LĐHĐ hằng tháng (Công văn 528-CV/QU)."""
+    gc.enable()  # paused by main() while typer built the command line (its imports)
     logging.basicConfig(
         level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -107,6 +109,9 @@ def _start_readers() -> None:
     from .safe import start_early
 
     start_early()
+
+
+_quick_exit = False  # set by a short command that finished: main() calls quick_exit()
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -359,8 +364,9 @@ def check_cmd(
     ] = False,
 ) -> None:
     """Kiểm tra tệp như khi xử lý (biểu mẫu, khung tiêu chí, quy tắc, danh mục, sổ cái) mà không ghi gì vào sổ."""
+    global _quick_exit
+    _start_readers()  # before the settings: the forkserver needs none of them
     settings = run(ctx.obj.settings)
-    _start_readers()
     from .pipeline.check import check_files
 
     if wait and not ctx.obj.as_json:
@@ -382,6 +388,7 @@ def check_cmd(
             typer.echo(f"Chưa kiểm tra: {note}")
 
     emit(ctx, result, text)
+    _quick_exit = True  # a short command: main() ends it without the interpreter's teardown
     raise typer.Exit(result.exit_code)
 
 
@@ -756,10 +763,34 @@ def demo_cmd(
 
 def main() -> None:
     """Console entry point."""
+    gc.disable()  # typer's imports (pydantic) make long-lived objects only; main_options resumes
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except SystemExit as exc:
+        if _quick_exit and isinstance(exc.code, int):
+            quick_exit(exc.code)
+        raise
+
+
+def quick_exit(code: int) -> NoReturn:
+    """End the process now: run the exit handlers (logging, multiprocessing, safe.py's) and
+    flush the output, then skip the teardown of every imported module and the last garbage
+    collections, ~0.1 s of a ``danhgia check`` (issue 19). Only from :func:`main`, after the
+    command returned: its files and the ledger are closed."""
+    import atexit
+    import contextlib
+    import os
+
+    run_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython
+    if run_handlers is None:
+        sys.exit(code)
+    run_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (``| head``): output gone anyway
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

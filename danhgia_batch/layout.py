@@ -182,6 +182,12 @@ INDIVIDUAL_TABLE: tuple[Field, ...] = (
 )
 
 
+def criterion_label(side: str, code: str) -> str:
+    """Column label used in messages for a criterion score cell (``side``: self or final)."""
+    f = INDIVIDUAL_TABLE[3] if side == "self" else INDIVIDUAL_TABLE[4]
+    return f"{f.label} ({code})"
+
+
 # ---- template 02 table ------------------------------------------------------------------
 
 

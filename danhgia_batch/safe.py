@@ -19,15 +19,14 @@ parse must not live on as an orphan, nor keep the forkserver alive.
 
 A worker reads a batch of files (plain Python per file) and sends the batch back; the parent
 validates the rows of every file of one :meth:`Pool.run` at once with pandera
-(:func:`.read.schema.validate_batch`, one DataFrame for the whole run: issue 19), on values
-that are already plain Python objects.
+(:func:`.read.schema.validate_batch`, one DataFrame for the whole run: issue 19; a single file
+in plain Python from the same rules), on values that are already plain Python objects.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import logging
 import math
 import multiprocessing as mp
@@ -50,7 +49,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 # the reader path only: the server starts fast and the workers stay small (issue 19)
-PRELOAD = ["danhgia_batch.read.form", "python_calamine"]
+PRELOAD = ["danhgia_batch.read.form", "python_calamine", "ctypes"]
 MAX_BATCH = 16
 _context: Any = None
 
@@ -157,6 +156,8 @@ def die_with_parent() -> None:
     """
     if not sys.platform.startswith("linux") or not _release_forkserver():
         return
+    import ctypes  # (preloaded by the forkserver; the main process never needs it)
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
@@ -169,11 +170,38 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Start a child without the ``__main__`` script.
+
+    A child started by CPython's forkserver runs the parent's main script first when it has
+    one (not for ``python -m``): for the ``danhgia`` console script that is the whole CLI, typer
+    and pydantic, ~0.1 s in every reader worker before it reads its first file (issue 19). Every
+    child started here runs a function of this package, never one of ``__main__``, so the
+    script's path is hidden while the child's preparation data are taken.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 if sys.platform != "win32":
     from multiprocessing.context import ForkServerContext, ForkServerProcess
 
     class _DyingProcess(ForkServerProcess):
         """A forkserver process that first makes sure it dies with its parent."""
+
+        @staticmethod
+        def _Popen(process_obj: Any) -> Any:
+            with _main_script_hidden():
+                return ForkServerProcess._Popen(process_obj)
 
         def run(self) -> None:
             die_with_parent()

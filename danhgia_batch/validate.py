@@ -1,8 +1,10 @@
-"""Validation stage (SPEC §9): pandera batch schema plus the framework checks.
+"""Validation stage (SPEC §9): pandera batch schema (one file: the same rules in plain Python)
+plus the framework checks.
 
 The reader's worker processes only read (they import no pandas or pandera, issue 19); the
 process that called the reader validates the rows of every file of one call at once, in one
-DataFrame (:func:`danhgia_batch.safe.validate_read`). Imports go one way (read → validate),
+DataFrame (:func:`danhgia_batch.safe.validate_read`; the rows of a single file are checked in
+plain Python from the same rules, without importing pandas). Imports go one way (read → validate),
 so the implementation lives in :mod:`danhgia_batch.read.schema` (batch schema: required
 values, code lists, score ranges per part/criterion, duplicate person codes) and the per-file
 reader modules (header fields, period, framework id/version/period, types, decimals,

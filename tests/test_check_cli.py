@@ -110,3 +110,18 @@ def test_check_cli_says_what_it_could_not_check(fill_template: Fill, tmp_path: P
     assert not (work / "danhgia.sqlite3").exists()
     data = json.loads(CliRunner().invoke(app, ["--json", "check", str(good)]).output)
     assert len(data["not_checked"]) == 3
+
+
+def test_check_entry_point_ends_quickly_with_its_output_and_code(fill_template: Fill, tmp_path: Path) -> None:
+    """The real ``danhgia check`` (``cli.main``) ends with ``quick_exit``: the output piped,
+    the exit code and the error workbook are those of a normal exit."""
+    import subprocess
+    import sys
+
+    bad = fill_template("02", [valid_row(person_code="B1", final_grade="Z")])
+    cmd = [sys.executable, "-m", "danhgia_batch.cli", "--json", "check", str(bad), "--report", str(tmp_path / "rep")]
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1, done.stderr
+    data = json.loads(done.stdout)
+    assert [i["code"] for i in data["files"][0]["issues"]] == ["code-unknown", "late-arrival"]
+    assert (tmp_path / "rep" / f"{bad.stem}_loi.xlsx").stat().st_size > 0

@@ -15,10 +15,10 @@ import socket
 import uuid
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import Connection, Insert, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from . import schema as s
 
@@ -126,7 +126,7 @@ def insert_claim(conn: Connection, values: dict[str, Any]) -> FileRecord | None:
     stmt = _INSERT_CLAIM.get(name)
     if stmt is None:
         if name in ("postgresql", "sqlite"):
-            mod = postgresql if name == "postgresql" else sqlite
+            mod = import_module(f"sqlalchemy.dialects.{name}")  # (only the dialect in use is imported)
             stmt = mod.insert(s.files).on_conflict_do_nothing(index_elements=["claim_key"]).returning(*s.files.c)
             _INSERT_CLAIM[name] = stmt
         else:  # any other engine: check first (inside the write transaction)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import YearRow
 from ..periods import Period
@@ -91,7 +91,7 @@ def mark_rollups(conn: Connection, period: str, block: str) -> None:
     if conn.dialect.name in ("postgresql", "sqlite"):
         stmt = _UPSERT_ROLLUP.get(conn.dialect.name)
         if stmt is None:
-            mod = postgresql if conn.dialect.name == "postgresql" else sqlite
+            mod = import_module(f"sqlalchemy.dialects.{conn.dialect.name}")  # (only the one in use)
             ins = mod.insert(table).values(period=bindparam("p_period"), block=bindparam("p_block"), generation=1)
             stmt = ins.on_conflict_do_update(
                 index_elements=["period", "block"], set_={"generation": table.c.generation + 1}

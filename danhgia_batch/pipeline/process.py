@@ -331,7 +331,8 @@ class _Run:
                 # the first chunk: the workers read it while this process imports pandas and
                 # pandera for its validation (issue 19); the call below takes what they read
                 prefetch(paths, self.settings)
-                warm_validation()
+                if len(paths) > 1:  # one file is validated without pandas (read.schema)
+                    warm_validation()
             self.warm = True
             forms: Iterable[FormResult] = list(self.reader(paths, self.settings))
             if prefetch is not None and self.ahead:  # reading has no effect: claims come later

@@ -16,7 +16,7 @@ issues (SPEC §8: a cached value that disagrees is reported):
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import layout
 from ..domain import Framework
@@ -24,8 +24,10 @@ from ..issues import Issue, make_issue
 from ..models import EvaluationRow
 from ..settings import GradingSettings
 from . import normalise as norm
-from .recognise import Ctx
-from .workbook import Grid
+
+if TYPE_CHECKING:  # (the decision imports this module: no reader machinery for it, issue 19)
+    from .recognise import Ctx
+    from .workbook import Grid
 
 
 def band(total: Decimal, grading: GradingSettings) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from .. import layout
 from ..domain import Framework
 from ..kpi import TaskInputs, leader_points, task_points
+from ..layout import criterion_label
 from ..models import EvaluationRow, ListHeader
 from . import normalise as norm
 from .recognise import Ctx, Stop, check_framework_period, find_table
@@ -21,12 +22,6 @@ from .tables import check_inputs, is_leader, list_header, parse_value, read_head
 from .workbook import Grid, a1
 
 SELF_FIELD, FINAL_FIELD = layout.INDIVIDUAL_TABLE[3], layout.INDIVIDUAL_TABLE[4]
-
-
-def criterion_label(side: str, code: str) -> str:
-    """Column label used in messages for a criterion score cell."""
-    f = SELF_FIELD if side == "self" else FINAL_FIELD
-    return f"{f.label} ({code})"
 
 
 def _code_rows(grid: Grid, header_row: int, code_col: int) -> dict[str, int]:
