@@ -22,6 +22,7 @@ class LedgerBase:
 
     url: str
     engine: Engine
+    reader: Engine  # the engine for transactions that only read (engine.read_only)
     stale_after: float
     worker: str
     _beat: datetime

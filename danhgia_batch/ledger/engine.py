@@ -84,6 +84,15 @@ def _enable_wal(cur: Any) -> None:
             delay = min(delay * 2, 0.25)
 
 
+READ_ONLY = "danhgia_read_only"  # execution option: this connection's transactions only read
+
+
+def read_only(engine: Engine) -> Engine:
+    """``engine`` for transactions that only read (SQLite: a deferred BEGIN, see
+    :data:`READ_ONLY`; other engines: the same transactions)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def _sqlite_engine(url: str, mounts: Path) -> Engine:
     parsed = make_url(url)
     database = parsed.database or ""
@@ -106,7 +115,10 @@ def _sqlite_engine(url: str, mounts: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a writer takes the write lock at once (no deadlock upgrading a read); a reader
+        # (READ_ONLY) takes none: the context of a decision, a check, the unit writer process
+        # never wait for a writer, nor make one wait (issue 19)
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 

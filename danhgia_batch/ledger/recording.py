@@ -130,7 +130,7 @@ class RecordingMixin(LocksMixin):
         ``decider`` = (position, name) of the header; ``persons`` the person codes of its rows
         (the first is the person of an individual form).
         """
-        with self.engine.connect() as conn:  # one snapshot: registry, locks, lists (fewest statements)
+        with self.reader.connect() as conn:  # one snapshot: registry, locks, lists (fewest statements)
             history = q.lock_history(conn, period)
             locks = q.lock_rows(conn, period, history)
             latest, grant = q.latest_and_grant(conn, period, unit_code)

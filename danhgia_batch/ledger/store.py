@@ -22,6 +22,7 @@ from . import schema as s
 from .base import ClaimLost
 from .claiming import ClaimsMixin
 from .engine import MOUNTS, make_engine
+from .engine import read_only as reading_engine
 from .migrate import MIGRATIONS, current_version, migrate
 from .outreach import OutreachMixin
 from .reading import ReadingMixin
@@ -50,6 +51,9 @@ class Ledger(ClaimsMixin, RecordingMixin, ReadingMixin, OutreachMixin):
     ) -> None:
         self.url = url
         self.engine = make_engine(url, schema=schema, mounts=mounts)
+        self.reader = reading_engine(self.engine)  # a decision's context: no write lock (SQLite)
+        if read_only:  # ``danhgia check``, the unit writer process: no transaction of theirs writes
+            self.engine = self.reader
         self.stale_after = stale_after
         try:
             self.version = _schema_version(self.engine) if read_only else migrate(self.engine)

@@ -216,11 +216,11 @@ _APART: dict[str, Ledger] = {}  # the writer process's own ledger, kept between 
 def write_unit_outputs_apart(settings: Settings, units: set[tuple[str, str]]) -> list[Path]:
     """:func:`write_unit_outputs` in the run's unit writer process (``Finisher``, issue 19),
     through that process's own connection to the ledger (the lists are committed before)."""
-    from ..ledger import open_ledger
+    from ..ledger import open_ledger, open_ledger_read_only
 
     ledger = _APART.get(settings.ledger_url)
-    if ledger is None:
-        ledger = _APART[settings.ledger_url] = open_ledger(settings)
+    if ledger is None:  # it only reads: no write lock, never in the deciding process's way
+        ledger = _APART[settings.ledger_url] = open_ledger_read_only(settings) or open_ledger(settings)
     try:
         return write_unit_outputs(settings, ledger, units, pool_min=len(units) + 1)
     except OSError:  # a full disk, a read-only outbox: the run's environment problem, as in-process

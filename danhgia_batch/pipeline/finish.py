@@ -163,6 +163,8 @@ class Finisher:
         for unit in touched:  # lists of the unit arrived after its job began: it is written again
             self._unit_jobs.pop(unit, None)
         items, self._later = [*self._later, *items], []
+        if last:
+            self._finish_units_apart()
         if not last:
             writing = [i for i in items if i.file.state == "recorded" and self._writing(i)]
             # the unit's outputs are written once, when its lists stop arriving (issue 19)
@@ -202,6 +204,14 @@ class Finisher:
             if item.file.id in stopped:
                 item.result.finished = False
             self.result.files.append(item.result)
+
+    def _finish_units_apart(self) -> None:
+        """The last call: let the writer process finish its jobs (their futures keep what they
+        gave), then stop it: its memory is free before the roll-ups are built."""
+        if self._unit_pool is None:
+            return
+        self._unit_pool.shutdown(wait=True)
+        self._unit_pool = None
 
     def _start_units(self, units: set[tuple[str, str]]) -> None:
         """Give the writer process the units not given yet (one job for them all)."""

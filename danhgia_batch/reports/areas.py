@@ -46,12 +46,25 @@ def select_areas(view: PeriodView, scope: str) -> list[Unit]:
     return chosen
 
 
+_LINEAGE: list[tuple[dict[str, Unit], dict[str, frozenset[str]]]] = []  # the last org and its lineage
+
+
+def _lineage(org: dict[str, Unit]) -> dict[str, frozenset[str]]:
+    """Unit code → the codes of the unit and its ancestors in ``org`` (:func:`chain_in`),
+    worked out once per org: a city's roll-ups ask it of every unit for every ward (issue 19)."""
+    if _LINEAGE and _LINEAGE[0][0] is org:
+        return _LINEAGE[0][1]
+    lineage = {code: frozenset(u.code for u in chain_in(org, unit)) for code, unit in org.items()}
+    _LINEAGE[:] = [(org, lineage)]
+    return lineage
+
+
 def area_view(view: PeriodView, area: Unit) -> PeriodView:
     """The part of ``view`` under ``area`` (units whose chain of parents reaches it)."""
+    lineage = _lineage(view.org)
 
     def inside(code: str) -> bool:
-        unit = view.org.get(code)
-        return unit is not None and any(u.code == area.code for u in chain_in(view.org, unit))
+        return area.code in lineage.get(code, ())
 
     return replace(
         view,
