@@ -25,7 +25,7 @@ class ReadingMixin(LocksMixin):
 
     @retrying
     def file(self, file_id: int) -> c.FileRecord:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return c.by_id(conn, file_id)
 
     @retrying
@@ -36,12 +36,12 @@ class ReadingMixin(LocksMixin):
             q = q.where(s.files.c.period == period)
         if outcome is not None:
             q = q.where(s.files.c.outcome == outcome)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [c.FileRecord.from_row(r) for r in conn.execute(q)]
 
     @retrying
     def file_issues(self, file_id: int) -> list[Issue]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return q.issues_of(conn, [file_id]).get(file_id, [])
 
     @retrying
@@ -52,12 +52,12 @@ class ReadingMixin(LocksMixin):
             q = q.where(s.lists.c.period == period)
         if unit_code is not None:
             q = q.where(s.lists.c.unit_code == unit_code)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return list(conn.execute(q))
 
     @retrying
     def evaluation_count(self, *, period: str | None = None, active_only: bool = True) -> int:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return q.evaluation_count(conn, period, active_only)
 
     @retrying
@@ -73,14 +73,14 @@ class ReadingMixin(LocksMixin):
         ``exclude`` = (unit, decider position, decider name): the list about to be replaced;
         ``persons``: only these person codes (default everyone).
         """
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return q.people_listed(conn, period, exclude, persons)
 
     @retrying
     def unit_view(self, period: str, unit_code: str) -> UnitView:
         """Everything the unit reports need for one unit and period."""
         registry = self.registry_for(period)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             found = views.unit_views(conn, period, registry, unit_codes=[unit_code])
         return found.get(unit_code) or views.empty_unit_view(period, unit_code, registry)
 
@@ -98,7 +98,7 @@ class ReadingMixin(LocksMixin):
         grades counted), read a batch of units at a time: roll-ups of a large period.
         """
         registry = self.registry_for(period)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             found = views.unit_views_by_block(conn, period, registry, blocks, summary=summary)
             locked = {b: q.locked(conn, period, b) for b in found}
         return {
@@ -119,7 +119,7 @@ class ReadingMixin(LocksMixin):
         """:meth:`unit_view` of several units in one go (a chunk's outputs)."""
         codes = sorted(set(unit_codes))
         registry = self.registry_for(period)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             found = views.unit_views(conn, period, registry, unit_codes=codes)
         return {c: found.get(c) or views.empty_unit_view(period, c, registry) for c in codes}
 
@@ -131,7 +131,7 @@ class ReadingMixin(LocksMixin):
         """
         codes = sorted(set(unit_codes))
         registry = self.registry_for(period)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             for batch in views.unit_view_batches(conn, period, registry, [None], unit_codes=codes, batch_units=size):
                 found = batch[None]
                 yield {c: found[c] for c in sorted(found)}
@@ -139,7 +139,7 @@ class ReadingMixin(LocksMixin):
     @retrying
     def pending_rollups(self) -> list[tuple[str, str, int]]:
         """(period, block, generation) of roll-ups to rewrite; block "" is the district."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return y.pending_rollups(conn)
 
     @retrying
@@ -151,11 +151,11 @@ class ReadingMixin(LocksMixin):
     @retrying
     def year_rows(self, year: int) -> list[YearRow]:
         """One row per person with a final grade per month of ``year`` (active lists only)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return y.year_rows(conn, year, self.registry_for(f"{year:04d}-12"))
 
     @retrying
     def period_fingerprint(self, period: str) -> views.PeriodKey:
         """:func:`.views.period_fingerprint` of ``period`` (the watcher's cache key)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return views.period_fingerprint(conn, period)
