@@ -208,6 +208,25 @@ def test_sqlite_runs_in_wal_mode(ledger: Ledger) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
+def test_a_reading_transaction_never_holds_the_write_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: a decision's context, ``check`` and the unit writer process read in
+    transactions that take no write lock (SQLite: deferred BEGIN), so a writer never waits for
+    them; writing transactions still take it at once (BEGIN IMMEDIATE)."""
+    from danhgia_batch.ledger import engine as eng
+
+    monkeypatch.setattr(eng, "BUSY_TIMEOUT_MS", 300)  # a writer kept waiting fails fast
+    url = f"sqlite:///{tmp_path / 'l.sqlite3'}"
+    with Ledger(url) as reader, Ledger(url) as writer:
+        writer.retry_delays = ()  # type: ignore[attr-defined]  # no retries: the lock shows at once
+        with reader.reader.connect() as conn:
+            assert conn.execute(select(s.files.c.id)).all() == []  # a read transaction is open
+            assert claim(writer, "a" * 64).action == "process"  # written meanwhile, not locked out
+        with reader.engine.connect() as conn:
+            conn.execute(select(s.files.c.id)).all()  # a writing transaction holds the lock
+            with pytest.raises(LedgerError):
+                claim(writer, "b" * 64)
+
+
 def _open_and_close(url: str, barrier: Any) -> str:
     barrier.wait()
     try:
