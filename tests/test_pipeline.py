@@ -345,6 +345,28 @@ def test_a_big_run_writes_unit_workbooks_in_its_writer_process_once_per_unit(
     assert {"Trần Thị Hoa"} <= texts(next(p for p in unit_lists if "vpq" in p.name))
 
 
+def test_a_writer_process_that_dies_leaves_the_unit_workbooks_to_this_one(
+    settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers import die_at_once
+
+    from danhgia_batch.pipeline import effects
+    from danhgia_batch.pipeline import process as proc
+
+    drop(settings, fill_template("02", rows_of(fill_template, *TEAM)), "a1.xlsx")
+    vpq = [valid_row(person_code="VPQ001", full_name="Trần Thị Hoa", score=85)]
+    drop(settings, fill_template("02", vpq, unit_code="VPQ", unit_name="Văn phòng Quận ủy"), "b1.xlsx")
+    drop(settings, fill_template("02", [valid_row(score=80, final_grade="A")]), "z.xlsx")
+    monkeypatch.setattr(proc, "CHUNK", 1)
+    monkeypatch.setattr(proc, "APART_MIN_FILES", 1)
+    monkeypatch.setattr(effects, "write_unit_outputs_apart", die_at_once)  # the writer process dies
+    result = process_inbox(settings)
+    assert result.problem is None and inbox_files(settings) == []
+    unit_lists = sorted(p.name for p in result.outputs if p.name.startswith("danh_sach_tong_hop_"))
+    assert unit_lists == ["danh_sach_tong_hop_pnv_2022-01.xlsx", "danh_sach_tong_hop_vpq_2022-01.xlsx"]
+    assert all(p.is_file() for p in result.outputs)
+
+
 def test_rollups_left_pending_by_a_failed_run_are_written_by_the_next(
     settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -218,9 +218,14 @@ class Finisher:
         units = {u for u in units if u not in self._unit_jobs}
         if not units:
             return
-        if self._unit_pool is None:
-            self._unit_pool = ProcessPoolExecutor(1, mp_context=context())
-        job = self._unit_pool.submit(effects.write_unit_outputs_apart, self.settings, units)
+        try:
+            if self._unit_pool is None:
+                self._unit_pool = ProcessPoolExecutor(1, mp_context=context())
+            job = self._unit_pool.submit(effects.write_unit_outputs_apart, self.settings, units)
+        except Exception:  # the writer process died (a broken pool): this process writes them
+            log.exception("the unit writer process is gone; unit workbooks are written here")
+            self.apart = False
+            return
         for unit in units:
             self._unit_jobs[unit] = job
 
