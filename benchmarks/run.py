@@ -194,17 +194,29 @@ def report(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def profile(scale: Scale, top: int = 30, *, reports: bool = True) -> None:
-    """Run (d) (or (b)) in this process under cProfile and print the top functions by cumulative time."""
+def profile(scale: Scale, top: int = 30, *, reports: bool = True, wards: int = 0) -> None:
+    """Run (d) (or (b)) in this process under cProfile and print the top functions by cumulative time.
+
+    ``wards``: only the inputs of the first ``wards`` wards (unit folders ``P000_…``), on the
+    whole scale's base ledger: the city's per-file costs (a registry of 170,000 people) and its
+    roll-ups in minutes instead of the whole month."""
     import cProfile
+    import os
     import pstats
+    import shutil
 
     from danhgia_batch.pipeline import process_inbox
 
     from .measure import _fresh_run, _link_inputs
 
     _run, settings = _fresh_run(scale, "profile")
-    _link_inputs(scale, settings.inbox)
+    if wards:
+        prefixes = sorted({d.name.split("_")[0] for d in (scale.folder / "inputs").iterdir()})[:wards]
+        for d in sorted((scale.folder / "inputs").iterdir()):
+            if d.name.split("_")[0] in prefixes:
+                shutil.copytree(d, settings.inbox / d.name, copy_function=os.link)
+    else:
+        _link_inputs(scale, settings.inbox)
     prof = cProfile.Profile()
     prof.enable()
     started = time.perf_counter()
@@ -225,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--city", action="store_true", help="city month only")
     parser.add_argument("--mini", action="store_true", help="a mini city (its first districts) only, for profiling")
     parser.add_argument("--no-reports", action="store_true", help="with --profile: profile (b) instead of (d)")
+    parser.add_argument(
+        "--wards", type=int, default=0, help="with --city --profile: only the first N wards' inputs (city ledger)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median; default 3)")
     parser.add_argument("--no-watch", action="store_true", help="skip the watcher latency (e)")
     parser.add_argument("--profile", action="store_true", help="profile one full process (d) with cProfile")
@@ -253,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         scale = Scale(name, period_for(name, args.period))
         if args.profile:
             prepare(scale)
-            profile(scale, reports=not args.no_reports)
+            profile(scale, reports=not args.no_reports, wards=args.wards)
             continue
         kinds = QUICK if args.quick else ORDER if name == "district" else CITY
         if args.only:
