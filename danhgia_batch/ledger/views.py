@@ -5,9 +5,10 @@ lists is built in a few round trips.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -24,7 +25,9 @@ _L, _F, _E = s.lists, s.files, s.evaluations
 # ---------------------------------------------------------------- unit and period views
 
 
-def _header(r: Any) -> ListHeader:
+def _header(r: Any, cells: dict[str, dict[str, str]]) -> ListHeader:
+    """The header of list row ``r``; ``cells`` (one per read): the header cells of each distinct
+    stored text, one dict shared by the lists of the same template layout (never mutated)."""
     return ListHeader(
         period=r.period,
         unit_code=r.unit_code,
@@ -35,8 +38,19 @@ def _header(r: Any) -> ListHeader:
         decision_date=r.decision_date,
         prepared_by=r.prepared_by,
         prepared_date=r.prepared_date,
-        cells=dict(r.header_cells or {}),
+        cells=_cells(r.header_cells, cells),
     )
+
+
+def _cells(text: Any, memo: dict[str, dict[str, str]]) -> dict[str, str]:
+    if not text:
+        return {}
+    if not isinstance(text, str):  # a driver that decodes JSON itself
+        return dict(text)
+    found = memo.get(text)
+    if found is None:
+        found = memo[text] = dict(json.loads(text) or {})
+    return found
 
 
 def _kept(issues: list[Issue]) -> list[Issue]:
@@ -51,6 +65,7 @@ class _Found:
     issues: dict[int, list[Issue]]  # per file id
     notes: dict[int, list[Issue]]  # per list id: letter §2.6 notes as the decision recorded them
     quota: dict[int, list[QuotaVerdict]]  # per list id
+    cells: dict[str, dict[str, str]] = field(default_factory=dict)  # header cells per stored text
 
 
 def _found(conn: Connection, rows: list[Any], *, light: bool) -> _Found:
@@ -74,7 +89,7 @@ def _list_views(rows: list[Any], found: _Found) -> list[ListView]:
                 groups[(r.decider_position, norm_text(r.decider_name))].append(r)
         else:
             kept_issues = _kept(issues[r.file_id]) + found.notes.get(r.id, [])
-            lv = ListView(r.id, r.file_name, r.arrival, _header(r), evals.get(r.id, []), r.status, kept_issues)
+            lv = ListView(r.id, r.file_name, r.arrival, _header(r, found.cells), evals.get(r.id, []), r.status, kept_issues)
             lv.quota = found.quota.get(r.id, [])
             out.append(lv)
     for members in groups.values():
@@ -85,7 +100,7 @@ def _list_views(rows: list[Any], found: _Found) -> list[ListView]:
         rows_ = [ev for m in members for ev in evals.get(m.id, [])]
         kept = [i for m in members for i in _kept(issues[m.file_id]) if i.code != "quota-exceeded"]
         kept += [i for i in issues[last.file_id] if i.code == "quota-exceeded"]
-        lv = ListView(min(m.id for m in members), name, last.arrival, _header(last), rows_, status, kept)
+        lv = ListView(min(m.id for m in members), name, last.arrival, _header(last, found.cells), rows_, status, kept)
         lv.quota = found.quota.get(last.id, [])
         out.append(lv)
     return sorted(out, key=lambda lv: (lv.arrival, lv.list_id))
