@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -89,7 +89,9 @@ def _list_views(rows: list[Any], found: _Found) -> list[ListView]:
                 groups[(r.decider_position, norm_text(r.decider_name))].append(r)
         else:
             kept_issues = _kept(issues[r.file_id]) + found.notes.get(r.id, [])
-            lv = ListView(r.id, r.file_name, r.arrival, _header(r, found.cells), evals.get(r.id, []), r.status, kept_issues)
+            lv = ListView(
+                r.id, r.file_name, r.arrival, _header(r, found.cells), evals.get(r.id, []), r.status, kept_issues
+            )
             lv.quota = found.quota.get(r.id, [])
             out.append(lv)
     for members in groups.values():
@@ -218,7 +220,6 @@ def unit_view_batches(
     if len(only) == 1 and (block := next(iter(only))):  # one block: filtered by the database
         q = q.where(_L.c.block == block)
         fq = fq.where(_F.c.block == block)
-    rows = list(conn.execute(q.order_by(_L.c.arrival, _L.c.id)))
     files = list(conn.execute(fq.order_by(_F.c.arrival, _F.c.id)))
     staff: Staff | None = None
     if registry is not None:
@@ -231,26 +232,12 @@ def unit_view_batches(
             )
         }
         staff = Staff(registry, evaluated)
+        del evaluated
+    chunks: Iterable[tuple[list[Any], list[Any], list[str] | None]]
     if batch_units is None:
-        chunks: list[tuple[list[Any], list[Any], list[str] | None]] = [(rows, files, unit_codes)]
+        chunks = [(list(conn.execute(q.order_by(_L.c.arrival, _L.c.id))), files, unit_codes)]
     else:
-        rows_by: dict[str, list[Any]] = defaultdict(list)
-        files_by: dict[str, list[Any]] = defaultdict(list)
-        for r in rows:
-            rows_by[r.unit_code].append(r)
-        for f in files:
-            if f.unit_code:
-                files_by[f.unit_code].append(f)
-        codes = sorted(set(rows_by) | set(files_by) | set(unit_codes or []))
-        chunks = [
-            (
-                [r for c in part for r in rows_by.get(c, [])],  # each unit's own order is kept
-                [f for c in part for f in files_by.get(c, [])],
-                list(part) if unit_codes is not None else None,
-            )
-            for part in _slices(codes, batch_units)
-        ]
-        del rows_by, files_by
+        chunks = _chunks(conn, q, files, unit_codes, batch_units)
     for rows_, files_, codes_ in chunks:
         found = _found(conn, rows_, light=light)
         out: dict[str | None, dict[str, UnitView]] = {}
@@ -280,6 +267,31 @@ def unit_view_batches(
                 rejected_files = [f for f in rejected_files if f.unit_code in spanning]
                 out[b].update(_build_unit_views(period, registry, staff, mine, rejected_files, found, None))
         yield out
+
+
+def _chunks(
+    conn: Connection, q: Any, files: list[Any], unit_codes: list[str] | None, size: int
+) -> Iterator[tuple[list[Any], list[Any], list[str] | None]]:
+    """(list rows, rejected files, unit codes) of ``size`` units at a time, each unit's rows in
+    (arrival, id) order; the list rows are read a batch at a time (a city month's 43,000 rows
+    held at once cost ~50 MB, issue 19)."""
+    files_by: dict[str, list[Any]] = defaultdict(list)
+    for f in files:
+        if f.unit_code:
+            files_by[f.unit_code].append(f)
+    listed = {r[0] for r in conn.execute(q.with_only_columns(_L.c.unit_code).distinct())}
+    codes = sorted(listed | set(files_by) | set(unit_codes or []))
+    for part in _slices(codes, size):
+        rows_by: dict[str, list[Any]] = defaultdict(list)
+        wanted = [c for c in part if c in listed]
+        for piece in _slices(wanted):
+            for r in conn.execute(q.where(_L.c.unit_code.in_(piece)).order_by(_L.c.arrival, _L.c.id)):
+                rows_by[r.unit_code].append(r)
+        yield (
+            [r for c in part for r in rows_by.get(c, [])],  # each unit's own order is kept
+            [f for c in part for f in files_by.get(c, [])],
+            list(part) if unit_codes is not None else None,
+        )
 
 
 def summarise(view: UnitView) -> UnitView:
