@@ -251,6 +251,7 @@ def _write_unit_batches(
                 written += write_unit_reports(view, settings)
                 steps.advance()
         return written
+    from ..reports.unit import write_unit_reports_of  # by reference: the writers import reports only
     from ..safe import context
 
     with ProcessPoolExecutor(UNIT_WRITERS, mp_context=context()) as pool:
@@ -259,7 +260,10 @@ def _write_unit_batches(
         pending: list[tuple[Future[list[list[Path]]], int]] = []
         for views in batches:
             submitted = [
-                (pool.submit(_write_views, views[i : i + WRITER_CHUNK], settings), len(views[i : i + WRITER_CHUNK]))
+                (
+                    pool.submit(write_unit_reports_of, views[i : i + WRITER_CHUNK], settings),
+                    len(views[i : i + WRITER_CHUNK]),
+                )
                 for i in range(0, len(views), WRITER_CHUNK)
             ]
             del views
@@ -267,13 +271,6 @@ def _write_unit_batches(
             pending = submitted
         written += _results(pending, steps)
     return written
-
-
-def _write_views(views: list[UnitView], settings: Settings) -> list[list[Path]]:
-    """The unit workbooks of a chunk of views (in a writer process)."""
-    from ..reports import write_unit_reports
-
-    return [write_unit_reports(view, settings) for view in views]
 
 
 def _results(pending: list[tuple[Future[list[list[Path]]], int]], steps: Steps) -> list[Path]:
