@@ -203,7 +203,7 @@ def unit_view_batches(
 ) -> Iterator[dict[str | None, dict[str, UnitView]]]:
     """:func:`unit_views_by_block`, ``batch_units`` units at a time (all at once if None).
 
-    The lists, rejected files and the registry's staff index are read once; the evaluations
+    The rejected files and the registry's staff index are read once; the list rows, evaluations
     and issues of each batch of units are read when the batch is built, so memory holds one
     batch's rows (a city month: 190,000 evaluations, ~1.5 GB as views).
 
