@@ -126,8 +126,7 @@ class ReadingMixin(LocksMixin):
     def unit_view_batches(self, period: str, unit_codes: Iterable[str], size: int) -> Iterator[dict[str, UnitView]]:
         """:meth:`unit_views` of ``unit_codes``, ``size`` units at a time (bounded memory).
 
-        One connection serves every batch (the lists and the registry's staff index are read
-        once); not retried as a whole, since a batch may already have been used.
+        One connection serves every batch (the registry's staff index is read once); not retried as a whole, since a batch may already have been used.
         """
         codes = sorted(set(unit_codes))
         registry = self.registry_for(period)

@@ -5,9 +5,10 @@ lists is built in a few round trips.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -24,7 +25,9 @@ _L, _F, _E = s.lists, s.files, s.evaluations
 # ---------------------------------------------------------------- unit and period views
 
 
-def _header(r: Any) -> ListHeader:
+def _header(r: Any, cells: dict[str, dict[str, str]]) -> ListHeader:
+    """The header of list row ``r``; ``cells`` (one per read): the header cells of each distinct
+    stored text, one dict shared by the lists of the same template layout (never mutated)."""
     return ListHeader(
         period=r.period,
         unit_code=r.unit_code,
@@ -35,8 +38,19 @@ def _header(r: Any) -> ListHeader:
         decision_date=r.decision_date,
         prepared_by=r.prepared_by,
         prepared_date=r.prepared_date,
-        cells=dict(r.header_cells or {}),
+        cells=_cells(r.header_cells, cells),
     )
+
+
+def _cells(text: Any, memo: dict[str, dict[str, str]]) -> dict[str, str]:
+    if not text:
+        return {}
+    if not isinstance(text, str):  # a driver that decodes JSON itself
+        return dict(text)
+    found = memo.get(text)
+    if found is None:
+        found = memo[text] = dict(json.loads(text) or {})
+    return found
 
 
 def _kept(issues: list[Issue]) -> list[Issue]:
@@ -51,6 +65,7 @@ class _Found:
     issues: dict[int, list[Issue]]  # per file id
     notes: dict[int, list[Issue]]  # per list id: letter §2.6 notes as the decision recorded them
     quota: dict[int, list[QuotaVerdict]]  # per list id
+    cells: dict[str, dict[str, str]] = field(default_factory=dict)  # header cells per stored text
 
 
 def _found(conn: Connection, rows: list[Any], *, light: bool) -> _Found:
@@ -74,7 +89,9 @@ def _list_views(rows: list[Any], found: _Found) -> list[ListView]:
                 groups[(r.decider_position, norm_text(r.decider_name))].append(r)
         else:
             kept_issues = _kept(issues[r.file_id]) + found.notes.get(r.id, [])
-            lv = ListView(r.id, r.file_name, r.arrival, _header(r), evals.get(r.id, []), r.status, kept_issues)
+            lv = ListView(
+                r.id, r.file_name, r.arrival, _header(r, found.cells), evals.get(r.id, []), r.status, kept_issues
+            )
             lv.quota = found.quota.get(r.id, [])
             out.append(lv)
     for members in groups.values():
@@ -85,7 +102,7 @@ def _list_views(rows: list[Any], found: _Found) -> list[ListView]:
         rows_ = [ev for m in members for ev in evals.get(m.id, [])]
         kept = [i for m in members for i in _kept(issues[m.file_id]) if i.code != "quota-exceeded"]
         kept += [i for i in issues[last.file_id] if i.code == "quota-exceeded"]
-        lv = ListView(min(m.id for m in members), name, last.arrival, _header(last), rows_, status, kept)
+        lv = ListView(min(m.id for m in members), name, last.arrival, _header(last, found.cells), rows_, status, kept)
         lv.quota = found.quota.get(last.id, [])
         out.append(lv)
     return sorted(out, key=lambda lv: (lv.arrival, lv.list_id))
@@ -186,7 +203,7 @@ def unit_view_batches(
 ) -> Iterator[dict[str | None, dict[str, UnitView]]]:
     """:func:`unit_views_by_block`, ``batch_units`` units at a time (all at once if None).
 
-    The lists, rejected files and the registry's staff index are read once; the evaluations
+    The rejected files and the registry's staff index are read once; the list rows, evaluations
     and issues of each batch of units are read when the batch is built, so memory holds one
     batch's rows (a city month: 190,000 evaluations, ~1.5 GB as views).
 
@@ -203,7 +220,6 @@ def unit_view_batches(
     if len(only) == 1 and (block := next(iter(only))):  # one block: filtered by the database
         q = q.where(_L.c.block == block)
         fq = fq.where(_F.c.block == block)
-    rows = list(conn.execute(q.order_by(_L.c.arrival, _L.c.id)))
     files = list(conn.execute(fq.order_by(_F.c.arrival, _F.c.id)))
     staff: Staff | None = None
     if registry is not None:
@@ -216,26 +232,12 @@ def unit_view_batches(
             )
         }
         staff = Staff(registry, evaluated)
+        del evaluated
+    chunks: Iterable[tuple[list[Any], list[Any], list[str] | None]]
     if batch_units is None:
-        chunks: list[tuple[list[Any], list[Any], list[str] | None]] = [(rows, files, unit_codes)]
+        chunks = [(list(conn.execute(q.order_by(_L.c.arrival, _L.c.id))), files, unit_codes)]
     else:
-        rows_by: dict[str, list[Any]] = defaultdict(list)
-        files_by: dict[str, list[Any]] = defaultdict(list)
-        for r in rows:
-            rows_by[r.unit_code].append(r)
-        for f in files:
-            if f.unit_code:
-                files_by[f.unit_code].append(f)
-        codes = sorted(set(rows_by) | set(files_by) | set(unit_codes or []))
-        chunks = [
-            (
-                [r for c in part for r in rows_by.get(c, [])],  # each unit's own order is kept
-                [f for c in part for f in files_by.get(c, [])],
-                list(part) if unit_codes is not None else None,
-            )
-            for part in _slices(codes, batch_units)
-        ]
-        del rows_by, files_by
+        chunks = _chunks(conn, q, files, unit_codes, batch_units)
     for rows_, files_, codes_ in chunks:
         found = _found(conn, rows_, light=light)
         out: dict[str | None, dict[str, UnitView]] = {}
@@ -265,6 +267,31 @@ def unit_view_batches(
                 rejected_files = [f for f in rejected_files if f.unit_code in spanning]
                 out[b].update(_build_unit_views(period, registry, staff, mine, rejected_files, found, None))
         yield out
+
+
+def _chunks(
+    conn: Connection, q: Any, files: list[Any], unit_codes: list[str] | None, size: int
+) -> Iterator[tuple[list[Any], list[Any], list[str] | None]]:
+    """(list rows, rejected files, unit codes) of ``size`` units at a time, each unit's rows in
+    (arrival, id) order; the list rows are read a batch at a time (a city month's 43,000 rows
+    held at once cost ~50 MB, issue 19)."""
+    files_by: dict[str, list[Any]] = defaultdict(list)
+    for f in files:
+        if f.unit_code:
+            files_by[f.unit_code].append(f)
+    listed = {r[0] for r in conn.execute(q.with_only_columns(_L.c.unit_code).distinct())}
+    codes = sorted(listed | set(files_by) | set(unit_codes or []))
+    for part in _slices(codes, size):
+        rows_by: dict[str, list[Any]] = defaultdict(list)
+        wanted = [c for c in part if c in listed]
+        for piece in _slices(wanted):
+            for r in conn.execute(q.where(_L.c.unit_code.in_(piece)).order_by(_L.c.arrival, _L.c.id)):
+                rows_by[r.unit_code].append(r)
+        yield (
+            [r for c in part for r in rows_by.get(c, [])],  # each unit's own order is kept
+            [f for c in part for f in files_by.get(c, [])],
+            list(part) if unit_codes is not None else None,
+        )
 
 
 def summarise(view: UnitView) -> UnitView:

@@ -23,7 +23,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from ..atomic import TEMP_SUFFIX, atomic_path, atomic_write_text, is_stale_temp
@@ -50,7 +50,10 @@ REPORT_POOL_MIN_UNITS = 400
 # and its roll-ups from summarised views (ledger.views.summarise): a city month read whole
 # held ~1.8 GB (benchmarks, 24/11/2026); a district month (~5,000) keeps the one-read path.
 LARGE_PERIOD_ROWS = 30_000
-UNIT_BATCH = 400  # units whose full views are in memory at once on the large path
+# units whose full views are read at once on the large path; two batches are in memory while
+# the writers work (issue 19: 400 held ~150 MB more in a city month's report)
+UNIT_BATCH = 100
+WRITER_CHUNK = 8  # views sent to a writer process at once
 
 
 def step_done(step: str, file: FileRecord | None = None) -> None:
@@ -248,14 +251,35 @@ def _write_unit_batches(
                 written += write_unit_reports(view, settings)
                 steps.advance()
         return written
+    from ..reports.unit import write_unit_reports_of  # by reference: the writers import reports only
     from ..safe import context
 
     with ProcessPoolExecutor(UNIT_WRITERS, mp_context=context()) as pool:
-        for views in batches:  # the next batch is read once this one is written: bounded memory
-            for paths in pool.map(write_unit_reports, views, [settings] * len(views), chunksize=8):
-                written += paths
-                steps.advance()
+        # a batch is handed to the writers before the next one is read (the read overlaps the
+        # writing), and its results are taken once that next batch is in: two batches in memory
+        pending: list[tuple[Future[list[list[Path]]], int]] = []
+        for views in batches:
+            submitted = [
+                (
+                    pool.submit(write_unit_reports_of, views[i : i + WRITER_CHUNK], settings),
+                    len(views[i : i + WRITER_CHUNK]),
+                )
+                for i in range(0, len(views), WRITER_CHUNK)
+            ]
+            del views
+            written += _results(pending, steps)
+            pending = submitted
+        written += _results(pending, steps)
     return written
+
+
+def _results(pending: list[tuple[Future[list[list[Path]]], int]], steps: Steps) -> list[Path]:
+    out: list[Path] = []
+    for future, count in pending:
+        for paths in future.result():
+            out += paths
+        steps.advance(count)
+    return out
 
 
 def write_rollups(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
         year_view_path,
     )
     from .rollup import write_area_rollups, write_block_rollup, write_district_rollup
-    from .unit import write_unit_list, write_unit_reports
+    from .unit import write_unit_list, write_unit_reports, write_unit_reports_of
     from .year import write_year_view
 
 # Imported on first use (PEP 562): ``reports.common`` or ``reports.errors`` alone (the process
@@ -45,6 +45,7 @@ _HOME = {
     "write_district_rollup": ".rollup",
     "write_unit_list": ".unit",
     "write_unit_reports": ".unit",
+    "write_unit_reports_of": ".unit",
     "write_year_view": ".year",
     "year_view_path": ".paths",
 }
@@ -75,6 +76,7 @@ __all__ = [
     "write_district_rollup",
     "write_unit_list",
     "write_unit_reports",
+    "write_unit_reports_of",
     "write_year_view",
     "year_view_path",
 ]

@@ -94,6 +94,12 @@ def write_unit_reports(view: UnitView, settings: Settings, *, today: date | None
     return [write_unit_list(view, settings, today=today), write_commendation(view, settings, today=today)]
 
 
+def write_unit_reports_of(views: list[UnitView], settings: Settings) -> list[list[Path]]:
+    """:func:`write_unit_reports` of each of ``views``: a chunk of a report writer process
+    (pipeline.effects), defined here so that the writer imports no more than the reports."""
+    return [write_unit_reports(view, settings) for view in views]
+
+
 def has_products(view: UnitView) -> bool:
     """Whether a list of ``view`` carries the products of a computed task part (SPEC §13: only
     lists of a regime with a computed part have those columns, so their rows have inputs)."""
