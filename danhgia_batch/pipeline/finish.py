@@ -82,6 +82,14 @@ def _units_of(items: Iterable[Item]) -> set[tuple[str, str]]:
     return {u for u in map(_unit_of, items) if u is not None}
 
 
+@dataclass
+class _UnitJob:
+    """The writer process's job for some units; its paths are counted once."""
+
+    future: Future[list[Path]]
+    taken: bool = False
+
+
 class Finisher:
     """Writes the outputs of recorded files, moves their originals, marks them done."""
 
@@ -98,7 +106,7 @@ class Finisher:
         # while this one decides and records the next chunks; its lists wait for that job
         self.apart = False
         self._unit_pool: ProcessPoolExecutor | None = None
-        self._unit_jobs: dict[tuple[str, str], Future[list[Path]]] = {}
+        self._unit_jobs: dict[tuple[str, str], _UnitJob] = {}
 
     def close(self) -> None:
         if self._writers is not None:
@@ -165,7 +173,7 @@ class Finisher:
         items, self._later = [*self._later, *items], []
         if last:
             self._finish_units_apart()
-        if not last:
+        else:
             writing = [i for i in items if i.file.state == "recorded" and self._writing(i)]
             # the unit's outputs are written once, when its lists stop arriving (issue 19)
             held = [i for i in items if write and _unit_of(i) in touched]
@@ -186,13 +194,10 @@ class Finisher:
                 stopped.add(item.file.id)
             else:
                 error_files[item.file.id] = paths
-        listed = [
-            i for i in recorded if i.file.outcome in ("accepted", "invalid") and i.file.period and i.file.unit_code
-        ]
-        units = {(i.file.period, i.file.unit_code) for i in listed}
+        units = _units_of(recorded)
         if write and units:
             failed = self._unit_outputs(units)
-            stopped |= {i.file.id for i in listed if (i.file.period, i.file.unit_code) in failed}
+            stopped |= {i.file.id for i in recorded if _unit_of(i) in failed}
         recorded = [i for i in recorded if i.file.id not in stopped]
         for item in recorded:
             effects.step_done("outputs", item.file)
@@ -226,17 +231,18 @@ class Finisher:
             log.exception("the unit writer process is gone; unit workbooks are written here")
             self.apart = False
             return
+        shared = _UnitJob(job)
         for unit in units:
-            self._unit_jobs[unit] = job
+            self._unit_jobs[unit] = shared
 
     def _unit_busy(self, unit: tuple[str, str] | None) -> bool:
         job = self._unit_jobs.get(unit) if unit is not None else None
-        return job is not None and not job.done()
+        return job is not None and not job.future.done()
 
     def _unit_outputs(self, units: set[tuple[str, str]]) -> set[tuple[str, str]]:
         """Write (or take from the writer process) the workbooks of ``units``; return the units
         whose workbooks could not be written (an environment problem, noted)."""
-        jobs: dict[int, tuple[Future[list[Path]], set[tuple[str, str]]]] = {}
+        jobs: dict[int, tuple[_UnitJob, set[tuple[str, str]]]] = {}
         here: set[tuple[str, str]] = set()
         for unit in units:
             job = self._unit_jobs.pop(unit, None)
@@ -247,7 +253,10 @@ class Finisher:
         failed: set[tuple[str, str]] = set()
         for job, done in jobs.values():
             try:
-                self.result.outputs += [p for p in job.result() if p not in self.result.outputs]
+                paths = job.future.result()
+                if not job.taken:  # a job of several units is taken once, whichever is finished first
+                    job.taken = True
+                    self.result.outputs += paths
             except OSError as exc:  # a full disk, or a report open in Excel on Windows: next run
                 self.problem(exc, self.settings.outbox)
                 failed |= done
