@@ -16,10 +16,10 @@ A base module: every stage may import it (the ledger builds and applies, the pip
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from .errors import LedgerError
 from .issues import Issue
@@ -188,12 +188,36 @@ class Record:
 
 Decision = Record  # the name the issue uses
 
+
+class ContextQuery(NamedTuple):
+    """What :meth:`RecordingMixin.decision_context` reads for one file: its header's period and
+    unit, its kind, its decider (position, name) and the person codes of its rows."""
+
+    period: str
+    unit_code: str
+    kind: str
+    decider: tuple[str, str] = ("", "")
+    persons: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One file of :meth:`RecordingMixin.record_batch`: the claimed file, the context to read
+    for it (``None``: an empty one) and the pure decision to make from that context."""
+
+    file_id: int
+    query: ContextQuery | None
+    decide: Callable[[DecisionContext], Record]
+
+
 __all__ = [
     "INVALID_QUOTA",
     "NEW_LIST",
     "SUPERSEDED",
     "VALID",
+    "Ask",
     "ContextChanged",
+    "ContextQuery",
     "Decision",
     "DecisionContext",
     "FileFacts",

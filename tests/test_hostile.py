@@ -303,25 +303,44 @@ def test_outputs_get_the_umask_permissions(work: Settings, fill_template: Fill, 
 # ---- general rule: a file's problem is that file's outcome ----------------------------------
 
 
+@pytest.mark.parametrize("where", ["decide", "record"])
 def test_an_exception_on_one_file_is_its_outcome_and_the_run_goes_on(
-    work: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+    work: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    from danhgia_batch.pipeline import process as process_mod
+    """A bug in the decision, or in its recording after some of the file's rows were written
+    (the chunk's files are recorded in one transaction): that file fails alone, nothing of it
+    is in the ledger, and the others of the chunk are recorded as if it had not come."""
+    from danhgia_batch.ledger.recording import RecordingMixin
+    from danhgia_batch.pipeline import context as context_mod
 
     files = drop(fill_template, work, 3)
-    real = process_mod.decide_and_record
+    if where == "decide":
+        real = context_mod.decide
 
-    def decide(ledger: Any, settings: Settings, file: FileRecord, form: Any, record: Any) -> Any:
-        if file.name == "ds_1.xlsx":
-            raise RuntimeError("boom")
-        return real(ledger, settings, file, form, record)
+        def decide(form: Any, context: Any, settings: Settings, file: Any) -> Any:
+            if file.name == "ds_1.xlsx":
+                raise RuntimeError("boom")
+            return real(form, context, settings, file)
 
-    monkeypatch.setattr(process_mod, "decide_and_record", decide)
+        monkeypatch.setattr(context_mod, "decide", decide)
+    else:
+        real_results = RecordingMixin._apply_results
+
+        def apply_results(self: Any, conn: Any, rec: Any, list_id: int) -> None:
+            real_results(self, conn, rec, list_id)  # the list and its rows are written…
+            if rec.header.prepared_by == "Người lập 1":
+                raise RuntimeError("boom")  # …then the recording fails
+
+        monkeypatch.setattr(RecordingMixin, "_apply_results", apply_results)
     result = process_inbox(work)
     outcomes = {f.name: f.outcome for f in result.files}
     assert outcomes == {"ds_0.xlsx": "accepted", "ds_1.xlsx": "failed", "ds_2.xlsx": "accepted"}
     assert [f.issues[0].code for f in result.files if f.outcome == "failed"] == ["processing-failed"]
     assert files[1].exists() and not files[0].exists() and result.exit_code == 1
+    with open_ledger(work) as led:
+        lists = sorted((r.version, r.status, r.file_id) for r in led.lists())
+        by_name = {f.id: f.name for f in led.files()}
+    assert [(v, st, by_name[f]) for v, st, f in lists] == [(1, "superseded", "ds_0.xlsx"), (2, "valid", "ds_2.xlsx")]
 
 
 def test_a_missing_inbox_is_no_success(work: Settings) -> None:

@@ -28,6 +28,7 @@ from ..models import EvaluationRow
 from ..verdict import (
     NEW_LIST,
     SUPERSEDED,
+    Ask,
     ContextChanged,
     DecisionContext,
     ListPlan,
@@ -43,7 +44,7 @@ from . import year as y
 from .base import ClaimLost
 from .codec import evaluation_from_row, evaluation_to_row, issue_to_row, norm_text
 from .locks import LocksMixin
-from .retry import retrying
+from .retry import retrying, transient
 
 EVALUATION_CACHE = 1024  # decoded evaluation rows of this many lists kept for the quota regrouping (a group is smaller)
 LIST_KINDS = ("01", "02")
@@ -131,37 +132,50 @@ class RecordingMixin(LocksMixin):
         (the first is the person of an individual form).
         """
         with self.reader.connect() as conn:  # one snapshot: registry, locks, lists (fewest statements)
-            history = q.lock_history(conn, period)
-            locks = q.lock_rows(conn, period, history)
-            latest, grant = q.latest_and_grant(conn, period, unit_code)
-            if not unit_code:
-                grant = None
-            # the registry in force for the period (locks.registry_for, from the rows just read)
-            registry = self._registry_version(conn, rr.registry_version_from(conn, history, latest), period)
-            # SPEC §13: a period once published keeps the regimes it was judged with
-            regimes = q.period_regimes(conn, period) if locks else ()
-            place: tuple[PlaceList, ...] = ()
-            others: tuple[PlaceList, ...] = ()
-            if kind in LIST_KINDS:
-                places = q.unit_places(conn, period, unit_code)
-                place = places[kind]
-                others = tuple(p for p in places[_OTHER[kind]] if p.status != SUPERSEDED)
-            elsewhere: dict[str, str] = {}
-            if registry is not None and period and kind in LIST_KINDS:
-                exclude = (unit_code, decider[0], decider[1])
-                elsewhere = q.people_listed(conn, period, exclude, list(persons))
-            other_rows: dict[int, list[EvaluationRow]] = {}
-            if others:  # a unit with lists and forms: every active row of both (letter §2.6)
-                ids = [p.id for p in (*place, *others) if p.status != SUPERSEDED]
-                other_rows = self._evaluations_of(conn, ids)
-            form_rows: dict[int, list[EvaluationRow]] = {}
-            if kind == "01":
-                person = persons[0] if persons else ""
-                active = [p for p in place if p.status != SUPERSEDED]
-                deciders = {(decider[0], norm_text(decider[1]))}
-                deciders |= {(p.decider_position, norm_text(p.decider_name)) for p in active if p.person_code == person}
-                ids = [p.id for p in active if (p.decider_position, norm_text(p.decider_name)) in deciders]
-                form_rows = self._evaluations_of(conn, ids)
+            return self._context(conn, period, unit_code, kind, decider, persons)
+
+    def _context(
+        self,
+        conn: Connection,
+        period: str,
+        unit_code: str,
+        kind: str,
+        decider: tuple[str, str] = ("", ""),
+        persons: Sequence[str] = (),
+    ) -> DecisionContext:
+        """:meth:`decision_context` read through ``conn`` (a reading transaction, or the write
+        transaction of :meth:`record_batch`)."""
+        history = q.lock_history(conn, period)
+        locks = q.lock_rows(conn, period, history)
+        latest, grant = q.latest_and_grant(conn, period, unit_code)
+        if not unit_code:
+            grant = None
+        # the registry in force for the period (locks.registry_for, from the rows just read)
+        registry = self._registry_version(conn, rr.registry_version_from(conn, history, latest), period)
+        # SPEC §13: a period once published keeps the regimes it was judged with
+        regimes = q.period_regimes(conn, period) if locks else ()
+        place: tuple[PlaceList, ...] = ()
+        others: tuple[PlaceList, ...] = ()
+        if kind in LIST_KINDS:
+            places = q.unit_places(conn, period, unit_code)
+            place = places[kind]
+            others = tuple(p for p in places[_OTHER[kind]] if p.status != SUPERSEDED)
+        elsewhere: dict[str, str] = {}
+        if registry is not None and period and kind in LIST_KINDS:
+            exclude = (unit_code, decider[0], decider[1])
+            elsewhere = q.people_listed(conn, period, exclude, list(persons))
+        other_rows: dict[int, list[EvaluationRow]] = {}
+        if others:  # a unit with lists and forms: every active row of both (letter §2.6)
+            ids = [p.id for p in (*place, *others) if p.status != SUPERSEDED]
+            other_rows = self._evaluations_of(conn, ids)
+        form_rows: dict[int, list[EvaluationRow]] = {}
+        if kind == "01":
+            person = persons[0] if persons else ""
+            active = [p for p in place if p.status != SUPERSEDED]
+            deciders = {(decider[0], norm_text(decider[1]))}
+            deciders |= {(p.decider_position, norm_text(p.decider_name)) for p in active if p.person_code == person}
+            ids = [p.id for p in active if (p.decider_position, norm_text(p.decider_name)) in deciders]
+            form_rows = self._evaluations_of(conn, ids)
         return DecisionContext(
             registry=registry,
             registry_id=registry.version if registry is not None else None,
@@ -234,53 +248,127 @@ class RecordingMixin(LocksMixin):
     def _record(self, file_id: int, rec: Record) -> Recorded:
         with self.engine.begin() as conn:
             self._serialise(conn, rec.period, rec.unit_code)
-            file = c.by_id(conn, file_id)
-            if file.claimed_by == self.worker and file.state == s.STATE_RECORDED:
-                # a retry after a commit whose acknowledgement was lost: already recorded
-                return Recorded(file=file, issues=q.issues_of(conn, [file_id]).get(file_id, []))
-            if file.claimed_by != self.worker or file.state != s.STATE_CLAIMED:
-                raise ClaimLost(f"Tệp '{file.name}' đã được tiến trình khác xử lý")
-            self._verify(conn, rec)
-            out = Recorded(file=file, issues=list(rec.issues))
-            if rec.outcome in (s.ACCEPTED, s.INVALID) and rec.kind in LIST_KINDS:
-                if rec.plan is None or rec.header is None:
-                    raise LedgerError(f"Tệp '{file.name}': danh sách không có quyết định về vị trí")
-                self._apply_list(conn, file, rec, rec.plan, out)
-                y.mark_rollups(conn, rec.period, rec.block)
-            if rec.outcome == s.ACCEPTED and rec.registry is not None:
-                self._save_registry(conn, rec.registry[0], rec.registry[1], file.name)
-            if out.issues:
-                conn.execute(_INSERT_ISSUES, [issue_to_row(i, file_id) for i in out.issues])
-            duplicate_of = rec.duplicate_of if rec.duplicate_of is not None else file.duplicate_of
-            conn.execute(
-                _RECORD_FILE,
-                {
-                    "r_id": file_id,
-                    "kind": rec.kind,
-                    "period": rec.period,
-                    "unit_code": rec.unit_code,
-                    "block": rec.block,
-                    "outcome": rec.outcome,
-                    "issue_count": len(out.issues),
-                    "duplicate_of": duplicate_of,
-                    "state": s.STATE_RECORDED,
-                    "recorded_at": datetime.now(),
-                    "regime_id": rec.regime_id,
-                    "regime_hash": rec.regime_hash,
-                },
-            )
-            out.file = replace(
-                file,
-                kind=rec.kind,
-                period=rec.period,
-                unit_code=rec.unit_code,
-                block=rec.block,
-                outcome=rec.outcome,
-                issue_count=len(out.issues),
-                duplicate_of=duplicate_of,
-                state=s.STATE_RECORDED,
-            )  # the row as just updated (no other statement of this transaction changes it)
+            marks: set[tuple[str, str]] = set()
+            out = self._record_in(conn, file_id, rec, marks, verify=True)
+            for period, block in sorted(marks):
+                y.mark_rollups(conn, period, block)
             return out
+
+    @retrying
+    def record_batch(self, asks: Sequence[Ask]) -> list[Recorded | Exception]:
+        """Decide and record several claimed files, in order, in one write transaction.
+
+        Each file's context (:meth:`_context`) is read inside the transaction, after the files
+        before it were applied, so nothing can change it before its record: no fingerprint is
+        checked and no decision is made again. The decision itself is the caller's pure
+        ``ask.decide`` (the ledger decides nothing). A file whose decision or recording fails
+        is rolled back alone (a savepoint) and the exception is its result (:class:`ClaimLost`:
+        another process took it over); a transient failure of the transaction retries the
+        whole batch. PostgreSQL: the units' advisory locks are taken first, in one order, so
+        two batches never wait for each other in a cycle; the roll-up marks are set last, in
+        order, for the same reason.
+        """
+        self._evals_new.clear()
+        cached = (self._registry, self._registry_id)
+        try:
+            return self._record_batch(asks)
+        except BaseException:
+            self._forget_uncommitted(cached)
+            raise
+        finally:
+            self._evals_new.clear()
+
+    def _record_batch(self, asks: Sequence[Ask]) -> list[Recorded | Exception]:
+        results: list[Recorded | Exception] = []
+        marks: set[tuple[str, str]] = set()
+        with self.engine.begin() as conn:
+            units = {(a.query.period, a.query.unit_code) for a in asks if a.query is not None}
+            for period, unit_code in sorted(units):
+                self._serialise(conn, period, unit_code)
+            for ask in asks:
+                new_before = set(self._evals_new)
+                marked = set(marks)
+                cached = (self._registry, self._registry_id)
+                savepoint = conn.begin_nested()
+                try:
+                    context = DecisionContext() if ask.query is None else self._context(conn, *ask.query)
+                    rec = ask.decide(context)
+                    if rec.plan is not None and (rec.period, rec.unit_code) not in units:
+                        self._serialise(conn, rec.period, rec.unit_code)  # never for a list of its header
+                    results.append(self._record_in(conn, ask.file_id, rec, marks, verify=False))
+                    savepoint.commit()
+                except Exception as exc:
+                    if transient(exc):
+                        raise  # the transaction's (lock, connection): the whole batch again
+                    savepoint.rollback()
+                    self._forget_uncommitted(cached, self._evals_new - new_before)
+                    self._evals_new &= new_before
+                    marks.intersection_update(marked)
+                    results.append(exc)
+            for period, block in sorted(marks):
+                y.mark_rollups(conn, period, block)
+        return results
+
+    def _forget_uncommitted(self, registry: tuple[Any, int | None], lists: set[int] | None = None) -> None:
+        """Drop what the caches took from writes that were rolled back (SQLite may give their
+        ids again): the evaluation rows of ``lists`` (default: every list of the transaction),
+        and a registry version read since ``registry`` (the cache as it was) was taken."""
+        for list_id in self._evals_new if lists is None else lists:
+            self._evals.pop(list_id, None)
+        self._registry, self._registry_id = registry
+
+    def _record_in(
+        self, conn: Connection, file_id: int, rec: Record, marks: set[tuple[str, str]], *, verify: bool
+    ) -> Recorded:
+        """Apply ``rec`` through ``conn``; the roll-ups to mark are added to ``marks``."""
+        file = c.by_id(conn, file_id)
+        if file.claimed_by == self.worker and file.state == s.STATE_RECORDED:
+            # a retry after a commit whose acknowledgement was lost: already recorded
+            return Recorded(file=file, issues=q.issues_of(conn, [file_id]).get(file_id, []))
+        if file.claimed_by != self.worker or file.state != s.STATE_CLAIMED:
+            raise ClaimLost(f"Tệp '{file.name}' đã được tiến trình khác xử lý")
+        if verify:
+            self._verify(conn, rec)
+        out = Recorded(file=file, issues=list(rec.issues))
+        if rec.outcome in (s.ACCEPTED, s.INVALID) and rec.kind in LIST_KINDS:
+            if rec.plan is None or rec.header is None:
+                raise LedgerError(f"Tệp '{file.name}': danh sách không có quyết định về vị trí")
+            self._apply_list(conn, file, rec, rec.plan, out)
+            marks.add((rec.period, rec.block))
+        if rec.outcome == s.ACCEPTED and rec.registry is not None:
+            self._save_registry(conn, rec.registry[0], rec.registry[1], file.name)
+        if out.issues:
+            conn.execute(_INSERT_ISSUES, [issue_to_row(i, file_id) for i in out.issues])
+        duplicate_of = rec.duplicate_of if rec.duplicate_of is not None else file.duplicate_of
+        conn.execute(
+            _RECORD_FILE,
+            {
+                "r_id": file_id,
+                "kind": rec.kind,
+                "period": rec.period,
+                "unit_code": rec.unit_code,
+                "block": rec.block,
+                "outcome": rec.outcome,
+                "issue_count": len(out.issues),
+                "duplicate_of": duplicate_of,
+                "state": s.STATE_RECORDED,
+                "recorded_at": datetime.now(),
+                "regime_id": rec.regime_id,
+                "regime_hash": rec.regime_hash,
+            },
+        )
+        out.file = replace(
+            file,
+            kind=rec.kind,
+            period=rec.period,
+            unit_code=rec.unit_code,
+            block=rec.block,
+            outcome=rec.outcome,
+            issue_count=len(out.issues),
+            duplicate_of=duplicate_of,
+            state=s.STATE_RECORDED,
+        )  # the row as just updated (no other statement of this transaction changes it)
+        return out
 
     def _serialise(self, conn: Connection, period: str, unit_code: str) -> None:
         if conn.dialect.name == "postgresql" and period and unit_code:

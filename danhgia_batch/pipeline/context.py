@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, TypeVar
 
@@ -17,33 +17,57 @@ from ..layout import KIND_REGISTRY
 from ..models import FormResult
 from ..settings import Settings
 from ..textsafe import fs_text
-from ..verdict import ContextChanged, DecisionContext, Record, fingerprint
+from ..verdict import Ask, ContextChanged, ContextQuery, DecisionContext, FileFacts, Record, fingerprint
 from .decide import decide, facts, judge_recorded
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from ..ledger import FileRecord, Ledger
+    from ..ledger import FileRecord, Ledger, Recorded
 
 T = TypeVar("T")
 ATTEMPTS = 16  # decisions made again after a change of context before giving up (a crowd of racing workers)
 OPTIMISTIC = 2  # attempts without the unit's decision lock; later ones hold it (Ledger.decision_lock)
 
 
-def context_for(ledger: Ledger | None, form: FormResult) -> DecisionContext:
-    """The ledger's snapshot for ``form`` (an empty context without a ledger)."""
-    if ledger is None:
-        return DecisionContext(has_ledger=False)
+def context_query(form: FormResult) -> ContextQuery | None:
+    """What the ledger reads for ``form``'s context (``None``: a registry, an empty context)."""
     if form.kind == KIND_REGISTRY:
-        return DecisionContext()
+        return None
     h = form.header
-    return ledger.decision_context(
+    return ContextQuery(
         period=h.period,
         unit_code=h.unit_code.strip(),
         kind=form.kind,
         decider=(h.decider_position, h.decider_name),
         persons=[r.person_code for r in form.rows],
     )
+
+
+def context_for(ledger: Ledger | None, form: FormResult) -> DecisionContext:
+    """The ledger's snapshot for ``form`` (an empty context without a ledger)."""
+    if ledger is None:
+        return DecisionContext(has_ledger=False)
+    query = context_query(form)
+    if query is None:
+        return DecisionContext()
+    return ledger.decision_context(**query._asdict())
+
+
+def decide_and_record_batch(
+    ledger: Ledger, settings: Settings, work: Sequence[tuple[FileRecord, FormResult]]
+) -> list[Recorded | Exception]:
+    """Decide about several forms and record them, in order, in one ledger transaction
+    (:meth:`~danhgia_batch.ledger.Ledger.record_batch`, issue 19): each form's context is read
+    after the forms before it were applied, and :func:`.decide.decide` is the same pure
+    decision as :func:`decide_and_record`'s and ``check``'s. The result of each form is what
+    was recorded, or the exception that is its own outcome (nothing of it was recorded)."""
+    asks = [Ask(file.id, context_query(form), _decider(form, settings, facts(file))) for file, form in work]
+    return ledger.record_batch(asks)
+
+
+def _decider(form: FormResult, settings: Settings, file: FileFacts) -> Callable[[DecisionContext], Record]:
+    return lambda context: decide(form, context, settings, file)
 
 
 def decide_and_record(

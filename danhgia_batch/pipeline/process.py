@@ -31,7 +31,8 @@ from typing import Any
 from ..errors import DanhgiaError, LedgerError
 from ..intake import sha256_file, unit_folder, wait_until_settled
 from ..issues import make_issue
-from ..ledger import Claim, ClaimLost, FileRecord, Ledger, Record, open_ledger
+from ..layout import KIND_REGISTRY
+from ..ledger import Claim, ClaimLost, FileRecord, Ledger, Record, Recorded, open_ledger
 from ..ledger.claims import MAX_ATTEMPTS
 from ..models import FormResult
 from ..progress import Progress, Steps
@@ -40,7 +41,7 @@ from ..settings import Settings
 from ..textsafe import fs_text
 from . import effects
 from .admin import pdf_copies, require_workdir
-from .context import backfill_results, decide_and_record
+from .context import backfill_results, decide_and_record, decide_and_record_batch
 from .decide import decide_duplicate
 from .finish import Finisher, Item, environment_message
 from .results import SKIPPED, BatchResult, FileResult, OddEntry, skipped
@@ -340,33 +341,78 @@ class _Run:
             self.ahead = []
         else:
             forms = read_forms(paths, self.settings, workers=self.settings.reader.workers)
+        batch: list[tuple[Item, FormResult]] = []
         for form in forms:
             item = by_path.pop(str(form.path), None)
             if item is None:
                 continue
-            self._decide_and_record(item, form)
             done.append(item)
-            self.ledger.heartbeat()
+            if self._other_period(item, form):
+                continue
+            if form.kind == KIND_REGISTRY:  # a new registry: the files after it are judged by it
+                self._decide_and_record_batch(batch)
+                batch = []
+                self._decide_and_record(item, form)
+            else:
+                batch.append((item, form))
+        self._decide_and_record_batch(batch)
         for item in by_path.values():  # the reader lost a file: count it as a failed attempt
             self._fail(item, "không nhận được kết quả đọc tệp")
             done.append(item)
         return done
 
+    def _other_period(self, item: Item, form: FormResult) -> bool:
+        """``process --period``: a file of another period is given back (left for later)."""
+        if not (self.period and form.header.period and form.header.period != self.period and form.kind != "00"):
+            return False
+        try:
+            self.ledger.unclaim(item.file.id)
+            item.result.outcome = SKIPPED
+        except Exception as exc:  # a bug or a transient failure: never lose the file
+            log.exception("processing %s failed", fs_text(item.path))
+            self._fail(item, f"{type(exc).__name__}: {exc}")
+        return True
+
+    def _decide_and_record_batch(self, batch: list[tuple[Item, FormResult]]) -> None:
+        """Decide and record a chunk's forms in one ledger transaction (issue 19); each form's
+        failure is its own outcome, as in :meth:`_decide_and_record`. Should the transaction
+        itself fail, each form is taken again on its own."""
+        if not batch:
+            return
+        if len(batch) == 1:
+            self._decide_and_record(*batch[0])
+            return
+        try:
+            outcomes = decide_and_record_batch(self.ledger, self.settings, [(i.file, f) for i, f in batch])
+        except Exception:
+            log.exception("recording %d files together failed; recording them one by one", len(batch))
+            for item, form in batch:
+                self._decide_and_record(item, form)
+            return
+        for (item, _), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, ClaimLost):
+                item.result.outcome = SKIPPED
+            elif isinstance(outcome, Exception):
+                log.error("processing %s failed", fs_text(item.path), exc_info=outcome)
+                self._fail(item, f"{type(outcome).__name__}: {outcome}")
+            else:
+                self._recorded(item, outcome)
+        self.ledger.heartbeat()
+
     def _decide_and_record(self, item: Item, form: FormResult) -> None:
         try:
-            if self.period and form.header.period and form.header.period != self.period and form.kind != "00":
-                self.ledger.unclaim(item.file.id)
-                item.result.outcome = SKIPPED
-                return
             decide_and_record(self.ledger, self.settings, item.file, form, lambda rec: self._record(item, rec))
         except ClaimLost:
             item.result.outcome = SKIPPED
         except Exception as exc:  # a bug or a transient failure: never lose the file
             log.exception("processing %s failed", fs_text(item.path))
             self._fail(item, f"{type(exc).__name__}: {exc}")
+        self.ledger.heartbeat()
 
     def _record(self, item: Item, rec: Record) -> None:
-        recorded = self.ledger.record(item.file.id, rec)
+        self._recorded(item, self.ledger.record(item.file.id, rec))
+
+    def _recorded(self, item: Item, recorded: Recorded) -> None:
         item.file = recorded.file
         item.issues = recorded.issues
         item.result = _file_result(recorded.file, item.path)

@@ -1,0 +1,173 @@
+"""Issue 19: the files of a chunk are decided and recorded in one ledger transaction
+(:meth:`Ledger.record_batch`). Each file's context is read inside that transaction, after the
+files before it, so the ledger a chunk leaves is exactly the one recording them one by one
+(:func:`danhgia_batch.pipeline.context.decide_and_record`, the path of a chunk of one) leaves:
+the same outcomes, issues, versions, statuses, covered flags, A-quota verdicts and §2.6 notes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import valid_row
+from sqlalchemy import select, update
+
+from danhgia_batch.intake import sha256_file
+from danhgia_batch.ledger import ClaimLost, Ledger, open_ledger
+from danhgia_batch.ledger import schema as s
+from danhgia_batch.pipeline import process as process_mod
+from danhgia_batch.pipeline import process_inbox
+from danhgia_batch.pipeline.context import decide_and_record_batch
+from danhgia_batch.read import read_forms
+from danhgia_batch.settings import Settings, load_settings
+
+Fill = Callable[..., Path]
+
+
+def _inbox(folder: Path, fill_template: Fill) -> list[str]:
+    """Files that change each other's verdicts, in arrival order: individual forms of one
+    decider (a shared A-quota, regrouped by each new form), a corrected form, a list of the
+    same unit (letter §2.6: people on a list and on a form), its correction, a list breaking
+    the quota, a rejected file and a byte-identical copy."""
+    team = [valid_row(person_code=f"PNV00{i}", full_name=f"Người {i}", score=80) for i in range(1, 4)]
+    quota = [valid_row(person_code=f"PTP00{i}", full_name=f"Người {i}", score=95 if i < 3 else 80) for i in range(6)]
+    files = {
+        "PNV/a_mai.xlsx": fill_template("01", person_code="PNV002", full_name="Lê Thị Mai"),
+        "PNV/b_nam_a.xlsx": fill_template(
+            "01", person_code="PNV004", full_name="Đỗ Văn Nam", results={"self_grade": "A", "final_grade": "A"}
+        ),
+        "PNV/c_lan_a.xlsx": fill_template(
+            "01", person_code="PNV005", full_name="Vũ Thị Lan", results={"self_grade": "A", "final_grade": "A"}
+        ),
+        "PNV/d_mai_sua.xlsx": fill_template("01", person_code="PNV002", full_name="Lê Thị Mai", prepared_by="Sửa"),
+        "PNV/e_ds.xlsx": fill_template("02", team),
+        "PNV/f_ds_sua.xlsx": fill_template("02", team[:2], prepared_by="Sửa lại"),
+        "PTP/g_quota.xlsx": fill_template("02", quota, unit_code="PTP", unit_name="Phòng Tư pháp"),
+        "h_sai.xlsx": fill_template("02", [valid_row(score=80, final_grade="A")]),
+    }
+    names = [*files, "PNV/i_ban_sao.xlsx"]
+    files["PNV/i_ban_sao.xlsx"] = files["PNV/e_ds.xlsx"]
+    for n, rel in enumerate(names):
+        dest = folder / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(files[rel], dest)
+        os.utime(dest, (1_700_000_000 + n, 1_700_000_000 + n))  # arrival order = the order above
+    return names
+
+
+def _state(settings: Settings) -> dict[str, Any]:
+    """The ledger after a run, by file name (ids and times left out)."""
+    with open_ledger(settings) as led, led.engine.connect() as conn:
+        names = {f.id: f.name for f in led.files()}
+        files = sorted(
+            (f.name, f.outcome, f.state, f.kind, f.unit_code, f.issue_count, names.get(f.duplicate_of))
+            for f in led.files()
+        )
+        issues = sorted(
+            (f.name, i.code, i.sheet, i.cell, i.message) for f in led.files() for i in led.file_issues(f.id)
+        )
+        lists = list(conn.execute(select(s.lists)))
+        of = {r.id: names[r.file_id] for r in lists}
+        verdicts = sorted(
+            (of[r.list_id], r.grp, r.ranked, r.count_a, r.limit_a, r.ok) for r in conn.execute(select(s.quota_verdicts))
+        )
+        notes = sorted((of[r.list_id], r.code, r.message) for r in conn.execute(select(s.list_notes)))
+        rows = sorted(
+            (of[r.list_id], r.person_code, r.final_total, r.final_grade) for r in conn.execute(select(s.evaluations))
+        )
+    return {
+        "files": files,
+        "issues": issues,
+        "lists": sorted((of[r.id], r.version, r.status, r.covered, of.get(r.superseded_by)) for r in lists),
+        "verdicts": verdicts,
+        "notes": notes,
+        "rows": rows,
+    }
+
+
+def test_a_chunk_recorded_in_one_transaction_leaves_the_ledger_of_one_by_one(
+    tmp_path: Path, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = {}
+    together = process_mod.CHUNK
+    for chunk in (together, 1):
+        work = tmp_path / f"chunk{chunk}"
+        work.mkdir()
+        settings = load_settings(cwd=work, env={})
+        names = _inbox(settings.inbox, fill_template)
+        monkeypatch.setattr(process_mod, "CHUNK", chunk)
+        result = process_inbox(settings, write_reports=False)
+        runs[chunk] = (sorted((f.name, f.outcome) for f in result.files), _state(settings))
+    assert len(names) <= together  # one chunk: recorded together
+    (batched, state), (single, alone) = runs[together], runs[1]
+    assert batched == single
+    assert state == alone
+    # the inbox really exercised what the transaction has to get right
+    assert {o for _, o in batched} == {"accepted", "invalid", "rejected", "duplicate"}
+    statuses = {st for _, _, st, _, _ in state["lists"]}
+    assert statuses == {"valid", "invalid-quota", "superseded"}
+    assert any(covered for *_, covered, _ in state["lists"])  # a form covered by the unit's list
+    assert state["notes"] and state["verdicts"]
+
+
+def _claimed(led: Ledger, settings: Settings, paths: list[Path]) -> list[Any]:
+    out = []
+    for p in paths:
+        claim = led.claim(sha256_file(p), name=p.name, inbox_path=p.name, unit_folder=None, size=p.stat().st_size)
+        assert claim.action == "process"
+        out.append(claim.file)
+    return out
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_file_taken_over_meanwhile_is_its_own_outcome(
+    engine: str, request: pytest.FixtureRequest, settings: Settings, fill_template: Fill
+) -> None:
+    """A file another process took over is that file's :class:`ClaimLost`; the files before and
+    after it in the batch are recorded."""
+    led: Ledger = request.getfixturevalue("ledger" if engine == "sqlite" else "pg_ledger")
+    paths = []
+    for n, who in enumerate(("PNV001", "PNV002", "PNV003")):
+        paths.append(
+            shutil.copy(
+                fill_template("01", person_code=who, full_name=f"Người {n}"), settings.workdir / f"phieu_{n}.xlsx"
+            )
+        )
+    files = _claimed(led, settings, [Path(p) for p in paths])
+    with led.engine.begin() as conn:  # another process took the second file over
+        conn.execute(update(s.files).where(s.files.c.id == files[1].id).values(claimed_by="another"))
+    forms = {str(f.path): f for f in read_forms([Path(p) for p in paths], settings)}
+    outcomes = decide_and_record_batch(led, settings, [(f, forms[str(p)]) for f, p in zip(files, paths, strict=True)])
+    assert isinstance(outcomes[1], ClaimLost)
+    assert [getattr(o, "file", None) and o.file.outcome for o in (outcomes[0], outcomes[2])] == ["accepted"] * 2
+    assert sorted(r.person_code for r in led.lists()) == ["PNV001", "PNV003"]
+
+
+def test_a_batch_that_cannot_be_recorded_is_recorded_file_by_file(
+    tmp_path: Path, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the chunk's transaction itself fail (a bug), nothing of it stays recorded and
+    each file is decided and recorded again on its own: the ledger of an undisturbed run."""
+    states = []
+    for broken in (False, True):
+        work = tmp_path / f"broken{broken}"
+        work.mkdir()
+        settings = load_settings(cwd=work, env={})
+        _inbox(settings.inbox, fill_template)
+        if broken:
+
+            def fail(self: Ledger, asks: Any) -> Any:
+                with self.engine.begin() as conn:  # half-way through, then the transaction fails
+                    ids = [a.file_id for a in asks]
+                    conn.execute(update(s.files).where(s.files.c.id.in_(ids)).values(outcome="rejected"))
+                    raise RuntimeError("boom")
+
+            monkeypatch.setattr(Ledger, "record_batch", fail)
+        result = process_inbox(settings, write_reports=False)
+        states.append((sorted((f.name, f.outcome) for f in result.files), _state(settings)))
+    assert states[0] == states[1]
+    assert {o for _, o in states[1][0]} == {"accepted", "invalid", "rejected", "duplicate"}
