@@ -324,14 +324,14 @@ def test_an_exception_on_one_file_is_its_outcome_and_the_run_goes_on(
 
         monkeypatch.setattr(context_mod, "decide", decide)
     else:
-        real_results = RecordingMixin._apply_results
+        real_apply = RecordingMixin._apply_list
 
-        def apply_results(self: Any, conn: Any, rec: Any, list_id: int) -> None:
-            real_results(self, conn, rec, list_id)  # the list and its rows are written…
+        def apply_list(self: Any, conn: Any, file: Any, rec: Any, *args: Any) -> None:
+            real_apply(self, conn, file, rec, *args)  # the list and its rows are written…
             if rec.header.prepared_by == "Người lập 1":
                 raise RuntimeError("boom")  # …then the recording fails
 
-        monkeypatch.setattr(RecordingMixin, "_apply_results", apply_results)
+        monkeypatch.setattr(RecordingMixin, "_apply_list", apply_list)
     result = process_inbox(work)
     outcomes = {f.name: f.outcome for f in result.files}
     assert outcomes == {"ds_0.xlsx": "accepted", "ds_1.xlsx": "failed", "ds_2.xlsx": "accepted"}

@@ -6,7 +6,7 @@ is built from (:func:`context_rows`). Statements run for every file are built on
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, Text, bindparam, cast, delete, func, insert, select, update
@@ -322,9 +322,9 @@ _UPDATE_QUOTA = (
 )
 
 
-def replace_quota(conn: Connection, verdicts: dict[int, list[QuotaVerdict]], new: int) -> None:
-    """The A-quota verdicts of these lists, replacing what they had (``new``: the list just
-    inserted, which has none yet).
+def replace_quota(conn: Connection, verdicts: dict[int, list[QuotaVerdict]], new: Collection[int]) -> None:
+    """The A-quota verdicts of these lists, replacing what they had (``new``: the lists just
+    inserted, which have none yet).
 
     A decider's individual forms share one verdict per group, which moves with every new form
     (issue 19): lists given the same verdicts are updated in place, one statement per group,
@@ -333,9 +333,9 @@ def replace_quota(conn: Connection, verdicts: dict[int, list[QuotaVerdict]], new
     """
     shared: dict[tuple[QuotaVerdict, ...], list[int]] = defaultdict(list)
     for i in sorted(verdicts):
-        if i != new:
+        if i not in new:
             shared[tuple(verdicts[i])].append(i)
-    renew = [new] if new in verdicts else []
+    renew = [i for i in verdicts if i in new]
     for wanted, members in shared.items():
         if not _update_in_place(conn, wanted, members):
             for part in _slices(members):

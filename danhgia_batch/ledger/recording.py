@@ -24,7 +24,7 @@ from sqlalchemy import JSON, Connection, bindparam, insert, text, update
 
 from ..errors import LedgerError
 from ..issues import Issue, make_issue
-from ..models import EvaluationRow
+from ..models import EvaluationRow, QuotaVerdict
 from ..verdict import (
     NEW_LIST,
     SUPERSEDED,
@@ -99,6 +99,39 @@ def _as_stored(row: dict[str, Any]) -> SimpleNamespace:
     for name in _JSON_COLUMNS:
         stored[name] = json.loads(json.dumps(stored[name]))
     return SimpleNamespace(**stored)
+
+
+@dataclass
+class Results:
+    """The A-quota verdicts, letter §2.6 notes and covered flags decisions gave, per list id
+    (a later decision's replace an earlier one's), written by :meth:`write`: once per file, or
+    once per batch after its last file (no context reads them)."""
+
+    quota: dict[int, list[QuotaVerdict]] = field(default_factory=dict)
+    notes: dict[int, list[Issue]] = field(default_factory=dict)
+    covered: dict[int, bool] = field(default_factory=dict)
+    new: set[int] = field(default_factory=set)  # lists inserted meanwhile: no verdict rows yet
+
+    def add(self, rec: Record, list_id: int) -> None:
+        """What ``rec`` gives (:data:`NEW_LIST` in it = ``list_id``, the list it inserted)."""
+        real = {NEW_LIST: list_id}
+        self.quota.update((k, v) for k, v in rec.quota_by_list.items() if k != NEW_LIST)
+        if list_id != NEW_LIST:
+            self.quota[list_id] = rec.quota
+            self.new.add(list_id)
+        self.notes.update((real.get(k, k), v) for k, v in rec.overlap_notes.items())
+        self.covered.update((real.get(k, k), v) for k, v in rec.covered.items())
+
+    def write(self, conn: Connection) -> None:
+        """Replace the lists' verdicts and notes, set their covered flags."""
+        q.replace_quota(conn, self.quota, self.new)
+        if self.notes:
+            q.replace_notes(conn, self.notes)
+        flags: dict[bool, list[int]] = {}
+        for k, covered in self.covered.items():
+            flags.setdefault(covered, []).append(k)
+        for covered, ids in sorted(flags.items()):
+            conn.execute(_SET_COVERED, {"ids": sorted(ids), "covered": covered})
 
 
 @dataclass
@@ -249,7 +282,9 @@ class RecordingMixin(LocksMixin):
         with self.engine.begin() as conn:
             self._serialise(conn, rec.period, rec.unit_code)
             marks: set[tuple[str, str]] = set()
-            out = self._record_in(conn, file_id, rec, marks, verify=True)
+            results = Results()
+            out = self._record_in(conn, file_id, rec, marks, results, verify=True)
+            results.write(conn)
             for period, block in sorted(marks):
                 y.mark_rollups(conn, period, block)
             return out
@@ -261,66 +296,79 @@ class RecordingMixin(LocksMixin):
         Each file's context (:meth:`_context`) is read inside the transaction, after the files
         before it were applied, so nothing can change it before its record: no fingerprint is
         checked and no decision is made again. The decision itself is the caller's pure
-        ``ask.decide`` (the ledger decides nothing). A file whose decision or recording fails
-        is rolled back alone (a savepoint) and the exception is its result (:class:`ClaimLost`:
-        another process took it over); a transient failure of the transaction retries the
-        whole batch. PostgreSQL: the units' advisory locks are taken first, in one order, so
-        two batches never wait for each other in a cycle; the roll-up marks are set last, in
-        order, for the same reason.
-        """
-        self._evals_new.clear()
-        cached = (self._registry, self._registry_id)
-        try:
-            return self._record_batch(asks)
-        except BaseException:
-            self._forget_uncommitted(cached)
-            raise
-        finally:
-            self._evals_new.clear()
+        ``ask.decide`` (the ledger decides nothing). The quota verdicts, notes and covered
+        flags (which no context reads) are written once, after the last file.
 
-    def _record_batch(self, asks: Sequence[Ask]) -> list[Recorded | Exception]:
-        results: list[Recorded | Exception] = []
+        A file whose decision or recording fails has the exception as its result
+        (:class:`ClaimLost`: another process took it over): the transaction is rolled back and
+        the batch is decided and recorded again without it, so nothing of that file stays and
+        the others are judged as if it had not come. A transient failure of the transaction
+        retries the whole batch. PostgreSQL: the units' advisory locks are taken first, in one
+        order, and the roll-up marks set last, in order, so that two batches never wait for
+        each other in a cycle.
+        """
+        failed: dict[int, Exception] = {}
+        while True:
+            self._evals_new.clear()
+            cached = (self._registry, self._registry_id)
+            try:
+                return self._record_batch(asks, failed)
+            except _FileFailed as exc:
+                self._forget_uncommitted(cached)
+                failed[exc.index] = exc.error
+            except BaseException:
+                self._forget_uncommitted(cached)
+                raise
+            finally:
+                self._evals_new.clear()
+
+    def _record_batch(self, asks: Sequence[Ask], failed: dict[int, Exception]) -> list[Recorded | Exception]:
+        out: list[Recorded | Exception] = []
         marks: set[tuple[str, str]] = set()
+        results = Results()
         with self.engine.begin() as conn:
             units = {(a.query.period, a.query.unit_code) for a in asks if a.query is not None}
             for period, unit_code in sorted(units):
                 self._serialise(conn, period, unit_code)
-            for ask in asks:
-                new_before = set(self._evals_new)
-                marked = set(marks)
-                cached = (self._registry, self._registry_id)
-                savepoint = conn.begin_nested()
+            for index, ask in enumerate(asks):
+                if index in failed:
+                    out.append(failed[index])
+                    continue
                 try:
                     context = DecisionContext() if ask.query is None else self._context(conn, *ask.query)
                     rec = ask.decide(context)
                     if rec.plan is not None and (rec.period, rec.unit_code) not in units:
                         self._serialise(conn, rec.period, rec.unit_code)  # never for a list of its header
-                    results.append(self._record_in(conn, ask.file_id, rec, marks, verify=False))
-                    savepoint.commit()
+                    out.append(self._record_in(conn, ask.file_id, rec, marks, results, verify=False))
                 except Exception as exc:
                     if transient(exc):
                         raise  # the transaction's (lock, connection): the whole batch again
-                    savepoint.rollback()
-                    self._forget_uncommitted(cached, self._evals_new - new_before)
-                    self._evals_new &= new_before
-                    marks.intersection_update(marked)
-                    results.append(exc)
+                    raise _FileFailed(index, exc) from exc
+            results.write(conn)
             for period, block in sorted(marks):
                 y.mark_rollups(conn, period, block)
-        return results
+        return out
 
-    def _forget_uncommitted(self, registry: tuple[Any, int | None], lists: set[int] | None = None) -> None:
-        """Drop what the caches took from writes that were rolled back (SQLite may give their
-        ids again): the evaluation rows of ``lists`` (default: every list of the transaction),
-        and a registry version read since ``registry`` (the cache as it was) was taken."""
-        for list_id in self._evals_new if lists is None else lists:
+    def _forget_uncommitted(self, registry: tuple[Any, int | None]) -> None:
+        """Drop what the caches took from a transaction that was rolled back (SQLite may give
+        its ids again): the evaluation rows of its lists, and a registry version read since
+        ``registry`` (the cache as it was) was taken."""
+        for list_id in self._evals_new:
             self._evals.pop(list_id, None)
         self._registry, self._registry_id = registry
 
     def _record_in(
-        self, conn: Connection, file_id: int, rec: Record, marks: set[tuple[str, str]], *, verify: bool
+        self,
+        conn: Connection,
+        file_id: int,
+        rec: Record,
+        marks: set[tuple[str, str]],
+        results: Results,
+        *,
+        verify: bool,
     ) -> Recorded:
-        """Apply ``rec`` through ``conn``; the roll-ups to mark are added to ``marks``."""
+        """Apply ``rec`` through ``conn``; the roll-ups to mark are added to ``marks``, the
+        lists' verdicts, notes and flags to ``results`` (the caller writes both)."""
         file = c.by_id(conn, file_id)
         if file.claimed_by == self.worker and file.state == s.STATE_RECORDED:
             # a retry after a commit whose acknowledgement was lost: already recorded
@@ -333,7 +381,7 @@ class RecordingMixin(LocksMixin):
         if rec.outcome in (s.ACCEPTED, s.INVALID) and rec.kind in LIST_KINDS:
             if rec.plan is None or rec.header is None:
                 raise LedgerError(f"Tệp '{file.name}': danh sách không có quyết định về vị trí")
-            self._apply_list(conn, file, rec, rec.plan, out)
+            self._apply_list(conn, file, rec, rec.plan, out, results)
             marks.add((rec.period, rec.block))
         if rec.outcome == s.ACCEPTED and rec.registry is not None:
             self._save_registry(conn, rec.registry[0], rec.registry[1], file.name)
@@ -398,8 +446,11 @@ class RecordingMixin(LocksMixin):
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 conn.commit()
 
-    def _apply_list(self, conn: Connection, file: c.FileRecord, rec: Record, plan: ListPlan, out: Recorded) -> None:
-        """Insert the list as ``plan`` places it; supersede, renumber and regroup the others."""
+    def _apply_list(
+        self, conn: Connection, file: c.FileRecord, rec: Record, plan: ListPlan, out: Recorded, results: Results
+    ) -> None:
+        """Insert the list as ``plan`` places it; supersede and renumber the others; its quota
+        verdicts, notes and covered flags (and those of the lists it regroups) go to ``results``."""
         header = rec.header
         assert header is not None
         if plan.bump:
@@ -444,22 +495,7 @@ class RecordingMixin(LocksMixin):
             by_status.setdefault(status, []).append(lid)
         for status, ids in sorted(by_status.items()):
             conn.execute(_SET_STATUS, {"ids": sorted(ids), "status": status})
-        self._apply_results(conn, rec, list_id)
-
-    def _apply_results(self, conn: Connection, rec: Record, list_id: int) -> None:
-        """The quota verdicts, §2.6 notes and covered flags the decision gives (replacing)."""
-        real = {NEW_LIST: list_id}
-        quota = {k: v for k, v in rec.quota_by_list.items() if k != NEW_LIST}
-        if list_id != NEW_LIST:
-            quota[list_id] = rec.quota
-        q.replace_quota(conn, quota, list_id)
-        if rec.overlap_notes:
-            q.replace_notes(conn, {real.get(k, k): v for k, v in rec.overlap_notes.items()})
-        flags: dict[bool, list[int]] = {}
-        for k, covered in rec.covered.items():
-            flags.setdefault(covered, []).append(real.get(k, k))
-        for covered, ids in sorted(flags.items()):
-            conn.execute(_SET_COVERED, {"ids": sorted(ids), "covered": covered})
+        results.add(rec, list_id)
 
     # ------------------------------------------------------------------ results of older ledgers
 
@@ -490,7 +526,17 @@ class RecordingMixin(LocksMixin):
             places = q.unit_places(conn, period, unit_code)
             if fingerprint(None, (), places.get("01", ()), places.get("02", ())) != snapshot:
                 return
-            self._apply_results(conn, rec, NEW_LIST)
+            results = Results()
+            results.add(rec, NEW_LIST)
+            results.write(conn)
+
+
+class _FileFailed(Exception):
+    """One file of :meth:`RecordingMixin.record_batch` failed: roll back, and again without it."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(index, error)
+        self.index, self.error = index, error
 
 
 def _lock_key(purpose: str, period: str, unit_code: str) -> int:
