@@ -236,8 +236,19 @@ def quota_grant(conn: Connection, period: str, unit_code: str) -> tuple[int, flo
     return (int(row.id), row.ratio_pct / 10000) if row else None
 
 
-_UNIT_LISTS = (
-    select(*_ACTIVE_COLS, _F.c.name.label("file_name"))
+_UNIT_LISTS = (  # the kind, then PlaceList's fields in its order (rows unpacked, not looked up by name)
+    select(
+        _L.c.kind,
+        _L.c.id,
+        _L.c.file_id,
+        _F.c.name,
+        _L.c.decider_position,
+        _L.c.decider_name,
+        _L.c.person_code,
+        _L.c.version,
+        _L.c.status,
+        _L.c.arrival,
+    )
     .join(_F, _F.c.id == _L.c.file_id)
     .where(_L.c.period == bindparam("period"), _L.c.unit_code == bindparam("unit"))
     .order_by(_L.c.arrival, _L.c.id)
@@ -270,8 +281,8 @@ def latest_registry_id(conn: Connection) -> int | None:
 def unit_places(conn: Connection, period: str, unit_code: str) -> dict[str, tuple[PlaceList, ...]]:
     """Every list (any status) of a unit and period, per kind, as the decision's context holds them."""
     out: dict[str, list[PlaceList]] = {"01": [], "02": []}
-    for r in conn.execute(_UNIT_LISTS, {"period": period, "unit": unit_code}):
-        out.setdefault(r.kind, []).append(_place(r))
+    for kind, *fields in conn.execute(_UNIT_LISTS, {"period": period, "unit": unit_code}):
+        out.setdefault(kind, []).append(PlaceList(*fields))
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -297,12 +308,6 @@ def unit_marks(conn: Connection, period: str, unit_code: str) -> dict[str, list[
     for r in conn.execute(_UNIT_MARKS, {"period": period, "unit": unit_code}):
         out.setdefault(r[3], []).append(Mark(r[0], r[1], r[2]))
     return out
-
-
-def _place(r: Any) -> PlaceList:
-    return PlaceList(
-        r.id, r.file_id, r.file_name, r.decider_position, r.decider_name, r.person_code, r.version, r.status, r.arrival
-    )
 
 
 # ---------------------------------------------------------------- what the decision records
