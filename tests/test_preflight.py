@@ -326,6 +326,7 @@ def test_fast_scan_of_a_real_sheet_equals_the_reference(good: Path, fill_templat
 _FRAGMENTS = (  # "|"-separated pieces of worksheet XML, odd spellings included
     b'<c r="|<c r=\'|r = "|r\t="|r=|"|\'|<row r="|<row>|</row>|A|W|x|XFD|ZZ|AAAAA|0|1|2|9|21|216|1048576'
     b'|>|<| |\n|<f>|<f/>|<f |<x:f>|<xf>|</f>|<v>1</v>|</c>| s="3"| t="s"|header="0.3"'
+    b"|\t|<F>|<f\t|<abcdefgh:f>|<abcdefghi:f>|<a<b:f/>|<:f>|x:f>|r:f"
     b'|<dimension ref="A1:W216"/>|<dimension ref="A1:B2"/>'
 ).split(b"|")
 
@@ -335,7 +336,9 @@ _CELLS = st.tuples(  # a reference attribute, ordinary or odd, and what follows 
     st.sampled_from([b"", b"A", b"W", b"X", b"Y", b"Z", b"w", b"x", b"z", b"AZ", b"BA", b"XFD", b"ZZ", b"AAAAA"]),
     st.one_of(st.integers(0, 999), st.integers(0, 10**9)).map(lambda n: str(n).encode()) | st.just(b"007"),
     st.sampled_from([b'"', b"'", b""]),
-    st.sampled_from([b">", b"/>", b' s="3">', b"><f>", b">\n<f/>", b"><x:f>", b"><v>1</v></c>", b"<"]),
+    st.sampled_from(
+        [b">", b"/>", b' s="3">', b"><f>", b">\n<f/>", b"><x:f>", b"><v>1</v></c>", b"<", b' t="s" >\t <f ', b"><ab:f>"]
+    ),
 ).map(b"".join)
 
 

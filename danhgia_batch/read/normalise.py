@@ -15,15 +15,18 @@ caller attaches sheet, cell and column. Rules (SPEC §5, §8):
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from ..periods import parse_period
 from ..textsafe import INVISIBLE_RE
 
+Result = TypeVar("Result")
 MAX_TEXT = 32767
 _CONTROL_RE = INVISIBLE_RE  # controls, zero-width and bidi characters (textsafe)
 _NAME_ERROR_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -44,7 +47,28 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def text(value: Any) -> tuple[str, str]:
+def _cached(func: Callable[[Any], Result], types: tuple[type, ...]) -> Callable[[Any], Result]:
+    """``func``, its results for short texts (and numbers of ``types``) kept: the same labels,
+    codes, grades and scores come back in every row and every file of a worker (issue 19).
+    A kept result is immutable (strings, :class:`Decimal`); keys are typed (``1.0`` is not
+    ``1``), and a NaN, never equal to itself, is simply computed again."""
+    kept = functools.lru_cache(maxsize=CACHED, typed=True)(func)
+
+    def cached(value: Any) -> Result:
+        kind = type(value)
+        if (kind is str and len(value) <= CACHED_LEN) or kind in types:
+            return kept(value)
+        return func(value)
+
+    functools.update_wrapper(cached, func)
+    return cached
+
+
+CACHED = 8192  # results kept per function
+CACHED_LEN = 200  # longest text kept
+
+
+def _text(value: Any) -> tuple[str, str]:
     """NFC, trimmed, spacing kept; returns ``(text, code)`` with code text-too-long /
     text-control-chars or ``""``."""
     if value is None:
@@ -63,7 +87,10 @@ def text(value: Any) -> tuple[str, str]:
     return s.strip(), code
 
 
-def name(value: Any) -> tuple[str, str]:
+text = _cached(_text, ())
+
+
+def _name(value: Any) -> tuple[str, str]:
     """Text with inner whitespace collapsed to single spaces (names, titles).
 
     A C0 control character (NUL…) or a bidi override in a name is an error
@@ -76,13 +103,19 @@ def name(value: Any) -> tuple[str, str]:
     return _SPACES_RE.sub(" ", s), code
 
 
-def code(value: Any) -> tuple[str, str]:
+name = _cached(_name, ())
+
+
+def _code(value: Any) -> tuple[str, str]:
     """A code: NFC, trimmed, upper-cased (codes are case-insensitive)."""
     s, issue = text(value)
     return _SPACES_RE.sub("", s).upper(), issue
 
 
-def number(value: Any) -> tuple[Decimal | None, str]:
+code = _cached(_code, ())
+
+
+def _number(value: Any) -> tuple[Decimal | None, str]:
     """A number as :class:`Decimal`; ``(None, "")`` for a blank cell.
 
     Codes: value-not-number, value-ambiguous (thousands separator or decimal?),
@@ -119,6 +152,9 @@ def number(value: Any) -> tuple[Decimal | None, str]:
     if d.as_tuple().exponent < TWO_PLACES:  # type: ignore[operator]
         return d, "score-decimals"
     return d, ""
+
+
+number = _cached(_number, (float, int))
 
 
 def from_serial(serial: float, date1904: bool = False) -> date | None:

@@ -19,15 +19,16 @@ names and visibility, the defined names, the 1904 date flag and the cells that h
 from __future__ import annotations
 
 import functools
+import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from xml.parsers import expat
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
 from .. import layout
 from ..issues import Issue, make_issue
@@ -41,6 +42,7 @@ REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CHUNK = 1 << 16
 RATIO_MIN_BYTES = 1 << 20  # compression ratio is only meaningful for large members
+IN_MEMORY = 4 << 20  # a file up to this size is read into memory once, then checked there
 
 # Cell references as python-calamine reads them: an ``r`` attribute (either quote, blanks
 # around ``=``) holding letters (either case) then digits. No blank is required before ``r``,
@@ -166,7 +168,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], 
                 if budget[0] < 0 or total > info.file_size + CHUNK:
                     detail = f"phần {info.filename} giải nén lớn hơn khai báo hoặc vượt giới hạn"
                     raise _reject("file-too-large", detail=detail, limit=_mb(budget[1]))
-                if _DTD_RE.search(tail + chunk[:DTD_OVERLAP]) or _DTD_RE.search(chunk):
+                if _has_dtd(tail + chunk[:DTD_OVERLAP]) or _has_dtd(chunk):
                     raise _reject("file-unsafe-xml", detail=f"DOCTYPE/ENTITY trong {info.filename}")
                 tail = chunk[-DTD_OVERLAP:]
                 if scan is None:
@@ -176,7 +178,8 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], 
                 # cut after the last closing tag: never inside a tag, never between <c> and its <f>
                 last = data.rfind(b"</")
                 cut = data.find(b">", last) + 1 if last >= 0 else 0
-                _scan_cells(data[:cut], scan)
+                if cut:
+                    _scan_cells(data[:cut], scan)
                 carry = data[cut:]
                 if len(carry) > 4 * CHUNK:  # no closing tag for long: scan all but the tail
                     _scan_cells(carry[:-CHUNK], scan)
@@ -188,9 +191,15 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], 
     except Exception as exc:  # zlib.error and other decompressor failures
         raise _reject("file-corrupt", detail=f"phần {info.filename}: {type(exc).__name__}") from exc
     if scan is not None:
-        _scan_cells(carry, scan)
+        if carry:  # (an empty piece changes nothing)
+            _scan_cells(carry, scan)
         return b""
     return b"".join(out)
+
+
+def _has_dtd(data: bytes) -> bool:
+    """A ``<!DOCTYPE`` or ``<!ENTITY`` (any case) in ``data``; most parts hold no ``<!`` at all."""
+    return b"<!" in data and _DTD_RE.search(data) is not None
 
 
 CANDIDATE_TRIES = 64  # ordinary references looked for from the end of a piece
@@ -231,9 +240,49 @@ def _exact_bounds(data: bytes, scan: SheetInfo) -> None:
 
 
 def _exact_formulas(data: bytes, scan: SheetInfo) -> None:
-    refs = _FORMULA_RE.findall(data)
+    _add_formulas(_FORMULA_RE.findall(data), scan)
+
+
+def _add_formulas(refs: list[bytes], scan: SheetInfo) -> None:
     if refs:
         scan.formulas.update(b" ".join(refs).decode().upper().split())
+
+
+_F_TAG_RE = re.compile(rb"<(?:[A-Za-z]{1,8}:)?+f[\s>/]")  # the end of _FORMULA_RE
+_BLANKS = frozenset(b" \t\n\r\f\v")  # what ``\s`` matches in a bytes pattern
+
+
+def _formulas(data: bytes, scan: SheetInfo) -> None:
+    """:func:`_exact_formulas`, found from the ``<f>`` tags instead of every reference.
+
+    A reference of :data:`_FORMULA_RE` ends its tag (nothing but blanks between the tag's
+    ``>`` and the ``<f>``), and neither it nor the rest of its tag holds ``<`` or ``>``: the
+    regex is run only over each such tag, from the last ``<`` or ``>`` before the tag's end to
+    the end of the ``<f>``, which finds every reference it finds over the whole piece (no match
+    spans a ``<`` or ``>``), and nothing else. A sheet without formulas costs two searches.
+    """
+    starts = set()
+    at = data.find(b"<f")
+    while at >= 0:
+        starts.add(at)
+        at = data.find(b"<f", at + 2)
+    at = data.find(b":f")
+    while at >= 0:  # <x:f>: the "<" is the nearest one before, at most 8 letters back
+        starts.add(data.rfind(b"<", max(0, at - 9), at))
+        at = data.find(b":f", at + 2)
+    refs: list[bytes] = []
+    for q in sorted(starts):
+        tag = _F_TAG_RE.match(data, q) if q >= 0 else None
+        if tag is None:
+            continue
+        g = q - 1
+        while g >= 0 and data[g] in _BLANKS:
+            g -= 1
+        if g < 0 or data[g] != 0x3E:  # ">"
+            continue
+        begin = max(data.rfind(b"<", 0, g), data.rfind(b">", 0, g)) + 1
+        refs += _FORMULA_RE.findall(data, begin, tag.end())
+    _add_formulas(refs, scan)
 
 
 def _scan_cells(data: bytes, scan: SheetInfo) -> None:
@@ -244,9 +293,10 @@ def _scan_cells(data: bytes, scan: SheetInfo) -> None:
     then looks at every reference attribute however spelt: one beyond the candidate column or
     the candidate row's bucket (same number of digits, same first two) sends the piece to the
     reference scan; otherwise it yields the rows of the bucket. The column is the candidate's
-    if attained, the row the largest of the bucket. Formula cells: the reference regex.
+    if attained, the row the largest of the bucket. Formula cells: the reference regex, run
+    over the tags that an ``<f>`` follows (:func:`_formulas`).
     """
-    _exact_formulas(data, scan)
+    _formulas(data, scan)
     col, row, hint = _candidate(data, scan)
     if not row:
         _exact_bounds(data, scan)
@@ -339,13 +389,92 @@ def _attained_re(col: bytes) -> re.Pattern[bytes]:
     return re.compile(_ATTR + b"".join(b"[%c%c]" % (c, c + 32) for c in col) + b"[0-9]")
 
 
-def _parse_xml(data: bytes, part: str) -> Any:
+def _forbid_dtd(name: str, sysid: str | None, pubid: str | None, has_internal_subset: bool) -> None:
+    raise DTDForbidden(name, sysid, pubid)
+
+
+def _forbid_entity(
+    name: str,
+    is_parameter: bool,
+    value: str | None,
+    base: str | None,
+    sysid: str,
+    pubid: str | None,
+    notation: str | None,
+) -> None:
+    raise EntitiesForbidden(name, value, base, sysid, pubid, notation)
+
+
+def _forbid_unparsed_entity(name: str, base: str | None, sysid: str, pubid: str | None, notation: str) -> None:
+    raise EntitiesForbidden(name, None, base, sysid, pubid, notation)
+
+
+def _forbid_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> int:
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+
+Element = tuple[str, dict[str, str], str]  # (what ``keep`` called it, attributes, text)
+
+
+def _parse_xml(data: bytes, part: str, keep: Callable[[list[str]], str] | None = None) -> list[Element]:
+    """Parse an XML part as defusedxml's ``fromstring(forbid_dtd=True, forbid_entities=True,
+    forbid_external=True)`` does, without building its tree; return the elements ``keep``
+    names (a non-empty name) from their path of tags, in document order.
+
+    The parser is the one defusedxml configures (expat, namespace separator ``}``, the same
+    handlers raising defusedxml's exceptions at a DTD, an entity declaration or an external
+    reference), so the same parts pass and fail the same way; only the tree (pure-Python
+    callbacks for every element) is left out. Tags and attribute names are expat's
+    ``uri}local`` (ElementTree's ``{uri}local`` without the brace); an element's text is
+    ElementTree's ``.text``: the character data before its first child (``""`` for none).
+    """
+    parser = expat.ParserCreate(None, "}")
+    parser.buffer_text = True
+    parser.StartDoctypeDeclHandler = _forbid_dtd
+    parser.EntityDeclHandler = _forbid_entity
+    parser.UnparsedEntityDeclHandler = _forbid_unparsed_entity
+    parser.ExternalEntityRefHandler = _forbid_external
+    found: list[tuple[str, dict[str, str], list[str]]] = []
+    if keep is not None:
+        path: list[str] = []
+        text: list[list[str] | None] = [None]  # the text of the innermost element, until its first child
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            path.append(tag)
+            name = keep(path)
+            if name:
+                chars: list[str] = []
+                found.append((name, attrs, chars))
+                text[0] = chars
+            else:
+                text[0] = None
+
+        def end(tag: str) -> None:
+            path.pop()
+            text[0] = None
+
+        def characters(chars: str) -> None:
+            if text[0] is not None:
+                text[0].append(chars)
+
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = characters
     try:
-        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        parser.Parse(data, True)
     except DefusedXmlException as exc:
         raise _reject("file-unsafe-xml", detail=f"{type(exc).__name__} trong {part}") from exc
-    except Exception as exc:  # ParseError: malformed XML
+    except Exception as exc:  # ExpatError: malformed XML
         raise _reject("file-corrupt", detail=f"XML hỏng trong {part}") from exc
+    return [(name, attrs, "".join(chars)) for name, attrs, chars in found]
+
+
+_RELATIONSHIP = f"{PKG_REL_NS}}}Relationship"
+
+
+def _relationship(path: list[str]) -> str:
+    """Every ``Relationship``, at any depth (ElementTree's ``root.iter``)."""
+    return "rel" if path[-1] == _RELATIONSHIP else ""
 
 
 def _rels(zf: zipfile.ZipFile, part: str, members: dict[str, zipfile.ZipInfo], budget: list[int]) -> dict[str, str]:
@@ -354,9 +483,12 @@ def _rels(zf: zipfile.ZipFile, part: str, members: dict[str, zipfile.ZipInfo], b
     rels_name = posixpath.join(folder, "_rels", name + ".rels")
     if rels_name not in members:
         return {}
-    root = _parse_xml(_read_member(zf, members[rels_name], budget, None), rels_name)
+    return _parse_rels(_read_member(zf, members[rels_name], budget, None), rels_name, folder)
+
+
+def _parse_rels(data: bytes, rels_name: str, folder: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for rel in root.iter(f"{{{PKG_REL_NS}}}Relationship"):
+    for _name, rel, _text in _parse_xml(data, rels_name, _relationship):
         target = rel.get("Target", "")
         if rel.get("TargetMode") == "External":
             continue
@@ -373,30 +505,47 @@ def _workbook_part(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], bud
 
 
 _DEFINED_RE = re.compile(r"^'?(.+?)'?!\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
+_WORKBOOK_PR = f"{MAIN_NS}}}workbookPr"
+_SHEETS, _SHEET = f"{MAIN_NS}}}sheets", f"{MAIN_NS}}}sheet"
+_DEFINED_NAMES, _DEFINED_NAME = f"{MAIN_NS}}}definedNames", f"{MAIN_NS}}}definedName"
+_REL_ID = f"{REL_NS}}}id"
+
+
+def _workbook_element(path: list[str]) -> str:
+    """The root's ``workbookPr``, ``sheets/sheet`` and ``definedNames/definedName``."""
+    depth = len(path)
+    if depth == 2:
+        return "pr" if path[1] == _WORKBOOK_PR else ""
+    if depth == 3:
+        if path[2] == _SHEET and path[1] == _SHEETS:
+            return "sheet"
+        if path[2] == _DEFINED_NAME and path[1] == _DEFINED_NAMES:
+            return "name"
+    return ""
 
 
 def _parse_workbook(data: bytes, part: str, rels: dict[str, str], container: Container) -> None:
-    root = _parse_xml(data, part)
-    ns = {"m": MAIN_NS}
-    pr = root.find("m:workbookPr", ns)
+    pr: dict[str, str] | None = None
+    for name, attrs, text in _parse_xml(data, part, _workbook_element):
+        if name == "sheet":
+            target = rels.get(attrs.get(_REL_ID, ""), "")
+            container.sheets.append(SheetInfo(attrs.get("name", ""), target, attrs.get("state", "visible")))
+        elif name == "name":
+            if attrs.get("localSheetId") is not None:
+                continue
+            m = _DEFINED_RE.match(text.strip().lstrip("="))
+            if m:
+                sheet = m.group(1).replace("''", "'")
+                container.defined_names[attrs.get("name", "")] = (sheet, f"{m.group(2)}{m.group(3)}")
+        elif pr is None:  # the first ``workbookPr`` (ElementTree's ``root.find``)
+            pr = attrs
     if pr is not None and pr.get("date1904", "0").lower() in ("1", "true"):
         container.date1904 = True
-    for sh in root.iterfind("m:sheets/m:sheet", ns):
-        rid = sh.get(f"{{{REL_NS}}}id", "")
-        target = rels.get(rid, "")
-        container.sheets.append(SheetInfo(name=sh.get("name", ""), part=target, state=sh.get("state", "visible")))
-    for dn in root.iterfind("m:definedNames/m:definedName", ns):
-        if dn.get("localSheetId") is not None:
-            continue
-        m = _DEFINED_RE.match((dn.text or "").strip().lstrip("="))
-        if m:
-            sheet = m.group(1).replace("''", "'")
-            container.defined_names[dn.get("name", "")] = (sheet, f"{m.group(2)}{m.group(3)}")
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def _open_zip(source: Path | io.BytesIO) -> zipfile.ZipFile:
     try:
-        return zipfile.ZipFile(path)
+        return zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
         raise _reject("file-corrupt", detail="tệp nén bị cắt cụt hoặc hỏng") from exc
 
@@ -456,9 +605,14 @@ def preflight(path: Path, limits: ReaderSettings) -> Container:
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
-            head = fh.read(4096)
+            # a usual file is read once: the zip is then checked in memory (no seek nor read
+            # per member); a larger one is read from the disk as it is checked
+            content: bytes | None = fh.read(IN_MEMORY + 1) if size <= IN_MEMORY else None
+            head = fh.read(4096) if content is None else content[:4096]
     except OSError as exc:
         raise _reject("file-corrupt", detail=f"không đọc được tệp: {type(exc).__name__}") from exc
+    if content is not None and len(content) > IN_MEMORY:  # it grew since: read from the disk
+        content = None
     if size == 0:
         raise _reject("file-empty")
     if size > limits.max_file_mb << 20:
@@ -467,7 +621,7 @@ def preflight(path: Path, limits: ReaderSettings) -> Container:
         raise _check_ole2(path, limits.max_file_mb << 20)
     if not head.startswith(ZIP_MAGICS):
         raise _sniff_foreign(head)
-    with _open_zip(path) as zf:
+    with _open_zip(path if content is None else io.BytesIO(content)) as zf:
         return _scan_zip(zf, limits)
 
 

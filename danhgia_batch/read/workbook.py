@@ -33,6 +33,7 @@ def a1(row: int, col: int) -> str:
     return f"{col_letter(col)}{row}"
 
 
+@functools.lru_cache(maxsize=4096)  # a template's few hundred addresses, met in every file
 def parse_a1(ref: str) -> tuple[int, int] | None:
     """``"D4"`` → (4, 4); ``None`` when not a single-cell reference."""
     m = _A1_RE.match(ref.strip())
