@@ -27,6 +27,8 @@ from danhgia_batch.read import read_forms
 from danhgia_batch.settings import Settings, load_settings
 
 Fill = Callable[..., Path]
+# "19:10 03/12/2026" (late-arrival), "03/12/2026 19:10" (file-duplicate): when a file arrived
+TIME_OF_DAY = re.compile(r"\d\d:\d\d \d\d/\d\d/\d{4}|\d\d/\d\d/\d{4} \d\d:\d\d")
 
 
 def _inbox(folder: Path, fill_template: Fill) -> list[str]:
@@ -68,8 +70,8 @@ def _state(settings: Settings) -> dict[str, Any]:
             (f.name, f.outcome, f.state, f.kind, f.unit_code, f.issue_count, names.get(f.duplicate_of))
             for f in led.files()
         )
-        issues = sorted(  # the arrival's time of day left out: two runs may straddle a minute
-            (f.name, i.code, i.sheet, i.cell, re.sub(r"\d\d:\d\d \d\d/\d\d/\d{4}", "…", i.message))
+        issues = sorted(  # when files arrived left out: two runs may straddle a minute
+            (f.name, i.code, i.sheet, i.cell, re.sub(TIME_OF_DAY, "…", i.message))
             for f in led.files()
             for i in led.file_issues(f.id)
         )
