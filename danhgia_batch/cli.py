@@ -138,9 +138,26 @@ def emit(ctx: typer.Context, result: Any, text: Callable[[], None]) -> None:
     """Print ``result`` as JSON with ``--json``, else call ``text`` to print it for people."""
     if ctx.obj.as_json:
         payload = result.to_dict() if hasattr(result, "to_dict") else result
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        echo_json(payload)
     else:
         text()
+
+
+JSON_PIECE = 1 << 20  # characters of JSON written at once
+
+
+def echo_json(payload: Any) -> None:
+    """``typer.echo(json.dumps(payload, …))`` written a piece at a time: the same text, but a city
+    month's result (26 MB of JSON, ~180 MB as one Python string) is never held whole (issue 19)."""
+    pieces: list[str] = []
+    size = 0
+    for chunk in json.JSONEncoder(ensure_ascii=False, indent=2, default=str).iterencode(payload):
+        pieces.append(chunk)
+        size += len(chunk)
+        if size >= JSON_PIECE:  # JSON has no raw control characters: no ANSI code is cut in two
+            typer.echo("".join(pieces), nl=False)
+            pieces, size = [], 0
+    typer.echo("".join(pieces))
 
 
 def show_progress(ctx: typer.Context) -> bool:

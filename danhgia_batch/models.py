@@ -71,7 +71,7 @@ class EvaluationRow:
     band_typed: tuple[str, str, str, bool] | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # a city registry holds 170,000 of them in the deciding process (issue 19)
 class Person:
     """A registry person (template 00, sheet CanBo)."""
 

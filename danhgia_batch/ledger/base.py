@@ -28,6 +28,7 @@ class LedgerBase:
     _beat: datetime
     _registry: Registry | None
     _registry_id: int | None
+    _units_only: Registry | None  # the units of a registry version, no people (the unit writer process)
     # list id → its decoded evaluation rows (never change once inserted); only committed
     # lists: ids of a rolled-back transaction may be reused (SQLite), see Ledger.record
     _evals: OrderedDict[int, list[EvaluationRow]]

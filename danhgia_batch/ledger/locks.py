@@ -140,6 +140,18 @@ class LocksMixin(LedgerBase):
         with self.engine.connect() as conn:
             return self._registry_version(conn, rr.registry_version_for(conn, period), period)
 
+    @retrying
+    def registry_units_for(self, period: str, version: int) -> Registry | None:
+        """The units (no people) of registry ``version`` as in force for ``period``, if that is
+        the version in force for ``period`` (:meth:`registry_for`), else ``None``. Loaded once
+        per version (the unit writer process: issue 19, :class:`~.views.StaffSlice`)."""
+        with self.engine.connect() as conn:
+            if rr.registry_version_for(conn, period) != version:
+                return None
+            if self._units_only is None or self._units_only.version != version:
+                self._units_only = rr.load_registry(conn, version, people=False)
+        return self._units_only.in_force(period)
+
     def _registry_version(self, conn: Connection, vid: int | None, period: str) -> Registry | None:
         """Registry version ``vid`` as in force for ``period`` (loaded once: versions never change,
         so the cache is keyed by id)."""

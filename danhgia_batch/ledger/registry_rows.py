@@ -42,7 +42,14 @@ def person_to_row(vid: int, code: str, p: Person) -> dict[str, Any]:
     }
 
 
-def load_registry(conn: Connection, vid: int) -> Registry:
+# the cells of a person read back from the ledger: none (template 00's cell addresses are only
+# known while its file is checked), one shared empty dict instead of 170,000 (never written to)
+_NO_CELLS: dict[str, str] = {}
+
+
+def load_registry(conn: Connection, vid: int, *, people: bool = True) -> Registry:
+    """Registry version ``vid``; without ``people``, its units only (the unit writer process,
+    which is given the people of the units it writes: :class:`~.views.StaffSlice`)."""
     ru, rp = s.registry_units, s.registry_people
     units = {
         r.code: Unit(
@@ -55,13 +62,15 @@ def load_registry(conn: Connection, vid: int) -> Registry:
         )
         for r in conn.execute(select(ru).where(ru.c.version_id == vid))
     }
+    if not people:
+        return Registry(units=units, version=vid)
     # A city registry has 200,000 people but few distinct units, positions, categories and
     # birth dates: one shared object per distinct value (the parent keeps the registry all run).
     # Rows are unpacked as tuples: a Row's attribute access costs ~10 times more (issue 19:
     # 0.08 s of the district's 4,800 people in every ``danhgia check``).
     shared: dict[Any, Any] = {}
     one = shared.setdefault
-    people = {
+    persons = {
         code: Person(
             code=code,
             full_name=name,
@@ -72,14 +81,15 @@ def load_registry(conn: Connection, vid: int) -> Registry:
             birth_date=one(born, born),
             position_title=one(title, title),
             active=bool(active),
+            cells=_NO_CELLS,
         )
         for code, name, unit, position, category, group, born, title, active in _person_rows(conn, rp, vid)
     }
     moves: dict[str, list[Person]] = {}
     for values in _person_rows(conn, s.registry_moves, vid):
         code = values[0]
-        moves.setdefault(code, [people[code]] if code in people else []).append(_person(*values))
-    return Registry(units=units, people=people, version=vid, moves=moves)
+        moves.setdefault(code, [persons[code]] if code in persons else []).append(_person(*values))
+    return Registry(units=units, people=persons, version=vid, moves=moves)
 
 
 _PERSON_COLUMNS = (

@@ -67,6 +67,7 @@ class Ledger(ClaimsMixin, RecordingMixin, ReadingMixin, OutreachMixin):
         self._beat = c.utcnow()
         self._registry = None
         self._registry_id = None
+        self._units_only = None
         self._evals = OrderedDict()
         self._evals_new = set()
         self.results_checked = False

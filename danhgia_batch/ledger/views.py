@@ -9,13 +9,14 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, select
 
 from ..issues import Issue, Severity
 from ..models import EvaluationRow, ListHeader, ListView, Person, QuotaVerdict, UnitView
 from ..registry import Registry, norm_code
+from ..registry.model import norm_text_code
 from . import schema as s
 from .codec import norm_text
 from .queries import _lists_query, _slices, evaluations_of, issues_of, notes_of, quota_of
@@ -119,11 +120,39 @@ class Staff:
                 self.by_unit[norm_code(p.unit_code)].append(p)
         self.done = {norm_code(c) for c in evaluated}
 
+    @classmethod
+    def of(cls, people: dict[str, list[Person]], evaluated: Iterable[str]) -> Staff:
+        """The staff of some units only (``people``: :attr:`StaffSlice.people`); of ``evaluated``
+        only their people are kept (all :meth:`missing` asks)."""
+        staff = cls.__new__(cls)
+        staff.by_unit = defaultdict(list, people)
+        wanted = {norm_code(p.code) for found in people.values() for p in found}
+        codes = (norm_text_code(c) if type(c) is str else norm_code(c) for c in evaluated)
+        staff.done = {code for code in codes if code in wanted}
+        return staff
+
     def missing(self, unit_code: str) -> list[Person]:
         return [p for p in self.by_unit.get(norm_code(unit_code), []) if norm_code(p.code) not in self.done]
 
     def size(self, unit_code: str) -> int:
         return len(self.by_unit.get(norm_code(unit_code), []))
+
+
+class StaffSlice(NamedTuple):
+    """The registry's active people of some units, as the deciding process holds them, for the
+    unit writer process (issue 19: it then loads the registry's units only, not its 170,000
+    people). ``people``: normalised unit code → its active people in registry order
+    (:meth:`Registry.people_of <danhgia_batch.registry.Registry.people_of>`, what :class:`Staff`
+    indexes); ``version``: the registry version they come from (in force for the period)."""
+
+    version: int
+    people: dict[str, list[Person]]
+
+
+def staff_slice(registry: Registry, unit_codes: Iterable[str]) -> StaffSlice:
+    """:class:`StaffSlice` of ``unit_codes`` from ``registry`` (the version in force for a period)."""
+    assert registry.version is not None
+    return StaffSlice(registry.version, {norm_code(c): registry.people_of(c) for c in unit_codes})
 
 
 def empty_unit_view(period: str, unit_code: str, registry: Registry | None, staff: Staff | None = None) -> UnitView:
@@ -149,10 +178,12 @@ def unit_views(
     *,
     unit_codes: list[str] | None = None,
     block: str | None = None,
+    people: dict[str, list[Person]] | None = None,
 ) -> dict[str, UnitView]:
     """UnitViews of ``period``: every unit of ``unit_codes`` (even with nothing submitted), or
-    else every unit with lists or rejected files."""
-    return unit_views_by_block(conn, period, registry, [block], unit_codes=unit_codes)[block]
+    else every unit with lists or rejected files. ``people`` (:attr:`StaffSlice.people` of
+    ``unit_codes``): the registry's people of those units, ``registry`` then holds its units only."""
+    return unit_views_by_block(conn, period, registry, [block], unit_codes=unit_codes, people=people)[block]
 
 
 def unit_views_by_block(
@@ -163,6 +194,7 @@ def unit_views_by_block(
     *,
     unit_codes: list[str] | None = None,
     summary: bool = False,
+    people: dict[str, list[Person]] | None = None,
 ) -> dict[str | None, dict[str, UnitView]]:
     """:func:`unit_views` of several blocks of one period (a falsy block: all of them) from one
     read of the ledger: the roll-ups of a run need every block and the district.
@@ -179,6 +211,7 @@ def unit_views_by_block(
         unit_codes=unit_codes,
         batch_units=SUMMARY_BATCH_UNITS if summary else None,
         light=summary,
+        people=people,
     )
     for batch in batches:
         short: dict[int, UnitView] = {}  # a view shared by the period and its block: summarised once
@@ -200,6 +233,7 @@ def unit_view_batches(
     unit_codes: list[str] | None = None,
     batch_units: int | None = None,
     light: bool = False,
+    people: dict[str, list[Person]] | None = None,
 ) -> Iterator[dict[str | None, dict[str, UnitView]]]:
     """:func:`unit_views_by_block`, ``batch_units`` units at a time (all at once if None).
 
@@ -223,16 +257,15 @@ def unit_view_batches(
     files = list(conn.execute(fq.order_by(_F.c.arrival, _F.c.id)))
     staff: Staff | None = None
     if registry is not None:
-        evaluated = {
+        persons = (
             r[0]
             for r in conn.execute(
                 select(_E.c.person_code)
                 .join(_L, _L.c.id == _E.c.list_id)
                 .where(_L.c.period == period, _L.c.status != s.SUPERSEDED)
             )
-        }
-        staff = Staff(registry, evaluated)
-        del evaluated
+        )
+        staff = Staff(registry, set(persons)) if people is None else Staff.of(people, persons)
     chunks: Iterable[tuple[list[Any], list[Any], list[str] | None]]
     if batch_units is None:
         chunks = [(list(conn.execute(q.order_by(_L.c.arrival, _L.c.id))), files, unit_codes)]

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..atomic import TEMP_SUFFIX, atomic_path, atomic_write_text, is_stale_temp
 from ..issues import Issue
@@ -34,6 +35,9 @@ from ..progress import Progress, Steps
 from ..reports.common import safe_code
 from ..settings import Settings
 from ..textsafe import find_path, fs_text
+
+if TYPE_CHECKING:  # the ledger's views import SQLAlchemy: ``check`` imports this module without it
+    from ..ledger.views import StaffSlice
 
 log = logging.getLogger(__name__)
 
@@ -196,12 +200,18 @@ def move_original(settings: Settings, file: FileRecord) -> Path | None:
 
 
 def write_unit_outputs(
-    settings: Settings, ledger: Ledger, units: set[tuple[str, str]], *, pool_min: int = POOL_MIN_UNITS
+    settings: Settings,
+    ledger: Ledger,
+    units: set[tuple[str, str]],
+    *,
+    pool_min: int = POOL_MIN_UNITS,
+    staff: dict[str, StaffSlice] | None = None,
 ) -> list[Path]:
     """Unit list and commendation list of each (period, unit code), from the ledger.
 
     The views are read here; many units' workbooks are written by :data:`UNIT_WRITERS`
     worker processes (xlsxwriter is pure Python: threads would not help), a few in-process.
+    ``staff``: per period, the registry's people of its units (:func:`unit_staff`).
     """
 
     views: list[UnitView] = []
@@ -209,23 +219,42 @@ def write_unit_outputs(
     for period, unit_code in units:
         by_period.setdefault(period, set()).add(unit_code)
     for period, codes in sorted(by_period.items()):
-        views += [view for _code, view in sorted(ledger.unit_views(period, codes).items()) if view.lists]
+        given = (staff or {}).get(period)
+        found = ledger.unit_views(period, codes) if given is None else ledger.unit_views_given(period, codes, given)
+        views += [view for _code, view in sorted(found.items()) if view.lists]
     return _write_unit_views(settings, views, pool_min)
+
+
+def unit_staff(ledger: Ledger, units: set[tuple[str, str]]) -> dict[str, StaffSlice]:
+    """Per period, the registry's people of ``units`` as this process holds them, for the unit
+    writer process (:func:`write_unit_outputs_apart`): it then loads no people (issue 19)."""
+    from ..ledger.views import staff_slice
+
+    out: dict[str, StaffSlice] = {}
+    for period in sorted({p for p, _ in units}):
+        registry = ledger.registry_for(period)
+        if registry is not None and registry.version is not None:
+            out[period] = staff_slice(registry, sorted(u for p, u in units if p == period))
+    return out
 
 
 _APART: dict[str, Ledger] = {}  # the writer process's own ledger, kept between its jobs
 
 
-def write_unit_outputs_apart(settings: Settings, units: set[tuple[str, str]]) -> list[Path]:
+def write_unit_outputs_apart(
+    settings: Settings, units: set[tuple[str, str]], staff: dict[str, StaffSlice] | None = None
+) -> list[Path]:
     """:func:`write_unit_outputs` in the run's unit writer process (``Finisher``, issue 19),
-    through that process's own connection to the ledger (the lists are committed before)."""
+    through that process's own connection to the ledger (the lists are committed before).
+    ``staff`` (:func:`unit_staff`): the registry's people of ``units``, so that this process
+    loads only the registry's units (a city's 170,000 people cost ~80 MB per process)."""
     from ..ledger import open_ledger, open_ledger_read_only
 
     ledger = _APART.get(settings.ledger_url)
     if ledger is None:  # it only reads: no write lock, never in the deciding process's way
         ledger = _APART[settings.ledger_url] = open_ledger_read_only(settings) or open_ledger(settings)
     try:
-        return write_unit_outputs(settings, ledger, units, pool_min=len(units) + 1)
+        return write_unit_outputs(settings, ledger, units, pool_min=len(units) + 1, staff=staff)
     except OSError:  # a full disk, a read-only outbox: the run's environment problem, as in-process
         raise
     except Exception as exc:  # given back picklable: the caller writes the units itself

@@ -148,6 +148,8 @@ class Finisher:
         return [str(p) for p in paths]
 
     def rollups(self) -> None:
+        if all(job.done() for job in self._error_jobs.values()):  # every error workbook is written:
+            close_isolated()  # the child that wrote them is stopped, its memory free for the roll-ups (issue 19)
         try:
             self.result.outputs += effects.write_pending_rollups(self.settings, self.ledger)
         except Exception as exc:  # they stay marked in the ledger: the next run rewrites them
@@ -226,7 +228,8 @@ class Finisher:
         try:
             if self._unit_pool is None:
                 self._unit_pool = ProcessPoolExecutor(1, mp_context=context())
-            job = self._unit_pool.submit(effects.write_unit_outputs_apart, self.settings, units)
+            staff = effects.unit_staff(self.ledger, units)  # the writer loads no people (issue 19)
+            job = self._unit_pool.submit(effects.write_unit_outputs_apart, self.settings, units, staff)
         except Exception:  # the writer process died (a broken pool): this process writes them
             log.exception("the unit writer process is gone; unit workbooks are written here")
             self.apart = False

@@ -45,7 +45,7 @@ from .context import backfill_results, decide_and_record, decide_and_record_batc
 from .decide import decide_duplicate
 from .finish import Finisher, Item, environment_message
 from .results import SKIPPED, BatchResult, FileResult, OddEntry, skipped
-from .runtime import Reader, candidates, odd_entries, run_reader
+from .runtime import Reader, candidates, odd_entries, run_reader, stop_reader
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,7 @@ def process_inbox(
                 run.chunk(found[start : start + CHUNK])
             run.finish_later()
             if write:  # block and district roll-ups once per run (marked in the ledger, crash-safe)
+                stop_reader(read)  # every file is read: the readers' memory is free for them (issue 19)
                 run.rollups()
         finally:
             run.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ OUTCOMES = ("accepted", "invalid", "rejected", "duplicate", "failed")
 SKIPPED = "skipped"  # another live process holds it, or not in the requested period
 
 
-@dataclass
+@dataclass(slots=True)  # a city month's run keeps 44,000 of them for its result (issue 19)
 class FileResult:
     """What happened to one file in one run."""
 
@@ -34,6 +35,11 @@ class FileResult:
     finished: bool = True  # False: recorded, but its outputs or move failed (it stays in the inbox)
     source: Path | None = field(default=None, repr=False, compare=False)  # the path on disk (``path`` is display text)
 
+    def __post_init__(self) -> None:
+        # the same few codes for thousands of files: one string each (issue 19: memory of a city run)
+        self.outcome, self.kind, self.period = _shared(self.outcome), _shared(self.kind), _shared(self.period)
+        self.unit_code, self.block = _shared(self.unit_code), _shared(self.block)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
@@ -51,6 +57,10 @@ class FileResult:
             "finished": self.finished,
             "issues": [i.to_dict() for i in self.issues],
         }
+
+
+def _shared(value: str) -> str:
+    return sys.intern(value) if type(value) is str else value
 
 
 EXIT_ENVIRONMENT = 3  # README "Mã thoát": the disk, a folder or the ledger stopped the run

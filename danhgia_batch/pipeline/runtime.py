@@ -83,6 +83,14 @@ class _RunReader:
         self._pool(settings).prefetch(paths, settings)
 
 
+def stop_reader(read: Reader | None) -> None:
+    """Stop this run's own reader workers once every file is read, so that their memory is
+    free before the roll-ups (issue 19); the watcher's warm pool (given) is left alone."""
+    if isinstance(read, _RunReader) and read.pool is not None:
+        read.pool.shutdown()
+        read.pool = None
+
+
 @contextmanager
 def run_reader(given: Reader | None) -> Iterator[Reader | None]:
     """``given`` (the watcher's warm pool), else reader workers kept for the chunks of this run."""

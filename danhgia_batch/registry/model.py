@@ -28,9 +28,14 @@ def norm_code(value: object) -> str:
     return unicodedata.normalize("NFC", str(value or "")).strip().upper()
 
 
-@lru_cache(maxsize=1 << 16)  # pure; the same codes are compared for every row of every file
-def _norm_text_code(value: str) -> str:
+def norm_text_code(value: str) -> str:
+    """:func:`norm_code` of a text, not cached: for codes seen once (a period's 170,000
+    evaluated people), which would only push the codes compared again out of the cache."""
     return unicodedata.normalize("NFC", value).strip().upper()
+
+
+# pure; the same codes are compared for every row of every file
+_norm_text_code = lru_cache(maxsize=1 << 12)(norm_text_code)
 
 
 def norm_name(value: object) -> str:
@@ -115,7 +120,11 @@ class Registry:
             here = [p for p in rows if norm_code(p.unit_code) in units]
             if here:
                 people[code] = here[0]
-        found = self._periods[period] = Registry(units=units, people=people, version=self.version)
+        if len(units) == len(self.units) and len(people) == len(self.people) and not self.moves:
+            found = self  # everything is in force: no copy of a city's 170,000 people (issue 19)
+        else:
+            found = Registry(units=units, people=people, version=self.version)
+        self._periods[period] = found
         return found
 
     def block_of(self, unit_code: str) -> str | None:
