@@ -30,6 +30,7 @@ from ..verdict import (
     SUPERSEDED,
     Ask,
     ContextChanged,
+    ContextQuery,
     DecisionContext,
     ListPlan,
     PlaceList,
@@ -165,19 +166,12 @@ class RecordingMixin(LocksMixin):
         (the first is the person of an individual form).
         """
         with self.reader.connect() as conn:  # one snapshot: registry, locks, lists (fewest statements)
-            return self._context(conn, period, unit_code, kind, decider, persons)
+            return self._context(conn, ContextQuery(period, unit_code, kind, decider, persons))
 
-    def _context(
-        self,
-        conn: Connection,
-        period: str,
-        unit_code: str,
-        kind: str,
-        decider: tuple[str, str] = ("", ""),
-        persons: Sequence[str] = (),
-    ) -> DecisionContext:
+    def _context(self, conn: Connection, query: ContextQuery) -> DecisionContext:
         """:meth:`decision_context` read through ``conn`` (a reading transaction, or the write
         transaction of :meth:`record_batch`)."""
+        period, unit_code, kind, decider, persons = query
         history = q.lock_history(conn, period)
         locks = q.lock_rows(conn, period, history)
         latest, grant = q.latest_and_grant(conn, period, unit_code)
@@ -335,7 +329,7 @@ class RecordingMixin(LocksMixin):
                     out.append(failed[index])
                     continue
                 try:
-                    context = DecisionContext() if ask.query is None else self._context(conn, *ask.query)
+                    context = DecisionContext() if ask.query is None else self._context(conn, ask.query)
                     rec = ask.decide(context)
                     if rec.plan is not None and (rec.period, rec.unit_code) not in units:
                         self._serialise(conn, rec.period, rec.unit_code)  # never for a list of its header
