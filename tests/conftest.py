@@ -184,3 +184,9 @@ def pg_ledger(pg_url: str) -> Any:
     led = Ledger(pg_url)
     yield led
     led.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_ledger(request: pytest.FixtureRequest) -> Any:
+    """The same test on SQLite and on PostgreSQL (``ledger`` and ``pg_ledger``)."""
+    return request.getfixturevalue("ledger" if request.param == "sqlite" else "pg_ledger")

@@ -27,12 +27,6 @@ from danhgia_batch.pipeline.decide import facts, place
 from danhgia_batch.settings import load_settings
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_ledger(request: pytest.FixtureRequest) -> Ledger:
-    """The same tests on SQLite and on PostgreSQL (skipped without DANHGIA_TEST_PG_URL)."""
-    return request.getfixturevalue("ledger" if request.param == "sqlite" else "pg_ledger")
-
-
 def _second(led: Ledger) -> Ledger:
     """Another process's view of the same ledger (same URL, its own worker id)."""
     return Ledger(led.url, stale_after=led.stale_after)

@@ -325,12 +325,6 @@ def test_template_00_carries_addresses_and_an_old_registry_still_loads(fill_temp
     assert old.ok and old.units[0].emails == "" and old.people[0].email == ""
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_ledger(request: pytest.FixtureRequest) -> Any:
-    """The same test on SQLite and on PostgreSQL (skipped without DANHGIA_TEST_PG_URL)."""
-    return request.getfixturevalue("ledger" if request.param == "sqlite" else "pg_ledger")
-
-
 def test_a_sending_is_claimed_once_on_both_engines(any_ledger: Any) -> None:
     m = Sending("reminder", PERIOD, "U9", "missing", "2022-02-24", "a@x.example", "Nhắc")
     state, sid = any_ledger.claim_sending(m, NOW)

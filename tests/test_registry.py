@@ -579,11 +579,6 @@ def test_a_period_published_before_any_registry_gets_the_first_one(settings: Set
     assert _missing(settings) == ["PNV009"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_ledger(request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue("ledger" if request.param == "sqlite" else "pg_ledger")
-
-
 def _version(led: Any, people: int) -> int:
     units = [Unit(code="PNV", name="Phòng Nội vụ", block="CHINH_QUYEN", kind="PHONG")]
     staff = [Person(f"PNV{n:03d}", f"Người {n}", "PNV", "CONG_CHUC", "CBCC", "CBCC") for n in range(people)]

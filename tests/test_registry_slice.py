@@ -5,10 +5,15 @@ the ones the whole registry gives. A registry wholly in force is not copied per 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+import pytest
+from sqlalchemy import update
 from test_ledger import record_list, row
 
-from danhgia_batch.ledger import Ledger
+from danhgia_batch.ledger import Ledger, views
+from danhgia_batch.ledger import schema as s
+from danhgia_batch.ledger.queries import evaluated_among
 from danhgia_batch.ledger.views import StaffSlice, staff_slice
 from danhgia_batch.models import Person, Unit
 from danhgia_batch.registry import Registry
@@ -81,3 +86,44 @@ def test_a_registry_wholly_in_force_is_its_own_registry_of_the_period() -> None:
     january = reg.in_force("2026-01")  # B ended: a registry without it and its people
     assert list(january.units) == ["A"] and list(january.people) == ["P1"]
     assert reg.in_force("2026-01") is january
+
+
+def _missing(views: dict[str, Any]) -> dict[str, list[str]]:
+    return {c: [p.code for p in v.missing_people or []] for c, v in views.items()}
+
+
+@pytest.mark.parametrize("extra_code", ["X9", "Đ9"])  # a non-ASCII code: the period's every row is read
+def test_the_views_of_a_few_units_look_up_only_their_people_and_agree_with_the_whole_period(
+    any_ledger: Ledger, monkeypatch: pytest.MonkeyPatch, extra_code: str
+) -> None:
+    """Issue 19: the unit writer's every job read the period's every evaluated person (a city
+    month: 175,000 rows per job). The views of a few units now look up their own people only;
+    they are the views the whole period's rows give."""
+    units = [
+        Unit("Q", "Quận Long Biên", "CHINH_QUYEN", "QUAN", level="QUAN"),
+        Unit("PNV", "Phòng Nội vụ", "CHINH_QUYEN", "PHONG", parent_code="Q"),
+        Unit("PTP", "Phòng Tư pháp", "CHINH_QUYEN", "PHONG", parent_code="Q"),
+    ]
+    people = [
+        Person("P1", "Người P1", "PNV", "CONG_CHUC", "CBCC", "CBCC"),
+        Person("P2", "Người P2", "pnv ", "CONG_CHUC", "CBCC", "CBCC"),
+        Person("T1", "Người T1", "PTP", "CONG_CHUC", "CBCC", "CBCC"),
+        Person("T2", "Người T2", "PTP", "CONG_CHUC", "CBCC", "CBCC"),
+        Person("T3", "Người T3", "PTP", "CONG_CHUC", "CBCC", "CBCC"),
+        Person(extra_code, "Người khác", "PTP", "CONG_CHUC", "CBCC", "CBCC"),
+    ]
+    any_ledger.save_registry(units, people, "danh_muc.xlsx")
+    record_list(any_ledger, "ab" * 32, [row("P1", "80", "B"), row("T1", "91", "A"), row(extra_code, "85", "B")])
+    record_list(any_ledger, "cd" * 32, [row("T2", "80", "B")], period="2022-02")  # another month
+    gone = record_list(any_ledger, "ef" * 32, [row("T3", "80", "B")], unit_code="PTP", decider_name="Lê Thị Lan")
+    with any_ledger.engine.begin() as conn:  # T3's list superseded: T3 is missing again
+        conn.execute(update(s.lists).where(s.lists.c.id == gone.list_ids[0]).values(status=s.SUPERSEDED))
+    codes = ["PNV", "PTP"]
+    narrowed = any_ledger.unit_views(PERIOD, codes)
+    monkeypatch.setattr(views, "NARROW_UNITS", 0)  # the period's every evaluated person, as before
+    whole = any_ledger.unit_views(PERIOD, codes)
+    assert narrowed == whole
+    assert _missing(narrowed) == {"PNV": ["P2"], "PTP": ["T2", "T3"]}
+    with any_ledger.engine.connect() as conn:
+        hits = evaluated_among(conn, PERIOD, ["P1", "P2", "T1", "T2", "T3"])
+    assert sorted(hits) == ["P1", "T1"]

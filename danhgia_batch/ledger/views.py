@@ -19,7 +19,7 @@ from ..registry import Registry, norm_code
 from ..registry.model import norm_text_code
 from . import schema as s
 from .codec import norm_text
-from .queries import _lists_query, _slices, evaluations_of, issues_of, notes_of, quota_of
+from .queries import _lists_query, _slices, evaluated_among, evaluations_of, issues_of, notes_of, quota_of
 
 _L, _F, _E = s.lists, s.files, s.evaluations
 
@@ -222,6 +222,8 @@ def unit_views_by_block(
 
 
 SUMMARY_BATCH_UNITS = 400  # units whose evaluations are in memory at once in a batched read
+NARROW_UNITS = 200  # views of at most this many units look up only their own people's evaluations
+NARROW_PEOPLE = 5000  # … when these units have at most this many people
 
 
 def unit_view_batches(
@@ -257,15 +259,24 @@ def unit_view_batches(
     files = list(conn.execute(fq.order_by(_F.c.arrival, _F.c.id)))
     staff: Staff | None = None
     if registry is not None:
-        persons = (
-            r[0]
-            for r in conn.execute(
-                select(_E.c.person_code)
-                .join(_L, _L.c.id == _E.c.list_id)
-                .where(_L.c.period == period, _L.c.status != s.SUPERSEDED)
+        if people is None and unit_codes is not None and len(unit_codes) <= NARROW_UNITS:
+            people = {norm_code(c): registry.people_of(c) for c in unit_codes}
+        wanted = sorted({norm_code(p.code) for found in (people or {}).values() for p in found})
+        if people is not None and len(wanted) <= NARROW_PEOPLE and all(c.isascii() for c in wanted):
+            # the few units of a chunk (the unit writer's every job, issue 19): only their people
+            # are looked up, not the period's 175,000 rows (quadratic over a city month). An
+            # ASCII code is stored exactly as norm_code gives it (the reader's NFC, trim, upper).
+            staff = Staff.of(people, evaluated_among(conn, period, wanted))
+        else:
+            persons = (
+                r[0]
+                for r in conn.execute(
+                    select(_E.c.person_code)
+                    .join(_L, _L.c.id == _E.c.list_id)
+                    .where(_L.c.period == period, _L.c.status != s.SUPERSEDED)
+                )
             )
-        )
-        staff = Staff(registry, set(persons)) if people is None else Staff.of(people, persons)
+            staff = Staff(registry, set(persons)) if people is None else Staff.of(people, persons)
     chunks: Iterable[tuple[list[Any], list[Any], list[str] | None]]
     if batch_units is None:
         chunks = [(list(conn.execute(q.order_by(_L.c.arrival, _L.c.id))), files, unit_codes)]
