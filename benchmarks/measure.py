@@ -28,7 +28,7 @@ from .inputs import SETTLE, Scale, districts, settings_for
 # forkserver and share most of their pages with it, which a sum of RSS counts once per process.
 _SAMPLER = r"""
 import os, sys, select, time
-root, me = int(sys.argv[1]), os.getpid()
+root, me, own = int(sys.argv[1]), os.getpid(), sys.argv[2] == "1"
 page = os.sysconf("SC_PAGE_SIZE")
 def tree():
     parents = {}
@@ -60,12 +60,13 @@ while True:
     now = time.monotonic()
     if now - last > 0.1:
         pids, last = tree(), now
-        peak_pss = max(peak_pss, sum(pss(p) for p in pids))
+        peak_pss = max(peak_pss, sum(pss(p) for p in pids if own or p != root))
     total = 0
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/statm", "rb") as fh:
-                total += int(fh.read().split()[1]) * page
+            if own or pid != root:
+                with open(f"/proc/{pid}/statm", "rb") as fh:
+                    total += int(fh.read().split()[1]) * page
             with open(f"/proc/{pid}/stat", "rb") as fh:
                 f = fh.read().rsplit(b")", 1)[1].split()
                 cpu[pid] = (int(f[11]) + int(f[12])) / tick  # utime + stime
@@ -80,9 +81,13 @@ print(peak, peak_pss, round(sum(cpu.values()), 2), flush=True)
 
 
 class PeakRss:
-    """Peak resident memory (bytes) of this process and all its descendants while active."""
+    """Peak resident memory (bytes) of this process's descendants while active, and of this
+    process too when ``own`` (a measurement made in this process, like (c0)). A command run as
+    a subprocess is measured without this process, which only waits for it: the benchmark's
+    own interpreter (~25 MB) is not the product's memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, own: bool = False) -> None:
+        self.own = own
         self.peak = 0
         self.peak_pss = 0  # proportional set size (shared pages split between their processes)
         self.cpu = 0.0  # CPU seconds of the tree's processes (sampled: a process living < 50 ms may be missed)
@@ -90,7 +95,7 @@ class PeakRss:
 
     def __enter__(self) -> PeakRss:
         if Path("/proc").is_dir():
-            cmd = [sys.executable, "-c", _SAMPLER, str(os.getpid())]
+            cmd = [sys.executable, "-c", _SAMPLER, str(os.getpid()), "1" if self.own else "0"]
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         return self
 
@@ -253,7 +258,7 @@ def measure_plain(scale: Scale, files: int, cells: int) -> dict[str, Any]:
     out.mkdir(parents=True)
     per_file = max(1, cells // max(1, files))
     cols = 20
-    with PeakRss() as rss:
+    with PeakRss(own=True) as rss:
         started = time.perf_counter()
         for i in range(files):
             wb = xlsxwriter.Workbook(str(out / f"plain_{i}.xlsx"))

@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             prepare(scale)
             profile(scale, reports=not args.no_reports, wards=args.wards)
             continue
-        kinds = QUICK if args.quick else ORDER if name == "district" else CITY
+        kinds: tuple[str, ...] = QUICK if args.quick else ORDER if name == "district" else CITY
         if args.only:
             kinds = tuple(k.strip() for k in args.only.split(",") if k.strip())
             unknown = [k for k in kinds if k not in LABELS]

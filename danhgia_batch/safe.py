@@ -422,7 +422,9 @@ class Pool:
             yield from self._drain(slot, queue)
         now = time.monotonic()
         for slot in [s for s in self.slots if s.batch and s.deadline <= now]:
-            log.warning(
+            # debug only: _failed logs the retry or reports the file; whether the worker's "start"
+            # arrived before the deadline (a race) decides whether the file or its batch is named
+            log.debug(
                 "reader timeout on %s", slot.batch[slot.index] if 0 <= slot.index < len(slot.batch) else slot.batch
             )
             yield from self._failed(slot, "file-timeout", queue)

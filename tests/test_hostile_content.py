@@ -160,8 +160,11 @@ def test_wall_clock_limit_retries_once_and_logs_a_slow_server(
     with caplog.at_level(logging.WARNING, logger="danhgia_batch.safe"):
         (form,) = read_forms([good], busy, workers=1)
     assert form.kind == "02" and form.errors == []  # was: file-timeout, an error workbook to the clerk
-    slow = [r for r in caplog.records if r.name == "danhgia_batch.safe" and good in r.args]  # type: ignore[operator]
-    assert len(slow) == 2  # the first attempt's timeout, then "the server was slow"
+    warned = [r.getMessage() for r in caplog.records if r.name == "danhgia_batch.safe" and r.levelno >= logging.WARNING]
+    # the first attempt's timeout, then "the server was slow"; nothing else, whatever the timing
+    assert len(warned) == 2, warned
+    assert "đọc lại một lần" in warned[0] and str(good) in warned[0]
+    assert warned[1].startswith("Máy chủ chậm") and str(good) in warned[1]
 
 
 def test_wall_clock_limit_rejects_after_the_retry(fill_template: Fill, settings: Settings) -> None:

@@ -47,7 +47,8 @@ from .codec import evaluation_from_row, evaluation_to_row, issue_to_row, norm_te
 from .locks import LocksMixin
 from .retry import retrying, transient
 
-EVALUATION_CACHE = 1024  # decoded evaluation rows of this many lists kept for the quota regrouping (a group is smaller)
+# decoded evaluation rows of this many lists kept for the quota regrouping (a school's group is ~110)
+EVALUATION_CACHE = 256
 LIST_KINDS = ("01", "02")
 _OTHER = {"01": "02", "02": "01"}
 
