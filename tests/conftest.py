@@ -17,6 +17,17 @@ from danhgia_batch.domain import Framework
 from danhgia_batch.settings import Settings, load_settings
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _verify_batch_memo() -> Any:
+    """Every context a batch reads from its memo is compared with the ledger's own answer
+    (``_BatchMemo.VERIFY``): each test that records in-process proves the memo exact."""
+    from danhgia_batch.ledger.recording import _BatchMemo
+
+    _BatchMemo.VERIFY = True
+    yield
+    _BatchMemo.VERIFY = False
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Shipped defaults with a work dir in ``tmp_path`` (no danhgia.toml, no environment)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import valid_row
+from helpers import default_criteria, valid_row
 from sqlalchemy import select, update
 
 from danhgia_batch.intake import sha256_file
@@ -176,3 +176,106 @@ def test_a_batch_that_cannot_be_recorded_is_recorded_file_by_file(
         states.append((sorted((f.name, f.outcome) for f in result.files), _state(settings)))
     assert states[0] == states[1]
     assert {o for _, o in states[1][0]} == {"accepted", "invalid", "rejected", "duplicate"}
+
+
+def test_a_batch_reads_its_lists_as_the_ledger_holds_them_after_each_file(tmp_path: Path, fill_template: Fill) -> None:
+    """The batch keeps a unit's lists between its files (``_BatchMemo``; the suite's
+    ``VERIFY`` compares every answer with the ledger's and fails the run on a difference).
+    One decider's individual forms (letter §2.5.a: one A-quota over the group): a second A
+    makes the group break the quota and sets the first forms invalid, its correction sets them
+    valid again; in a second batch a form replaces one of the first run's and is replaced in
+    turn, beside a new form of the group.
+    """
+    (tmp_path / "w").mkdir()
+    settings = load_settings(cwd=tmp_path / "w", env={})
+    a_grade = {"criteria": default_criteria(ratio="0.95"), "results": {"self_grade": "A", "final_grade": "A"}}
+
+    def drop(rel: str, path: Path, at: int) -> None:
+        dest = settings.inbox / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, dest)
+        os.utime(dest, (1_700_000_000 + at, 1_700_000_000 + at))
+
+    drop("PNV/a_mai.xlsx", fill_template("01", person_code="PNV002", full_name="Lê Thị Mai"), 10)
+    drop("PNV/b_nam_a.xlsx", fill_template("01", person_code="PNV004", full_name="Đỗ Văn Nam", **a_grade), 11)
+    drop("PNV/c_lan_a.xlsx", fill_template("01", person_code="PNV005", full_name="Vũ Thị Lan", **a_grade), 12)
+    drop("PNV/d_lan_b.xlsx", fill_template("01", person_code="PNV005", full_name="Vũ Thị Lan", prepared_by="Sửa"), 13)
+    first = process_inbox(settings, write_reports=False)
+    assert sorted((f.name, f.outcome) for f in first.files) == [
+        ("a_mai.xlsx", "accepted"),
+        ("b_nam_a.xlsx", "accepted"),
+        ("c_lan_a.xlsx", "invalid"),
+        ("d_lan_b.xlsx", "accepted"),
+    ]
+    state = _state(settings)
+    assert state["lists"] == [
+        ("a_mai.xlsx", 1, "valid", False, None),
+        ("b_nam_a.xlsx", 1, "valid", False, None),
+        ("c_lan_a.xlsx", 1, "superseded", False, "d_lan_b.xlsx"),
+        ("d_lan_b.xlsx", 2, "valid", False, None),
+    ]
+    # c broke the quota over the group: a and b were set invalid by it, then valid by d
+    issues = {(name, code) for name, code, *_ in state["issues"]}
+    assert ("c_lan_a.xlsx", "quota-unit-exceeded") in issues
+
+    drop("PNV/e_mai_sua.xlsx", fill_template("01", person_code="PNV002", full_name="Lê Thị Mai", prepared_by="Sửa"), 20)
+    drop("PNV/f_hoa.xlsx", fill_template("01", person_code="PNV006", full_name="Trần Hoa"), 21)
+    drop("PNV/g_mai_moi.xlsx", fill_template("01", person_code="PNV002", full_name="Lê Thị Mai", prepared_by="Mới"), 22)
+    second = process_inbox(settings, write_reports=False)
+    assert sorted((f.name, f.outcome) for f in second.files) == [
+        ("e_mai_sua.xlsx", "accepted"),
+        ("f_hoa.xlsx", "accepted"),
+        ("g_mai_moi.xlsx", "accepted"),
+    ]
+    lists = {name: (version, status, later) for name, version, status, _, later in _state(settings)["lists"]}
+    assert lists["a_mai.xlsx"] == (1, "superseded", "e_mai_sua.xlsx")
+    assert lists["e_mai_sua.xlsx"] == (2, "superseded", "g_mai_moi.xlsx")
+    assert lists["g_mai_moi.xlsx"] == (3, "valid", None)
+    assert lists["f_hoa.xlsx"] == (1, "valid", None)
+    assert lists["b_nam_a.xlsx"] == (1, "valid", None)
+
+
+def test_a_registry_recorded_within_a_batch_judges_the_files_after_it(
+    settings: Settings, ledger: Ledger, fill_template: Fill
+) -> None:
+    """The pipeline records a registry file on its own, but :meth:`Ledger.record_batch` takes
+    one among other files too: the forms after it are judged by the registry it saved (its
+    version in their context, read again and not from the batch's memo)."""
+    person = {"unit_code": "PNV", "position_code": "CONG_CHUC", "category": "CBCC", "active": True}
+    registry = fill_template(
+        "00",
+        units=[{"unit_code": "PNV", "unit_name": "Phòng Nội vụ", "block": "CHINH_QUYEN", "unit_kind": "PHONG"}],
+        people=[
+            {**person, "person_code": "PNV001", "full_name": "Nguyễn Văn An"},
+            {**person, "person_code": "PNV002", "full_name": "Lê Thị Mai"},
+        ],
+    )
+    paths = [
+        Path(
+            shutil.copy(
+                fill_template("01", person_code="PNV001", full_name="Nguyễn Văn An"), settings.workdir / "a.xlsx"
+            )
+        ),
+        Path(shutil.copy(registry, settings.workdir / "danh_muc.xlsx")),
+        Path(
+            shutil.copy(
+                fill_template("01", person_code="PNV009", full_name="Phan Văn Chín"), settings.workdir / "b.xlsx"
+            )
+        ),
+    ]
+    files = _claimed(ledger, settings, paths)
+    forms = {str(f.path): f for f in read_forms(paths, settings)}
+    outcomes = decide_and_record_batch(
+        ledger, settings, [(f, forms[str(p)]) for f, p in zip(files, paths, strict=True)]
+    )
+    got = [
+        (o.file.name, o.file.outcome, sorted(i.code for i in o.issues))
+        for o in outcomes
+        if not isinstance(o, Exception)
+    ]
+    assert [(name, outcome) for name, outcome, _ in got] == [
+        ("a.xlsx", "accepted"),
+        ("danh_muc.xlsx", "accepted"),
+        ("b.xlsx", "rejected"),
+    ]
+    assert "registry-person-unknown" in got[2][2], got[2]  # PNV009 is not in the registry just loaded

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Connection, bindparam, insert, text, update
 
@@ -137,6 +137,82 @@ class Results:
 
 
 @dataclass
+class _BatchMemo:
+    """What the contexts of one :meth:`~RecordingMixin.record_batch` transaction share, read
+    once (issue 19: the lock history, registry head and a school's lists were read again for
+    each of its ~110 individual forms, the lists quadratically).
+
+    Exact inside the transaction: the batch writes no lock rows and no quota grants; a
+    registry it saves clears :attr:`head`; each list it records updates :attr:`places` as the
+    statements just run changed the rows (:meth:`applied`), or drops the unit's entry when a
+    plan names a list it does not hold. On SQLite the write transaction shuts out every other
+    writer; on PostgreSQL the units' advisory locks shut out other recorders of these units,
+    and a lock or grant committed by another command during the batch is seen by the next batch
+    (before, by the next file). ``VERIFY`` (the test suite sets it) compares every answer from
+    the memo with the ledger's own and raises :class:`MemoMismatch` on a difference."""
+
+    VERIFY: ClassVar[bool] = False
+
+    history: dict[str, list[Any]] = field(default_factory=dict)
+    head: dict[tuple[str, str], tuple[int | None, tuple[int, float] | None]] = field(default_factory=dict)
+    places: dict[tuple[str, str], dict[str, tuple[PlaceList, ...]]] = field(default_factory=dict)
+
+    def lock_history(self, conn: Connection, period: str) -> list[Any]:
+        if period not in self.history:
+            self.history[period] = q.lock_history(conn, period)
+        elif self.VERIFY:
+            _same(self.history[period], q.lock_history(conn, period), "lock_history", period)
+        return self.history[period]
+
+    def latest_and_grant(self, conn: Connection, period: str, unit_code: str) -> tuple[Any, Any]:
+        key = (period, unit_code)
+        if key not in self.head:
+            self.head[key] = q.latest_and_grant(conn, period, unit_code)
+        elif self.VERIFY:
+            _same(self.head[key], q.latest_and_grant(conn, period, unit_code), "latest_and_grant", key)
+        return self.head[key]
+
+    def unit_places(self, conn: Connection, period: str, unit_code: str) -> dict[str, tuple[PlaceList, ...]]:
+        key = (period, unit_code)
+        if key not in self.places:
+            self.places[key] = q.unit_places(conn, period, unit_code)
+        elif self.VERIFY:
+            _same(self.places[key], q.unit_places(conn, period, unit_code), "unit_places", key)
+        return self.places[key]
+
+    def applied(self, key: tuple[str, str], kind: str, new: PlaceList, plan: ListPlan) -> None:
+        """The unit's lists after :meth:`RecordingMixin._apply_list` ran ``plan`` and inserted
+        ``new``, in the same order of statements (bump, insert, supersede, set status)."""
+        places = self.places.get(key)
+        if places is None:
+            return
+        found = {p.id: p for kind_lists in places.values() for p in kind_lists}
+        steps: list[tuple[int, dict[str, Any]]] = [(i, {"version": None}) for i in plan.bump]
+        steps += [(old.id, {"status": SUPERSEDED}) for old in plan.supersedes]
+        steps += [(i, {"status": status}) for i, status in plan.set_status.items()]
+        for list_id, values in steps:
+            if list_id not in found:  # a list this memo never read: ask the ledger next time
+                del self.places[key]
+                return
+            if "version" in values:
+                values = {"version": found[list_id].version + 1}
+            found[list_id] = replace(found[list_id], **values)
+        out = {k: tuple(found[p.id] for p in v) for k, v in places.items()}
+        out[kind] = tuple(sorted((*out.get(kind, ()), new), key=lambda p: (p.arrival, p.id)))
+        self.places[key] = out
+
+
+class MemoMismatch(BaseException):
+    """A batch memo answered otherwise than the ledger (``_BatchMemo.VERIFY``, tests only): a
+    ``BaseException`` so that no per-file handler turns it into one file's failure."""
+
+
+def _same(memo: Any, ledger: Any, what: str, key: Any) -> None:
+    if memo != ledger:
+        raise MemoMismatch(f"_BatchMemo.{what}{key!r}: {memo!r} != {ledger!r}")
+
+
+@dataclass
 class Recorded:
     """Result of :meth:`RecordingMixin.record`."""
 
@@ -169,13 +245,16 @@ class RecordingMixin(LocksMixin):
         with self.reader.connect() as conn:  # one snapshot: registry, locks, lists (fewest statements)
             return self._context(conn, ContextQuery(period, unit_code, kind, decider, persons))
 
-    def _context(self, conn: Connection, query: ContextQuery) -> DecisionContext:
+    def _context(self, conn: Connection, query: ContextQuery, memo: _BatchMemo | None = None) -> DecisionContext:
         """:meth:`decision_context` read through ``conn`` (a reading transaction, or the write
-        transaction of :meth:`record_batch`)."""
+        transaction of :meth:`record_batch` with its ``memo``)."""
         period, unit_code, kind, decider, persons = query
-        history = q.lock_history(conn, period)
+        history = q.lock_history(conn, period) if memo is None else memo.lock_history(conn, period)
         locks = q.lock_rows(conn, period, history)
-        latest, grant = q.latest_and_grant(conn, period, unit_code)
+        if memo is None:
+            latest, grant = q.latest_and_grant(conn, period, unit_code)
+        else:
+            latest, grant = memo.latest_and_grant(conn, period, unit_code)
         if not unit_code:
             grant = None
         # the registry in force for the period (locks.registry_for, from the rows just read)
@@ -185,7 +264,9 @@ class RecordingMixin(LocksMixin):
         place: tuple[PlaceList, ...] = ()
         others: tuple[PlaceList, ...] = ()
         if kind in LIST_KINDS:
-            places = q.unit_places(conn, period, unit_code)
+            places = (
+                q.unit_places(conn, period, unit_code) if memo is None else memo.unit_places(conn, period, unit_code)
+            )
             place = places[kind]
             others = tuple(p for p in places[_OTHER[kind]] if p.status != SUPERSEDED)
         elsewhere: dict[str, str] = {}
@@ -321,6 +402,7 @@ class RecordingMixin(LocksMixin):
         out: list[Recorded | Exception] = []
         marks: set[tuple[str, str]] = set()
         results = Results()
+        memo = _BatchMemo()
         with self.engine.begin() as conn:
             units = {(a.query.period, a.query.unit_code) for a in asks if a.query is not None}
             for period, unit_code in sorted(units):
@@ -330,11 +412,11 @@ class RecordingMixin(LocksMixin):
                     out.append(failed[index])
                     continue
                 try:
-                    context = DecisionContext() if ask.query is None else self._context(conn, ask.query)
+                    context = DecisionContext() if ask.query is None else self._context(conn, ask.query, memo)
                     rec = ask.decide(context)
                     if rec.plan is not None and (rec.period, rec.unit_code) not in units:
                         self._serialise(conn, rec.period, rec.unit_code)  # never for a list of its header
-                    out.append(self._record_in(conn, ask.file_id, rec, marks, results, verify=False))
+                    out.append(self._record_in(conn, ask.file_id, rec, marks, results, verify=False, memo=memo))
                 except Exception as exc:
                     if transient(exc):
                         raise  # the transaction's (lock, connection): the whole batch again
@@ -361,6 +443,7 @@ class RecordingMixin(LocksMixin):
         results: Results,
         *,
         verify: bool,
+        memo: _BatchMemo | None = None,
     ) -> Recorded:
         """Apply ``rec`` through ``conn``; the roll-ups to mark are added to ``marks``, the
         lists' verdicts, notes and flags to ``results`` (the caller writes both)."""
@@ -376,10 +459,12 @@ class RecordingMixin(LocksMixin):
         if rec.outcome in (s.ACCEPTED, s.INVALID) and rec.kind in LIST_KINDS:
             if rec.plan is None or rec.header is None:
                 raise LedgerError(f"Tệp '{file.name}': danh sách không có quyết định về vị trí")
-            self._apply_list(conn, file, rec, rec.plan, out, results)
+            self._apply_list(conn, file, rec, rec.plan, out, results, memo)
             marks.add((rec.period, rec.block))
         if rec.outcome == s.ACCEPTED and rec.registry is not None:
             self._save_registry(conn, rec.registry[0], rec.registry[1], file.name)
+            if memo is not None:
+                memo.head.clear()  # a newer registry version
         if out.issues:
             conn.execute(_INSERT_ISSUES, [issue_to_row(i, file_id) for i in out.issues])
         duplicate_of = rec.duplicate_of if rec.duplicate_of is not None else file.duplicate_of
@@ -442,7 +527,14 @@ class RecordingMixin(LocksMixin):
                 conn.commit()
 
     def _apply_list(
-        self, conn: Connection, file: c.FileRecord, rec: Record, plan: ListPlan, out: Recorded, results: Results
+        self,
+        conn: Connection,
+        file: c.FileRecord,
+        rec: Record,
+        plan: ListPlan,
+        out: Recorded,
+        results: Results,
+        memo: _BatchMemo | None = None,
     ) -> None:
         """Insert the list as ``plan`` places it; supersede and renumber the others; its quota
         verdicts, notes and covered flags (and those of the lists it regroups) go to ``results``."""
@@ -491,6 +583,19 @@ class RecordingMixin(LocksMixin):
         for status, ids in sorted(by_status.items()):
             conn.execute(_SET_STATUS, {"ids": sorted(ids), "status": status})
         results.add(rec, list_id)
+        if memo is not None:
+            new = PlaceList(
+                list_id,
+                file.id,
+                file.name,
+                header.decider_position,
+                header.decider_name,
+                str(values["person_code"]),
+                plan.version,
+                plan.status,
+                file.arrival,
+            )
+            memo.applied((rec.period, rec.unit_code), rec.kind, new, plan)
 
     # ------------------------------------------------------------------ results of older ledgers
 

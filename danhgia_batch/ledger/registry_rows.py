@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ..models import Person, Unit
 from ..registry import Registry
@@ -155,7 +155,6 @@ def registry_version_for(conn: Connection, period: str) -> int | None:
 def registry_version_from(conn: Connection, lock_rows: Sequence[Any], newest: int | None = None) -> int | None:
     """:func:`registry_version_for` from the period's lock rows already read (id, block, locked,
     at; in id order) and, when known, the id of the newest registry version (``newest``)."""
-    rv = s.registry_versions
     latest: dict[str, Any] = {}  # block ("" = the whole period) → its latest lock row
     for r in lock_rows:
         latest[r.block] = r
@@ -165,12 +164,16 @@ def registry_version_from(conn: Connection, lock_rows: Sequence[Any], newest: in
         decides = whole if whole is not None and whole.id > r.id else r
         if decides.locked:
             in_effect.append(r.at if r.locked else decides.at)
-    q = select(rv.c.id).order_by(rv.c.id.desc()).limit(1)
     if in_effect:
-        cutoff = min(in_effect)
-        vid = conn.execute(q.where(rv.c.loaded_at <= cutoff)).scalar()
+        vid = conn.execute(_NEWEST_BEFORE, {"cutoff": min(in_effect)}).scalar()
         if vid is None:  # published before any registry: the first one loaded stands in
-            vid = conn.execute(select(rv.c.id).order_by(rv.c.id).limit(1)).scalar()
+            vid = conn.execute(_FIRST).scalar()
     else:
-        vid = newest if newest is not None else conn.execute(q).scalar()
+        vid = newest if newest is not None else conn.execute(_NEWEST).scalar()
     return int(vid) if vid is not None else None
+
+
+# built once: asked for every decision's context (building a select costs more than running it)
+_NEWEST = select(s.registry_versions.c.id).order_by(s.registry_versions.c.id.desc()).limit(1)
+_NEWEST_BEFORE = _NEWEST.where(s.registry_versions.c.loaded_at <= bindparam("cutoff"))
+_FIRST = select(s.registry_versions.c.id).order_by(s.registry_versions.c.id).limit(1)
