@@ -279,3 +279,37 @@ def test_a_registry_recorded_within_a_batch_judges_the_files_after_it(
         ("b.xlsx", "rejected"),
     ]
     assert "registry-person-unknown" in got[2][2], got[2]  # PNV009 is not in the registry just loaded
+
+
+def test_a_file_taken_over_during_its_batch_is_not_recorded_over_the_new_holder(
+    pg_ledger: Ledger, settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL, where another process can commit while a batch runs: the batch read its files'
+    rows at its start; a file taken over after that (here, while it is being decided) is that
+    file's :class:`ClaimLost` when its row is written, and the new holder keeps it."""
+    from danhgia_batch.pipeline import context as context_mod
+
+    paths = [
+        Path(shutil.copy(fill_template("01", person_code=who, full_name=f"Người {n}"), settings.workdir / f"p{n}.xlsx"))
+        for n, who in enumerate(("PNV001", "PNV002", "PNV003"))
+    ]
+    files = _claimed(pg_ledger, settings, paths)
+    real_decide = context_mod.decide
+
+    def decide_while_taken_over(form: Any, context: Any, settings: Settings, file: Any) -> Any:
+        if file.name == "p1.xlsx":  # another process takes it over and commits, meanwhile
+            with pg_ledger.engine.begin() as other:
+                other.execute(update(s.files).where(s.files.c.id == files[1].id).values(claimed_by="another"))
+        return real_decide(form, context, settings, file)
+
+    monkeypatch.setattr(context_mod, "decide", decide_while_taken_over)
+    forms = {str(f.path): f for f in read_forms(paths, settings)}
+    outcomes = decide_and_record_batch(
+        pg_ledger, settings, [(f, forms[str(p)]) for f, p in zip(files, paths, strict=True)]
+    )
+    assert isinstance(outcomes[1], ClaimLost)
+    assert [getattr(o, "file", None) and o.file.outcome for o in (outcomes[0], outcomes[2])] == ["accepted"] * 2
+    assert sorted(r.person_code for r in pg_ledger.lists()) == ["PNV001", "PNV003"]
+    with pg_ledger.engine.connect() as conn:
+        row = conn.execute(select(s.files).where(s.files.c.id == files[1].id)).one()
+    assert (row.claimed_by, row.state, row.outcome) == ("another", "claimed", None)

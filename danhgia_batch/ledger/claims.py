@@ -13,6 +13,7 @@ import hashlib
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from importlib import import_module
@@ -153,6 +154,14 @@ _BY_ID = select(s.files).where(s.files.c.id == bindparam("file_id"))  # built on
 
 def by_id(conn: Connection, file_id: int) -> FileRecord:
     return FileRecord.from_row(conn.execute(_BY_ID, {"file_id": file_id}).one())
+
+
+_BY_IDS = select(s.files).where(s.files.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def by_ids(conn: Connection, file_ids: Sequence[int]) -> dict[int, FileRecord]:
+    """:func:`by_id` of several files in one statement (those that exist)."""
+    return {r.id: r for r in map(FileRecord.from_row, conn.execute(_BY_IDS, {"ids": list(file_ids)}))}
 
 
 def take_over(conn: Connection, rec: FileRecord, worker: str, **changes: Any) -> bool:

@@ -52,9 +52,13 @@ EVALUATION_CACHE = 256
 LIST_KINDS = ("01", "02")
 _OTHER = {"01": "02", "02": "01"}
 
-_RECORD_FILE = (
+_RECORD_FILE = (  # only while this run holds the claim (another process may have taken it over)
     update(s.files)
-    .where(s.files.c.id == bindparam("r_id"))
+    .where(
+        s.files.c.id == bindparam("r_id"),
+        s.files.c.claimed_by == bindparam("me"),
+        s.files.c.state == s.STATE_CLAIMED,
+    )
     .values(
         {
             k: bindparam(k)
@@ -407,6 +411,7 @@ class RecordingMixin(LocksMixin):
             units = {(a.query.period, a.query.unit_code) for a in asks if a.query is not None}
             for period, unit_code in sorted(units):
                 self._serialise(conn, period, unit_code)
+            files = c.by_ids(conn, [a.file_id for a in asks])  # one statement, not one per file
             for index, ask in enumerate(asks):
                 if index in failed:
                     out.append(failed[index])
@@ -416,7 +421,18 @@ class RecordingMixin(LocksMixin):
                     rec = ask.decide(context)
                     if rec.plan is not None and (rec.period, rec.unit_code) not in units:
                         self._serialise(conn, rec.period, rec.unit_code)  # never for a list of its header
-                    out.append(self._record_in(conn, ask.file_id, rec, marks, results, verify=False, memo=memo))
+                    out.append(
+                        self._record_in(
+                            conn,
+                            ask.file_id,
+                            rec,
+                            marks,
+                            results,
+                            verify=False,
+                            memo=memo,
+                            known=files.get(ask.file_id),
+                        )
+                    )
                 except Exception as exc:
                     if transient(exc):
                         raise  # the transaction's (lock, connection): the whole batch again
@@ -444,10 +460,12 @@ class RecordingMixin(LocksMixin):
         *,
         verify: bool,
         memo: _BatchMemo | None = None,
+        known: c.FileRecord | None = None,
     ) -> Recorded:
         """Apply ``rec`` through ``conn``; the roll-ups to mark are added to ``marks``, the
-        lists' verdicts, notes and flags to ``results`` (the caller writes both)."""
-        file = c.by_id(conn, file_id)
+        lists' verdicts, notes and flags to ``results`` (the caller writes both). ``known``: the
+        file's row as read in this transaction (its claim is checked again by the update)."""
+        file = known if known is not None else c.by_id(conn, file_id)
         if file.claimed_by == self.worker and file.state == s.STATE_RECORDED:
             # a retry after a commit whose acknowledgement was lost: already recorded
             return Recorded(file=file, issues=q.issues_of(conn, [file_id]).get(file_id, []))
@@ -468,10 +486,11 @@ class RecordingMixin(LocksMixin):
         if out.issues:
             conn.execute(_INSERT_ISSUES, [issue_to_row(i, file_id) for i in out.issues])
         duplicate_of = rec.duplicate_of if rec.duplicate_of is not None else file.duplicate_of
-        conn.execute(
+        recorded = conn.execute(
             _RECORD_FILE,
             {
                 "r_id": file_id,
+                "me": self.worker,
                 "kind": rec.kind,
                 "period": rec.period,
                 "unit_code": rec.unit_code,
@@ -485,6 +504,8 @@ class RecordingMixin(LocksMixin):
                 "regime_hash": rec.regime_hash,
             },
         )
+        if recorded.rowcount != 1:  # taken over since it was read: nothing of this file may stay
+            raise ClaimLost(f"Tệp '{file.name}' đã được tiến trình khác xử lý")
         out.file = replace(
             file,
             kind=rec.kind,
