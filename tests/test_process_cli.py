@@ -138,3 +138,35 @@ def test_status_publish_reopen_report_year(work: Path, fill_template: Fill) -> N
 def test_an_unopenable_ledger_is_a_configuration_error(work: Path) -> None:
     res = invoke(work, "--ledger", "nosuchdb://x", "process")
     assert res.exit_code == 2 and "sổ cái" in res.output
+
+
+@pytest.mark.parametrize("long_run", [False, True])
+def test_process_prints_each_files_outcome_as_a_table_or_plain_columns_for_a_long_run(
+    work: Path, fill_template: Fill, monkeypatch: pytest.MonkeyPatch, long_run: bool
+) -> None:
+    """Each file's row is printed; past ``RICH_TABLE_ROWS`` files (a city month: rich took ~20 s
+    for 44,000 rows) as plain aligned columns instead of a rich table."""
+    from danhgia_batch import cli
+
+    if long_run:
+        monkeypatch.setattr(cli, "RICH_TABLE_ROWS", 1)
+    shutil.copy(fill_template("02"), work / "inbox" / "PNV" / "ds_a.xlsx")
+    shutil.copy(fill_template("02", [valid_row(score=80, final_grade="A")]), work / "inbox" / "PNV" / "ds_sai.xlsx")
+    res = invoke(work, "process", "--no-reports")
+    assert res.exit_code == 1, res.output
+    lines = res.output.splitlines()
+    start = (
+        lines.index("Kết quả từng tệp") if long_run else next(n for n, x in enumerate(lines) if "Kết quả từng tệp" in x)
+    )
+    table = lines[start : start + 5]
+    if long_run:
+        header, rule, *rows = table[1:]
+        assert header.split() == ["Tệp", "Kết", "quả", "Đơn", "vị", "Kỳ", "Số", "vấn", "đề"]
+        assert set(rule) <= {"-", " "}
+        starts = [header.index(h) for h in ("Kết quả", "Đơn vị", "Kỳ", "Số vấn đề")]
+        for row, (name, label) in zip(rows, [("ds_a.xlsx", "Chấp nhận"), ("ds_sai.xlsx", "Bị trả lại")], strict=True):
+            assert row.startswith(name) and row[starts[0] :].startswith(label), row  # aligned under the header
+            assert row[starts[1] :].startswith("PNV") and row[starts[2] :].startswith("2022-01"), row
+    else:
+        assert any(c in "".join(table) for c in "┏━┃│")  # rich's box
+        assert any("ds_a.xlsx" in x for x in lines) and any("ds_sai.xlsx" in x for x in lines)
