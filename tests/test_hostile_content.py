@@ -23,7 +23,7 @@ from danhgia_batch.issues import Issue, Severity
 from danhgia_batch.pipeline import process_inbox
 from danhgia_batch.pipeline.check import check_files
 from danhgia_batch.read import read_forms
-from danhgia_batch.reports.errors import ERROR_SHEET, HEADER_ROW, write_error_workbook
+from danhgia_batch.reports.errors import ERROR_SHEET, FORMULAS_AS_TEXT, HEADER_ROW, write_error_workbook
 from danhgia_batch.settings import Settings
 
 Fill = Callable[..., Path]
@@ -85,6 +85,16 @@ def test_error_workbook_shows_formulas_as_text_and_keeps_nothing_live(fill_templ
         assert (ws[ref].value, ws[ref].data_type) == (typed, "s"), ref  # what the clerk typed, as text
         assert ws[ref].comment is not None, ref  # … saying it was a formula
     assert ws["C18"].hyperlink is None
+    # the template's own locked formulas (totals, grades) are text too, without a comment each:
+    # the comments left are the clerk's formulas and the wrong cells, said once on Loi
+    assert (ws["L17"].data_type, ws["L17"].value) == ("s", '=IF(COUNT(I17:K17)=0,"",SUM(I17:K17))')
+    assert ws["L17"].comment is None
+    formulas = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    assert len(formulas) > 100
+    commented = {c.coordinate for row in ws.iter_rows() for c in row if c.comment is not None}
+    wrong = {i.cell for i in f.issues if i.sheet == "DanhSach" and i.cell}
+    assert commented == {"W17", "W18", "X17"} | wrong, commented
+    assert FORMULAS_AS_TEXT in wb[ERROR_SHEET]["A2"].value
     assert all(c.hyperlink is None or c.hyperlink.target is None for row in wb[ERROR_SHEET].iter_rows() for c in row)
     assert set(wb.defined_names) <= {n for n, d in wb.defined_names.items() if not re.search(r"[\[|(]", d.attr_text)}
 
@@ -195,3 +205,25 @@ def test_process_keeps_a_slow_good_file(fill_template: Fill, settings: Settings)
     busy = _reader(settings, timeout_seconds=0.001, retry_timeout_seconds=120)
     (f,) = process_inbox(busy).files
     assert f.outcome == "accepted" and f.error_files == []
+
+
+@pytest.mark.parametrize(
+    ("formula", "plain"),
+    [
+        ('=IF(COUNT(I17:K17)=0,"",SUM(I17:K17))', True),
+        ('=IF(R17="","",IF(R17>=90,"A",IF(R17>=70,"B",IF(R17>=50,"C","D"))))', True),
+        ('=IF(N(F9)<=0,"",ROUND(F9*70,2))', True),
+        (HYPERLINK, False),
+        (DDE, False),
+        (EXTERNAL, False),
+        ('=INDIRECT("A1")', False),
+        ('=webservice("http://evil.example")', False),
+        ("=SUM('C:\\evil\\[x.xlsx]S'!B2)", False),
+    ],
+)
+def test_only_the_templates_kind_of_formula_loses_its_comment(formula: str, plain: bool) -> None:
+    """A locked formula cell of a protected sheet is made text without a comment only when it
+    is of the template's kind: pure functions, nothing outside the workbook."""
+    from danhgia_batch.reports.errors import _plain
+
+    assert _plain(formula) is plain

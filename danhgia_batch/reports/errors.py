@@ -3,7 +3,8 @@
 Each bad cell is filled red and carries a comment with its message; a first sheet ``Loi``
 lists every issue (sheet, cell, column, value, message, code) with a hyperlink to the cell.
 Nothing live from the clerk's file survives (issue 17 ¶3, :func:`neutralise`): every formula
-becomes the text the clerk typed, with a comment saying it was a formula; hyperlinks, external
+becomes text (a formula the clerk typed, with a comment saying it was one; the template's own
+locked formula cells silently, said once on ``Loi``); hyperlinks, external
 links and defined names pointing outside the workbook are dropped; text is written with its
 control characters made visible. A file that cannot be opened at all gets a fresh
 workbook holding only the ``Loi`` sheet and the reason. A plain-text summary (``.txt``) is
@@ -16,6 +17,7 @@ The clerk's file is untrusted: the copy is made with openpyxl in a limited child
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -134,6 +136,71 @@ def _formula_text(value: Any) -> str:
     return str(text if isinstance(text, str) else value)
 
 
+# pure worksheet functions (the templates use IF, COUNT, SUM, SUBSTITUTE, UPPER, FIND, LEFT, MID,
+# LEN, TRIM, VALUE, TEXT, MATCH, ISNUMBER, CHOOSE, IFERROR, OR, N, ROUND): none reaches outside
+_PURE_FUNCTIONS = frozenset(
+    [
+        "IF",
+        "IFERROR",
+        "IFS",
+        "AND",
+        "OR",
+        "NOT",
+        "SUM",
+        "COUNT",
+        "COUNTA",
+        "COUNTBLANK",
+        "COUNTIF",
+        "COUNTIFS",
+        "SUMIF",
+        "SUMIFS",
+        "AVERAGE",
+        "MIN",
+        "MAX",
+        "ROUND",
+        "ROUNDUP",
+        "ROUNDDOWN",
+        "INT",
+        "ABS",
+        "N",
+        "TEXT",
+        "VALUE",
+        "SUBSTITUTE",
+        "UPPER",
+        "LOWER",
+        "PROPER",
+        "TRIM",
+        "LEFT",
+        "RIGHT",
+        "MID",
+        "FIND",
+        "SEARCH",
+        "LEN",
+        "ISNUMBER",
+        "ISBLANK",
+        "ISTEXT",
+        "MATCH",
+        "INDEX",
+        "CHOOSE",
+        "CONCATENATE",
+        "CONCAT",
+        "EXACT",
+        "REPT",
+        "DATE",
+        "YEAR",
+        "MONTH",
+        "DAY",
+    ]
+)
+_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
+
+
+def _plain(formula: str) -> bool:
+    """A formula of the template's kind: no other workbook (``[``), no DDE (``|``), and only
+    pure worksheet functions (no HYPERLINK, WEBSERVICE, INDIRECT, CALL…)."""
+    return not any(ch in formula for ch in "[|") and all(f.upper() in _PURE_FUNCTIONS for f in _CALL.findall(formula))
+
+
 def _live_name(value: str | None) -> bool:
     """A defined name that is more than a reference in this workbook: external ``[1]…``,
     DDE ``cmd|…``, or a formula (a function call, e.g. HYPERLINK or WEBSERVICE)."""
@@ -141,18 +208,23 @@ def _live_name(value: str | None) -> bool:
 
 
 def neutralise(wb: Any) -> int:
-    """Leave nothing live from the submission in ``wb`` (issue 17 ¶3); returns the formulas made text.
+    """Leave nothing live from the submission in ``wb`` (issue 17 ¶3); returns how many of the
+    template's own formulas were made text without a comment.
 
     Every formula (HYPERLINK, DDE ``=cmd|' /C calc'!A0``, references to other workbooks,
-    plain sums alike: none is computed from the clerk's file) becomes the text the clerk typed,
-    with a comment saying it was a formula; hyperlinks are dropped; defined names pointing to
+    plain sums alike: none is computed from the clerk's file) becomes its text. Where the clerk
+    could type it (an unlocked cell, or a sheet without protection), or where it reaches outside
+    (:func:`_plain`), the cell gets a comment saying it was a formula; the template's locked
+    formula cells (~600 totals and grades on a list) do not: a comment on each drowned the
+    comments on the wrong cells, and was a third of the error workbook's time. Hyperlinks are dropped; defined names pointing to
     other workbooks, DDE or formulas are removed. External links are not loaded at all
     (``keep_links=False``).
     """
     from openpyxl.comments import Comment
 
-    count = 0
+    silent = 0
     for ws in wb.worksheets:
+        protected = bool(ws.protection.sheet)
         for row in ws.iter_rows():
             for cell in row:
                 if cell.hyperlink is not None:
@@ -161,17 +233,22 @@ def neutralise(wb: Any) -> int:
                     continue
                 typed = _formula_text(cell.value)
                 set_text(cell, typed)
+                if protected and cell.protection.locked and _plain(typed):  # the template's own kind
+                    silent += 1
+                    continue
                 note = f"Ô này là công thức, đã chuyển thành chữ để an toàn (không được tính): {visible(typed)}"
                 cell.comment = Comment(note[:MAX_CELL_TEXT], "danhgia")
-                count += 1
         for name in [n for n, dn in ws.defined_names.items() if _live_name(dn.attr_text)]:
             del ws.defined_names[name]
     for name in [n for n, dn in wb.defined_names.items() if _live_name(dn.attr_text)]:
         del wb.defined_names[name]
-    return count
+    return silent
 
 
-def _write_loi(wb: Any, issues: list[Issue], linkable: set[str], name: str = "") -> None:
+FORMULAS_AS_TEXT = "Các ô công thức của biểu mẫu hiện dưới dạng chữ: bản sao này không tính lại."
+
+
+def _write_loi(wb: Any, issues: list[Issue], linkable: set[str], name: str = "", formulas: int = 0) -> None:
     from openpyxl.comments import Comment  # noqa: F401 - keeps openpyxl imports together
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.hyperlink import Hyperlink
@@ -184,7 +261,10 @@ def _write_loi(wb: Any, issues: list[Issue], linkable: set[str], name: str = "")
     bold = Font(name="Times New Roman", bold=True)
     last = len(HEADERS)
     for r, (text, font) in enumerate(
-        [(TITLE, Font(name="Times New Roman", bold=True, size=14)), (f"Tệp: {name}. {fix_hint(issues)}", None)],
+        [
+            (TITLE, Font(name="Times New Roman", bold=True, size=14)),
+            (f"Tệp: {name}. {fix_hint(issues)}" + (f" {FORMULAS_AS_TEXT}" if formulas else ""), None),
+        ],
         start=1,
     ):
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last)
@@ -304,10 +384,10 @@ def _annotate_child(source: Path, issues: list[Issue], out_xlsx: Path, limits: R
     wb = openpyxl.load_workbook(source, keep_vba=False, keep_links=False)
     if not wb.sheetnames:
         return False  # Strict OOXML and friends: "no sheets" is never a success
-    neutralise(wb)
+    formulas = neutralise(wb)
     linkable = _mark_cells(wb, issues)
     _print_used_rows(wb)
-    _write_loi(wb, issues, linkable, source.name)
+    _write_loi(wb, issues, linkable, source.name, formulas)
     wb.calculation.fullCalcOnLoad = True
     with atomic_path(out_xlsx) as tmp:
         wb.save(tmp)
