@@ -19,14 +19,14 @@ from danhgia_batch.models import Person, Unit
 from danhgia_batch.registry import Registry
 
 PERIOD = "2022-01"
+UNITS = [
+    Unit("Q", "Quận Long Biên", "CHINH_QUYEN", "QUAN", level="QUAN"),
+    Unit("PNV", "Phòng Nội vụ", "CHINH_QUYEN", "PHONG", parent_code="Q"),
+    Unit("PTP", "Phòng Tư pháp", "CHINH_QUYEN", "PHONG", parent_code="Q"),
+]
 
 
 def _registry(led: Ledger) -> int:
-    units = [
-        Unit("Q", "Quận Long Biên", "CHINH_QUYEN", "QUAN", level="QUAN"),
-        Unit("PNV", "Phòng Nội vụ", "CHINH_QUYEN", "PHONG", parent_code="Q"),
-        Unit("PTP", "Phòng Tư pháp", "CHINH_QUYEN", "PHONG", parent_code="Q"),
-    ]
     people = [
         Person("P1", "Người P1", "PNV", "CONG_CHUC", "CBCC", "CBCC"),
         Person("P2", "Người P2", "pnv ", "CONG_CHUC", "CBCC", "CBCC", birth_date=date(1990, 1, 2)),
@@ -34,7 +34,7 @@ def _registry(led: Ledger) -> int:
         Person("T1", "Người T1", "PTP", "CONG_CHUC", "CBCC", "CBCC"),
         Person("T2", "Người T2", "PTP", "CONG_CHUC", "CBCC", "CBCC"),
     ]
-    return led.save_registry(units, people, "danh_muc.xlsx")
+    return led.save_registry(UNITS, people, "danh_muc.xlsx")
 
 
 def test_the_views_of_a_staff_slice_are_those_of_the_whole_registry(ledger: Ledger) -> None:
@@ -99,11 +99,6 @@ def test_the_views_of_a_few_units_look_up_only_their_people_and_agree_with_the_w
     """Issue 19: the unit writer's every job read the period's every evaluated person (a city
     month: 175,000 rows per job). The views of a few units now look up their own people only;
     they are the views the whole period's rows give."""
-    units = [
-        Unit("Q", "Quận Long Biên", "CHINH_QUYEN", "QUAN", level="QUAN"),
-        Unit("PNV", "Phòng Nội vụ", "CHINH_QUYEN", "PHONG", parent_code="Q"),
-        Unit("PTP", "Phòng Tư pháp", "CHINH_QUYEN", "PHONG", parent_code="Q"),
-    ]
     people = [
         Person("P1", "Người P1", "PNV", "CONG_CHUC", "CBCC", "CBCC"),
         Person("P2", "Người P2", "pnv ", "CONG_CHUC", "CBCC", "CBCC"),
@@ -112,7 +107,7 @@ def test_the_views_of_a_few_units_look_up_only_their_people_and_agree_with_the_w
         Person("T3", "Người T3", "PTP", "CONG_CHUC", "CBCC", "CBCC"),
         Person(extra_code, "Người khác", "PTP", "CONG_CHUC", "CBCC", "CBCC"),
     ]
-    any_ledger.save_registry(units, people, "danh_muc.xlsx")
+    any_ledger.save_registry(UNITS, people, "danh_muc.xlsx")
     record_list(any_ledger, "ab" * 32, [row("P1", "80", "B"), row("T1", "91", "A"), row(extra_code, "85", "B")])
     record_list(any_ledger, "cd" * 32, [row("T2", "80", "B")], period="2022-02")  # another month
     gone = record_list(any_ledger, "ef" * 32, [row("T3", "80", "B")], unit_code="PTP", decider_name="Lê Thị Lan")
