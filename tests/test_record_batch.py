@@ -313,3 +313,44 @@ def test_a_file_taken_over_during_its_batch_is_not_recorded_over_the_new_holder(
     with pg_ledger.engine.connect() as conn:
         row = conn.execute(select(s.files).where(s.files.c.id == files[1].id)).one()
     assert (row.claimed_by, row.state, row.outcome) == ("another", "claimed", None)
+
+
+def test_publishing_waits_for_the_batch_recording_its_period(
+    pg_ledger: Ledger, settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: a batch reads the period's lock rows once (``_BatchMemo``), so publishing the
+    period (or a quota grant) must not commit while the batch records it: ``set_lock`` waits for
+    the batch, and the files after it see the lock. With SQLite one writer at a time does it."""
+    import threading
+
+    from danhgia_batch.pipeline import context as context_mod
+
+    paths = [
+        Path(shutil.copy(fill_template("01", person_code=who, full_name=f"Người {n}"), settings.workdir / f"p{n}.xlsx"))
+        for n, who in enumerate(("PNV001", "PNV002"))
+    ]
+    files = _claimed(pg_ledger, settings, paths)
+    real_decide = context_mod.decide
+    publisher = threading.Thread(target=lambda: pg_ledger.set_lock("2022-01", None, locked=True, by="Văn phòng"))
+    waited: list[bool] = []
+
+    def decide_while_publishing(form: Any, context: Any, settings: Settings, file: Any) -> Any:
+        if file.name == "p0.xlsx":
+            publisher.start()
+            publisher.join(timeout=1.0)
+            waited.append(publisher.is_alive())  # held back by the batch, however long we wait
+        return real_decide(form, context, settings, file)
+
+    monkeypatch.setattr(context_mod, "decide", decide_while_publishing)
+    forms = {str(f.path): f for f in read_forms(paths, settings)}
+    outcomes = decide_and_record_batch(
+        pg_ledger, settings, [(f, forms[str(p)]) for f, p in zip(files, paths, strict=True)]
+    )
+    publisher.join(timeout=60)
+    assert waited == [True] and not publisher.is_alive()
+    assert [getattr(o, "file", None) and o.file.outcome for o in outcomes] == ["accepted", "accepted"]
+    assert pg_ledger.is_locked("2022-01")  # published after the batch, not under it
+    history = pg_ledger.lock_history("2022-01")
+    with pg_ledger.engine.connect() as conn:
+        recorded = conn.execute(select(s.files.c.recorded_at)).scalars().all()
+    assert len(recorded) == 2 and history[-1]["at"] >= max(recorded)

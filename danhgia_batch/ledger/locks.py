@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, text
 
 from ..models import Person, Unit
 from ..registry import Registry, norm_code
@@ -18,6 +19,21 @@ from .base import LedgerBase
 from .retry import retrying
 
 _LATEST_REGISTRY = select(s.registry_versions.c.id).order_by(s.registry_versions.c.id.desc()).limit(1)
+
+
+def lock_key(purpose: str, period: str, unit_code: str) -> int:
+    """A PostgreSQL advisory lock key (signed 64 bits) for ``purpose`` on a unit's period."""
+    return int.from_bytes(hashlib.sha256(f"{purpose}|{period}|{unit_code}".encode()).digest()[:8], "big", signed=True)
+
+
+def guard_period(conn: Connection, period: str, *, shared: bool) -> None:
+    """PostgreSQL: hold ``period`` until the transaction ends. Recording holds it shared;
+    publishing, reopening and A-quota grants hold it alone, so none of them commits while a
+    batch reads its context and records (the batch reads the lock rows and grants once,
+    ``recording._BatchMemo``). SQLite needs nothing: it has one writer at a time."""
+    if conn.dialect.name == "postgresql":
+        lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        conn.execute(text(f"SELECT {lock}(:k)"), {"k": lock_key("period", period, "")})
 
 
 class LocksMixin(LedgerBase):
@@ -33,6 +49,7 @@ class LocksMixin(LedgerBase):
     def set_lock(self, period: str, block: str | None, *, locked: bool, by: str, reason: str = "") -> None:
         """Lock (publish) or unlock (reopen) a period, for one block or all; history is kept."""
         with self.engine.begin() as conn:
+            guard_period(conn, period, shared=False)  # after the batches recording it now
             blocks = [block or ""]
             if not locked and not block:  # reopening the whole period reopens every block
                 blocks += sorted(q.locked_blocks(conn, period))
@@ -59,6 +76,7 @@ class LocksMixin(LedgerBase):
         """Record an A-quota exception (SPEC §13): ``unit_code`` may rank A up to ``ratio`` in
         ``period``; the latest grant for a unit and period is the one in force."""
         with self.engine.begin() as conn:
+            guard_period(conn, period, shared=False)
             row = {
                 "period": period,
                 "unit_code": norm_code(unit_code),

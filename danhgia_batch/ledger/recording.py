@@ -11,7 +11,6 @@ SQLite ``BEGIN IMMEDIATE`` already serialises every writer.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -44,7 +43,7 @@ from . import schema as s
 from . import year as y
 from .base import ClaimLost
 from .codec import evaluation_from_row, evaluation_to_row, issue_to_row, norm_text
-from .locks import LocksMixin
+from .locks import LocksMixin, guard_period, lock_key
 from .retry import retrying, transient
 
 # decoded evaluation rows of this many lists kept for the quota regrouping (a school's group is ~110)
@@ -151,8 +150,8 @@ class _BatchMemo:
     statements just run changed the rows (:meth:`applied`), or drops the unit's entry when a
     plan names a list it does not hold. On SQLite the write transaction shuts out every other
     writer; on PostgreSQL the units' advisory locks shut out other recorders of these units,
-    and a lock or grant committed by another command during the batch is seen by the next batch
-    (before, by the next file). ``VERIFY`` (the test suite sets it) compares every answer from
+    and the periods' (:func:`~.locks.guard_period`) publishing, reopening and quota grants.
+    ``VERIFY`` (the test suite sets it) compares every answer from
     the memo with the ledger's own and raises :class:`MemoMismatch` on a difference."""
 
     VERIFY: ClassVar[bool] = False
@@ -360,6 +359,8 @@ class RecordingMixin(LocksMixin):
 
     def _record(self, file_id: int, rec: Record) -> Recorded:
         with self.engine.begin() as conn:
+            if rec.period:
+                guard_period(conn, rec.period, shared=True)
             self._serialise(conn, rec.period, rec.unit_code)
             marks: set[tuple[str, str]] = set()
             results = Results()
@@ -409,6 +410,8 @@ class RecordingMixin(LocksMixin):
         memo = _BatchMemo()
         with self.engine.begin() as conn:
             units = {(a.query.period, a.query.unit_code) for a in asks if a.query is not None}
+            for period in sorted({p for p, _ in units if p}):
+                guard_period(conn, period, shared=True)  # no publish, reopen or grant meanwhile
             for period, unit_code in sorted(units):
                 self._serialise(conn, period, unit_code)
             files = c.by_ids(conn, [a.file_id for a in asks])  # one statement, not one per file
@@ -521,7 +524,7 @@ class RecordingMixin(LocksMixin):
 
     def _serialise(self, conn: Connection, period: str, unit_code: str) -> None:
         if conn.dialect.name == "postgresql" and period and unit_code:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("record", period, unit_code)})
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("record", period, unit_code)})
 
     @contextmanager
     def decision_lock(self, period: str, unit_code: str) -> Iterator[None]:
@@ -537,7 +540,7 @@ class RecordingMixin(LocksMixin):
         if self.engine.dialect.name != "postgresql" or not (period and unit_code):
             yield
             return
-        key = _lock_key("decide", period, unit_code)
+        key = lock_key("decide", period, unit_code)
         with self.engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             conn.commit()
@@ -658,8 +661,3 @@ class _FileFailed(Exception):
     def __init__(self, index: int, error: Exception) -> None:
         super().__init__(index, error)
         self.index, self.error = index, error
-
-
-def _lock_key(purpose: str, period: str, unit_code: str) -> int:
-    """A PostgreSQL advisory lock key (signed 64 bits) for ``purpose`` on a unit's period."""
-    return int.from_bytes(hashlib.sha256(f"{purpose}|{period}|{unit_code}".encode()).digest()[:8], "big", signed=True)
