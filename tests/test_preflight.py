@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from helpers import valid_row
 from hypothesis import example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from danhgia_batch.read.preflight import Rejected, preflight
-from danhgia_batch.settings import ReaderSettings
+from danhgia_batch.settings import ReaderSettings, Settings
 
 LIMITS = ReaderSettings()
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -357,3 +360,26 @@ _CELLS = st.tuples(  # a reference attribute, ordinary or odd, and what follows 
 def test_fast_scan_equals_the_reference_on_any_bytes(parts: list[bytes], start: tuple[int, int]) -> None:
     data = b"".join(parts)
     assert _scan(data, fast=True, start=start) == _scan(data, fast=False, start=start)
+
+
+def test_the_bytes_the_preflight_checked_are_the_bytes_read(
+    fill_template: Callable[..., Path], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A usual file is checked in memory; calamine (and the error workbook's openpyxl) parse
+    those bytes, not the file again, which may have been swapped for an unchecked one since."""
+    from danhgia_batch.read import form as form_mod
+
+    checked = fill_template("02", [valid_row(person_code="PNV001")])
+    swapped = fill_template("02", [valid_row(person_code="PNV777", full_name="Người khác")])
+    path = settings.workdir / "ds.xlsx"
+    shutil.copy(checked, path)
+    real = form_mod.preflight
+
+    def swap_once_checked(p: Path, limits: Any) -> Any:
+        container = real(p, limits)
+        shutil.copy(swapped, p)
+        return container
+
+    monkeypatch.setattr(form_mod, "preflight", swap_once_checked)
+    form = form_mod.read_form_here(path, settings)
+    assert [r.person_code for r in form.rows] == ["PNV001"]

@@ -39,7 +39,7 @@ def _open(
     if rows > settings.reader.max_rows and on_big_registry is not None:
         on_big_registry(rows)
     try:
-        book = Book(path)
+        book = Book(path, container.content)
     except Exception as exc:  # calamine: ZipError, XmlError, CalamineError…
         form.issues.append(make_issue("file-corrupt", file=path.name, detail=f"{type(exc).__name__}"))
         return None

@@ -93,6 +93,9 @@ class Container:
     sheets: list[SheetInfo] = field(default_factory=list)
     defined_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (sheet, A1)
     date1904: bool = False
+    # the bytes checked, for a usual file read into memory: what the reading library must parse
+    # (the file on the disk may have changed since; None for a larger file, checked on the disk)
+    content: bytes | None = field(default=None, repr=False)
 
     def sheet(self, name: str) -> SheetInfo | None:
         for s in self.sheets:
@@ -622,7 +625,9 @@ def preflight(path: Path, limits: ReaderSettings) -> Container:
     if not head.startswith(ZIP_MAGICS):
         raise _sniff_foreign(head)
     with _open_zip(path if content is None else io.BytesIO(content)) as zf:
-        return _scan_zip(zf, limits)
+        container = _scan_zip(zf, limits)
+    container.content = content
+    return container
 
 
 def _part_key(name: str) -> str:

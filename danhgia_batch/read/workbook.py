@@ -10,6 +10,7 @@ it (SPEC §8), it recomputes.
 from __future__ import annotations
 
 import functools
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,9 +80,16 @@ class Grid:
 class Book:
     """An opened workbook: sheet names and lazily loaded grids."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, content: bytes | None = None) -> None:
+        """``content``: the file's bytes as the pre-flight checked them, parsed instead of the
+        file (which may have changed since)."""
         from python_calamine import CalamineWorkbook
 
+        if content is not None:
+            self._wb = CalamineWorkbook.from_filelike(io.BytesIO(content))
+            self.sheet_names: list[str] = list(self._wb.sheet_names)
+            self._grids: dict[str, Grid] = {}
+            return
         try:
             name = str(path)
             name.encode("utf-8")
@@ -90,8 +98,8 @@ class Book:
                 self._wb = CalamineWorkbook.from_filelike(fh)
         else:
             self._wb = CalamineWorkbook.from_path(name)
-        self.sheet_names: list[str] = list(self._wb.sheet_names)
-        self._grids: dict[str, Grid] = {}
+        self.sheet_names = list(self._wb.sheet_names)
+        self._grids = {}
 
     def grid(self, name: str, formulas: set[str] | None = None) -> Grid | None:
         """The grid of sheet ``name`` (``None`` when absent)."""

@@ -16,6 +16,7 @@ The clerk's file is untrusted: the copy is made with openpyxl in a limited child
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections import defaultdict
@@ -378,10 +379,11 @@ def _annotate_child(source: Path, issues: list[Issue], out_xlsx: Path, limits: R
     import openpyxl
 
     try:
-        preflight(source, limits)
+        container = preflight(source, limits)
     except Rejected:
         return False
-    wb = openpyxl.load_workbook(source, keep_vba=False, keep_links=False)
+    checked = io.BytesIO(container.content) if container.content is not None else source  # the bytes checked
+    wb = openpyxl.load_workbook(checked, keep_vba=False, keep_links=False)
     if not wb.sheetnames:
         return False  # Strict OOXML and friends: "no sheets" is never a success
     formulas = neutralise(wb)
