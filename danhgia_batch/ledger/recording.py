@@ -12,12 +12,12 @@ SQLite ``BEGIN IMMEDIATE`` already serialises every writer.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import JSON, Connection, bindparam, insert, text, update
 
@@ -98,6 +98,9 @@ _COUNT_NOTE = update(s.files).where(s.files.c.id == bindparam("f_id")).values(is
 _JSON_COLUMNS = [col.name for col in s.evaluations.columns if isinstance(col.type, JSON)]
 
 
+T = TypeVar("T")
+
+
 def _as_stored(row: dict[str, Any]) -> SimpleNamespace:
     """An evaluation row as the ledger returns it: its JSON columns through JSON and back."""
     stored = dict(row)
@@ -161,27 +164,13 @@ class _BatchMemo:
     places: dict[tuple[str, str], dict[str, tuple[PlaceList, ...]]] = field(default_factory=dict)
 
     def lock_history(self, conn: Connection, period: str) -> list[Any]:
-        if period not in self.history:
-            self.history[period] = q.lock_history(conn, period)
-        elif self.VERIFY:
-            _same(self.history[period], q.lock_history(conn, period), "lock_history", period)
-        return self.history[period]
+        return _kept(self.history, period, lambda: q.lock_history(conn, period), self.VERIFY)
 
     def latest_and_grant(self, conn: Connection, period: str, unit_code: str) -> tuple[Any, Any]:
-        key = (period, unit_code)
-        if key not in self.head:
-            self.head[key] = q.latest_and_grant(conn, period, unit_code)
-        elif self.VERIFY:
-            _same(self.head[key], q.latest_and_grant(conn, period, unit_code), "latest_and_grant", key)
-        return self.head[key]
+        return _kept(self.head, (period, unit_code), lambda: q.latest_and_grant(conn, period, unit_code), self.VERIFY)
 
     def unit_places(self, conn: Connection, period: str, unit_code: str) -> dict[str, tuple[PlaceList, ...]]:
-        key = (period, unit_code)
-        if key not in self.places:
-            self.places[key] = q.unit_places(conn, period, unit_code)
-        elif self.VERIFY:
-            _same(self.places[key], q.unit_places(conn, period, unit_code), "unit_places", key)
-        return self.places[key]
+        return _kept(self.places, (period, unit_code), lambda: q.unit_places(conn, period, unit_code), self.VERIFY)
 
     def applied(self, key: tuple[str, str], kind: str, new: PlaceList, plan: ListPlan) -> None:
         """The unit's lists after :meth:`RecordingMixin._apply_list` ran ``plan`` and inserted
@@ -210,9 +199,13 @@ class MemoMismatch(BaseException):
     ``BaseException`` so that no per-file handler turns it into one file's failure."""
 
 
-def _same(memo: Any, ledger: Any, what: str, key: Any) -> None:
-    if memo != ledger:
-        raise MemoMismatch(f"_BatchMemo.{what}{key!r}: {memo!r} != {ledger!r}")
+def _kept(store: dict[Any, T], key: Any, read: Callable[[], T], verify: bool) -> T:
+    """``store[key]``, read once with ``read``; with ``verify``, read again and compared."""
+    if key not in store:
+        store[key] = read()
+    elif verify and store[key] != (now := read()):
+        raise MemoMismatch(f"_BatchMemo {key!r}: {store[key]!r} != {now!r}")
+    return store[key]
 
 
 @dataclass
