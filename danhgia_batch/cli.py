@@ -356,11 +356,16 @@ PdfOpt = Annotated[
 RICH_TABLE_ROWS = 500  # beyond this, plain aligned lines: rich took ~20 s for a city month's 44,000 files
 
 
+def _terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def _print_table(title: str, headers: list[str], rows: Iterable[Iterable[object]]) -> None:
-    """A titled table: a rich table, or for a long one (a city month) plain aligned columns,
-    every row still printed (a cron log keeps each file's outcome)."""
+    """A titled table: a rich table on a terminal; plain aligned columns in a log (rich cut
+    long file names to fit 80 columns there) or for a long table (a city month), every row and
+    every name in full."""
     cells = [[str(v) for v in r] for r in rows]
-    if len(cells) > RICH_TABLE_ROWS:
+    if len(cells) > RICH_TABLE_ROWS or not _terminal():
         widths = [max([len(h), *(len(r[n]) for r in cells)]) for n, h in enumerate(headers)]
         lines = [title, "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
         lines.append("  ".join("-" * w for w in widths))

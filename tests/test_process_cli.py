@@ -140,16 +140,19 @@ def test_an_unopenable_ledger_is_a_configuration_error(work: Path) -> None:
     assert res.exit_code == 2 and "sổ cái" in res.output
 
 
-@pytest.mark.parametrize("long_run", [False, True])
+@pytest.mark.parametrize(("terminal", "long_run"), [(True, False), (True, True), (False, False)])
 def test_process_prints_each_files_outcome_as_a_table_or_plain_columns_for_a_long_run(
-    work: Path, fill_template: Fill, monkeypatch: pytest.MonkeyPatch, long_run: bool
+    work: Path, fill_template: Fill, monkeypatch: pytest.MonkeyPatch, terminal: bool, long_run: bool
 ) -> None:
-    """Each file's row is printed; past ``RICH_TABLE_ROWS`` files (a city month: rich took ~20 s
-    for 44,000 rows) as plain aligned columns instead of a rich table."""
+    """Each file's row is printed: a rich table on a terminal; plain aligned columns past
+    ``RICH_TABLE_ROWS`` files (a city month: rich took ~20 s for 44,000 rows) or in a log, where
+    rich cut file names to 80 columns."""
     from danhgia_batch import cli
 
+    monkeypatch.setattr(cli, "_terminal", lambda: terminal)
     if long_run:
         monkeypatch.setattr(cli, "RICH_TABLE_ROWS", 1)
+    long_run = long_run or not terminal
     shutil.copy(fill_template("02"), work / "inbox" / "PNV" / "ds_a.xlsx")
     shutil.copy(fill_template("02", [valid_row(score=80, final_grade="A")]), work / "inbox" / "PNV" / "ds_sai.xlsx")
     res = invoke(work, "process", "--no-reports")
