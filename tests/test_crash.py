@@ -221,8 +221,20 @@ def _descendants(root: int) -> dict[int, tuple[int, str]]:
     return found
 
 
-def _reading(pid: int, folder: Path) -> bool:
-    """Process ``pid`` has a file of ``folder`` open (a reader worker in the middle of a parse)."""
+def _working(pid: int, folder: Path) -> bool:
+    """Process ``pid`` is a reader worker past its start-up (its address space already capped
+    by ``limit_memory``, after ``die_with_parent``: a stop before that would freeze a worker that
+    cannot die with its parent yet) and running or with a file of ``folder`` open."""
+    try:
+        limits = Path(f"/proc/{pid}/limits").read_text()
+    except OSError:
+        return False
+    soft = [line.split()[3] for line in limits.splitlines() if line.startswith("Max address space")]
+    if soft != [] and soft[0] == "unlimited":
+        return False
+    st = _stat(pid)
+    if st is not None and st[1] == "R":
+        return True
     try:
         targets = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
     except OSError:
@@ -259,15 +271,16 @@ def test_sigkill_leaves_no_reader_process_behind(tmp_path: Path, fill_template: 
     the workers and the resource tracker all go with it.
 
     A worker stuck in a parse (a crafted file that makes calamine spin, say) neither reads its
-    pipe nor notices anything: it is simulated by stopping (SIGSTOP) a worker caught with an
-    inbox workbook open just before the kill; only the kernel can then end it.
+    pipe nor notices anything: it is simulated by stopping (SIGSTOP) a worker caught at work
+    (running, or with an inbox workbook open: it parses the bytes the pre-flight read, so the
+    file is open only for that read) just before the kill; only the kernel can then end it.
     """
     import signal
     import sys
 
     work = tmp_path / "work"
     (work / "inbox").mkdir(parents=True)
-    for i in range(24):
+    for i in range(40):  # fewer than the 48 files that start a unit writer: readers only below main
         rows = [valid_row(person_code=f"PNV{i:03d}", full_name=f"Người {i}")]
         shutil.copy(fill_template("02", rows, prepared_by=f"Người lập {i}"), work / "inbox" / f"ds_{i:02d}.xlsx")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DANHGIA_")}
@@ -292,7 +305,7 @@ def test_sigkill_leaves_no_reader_process_behind(tmp_path: Path, fill_template: 
             assert proc.poll() is None, "the run ended before a reader worker was caught reading"
             assert time.monotonic() < deadline, "no reader worker was caught reading"
             seen = _descendants(proc.pid)
-            workers = [pid for pid, (depth, _) in seen.items() if depth >= 2 and _reading(pid, work / "inbox")]
+            workers = [pid for pid, (depth, _) in seen.items() if depth >= 2 and _working(pid, work / "inbox")]
             time.sleep(0.005)
         for pid in workers:
             os.kill(pid, signal.SIGSTOP)
