@@ -154,8 +154,8 @@ class _BatchMemo:
     plan names a list it does not hold. On SQLite the write transaction shuts out every other
     writer; on PostgreSQL the units' advisory locks shut out other recorders of these units,
     and the periods' (:func:`~.locks.guard_period`) publishing, reopening and quota grants.
-    ``VERIFY`` (the test suite sets it) compares every answer from
-    the memo with the ledger's own and raises :class:`MemoMismatch` on a difference."""
+    ``VERIFY`` (the test suite sets it) compares every answer from the memo with the ledger's
+    own and raises :class:`MemoMismatch` on a difference."""
 
     VERIFY: ClassVar[bool] = False
 
@@ -243,14 +243,12 @@ class RecordingMixin(LocksMixin):
 
     def _context(self, conn: Connection, query: ContextQuery, memo: _BatchMemo | None = None) -> DecisionContext:
         """:meth:`decision_context` read through ``conn`` (a reading transaction, or the write
-        transaction of :meth:`record_batch` with its ``memo``)."""
+        transaction of :meth:`record_batch` with its ``memo``; alone, a memo of this context)."""
+        memo = _BatchMemo() if memo is None else memo
         period, unit_code, kind, decider, persons = query
-        history = q.lock_history(conn, period) if memo is None else memo.lock_history(conn, period)
+        history = memo.lock_history(conn, period)
         locks = q.lock_rows(conn, period, history)
-        if memo is None:
-            latest, grant = q.latest_and_grant(conn, period, unit_code)
-        else:
-            latest, grant = memo.latest_and_grant(conn, period, unit_code)
+        latest, grant = memo.latest_and_grant(conn, period, unit_code)
         if not unit_code:
             grant = None
         # the registry in force for the period (locks.registry_for, from the rows just read)
@@ -260,9 +258,7 @@ class RecordingMixin(LocksMixin):
         place: tuple[PlaceList, ...] = ()
         others: tuple[PlaceList, ...] = ()
         if kind in LIST_KINDS:
-            places = (
-                q.unit_places(conn, period, unit_code) if memo is None else memo.unit_places(conn, period, unit_code)
-            )
+            places = memo.unit_places(conn, period, unit_code)
             place = places[kind]
             others = tuple(p for p in places[_OTHER[kind]] if p.status != SUPERSEDED)
         elsewhere: dict[str, str] = {}

@@ -87,19 +87,17 @@ class Book:
 
         if content is not None:
             self._wb = CalamineWorkbook.from_filelike(io.BytesIO(content))
-            self.sheet_names: list[str] = list(self._wb.sheet_names)
-            self._grids: dict[str, Grid] = {}
-            return
-        try:
-            name = str(path)
-            name.encode("utf-8")
-        except UnicodeEncodeError:  # an undecodable file name (issue 17 ¶1): calamine wants UTF-8
-            with open(path, "rb") as fh:
-                self._wb = CalamineWorkbook.from_filelike(fh)
         else:
-            self._wb = CalamineWorkbook.from_path(name)
-        self.sheet_names = list(self._wb.sheet_names)
-        self._grids = {}
+            try:
+                name = str(path)
+                name.encode("utf-8")
+            except UnicodeEncodeError:  # an undecodable file name (issue 17 ¶1): calamine wants UTF-8
+                with open(path, "rb") as fh:
+                    self._wb = CalamineWorkbook.from_filelike(fh)
+            else:
+                self._wb = CalamineWorkbook.from_path(name)
+        self.sheet_names: list[str] = list(self._wb.sheet_names)
+        self._grids: dict[str, Grid] = {}
 
     def grid(self, name: str, formulas: set[str] | None = None) -> Grid | None:
         """The grid of sheet ``name`` (``None`` when absent)."""

@@ -139,60 +139,15 @@ def _formula_text(value: Any) -> str:
 
 # pure worksheet functions (the templates use IF, COUNT, SUM, SUBSTITUTE, UPPER, FIND, LEFT, MID,
 # LEN, TRIM, VALUE, TEXT, MATCH, ISNUMBER, CHOOSE, IFERROR, OR, N, ROUND): none reaches outside
-_PURE_FUNCTIONS = frozenset(
-    [
-        "IF",
-        "IFERROR",
-        "IFS",
-        "AND",
-        "OR",
-        "NOT",
-        "SUM",
-        "COUNT",
-        "COUNTA",
-        "COUNTBLANK",
-        "COUNTIF",
-        "COUNTIFS",
-        "SUMIF",
-        "SUMIFS",
-        "AVERAGE",
-        "MIN",
-        "MAX",
-        "ROUND",
-        "ROUNDUP",
-        "ROUNDDOWN",
-        "INT",
-        "ABS",
-        "N",
-        "TEXT",
-        "VALUE",
-        "SUBSTITUTE",
-        "UPPER",
-        "LOWER",
-        "PROPER",
-        "TRIM",
-        "LEFT",
-        "RIGHT",
-        "MID",
-        "FIND",
-        "SEARCH",
-        "LEN",
-        "ISNUMBER",
-        "ISBLANK",
-        "ISTEXT",
-        "MATCH",
-        "INDEX",
-        "CHOOSE",
-        "CONCATENATE",
-        "CONCAT",
-        "EXACT",
-        "REPT",
-        "DATE",
-        "YEAR",
-        "MONTH",
-        "DAY",
-    ]
-)
+# fmt: off
+_PURE_FUNCTIONS = frozenset((
+    "IF", "IFERROR", "IFS", "AND", "OR", "NOT", "SUM", "COUNT", "COUNTA", "COUNTBLANK", "COUNTIF",
+    "COUNTIFS", "SUMIF", "SUMIFS", "AVERAGE", "MIN", "MAX", "ROUND", "ROUNDUP", "ROUNDDOWN", "INT",
+    "ABS", "N", "TEXT", "VALUE", "SUBSTITUTE", "UPPER", "LOWER", "PROPER", "TRIM", "LEFT", "RIGHT",
+    "MID", "FIND", "SEARCH", "LEN", "ISNUMBER", "ISBLANK", "ISTEXT", "MATCH", "INDEX", "CHOOSE",
+    "CONCATENATE", "CONCAT", "EXACT", "REPT", "DATE", "YEAR", "MONTH", "DAY",
+))
+# fmt: on
 _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 
 
@@ -217,9 +172,9 @@ def neutralise(wb: Any) -> int:
     could type it (an unlocked cell, or a sheet without protection), or where it reaches outside
     (:func:`_plain`), the cell gets a comment saying it was a formula; the template's locked
     formula cells (~600 totals and grades on a list) do not: a comment on each drowned the
-    comments on the wrong cells, and was a third of the error workbook's time. Hyperlinks are dropped; defined names pointing to
-    other workbooks, DDE or formulas are removed. External links are not loaded at all
-    (``keep_links=False``).
+    comments on the wrong cells, and was a third of the error workbook's time. Hyperlinks are
+    dropped; defined names pointing to other workbooks, DDE or formulas are removed. External
+    links are not loaded at all (``keep_links=False``).
     """
     from openpyxl.comments import Comment
 
