@@ -121,3 +121,24 @@ def test_check_and_process_agree(
         assert processed.outcome == checked.outcome
         assert _outcome(checked.issues, checked.outcome) == _outcome(processed.issues, processed.outcome)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize(("fault", "outcome"), [(None, "duplicate"), (F.SCORE_TYPO, "rejected")])
+def test_check_and_process_agree_on_bytes_already_recorded(
+    template_dir: Callable[[Any], Path], tmp_path: Path, fault: str | None, outcome: str
+) -> None:
+    """A byte-identical copy of a recorded file: ``process`` records a duplicate without reading
+    it (SPEC §9), or, after a rejection, reads it again; ``check`` says the same."""
+    template = template_dir(None) / layout.FILE_NAMES["02"]
+    cfg = _work(tmp_path, 5, False)
+    (cfg.inbox / "PNV").mkdir(parents=True)
+    first = cfg.inbox / "PNV" / "ds.xlsx"
+    _file(template, first, fault, 3, "PNV")
+    copy = cfg.inbox / "PNV" / "ds_ban_sao.xlsx"
+    shutil.copy(first, tmp_path / "ban_sao.xlsx")
+    process_inbox(cfg, write_reports=False)
+    shutil.copy(tmp_path / "ban_sao.xlsx", copy)
+    checked = check_files([copy], cfg).files[0]
+    processed = process_inbox(cfg, write_reports=False).files[0]
+    assert processed.outcome == checked.outcome == outcome
+    assert _outcome(checked.issues, checked.outcome) == _outcome(processed.issues, processed.outcome)

@@ -69,15 +69,12 @@ class ClaimsMixin(LedgerBase):
         new = c.insert_claim(conn, self._claim_values(base, sha256))
         if new is not None:
             return c.Claim("process", new)
-        first = c.by_key(conn, sha256)
-        assert first is not None
-        original = c.latest_attempt(conn, sha256) or first
+        original = c.original_of(conn, sha256)
+        assert original is not None
         mine = original.claimed_by == self.worker and original.inbox_path == inbox_path
         if mine and original.state == s.STATE_CLAIMED:  # a retried claim whose insert did commit
             return c.Claim("process", original)
-        settled = original.state == s.STATE_DONE or (
-            original.state == s.STATE_RECORDED and original.inbox_path != inbox_path
-        )
+        settled = c.settled(original, inbox_path)
         if settled and original.outcome == s.REJECTED:
             # the same bytes again after a rejection (period reopened, registry fixed):
             # processed again, since the answer may differ now; whether the rejected

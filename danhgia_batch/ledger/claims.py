@@ -183,6 +183,18 @@ def duplicate_key(sha256: str, inbox_path: str, mtime_ns: int, n: int, prefix: s
     return f"{prefix}:{digest}"
 
 
+def original_of(conn: Connection, sha256: str) -> FileRecord | None:
+    """The recorded file that bytes ``sha256`` arriving again are measured against: the latest
+    new attempt after a rejection, else the first file with those bytes."""
+    return latest_attempt(conn, sha256) or by_key(conn, sha256)
+
+
+def settled(original: FileRecord, inbox_path: str) -> bool:
+    """Whether ``original`` is done with, so that its bytes arriving at ``inbox_path`` are a new
+    arrival (a duplicate, or a new attempt after a rejection) rather than ``original`` itself."""
+    return original.state == s.STATE_DONE or (original.state == s.STATE_RECORDED and original.inbox_path != inbox_path)
+
+
 def latest_attempt(conn: Connection, sha256: str) -> FileRecord | None:
     """The latest new attempt at bytes first rejected (claim key ``again:…``), if any."""
     q = (

@@ -29,6 +29,16 @@ class ReadingMixin(LocksMixin):
             return c.by_id(conn, file_id)
 
     @retrying
+    def duplicate_of(self, sha256: str, inbox_path: str) -> c.FileRecord | None:
+        """The recorded file that bytes ``sha256`` arriving at ``inbox_path`` would be recorded a
+        duplicate of, as :meth:`claim` decides it (``None``: they would be read and decided)."""
+        with self.reader.connect() as conn:
+            original = c.original_of(conn, sha256)
+        if original is None or not c.settled(original, inbox_path) or original.outcome == s.REJECTED:
+            return None
+        return original
+
+    @retrying
     def files(self, *, period: str | None = None, outcome: str | None = None) -> list[c.FileRecord]:
         """Files in arrival order, optionally for one period / outcome."""
         q = select(s.files).order_by(s.files.c.arrival, s.files.c.id)

@@ -38,7 +38,7 @@ class FileCheck:
     rows: int
     issues: list[Issue] = field(default_factory=list)
     reports: list[Path] = field(default_factory=list)
-    outcome: str = ""  # what ``process`` would record: accepted | invalid | rejected
+    outcome: str = ""  # what ``process`` would record: accepted | invalid | rejected | duplicate
     regime: str = ""  # SPEC §13: the regime that judged it (id), as process records it
 
     @property
@@ -98,6 +98,11 @@ NO_LEDGER = (
 _CHECK_ID = 1 << 62  # a file being checked sorts after every recorded file, like a new arrival
 
 
+def _inbox_path(path: Path, inbox: Path) -> str:
+    """``path`` as process's claim names it: relative to the inbox when inside it."""
+    return fs_text(path.relative_to(inbox) if path.is_relative_to(inbox) else path)
+
+
 def _not_checked(ledger: Ledger | None, has_registry: bool, error: str = "") -> list[str]:
     notes = [f"Không mở được sổ cái: {error}"] if error else []
     if ledger is None:
@@ -144,7 +149,7 @@ def check_files(
         NotSettledError: ``wait`` and a file did not settle in time (nothing is checked).
     """
     from ..errors import LedgerError
-    from ..intake import unit_folder, wait_for_files
+    from ..intake import sha256_file, unit_folder, wait_for_files
     from ..read import RunReader
 
     paths = [Path(p) for p in paths]
@@ -164,7 +169,7 @@ def check_files(
         try:
             from ..safe import warm_validation
             from .context import context_for
-            from .decide import decide
+            from .decide import decide, decide_duplicate
 
             if len(paths) > 1:  # pandera validates a batch; one file is validated without pandas
                 warm_validation()
@@ -181,9 +186,16 @@ def check_files(
         now = datetime.now()
         inbox = settings.inbox.resolve()
         for form in reader(paths, settings):
+            where = form.path.resolve()
+            # bytes already recorded: process records a duplicate and reads nothing (SPEC §9)
+            original = None if ledger is None else ledger.duplicate_of(sha256_file(where), _inbox_path(where, inbox))
+            if original is not None:
+                rec = decide_duplicate(form.path.name, original)
+                by_path[str(form.path)] = FileCheck(form.path, original.kind, 0, rec.issues, outcome=rec.outcome)
+                continue
             context = context_for(ledger, form)
             has_registry = has_registry or context.registry is not None
-            folder = unit_folder(form.path.resolve(), inbox)
+            folder = unit_folder(where, inbox)
             rec = decide(form, context, settings, FileFacts(_CHECK_ID, form.path.name, now, folder))
             rows = len(form.rows) or len(form.people)
             by_path[str(form.path)] = FileCheck(

@@ -51,10 +51,10 @@ ACCEPTED, INVALID, REJECTED = "accepted", "invalid", "rejected"
 _NEW_ID = 1 << 62  # sorts a list not yet recorded after every recorded one
 
 
-def decide_duplicate(file: FileRecord, original: FileRecord) -> Record:
-    """A byte-identical copy of an already recorded file: recorded as a duplicate, not read."""
+def decide_duplicate(name: str, original: FileRecord) -> Record:
+    """A byte-identical copy (file ``name``) of an already recorded file: a duplicate, not read."""
     issue = make_issue(
-        "file-duplicate", file=file.name, value=original.name, detail=original.arrival.strftime("%d/%m/%Y %H:%M")
+        "file-duplicate", file=name, value=original.name, detail=original.arrival.strftime("%d/%m/%Y %H:%M")
     )
     return Record(
         outcome="duplicate",

@@ -238,7 +238,7 @@ class _Run:
         """Record a byte-identical copy; a failure is this file's outcome, never the run's."""
         assert item.claim.duplicate_of is not None
         try:
-            self._record(item, decide_duplicate(item.file, item.claim.duplicate_of))
+            self._record(item, decide_duplicate(item.file.name, item.claim.duplicate_of))
         except ClaimLost:
             item.result.outcome = SKIPPED
         except LedgerError:  # the ledger itself is gone: the run cannot go on (exit 2)
