@@ -142,3 +142,29 @@ def test_check_and_process_agree_on_bytes_already_recorded(
     processed = process_inbox(cfg, write_reports=False).files[0]
     assert processed.outcome == checked.outcome == outcome
     assert _outcome(checked.issues, checked.outcome) == _outcome(processed.issues, processed.outcome)
+
+
+@pytest.mark.parametrize(("fault", "second"), [(None, "duplicate"), (F.SCORE_TYPO, "rejected")])
+def test_check_and_process_agree_on_identical_files_given_together(
+    template_dir: Callable[[Any], Path], tmp_path: Path, fault: str | None, second: str
+) -> None:
+    """Two byte-identical files in one call: ``process`` records the second as a duplicate of
+    the first (SPEC §9), or, the first being rejected, decides it again; ``check`` of the same
+    two files, in the same order, says the same of each."""
+    template = template_dir(None) / layout.FILE_NAMES["02"]
+    cfg = _work(tmp_path, 5, False)
+    (cfg.inbox / "PNV").mkdir(parents=True)
+    first, copy = cfg.inbox / "PNV" / "ds.xlsx", cfg.inbox / "PNV" / "ds_ban_sao.xlsx"
+    _file(template, first, fault, 3, "PNV")
+    shutil.copy(first, copy)
+    checked = check_files([first, copy], cfg).files
+    processed = {Path(f.path).name: f for f in process_inbox(cfg, paths=[first, copy], write_reports=False).files}
+    assert [f.path.name for f in checked] == ["ds.xlsx", "ds_ban_sao.xlsx"]
+    assert [c.outcome for c in checked] == [processed[c.path.name].outcome for c in checked]
+    assert checked[1].outcome == second
+    for c in checked:
+        p = processed[c.path.name]
+        assert _outcome(c.issues, c.outcome) == _outcome(p.issues, p.outcome)
+    if second == "duplicate":
+        (dup,) = checked[1].issues
+        assert dup.code == "file-duplicate" and dup.value == "ds.xlsx"

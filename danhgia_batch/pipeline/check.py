@@ -25,8 +25,25 @@ from ..verdict import FileFacts
 
 if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported while the reader works (issue 19)
     from ..ledger import Ledger
+    from .decide import Original
 
 REPORT_SUFFIX = "_loi.xlsx"
+
+
+@dataclass(frozen=True)
+class _Earlier:
+    """A file checked earlier in the same call, as a later byte-identical file names it
+    (:class:`~danhgia_batch.pipeline.decide.Original`): ``process`` records the later one as its
+    duplicate, or decides it again after a rejection."""
+
+    name: str
+    arrival: datetime
+    outcome: str
+    kind: str
+    period: str
+    unit_code: str
+    block: str
+    id: int = 0  # never recorded
 
 
 @dataclass
@@ -103,6 +120,17 @@ def _inbox_path(path: Path, inbox: Path) -> str:
     return fs_text(path.relative_to(inbox) if path.is_relative_to(inbox) else path)
 
 
+def _sha256(path: Path) -> str:
+    """The file's hash, or ``""`` when it cannot be read again (gone since it was read: it is
+    decided from what was read, with no duplicate to find)."""
+    from ..intake import sha256_file
+
+    try:
+        return sha256_file(path)
+    except OSError:
+        return ""
+
+
 def _not_checked(ledger: Ledger | None, has_registry: bool, error: str = "") -> list[str]:
     notes = [f"Không mở được sổ cái: {error}"] if error else []
     if ledger is None:
@@ -149,7 +177,7 @@ def check_files(
         NotSettledError: ``wait`` and a file did not settle in time (nothing is checked).
     """
     from ..errors import LedgerError
-    from ..intake import sha256_file, unit_folder, wait_for_files
+    from ..intake import unit_folder, wait_for_files
     from ..read import RunReader
 
     paths = [Path(p) for p in paths]
@@ -169,7 +197,7 @@ def check_files(
         try:
             from ..safe import warm_validation
             from .context import context_for
-            from .decide import decide, decide_duplicate
+            from .decide import REJECTED, decide, decide_duplicate
 
             if len(paths) > 1:  # pandera validates a batch; one file is validated without pandas
                 warm_validation()
@@ -185,10 +213,22 @@ def check_files(
     try:
         now = datetime.now()
         inbox = settings.inbox.resolve()
-        for form in reader(paths, settings):
+        hashes = len(paths) > 1 or ledger is not None
+        forms = {str(f.path): f for f in reader(paths, settings)}
+        earlier: dict[str, _Earlier] = {}  # bytes → the first file of this call with them
+        for path in paths:  # in the order given, as ``process`` claims them
+            form = forms.get(str(path))
+            if form is None or str(path) in by_path:  # (a path given twice is checked once)
+                continue
             where = form.path.resolve()
-            # bytes already recorded: process records a duplicate and reads nothing (SPEC §9)
-            original = None if ledger is None else ledger.duplicate_of(sha256_file(where), _inbox_path(where, inbox))
+            sha = _sha256(where) if hashes else ""
+            # bytes already recorded, or met earlier in this call and not rejected: process
+            # records a duplicate and reads nothing (SPEC §9); after a rejection it decides again
+            original: Original | None = None
+            if ledger is not None and sha:
+                original = ledger.duplicate_of(sha, _inbox_path(where, inbox))
+            if original is None and sha in earlier and earlier[sha].outcome != REJECTED:
+                original = earlier[sha]
             if original is not None:
                 rec = decide_duplicate(form.path.name, original)
                 by_path[str(form.path)] = FileCheck(form.path, original.kind, 0, rec.issues, outcome=rec.outcome)
@@ -201,6 +241,10 @@ def check_files(
             by_path[str(form.path)] = FileCheck(
                 form.path, form.kind, rows, rec.issues, outcome=rec.outcome, regime=rec.regime_id
             )
+            if sha and sha not in earlier:
+                earlier[sha] = _Earlier(
+                    form.path.name, now, rec.outcome, rec.kind, rec.period, rec.unit_code, rec.block
+                )
         if ledger is not None and not has_registry:
             has_registry = ledger.current_registry() is not None
     finally:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from copy import copy as shallow
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..issues import Issue, Severity, has_errors, make_issue
 from ..layout import KIND_INDIVIDUAL, KIND_REGISTRY, KIND_UNIT_LIST, KPI_LEADER_INPUTS
@@ -51,8 +51,29 @@ ACCEPTED, INVALID, REJECTED = "accepted", "invalid", "rejected"
 _NEW_ID = 1 << 62  # sorts a list not yet recorded after every recorded one
 
 
-def decide_duplicate(name: str, original: FileRecord) -> Record:
-    """A byte-identical copy (file ``name``) of an already recorded file: a duplicate, not read."""
+class Original(Protocol):
+    """What a duplicate says of the file it copies: a recorded file (``ledger.FileRecord``), or
+    for ``check`` an earlier file of the same call."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def arrival(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def unit_code(self) -> str: ...
+    @property
+    def block(self) -> str: ...
+
+
+def decide_duplicate(name: str, original: Original) -> Record:
+    """A byte-identical copy (file ``name``) of a file already recorded (SPEC §9): a duplicate,
+    not read."""
     issue = make_issue(
         "file-duplicate", file=name, value=original.name, detail=original.arrival.strftime("%d/%m/%Y %H:%M")
     )
