@@ -584,3 +584,31 @@ def test_people_listed_elsewhere_in_the_period(any_ledger: Ledger) -> None:
     replacing = any_ledger.people_listed("2022-01", exclude=("PNV", "TRUONG_PHONG", "trần văn hùng"))
     assert sorted(replacing) == ["T1"]  # the list being replaced does not count
     assert any_ledger.people_listed("2022-02") == {}
+    # the same people on a list of another month: each period sees only its own lists
+    record_list(any_ledger, "e3" * 32, [row("P1", "80", "B"), row("T1", "80", "B")], period="2022-02")
+    assert any_ledger.people_listed("2022-02", persons=["P1", "P2", "T1"]) == {
+        "P1": "Phòng Nội vụ, Trần Văn Hùng",
+        "T1": "Phòng Nội vụ, Trần Văn Hùng",
+    }
+    assert any_ledger.people_listed("2022-01", persons=["P1", "T1"])["T1"] == "Phòng Tư pháp, Trần Văn Hùng"
+
+
+def test_the_people_of_a_file_are_looked_up_from_the_people_not_the_period(tmp_path: Path) -> None:
+    """SQLite keeps no statistics: the lookup of a file's people must be driven from the
+    person-code index, each list found by its key, never from the period's lists (a city
+    period holds 25,000 of them) nor from every period's rows of those people."""
+    from danhgia_batch.ledger.queries import _PERSON_LISTS
+
+    led = open_ledger(load_settings(cwd=tmp_path, env={}))
+    record_list(led, "e4" * 32, [row("P1", "80", "B")])
+    with led.engine.connect() as conn:
+        codes = ["P1", *(f"X{i}" for i in range(40))]  # a list's people
+        stmt = _PERSON_LISTS.params(codes=codes, period="2022-01")
+        sql = str(stmt.compile(conn, compile_kwargs={"literal_binds": True}))
+        assert len(conn.execute(stmt).all()) == 1
+        plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+    steps = [r[-1] for r in plan]
+    led.close()
+    assert any("USING INDEX ix_evaluations_person_code" in st for st in steps), steps
+    assert any("lists USING INTEGER PRIMARY KEY" in st for st in steps), steps
+    assert not any("ix_lists_period_unit" in st for st in steps), steps

@@ -106,31 +106,25 @@ def evaluation_count(conn: Connection, period: str | None, active_only: bool) ->
     return int(conn.execute(q).scalar_one())
 
 
+_LIST_WHO = (_L.c.unit_code, _L.c.unit_name, _L.c.decider_position, _L.c.decider_name, _L.c.kind)
+
+
 def people_listed(
     conn: Connection, period: str, exclude: tuple[str, str, str] | None, persons: Iterable[str] | None = None
 ) -> dict[str, str]:
-    cols = (_L.c.unit_code, _L.c.unit_name, _L.c.decider_position, _L.c.decider_name, _L.c.kind)
     found: list[tuple[str, Any]] = []  # (person code, list row), in (unit, list, row) order
     if persons is None:
         active = (_L.c.period == period, _L.c.status != s.SUPERSEDED)
-        q = select(_E.c.person_code, _L.c.id, *cols).join(_L, _L.c.id == _E.c.list_id).where(*active)
+        q = select(_E.c.person_code, _L.c.id, *_LIST_WHO).join(_L, _L.c.id == _E.c.list_id).where(*active)
         found = [(r.person_code, r) for r in conn.execute(q.order_by(_L.c.unit_code, _L.c.id, _E.c.id))]
     else:
-        # Only the people of the file at hand. Two indexed lookups, not one join: without
-        # statistics SQLite would drive the join from the period index and walk every list of
-        # the period for each file (a city period holds 25,000 lists).
+        # Only the people of the file at hand (:data:`_PERSON_LISTS`)
         codes = sorted({c for p in persons for c in (p, p.strip(), p.strip().upper())})
         hits: list[Any] = []
         for part in _slices(codes):
-            hits += conn.execute(_PERSON_HITS, {"codes": list(part)}).all()
-        lists: dict[int, Any] = {}
-        for part in _slices(sorted({h.list_id for h in hits})):
-            found_lists = conn.execute(_ACTIVE_BY_ID, {"ids": list(part), "period": period})
-            lists.update((r.id, r) for r in found_lists)
-        hits = sorted(
-            (h for h in hits if h.list_id in lists), key=lambda h: (lists[h.list_id].unit_code, h.list_id, h.id)
-        )
-        found = [(h.person_code, lists[h.list_id]) for h in hits]
+            hits += conn.execute(_PERSON_LISTS, {"codes": list(part), "period": period}).all()
+        hits.sort(key=lambda h: (h.unit_code, h.id, h.e_id))
+        found = [(h.person_code, h) for h in hits]
     out: dict[str, str] = {}
     for person_code, r in found:
         if (
@@ -146,25 +140,32 @@ def people_listed(
     return out
 
 
-_PERSON_HITS = select(_E.c.id, _E.c.list_id, _E.c.person_code).where(
-    _E.c.person_code.in_(bindparam("codes", expanding=True))
+# The active lists of a period that hold some people, one row per (person, list), driven from
+# the people: the person-code index, then each list by its key, whatever the ledger's history
+# (a person is on a list every month: looking up every period's rows and dropping the others
+# made each file's lookup grow month after month, issue 19). ``period || ''`` keeps SQLite,
+# which has no statistics, from driving the join from the period index instead, which walks
+# every list of the period for each file (a city period holds 25,000 lists); it is the same
+# test (the period is never NULL), and PostgreSQL plans from its statistics either way.
+_PERSON_LISTS = (
+    select(_E.c.id.label("e_id"), _E.c.person_code, _L.c.id, *_LIST_WHO)
+    .join(_L, _L.c.id == _E.c.list_id)
+    .where(
+        _E.c.person_code.in_(bindparam("codes", expanding=True)),
+        _L.c.period.concat("") == bindparam("period"),
+        _L.c.status != s.SUPERSEDED,
+    )
 )
-_ACTIVE_BY_ID = select(
-    _L.c.id, _L.c.unit_code, _L.c.unit_name, _L.c.decider_position, _L.c.decider_name, _L.c.kind
-).where(_L.c.id.in_(bindparam("ids", expanding=True)), _L.c.period == bindparam("period"), _L.c.status != s.SUPERSEDED)
 
 
 def evaluated_among(conn: Connection, period: str, codes: Sequence[str]) -> list[str]:
     """The person codes among ``codes`` that an active list of ``period`` evaluates (as stored,
-    which the reader stores normalised: NFC, trimmed, upper case). Two indexed lookups, as in
-    :func:`people_listed`: the views of a few units need not walk the period's every row."""
+    which the reader stores normalised: NFC, trimmed, upper case), looked up from the people as
+    in :func:`people_listed`: the views of a few units need not walk the period's every row."""
     hits: list[Any] = []
     for part in _slices(sorted(set(codes))):
-        hits += conn.execute(_PERSON_HITS, {"codes": list(part)}).all()
-    active: set[int] = set()
-    for part in _slices(sorted({h.list_id for h in hits})):
-        active.update(r.id for r in conn.execute(_ACTIVE_BY_ID, {"ids": list(part), "period": period}))
-    return [h.person_code for h in hits if h.list_id in active]
+        hits += conn.execute(_PERSON_LISTS, {"codes": list(part), "period": period}).all()
+    return [h.person_code for h in sorted(hits, key=lambda h: h.e_id)]
 
 
 def _slices(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
