@@ -194,3 +194,70 @@ def _base_ledger(scale: Scale) -> None:
 
             units.insert(0, build_city(0).units[0])
         ledger.save_registry(units, people, source="benchmark")
+
+
+HISTORY_MONTHS = 11  # (h): the ledger of the twelfth month of a year
+
+
+def _months_before(period: str, n: int) -> list[str]:
+    """The ``n`` months before ``period`` (``YYYY-MM``), oldest first."""
+    year, month = map(int, period.split("-"))
+    out = []
+    for _ in range(n):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        out.append(f"{year:04d}-{month:02d}")
+    return out[::-1]
+
+
+def history_ledger(scale: Scale, months: int = HISTORY_MONTHS) -> Path:
+    """``history.sqlite3``: the ledger of (b) after its month, that month's files, lists and
+    evaluations copied as the ``months`` months before it (new ids, new hashes: the inputs
+    are not duplicates of them) and removed from its own month. (h) processes the month again
+    on it: what a year of recorded months costs the next one (issue 19). Needs
+    ``processed.sqlite3`` (a run of (b))."""
+    import sqlite3
+
+    out = scale.folder / "history.sqlite3"
+    if out.is_file():
+        return out
+    tmp = out.with_suffix(".tmp")
+    shutil.copy(scale.folder / "processed.sqlite3", tmp)
+    with sqlite3.connect(tmp) as conn:
+        tables = ("files", "lists", "evaluations", "issues", "list_notes", "quota_verdicts")
+        cols = {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+        top = {t: conn.execute(f"SELECT coalesce(max(id), 0) FROM {t}").fetchone()[0] for t in tables}
+        # the same rows again per month: ids shifted, references shifted alike, the period replaced
+        shifted = {
+            "files": {
+                "duplicate_of": "NULL",
+                "claim_key": "claim_key || '-' || :p",
+                "sha256": "substr(sha256, 1, 57) || substr(:p, 1, 4) || substr(:p, 6, 2)",
+            },
+            "lists": {"file_id": "file_id + :files", "superseded_by": "superseded_by + :lists"},
+            "evaluations": {"list_id": "list_id + :lists"},
+            "issues": {"file_id": "file_id + :files"},
+            "list_notes": {"list_id": "list_id + :lists"},
+            "quota_verdicts": {"list_id": "list_id + :lists"},
+        }
+        for n, period in enumerate(_months_before(scale.period, months), start=1):
+            params = {"p": period, **{t: n * top[t] for t in tables}}
+            for t in tables:
+                exprs = []
+                for c in cols[t]:
+                    if c == "id":
+                        exprs.append(f"id + :{t}")
+                    elif c == "period":
+                        exprs.append(":p")
+                    else:
+                        exprs.append(shifted[t].get(c, f'"{c}"'))
+                quoted = ", ".join(f'"{c}"' for c in cols[t])
+                conn.execute(
+                    f"INSERT INTO {t} ({quoted}) SELECT {', '.join(exprs)} FROM {t} WHERE id <= {top[t]}", params
+                )
+        for t in ("quota_verdicts", "list_notes", "evaluations", "issues", "lists", "files"):
+            conn.execute(f"DELETE FROM {t} WHERE id <= {top[t]}")
+        conn.execute("DELETE FROM pending_rollups")
+    with sqlite3.connect(tmp) as conn:
+        conn.execute("VACUUM")
+    tmp.replace(out)
+    return out

@@ -196,6 +196,20 @@ def measure_process(scale: Scale, *, reports: bool) -> dict[str, Any]:
     return out
 
 
+def measure_history(scale: Scale) -> dict[str, Any]:
+    """(h): (b) on a ledger already holding :data:`~.inputs.HISTORY_MONTHS` recorded months
+    (:func:`~.inputs.history_ledger`): what the months before cost the next one."""
+    from .inputs import history_ledger
+
+    history_ledger(scale)
+    run, settings = _fresh_run(scale, "h", ledger="history")
+    _link_inputs(scale, settings.inbox)
+    cmd = [*danhgia_cmd(), "-c", str(run / "danhgia.toml"), "--json", "process", "--no-reports"]
+    out = _timed(cmd, cwd=run, ok=(0, 1))
+    out["files"] = len(_input_files(scale)) - sum(1 for _ in settings.inbox.rglob("*.xlsx"))
+    return out
+
+
 # ---- (k) ``danhgia check`` of one file, (i) ``python -c "import pandas"`` -------------------
 
 
@@ -342,6 +356,7 @@ MEASURES: dict[str, Callable[..., dict[str, Any]]] = {
     "k": measure_check,
     "i": measure_import_pandas,
     "b": lambda scale: measure_process(scale, reports=False),
+    "h": measure_history,
     "c": measure_reports,
     "c0": measure_plain,
     "d": lambda scale: measure_process(scale, reports=True),

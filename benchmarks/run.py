@@ -8,6 +8,7 @@ Measures side by side, alternating the measurements and taking the median of ``-
     pandera schema, the bands and a simple A-quota, one to_excel output;
 (b) ``danhgia process --no-reports`` and (d) ``danhgia process``, the CLI as a subprocess;
 (k) ``danhgia check ONE_FILE`` (a list of ~24 rows) and (i) ``python -c "import pandas"``;
+(h) (b) again on a ledger already holding 11 recorded months (``--only b,h``: their cost);
 (c) ``danhgia report`` of the period (a subprocess); (c0) xlsxwriter writing as many cells plainly;
 (e) one file dropped into a running ``danhgia watch`` (median and p95 over 50 drops).
 
@@ -40,6 +41,7 @@ LABELS = {
     "a": "(a) đọc sàn (calamine thuần)",
     "n": "(n) kịch bản ngây thơ (pandas)",
     "b": "(b) danhgia process --no-reports",
+    "h": "(h) như (b), sổ cái đã có 11 tháng",
     "d": "(d) danhgia process",
     "k": "(k) danhgia check 1 tệp",
     "i": "(i) python -c 'import pandas'",
@@ -117,7 +119,7 @@ def measure_scale(
     compile_product()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     result: dict[str, Any] = {"scale": scale.name, "meta": meta, "repeat": repeat, "head": head(), "date": started}
-    if any(k in ("c", "c0", "e") for k in kinds) and not (scale.folder / "processed.sqlite3").exists():
+    if any(k in ("c", "c0", "e", "h") for k in kinds) and not (scale.folder / "processed.sqlite3").exists():
         log(f"Chạy thử (tạo sổ cái đã xử lý) {scale.name}…")
         _child("b", scale, {}, timeout)
     extra: dict[str, Any] = {}
@@ -165,7 +167,7 @@ def report(result: dict[str, Any]) -> list[str]:
     for k, secs in med.items():
         s = [r["seconds"] for r in runs[k]]
         load = [r.get("load", 0.0) for r in runs[k]]
-        per = f"{files / secs:.0f}" if k in ("a", "n", "b", "d") else ""
+        per = f"{files / secs:.0f}" if k in ("a", "n", "b", "d", "h") else ""
         cpu = [r["cpu"] for r in runs[k] if "cpu" in r]
         cpu_text = f"{statistics.median(cpu):.2f}" if cpu else ""
         lines.append(
@@ -178,6 +180,11 @@ def report(result: dict[str, Any]) -> list[str]:
         if num in med and den in med:
             r = med[num] / med[den]
             lines.append(f"- ({num})/({den}) = {r:.2f} (mục tiêu ≤ {target:g}: {_verdict(r <= target)})")
+    if "h" in med and "b" in med:  # no target: a year's months should cost the next one nothing
+        cpu = {k: statistics.median(r["cpu"] for r in runs[k]) for k in ("h", "b")}
+        lines.append(
+            f"- (h)/(b) = {med['h'] / med['b']:.2f} (CPU {cpu['h'] / cpu['b']:.2f}): chi phí của 11 tháng đã ghi"
+        )
     if "cells" in result:
         lines.append(f"- (c0) wrote {result['cells']['cells']} cells in {result['cells']['files']} workbooks")
     if rss:

@@ -139,7 +139,7 @@ def test_the_ledger_keeps_the_products_and_flags_judged(tmp_path: Path) -> None:
     )
     row.inputs = {"assigned": Decimal(12), "completed": Decimal("11.5")}
     row.flags = ("discipline",)
-    stored = evaluation_to_row(row, 1)
+    stored = evaluation_to_row(row, 1, "2026-01")
     assert stored["inputs"] == {"products": {"assigned": 1200, "completed": 1150}, "flags": ["discipline"]}
 
     class Row:
@@ -149,7 +149,7 @@ def test_the_ledger_keeps_the_products_and_flags_judged(tmp_path: Path) -> None:
     back = evaluation_from_row(Row(stored))
     assert (back.inputs, back.flags) == (row.inputs, row.flags)
     plain = evaluation_to_row(
-        EvaluationRow(row=1, person_code="X", full_name="", position_code="", category="", group=""), 1
+        EvaluationRow(row=1, person_code="X", full_name="", position_code="", category="", group=""), 1, "2026-01"
     )
     assert plain["inputs"] is None
 

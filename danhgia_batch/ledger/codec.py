@@ -77,10 +77,12 @@ def issue_from_row(row: Any, file_name: str = "") -> Issue:
     )
 
 
-def evaluation_to_row(ev: EvaluationRow, list_id: int) -> dict[str, Any]:
+def evaluation_to_row(ev: EvaluationRow, list_id: int, period: str) -> dict[str, Any]:
+    """The ``evaluations`` row of ``ev`` on list ``list_id`` of ``period``."""
     criteria = {k: [to_hundredths(a), to_hundredths(b)] for k, (a, b) in ev.criteria.items()}
     return {
         "list_id": list_id,
+        "period": period,
         "row": ev.row,
         "person_code": ev.person_code,
         "full_name": ev.full_name,

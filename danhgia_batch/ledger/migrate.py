@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text, update
 
 from ..errors import LedgerError
 from . import schema as s
@@ -86,6 +86,25 @@ def _v6_regimes(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE evaluations ADD COLUMN inputs JSON"))
 
 
+def _v7_evaluation_period(conn: Connection) -> None:
+    """Each evaluation row keeps its list's period, indexed with the person code (issue 19):
+    the lookup of a file's people (``queries.people_listed``) then reads only that period's
+    rows however many months the ledger holds. The index replaces the one on the person code
+    alone (its prefix serves the same lookups)."""
+    if not inspect(conn).has_table("evaluations"):
+        return
+    if "period" not in {c["name"] for c in inspect(conn).get_columns("evaluations")}:
+        conn.execute(text("ALTER TABLE evaluations ADD COLUMN period VARCHAR(7) NOT NULL DEFAULT ''"))
+    e, lists = s.evaluations, s.lists
+    period = select(lists.c.period).where(lists.c.id == e.c.list_id).scalar_subquery()
+    conn.execute(update(e).where(e.c.period == "").values(period=period))
+    have = {i["name"] for i in inspect(conn).get_indexes("evaluations")}
+    if s.EVALUATIONS_PERSON_PERIOD not in have:
+        next(i for i in e.indexes if i.name == s.EVALUATIONS_PERSON_PERIOD).create(conn)
+    if "ix_evaluations_person_code" in have:
+        conn.execute(text("DROP INDEX ix_evaluations_person_code"))
+
+
 MIGRATIONS: list[Migration] = [
     (1, "Sổ cái ban đầu: tệp, lỗi, danh sách, kết quả, danh mục, khóa kỳ", _v1_initial),
     (2, "Bảng tổng hợp chờ ghi lại (pending_rollups)", _v2_pending_rollups),
@@ -93,6 +112,7 @@ MIGRATIONS: list[Migration] = [
     (4, "Danh mục đơn vị: cấp, tiêu đề văn bản, người ký, thời hạn hiệu lực", _v4_registry_org),
     (5, "Kết quả quyết định: phiếu đã có trong danh sách, ghi chú §2.6, tỷ lệ loại A", _v5_decision_results),
     (6, "Bộ quy định (mã, mã băm) đã dùng để quyết định mỗi tệp; ngoại lệ tỷ lệ loại A", _v6_regimes),
+    (7, "Kỳ đánh giá ghi kèm từng dòng kết quả, tra cứu người theo (mã người, kỳ)", _v7_evaluation_period),
 ]
 
 

@@ -140,19 +140,16 @@ def people_listed(
     return out
 
 
-# The active lists of a period that hold some people, one row per (person, list), driven from
-# the people: the person-code index, then each list by its key, whatever the ledger's history
-# (a person is on a list every month: looking up every period's rows and dropping the others
-# made each file's lookup grow month after month, issue 19). ``period || ''`` keeps SQLite,
-# which has no statistics, from driving the join from the period index instead, which walks
-# every list of the period for each file (a city period holds 25,000 lists); it is the same
-# test (the period is never NULL), and PostgreSQL plans from its statistics either way.
+# The active lists of a period that hold some people, one row per (person, list), read from
+# the (person code, period) index and each list by its key: only the period's rows, however
+# many months the ledger holds (before migration 7 every period's rows of those people were
+# read and dropped, so each file's lookup grew month after month; issue 19).
 _PERSON_LISTS = (
     select(_E.c.id.label("e_id"), _E.c.person_code, _L.c.id, *_LIST_WHO)
     .join(_L, _L.c.id == _E.c.list_id)
     .where(
         _E.c.person_code.in_(bindparam("codes", expanding=True)),
-        _L.c.period.concat("") == bindparam("period"),
+        _E.c.period == bindparam("period"),
         _L.c.status != s.SUPERSEDED,
     )
 )

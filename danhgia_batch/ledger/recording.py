@@ -578,7 +578,7 @@ class RecordingMixin(LocksMixin):
         list_id = int(conn.execute(_INSERT_LIST, values).scalar_one())
         out.list_ids.append(list_id)
         if rec.rows:
-            evaluation_rows = [evaluation_to_row(r, list_id) for r in rec.rows]
+            evaluation_rows = [evaluation_to_row(r, list_id, rec.period) for r in rec.rows]
             conn.execute(_INSERT_EVALUATIONS, evaluation_rows)
             if rec.kind == "01":  # regrouped later: cached as the ledger will give them back
                 self._evals[list_id] = [evaluation_from_row(_as_stored(e)) for e in evaluation_rows]

@@ -122,13 +122,14 @@ lists = Table(
 )
 Index("ix_lists_period_unit", lists.c.period, lists.c.unit_code)
 
+EVALUATIONS_PERSON_PERIOD = "ix_evaluations_person_period"
 evaluations = Table(
     "evaluations",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("list_id", Integer, ForeignKey("lists.id"), nullable=False, index=True),
     Column("row", Integer, nullable=False, default=0),
-    Column("person_code", String(60), nullable=False, index=True),
+    Column("person_code", String(60), nullable=False),
     Column("full_name", String(200), nullable=False, default=""),
     Column("birth_date", Date),
     Column("position_title", String(200), nullable=False, default=""),
@@ -150,7 +151,11 @@ evaluations = Table(
     # SPEC §13: what a regime judged besides the scores: the products of a computed part
     # (hundredths) and the cap flags marked, {"products": {...}, "flags": [...]} (migration 6)
     Column("inputs", JSON),
+    # the list's period, kept beside each row (migration 7): a file's people are looked up by
+    # (person, period) without visiting their lists of every other month (issue 19)
+    Column("period", String(7), nullable=False, default="", server_default=""),
 )
+Index(EVALUATIONS_PERSON_PERIOD, evaluations.c.person_code, evaluations.c.period)
 
 
 def _issue_columns() -> list[Column[Any]]:
