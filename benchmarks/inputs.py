@@ -174,11 +174,15 @@ def _current_base(scale: Scale) -> None:
     """Bring a cached base ledger to this product's schema: ``check`` opens a ledger read-only
     and never migrates it, so an older one would be skipped ("Sổ cái ở phiên bản 5") and
     ``check`` measured without its ledger."""
+    _current(scale.folder / "base.sqlite3", scale)
+
+
+def _current(ledger: Path, scale: Scale) -> None:
+    """Open ``ledger`` once with this product (which migrates it)."""
     from danhgia_batch.ledger import open_ledger
 
-    base = scale.folder / "base.sqlite3"
-    if base.is_file():
-        with open_ledger(settings_for(scale.folder, base)):
+    if ledger.is_file():
+        with open_ledger(settings_for(scale.folder, ledger)):
             pass  # opening migrates
 
 
@@ -260,4 +264,5 @@ def history_ledger(scale: Scale, months: int = HISTORY_MONTHS) -> Path:
     with sqlite3.connect(tmp) as conn:
         conn.execute("VACUUM")
     tmp.replace(out)
+    _current(out, scale)  # at this product's schema: no migration inside the timed run
     return out

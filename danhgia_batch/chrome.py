@@ -59,10 +59,18 @@ MESSAGES: list[tuple[str, str]] = [
     (r"Input should be less than or equal to (.+)", "phải nhỏ hơn hoặc bằng {1}."),
     (r"Input should be less than (.+)", "phải nhỏ hơn {1}."),
     (r"Input should be (.+)", "phải là {1}."),
-    (r"(?:file|directory|path) (.+) does not exist\.", "không tìm thấy {1}."),
-    (r"(?:file|path) (.+) is a directory\.", "{1} là một thư mục, cần một tệp."),
-    (r"directory (.+) is a file\.", "{1} là một tệp, cần một thư mục."),
-    (r"(?:file|directory|path) (.+) is not (?:readable|writable|executable)\.", "không có quyền với {1}."),
+    # the same reasons as click words them (typer before 0.29)
+    (r"'(.*)' is not a valid int(?:eger)?\.", "phải là một số nguyên."),
+    (r"'(.*)' is not a valid float\.", "phải là một số."),
+    (r"(.+) is not in the range x>=(.+)\.", "phải lớn hơn hoặc bằng {2}."),
+    (r"(.+) is not in the range x>(.+)\.", "phải lớn hơn {2}."),
+    (r"(.+) is not in the range x<=(.+)\.", "phải nhỏ hơn hoặc bằng {2}."),
+    (r"(.+) is not in the range x<(.+)\.", "phải nhỏ hơn {2}."),
+    (r"(.+) is not in the range (.+)<=x<=(.+)\.", "phải từ {2} đến {3}."),
+    (r"(?i:file|directory|path) (.+) does not exist\.", "không tìm thấy {1}."),
+    (r"(?i:file|path) (.+) is a directory\.", "{1} là một thư mục, cần một tệp."),
+    (r"(?i:directory) (.+) is a file\.", "{1} là một tệp, cần một thư mục."),
+    (r"(?i:file|directory|path) (.+) is not (?:readable|writable|executable)\.", "không có quyền với {1}."),
 ]
 
 # Options of the root command that may also be written after the subcommand (SPEC §11).
@@ -164,8 +172,19 @@ class _Vietnamese:
             option.help = HELP_TEXT
         return option
 
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """click's pieces, a variadic argument's ending in ``...`` (``{TỆP}...``: several
+        files) whichever typer release wrote its metavar."""
+        pieces: list[str] = list(super().collect_usage_pieces(ctx))  # type: ignore[misc]
+        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+            if param.param_type_name == "argument" and param.nargs == -1:
+                for last in param.get_usage_pieces(ctx)[-1:]:
+                    if not last.endswith("...") and last in pieces:
+                        pieces[pieces.index(last)] = f"{last}..."
+        return pieces
+
     def format_usage(self, ctx: Any, formatter: Any) -> None:
-        formatter.write(usage_line(ctx.command_path, self.collect_usage_pieces(ctx)) + "\n")  # type: ignore[attr-defined]
+        formatter.write(usage_line(ctx.command_path, self.collect_usage_pieces(ctx)) + "\n")
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         formatter.write(help_page(self, ctx))
