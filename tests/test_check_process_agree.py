@@ -168,3 +168,23 @@ def test_check_and_process_agree_on_identical_files_given_together(
     if second == "duplicate":
         (dup,) = checked[1].issues
         assert dup.code == "file-duplicate" and dup.value == "ds.xlsx"
+
+
+def test_check_says_what_it_cannot_judge_between_lists_of_one_unit_given_together(
+    template_dir: Callable[[Any], Path], tmp_path: Path
+) -> None:
+    """Two lists of one unit and period in one call: ``process`` decides the second after the
+    first was recorded (it replaces it); ``check`` records nothing between them, and says so,
+    naming the files. A single file, or lists of two units, get no such note."""
+    template = template_dir(None) / layout.FILE_NAMES["02"]
+    cfg = _work(tmp_path, 5, False)
+    (cfg.inbox / "PNV").mkdir(parents=True)
+    first, second = cfg.inbox / "PNV" / "ds.xlsx", cfg.inbox / "PNV" / "ds_sua.xlsx"
+    _file(template, first, None, 3, "PNV")
+    _file(template, second, None, 4, "PNV")
+    notes = check_files([first, second], cfg).not_checked
+    (note,) = [n for n in notes if "được xét riêng từng tệp" in n]
+    assert "đơn vị PNV, tháng 01/2022 (ds.xlsx, ds_sua.xlsx)" in note
+    assert not [n for n in check_files([second], cfg).not_checked if "được xét riêng từng tệp" in n]
+    processed = {Path(f.path).name: f for f in process_inbox(cfg, paths=[first, second], write_reports=False).files}
+    assert "list-superseded" in {i.code for i in processed["ds_sua.xlsx"].issues}  # what the note stands for

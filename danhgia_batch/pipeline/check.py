@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..issues import Issue, Severity
+from ..layout import KIND_INDIVIDUAL, KIND_UNIT_LIST
 from ..settings import Settings
 from ..textsafe import fs_text
 from ..verdict import FileFacts
@@ -120,6 +121,29 @@ def _inbox_path(path: Path, inbox: Path) -> str:
     return fs_text(path.relative_to(inbox) if path.is_relative_to(inbox) else path)
 
 
+LIST_KINDS = (KIND_INDIVIDUAL, KIND_UNIT_LIST)
+TOGETHER = (
+    "Các tệp của đơn vị {unit}, {period} ({files}) được xét riêng từng tệp với sổ cái như hiện có: "
+    "tệp sau thay thế tệp trước, tỷ lệ loại A trên các phiếu cá nhân của cùng người quyết định và "
+    "người có cả trong danh sách lẫn phiếu cá nhân chỉ được xét giữa các tệp này khi xử lý."
+)
+
+
+def _together(groups: dict[tuple[str, str], list[str]]) -> list[str]:
+    """What ``check`` cannot say of several lists or forms of one unit and period given at once:
+    ``process`` decides each after the ones before it were recorded (superseding, the A-quota
+    over a decider's forms, letter §2.5.a; a person on a list and a form, §2.6); ``check``
+    records nothing between them."""
+    from ..periods import period_title
+
+    notes = []
+    for (period, unit), names in sorted(groups.items()):
+        if len(names) > 1:
+            shown = ", ".join(names[:3]) + (f" và {len(names) - 3} tệp khác" if len(names) > 3 else "")
+            notes.append(TOGETHER.format(unit=unit, period=period_title(period), files=shown))
+    return notes
+
+
 def _sha256(path: Path) -> str:
     """The file's hash, or ``""`` when it cannot be read again (gone since it was read: it is
     decided from what was read, with no duplicate to find)."""
@@ -216,6 +240,7 @@ def check_files(
         hashes = len(paths) > 1 or ledger is not None
         forms = {str(f.path): f for f in reader(paths, settings)}
         earlier: dict[str, _Earlier] = {}  # bytes → the first file of this call with them
+        together: dict[tuple[str, str], list[str]] = {}  # (period, unit) → its lists and forms here
         for path in paths:  # in the order given, as ``process`` claims them
             form = forms.get(str(path))
             if form is None or str(path) in by_path:  # (a path given twice is checked once)
@@ -245,6 +270,8 @@ def check_files(
                 earlier[sha] = _Earlier(
                     form.path.name, now, rec.outcome, rec.kind, rec.period, rec.unit_code, rec.block
                 )
+            if rec.outcome != REJECTED and rec.kind in LIST_KINDS and rec.period and rec.unit_code:
+                together.setdefault((rec.period, rec.unit_code), []).append(fs_text(form.path.name))
         if ledger is not None and not has_registry:
             has_registry = ledger.current_registry() is not None
     finally:
@@ -252,7 +279,7 @@ def check_files(
         if ledger is not None:
             ledger.close()
     result = CheckResult([by_path[str(p)] for p in paths if str(p) in by_path])
-    result.not_checked = _not_checked(ledger, has_registry, error)
+    result.not_checked = _not_checked(ledger, has_registry, error) + _together(together)
     if report_dir is not None:
         from ..reports.errors import write_error_workbook
         from .effects import fit
