@@ -175,7 +175,7 @@ def test_check_says_what_it_cannot_judge_between_lists_of_one_unit_given_togethe
 ) -> None:
     """Two lists of one unit and period in one call: ``process`` decides the second after the
     first was recorded (it replaces it); ``check`` records nothing between them, and says so,
-    naming the files. A single file, or lists of two units, get no such note."""
+    naming the unit. A single file gets no such note."""
     template = template_dir(None) / layout.FILE_NAMES["02"]
     cfg = _work(tmp_path, 5, False)
     (cfg.inbox / "PNV").mkdir(parents=True)
@@ -184,7 +184,8 @@ def test_check_says_what_it_cannot_judge_between_lists_of_one_unit_given_togethe
     _file(template, second, None, 4, "PNV")
     notes = check_files([first, second], cfg).not_checked
     (note,) = [n for n in notes if "được xét riêng từng tệp" in n]
-    assert "đơn vị PNV, tháng 01/2022 (ds.xlsx, ds_sua.xlsx)" in note
+    assert note.startswith("Các danh sách, phiếu tháng 01/2022 trong lệnh này (2 tệp)")
+    assert note.endswith("Cùng đơn vị: PNV (2 tệp).")
     assert not [n for n in check_files([second], cfg).not_checked if "được xét riêng từng tệp" in n]
     processed = {Path(f.path).name: f for f in process_inbox(cfg, paths=[first, second], write_reports=False).files}
     assert "list-superseded" in {i.code for i in processed["ds_sua.xlsx"].issues}  # what the note stands for

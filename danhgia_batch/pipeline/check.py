@@ -123,24 +123,32 @@ def _inbox_path(path: Path, inbox: Path) -> str:
 
 LIST_KINDS = (KIND_INDIVIDUAL, KIND_UNIT_LIST)
 TOGETHER = (
-    "Các tệp của đơn vị {unit}, {period} ({files}) được xét riêng từng tệp với sổ cái như hiện có: "
-    "tệp sau thay thế tệp trước, tỷ lệ loại A trên các phiếu cá nhân của cùng người quyết định và "
-    "người có cả trong danh sách lẫn phiếu cá nhân chỉ được xét giữa các tệp này khi xử lý."
+    "Các danh sách, phiếu {period} trong lệnh này ({count} tệp) được xét riêng từng tệp với sổ cái "
+    "như hiện có: tệp sau thay thế tệp trước, một người có ở hai tệp, tỷ lệ loại A trên các phiếu "
+    "cá nhân của cùng người quyết định chỉ được xét giữa các tệp này khi xử lý."
 )
+SAME_UNIT = " Cùng đơn vị: {units}."
 
 
 def _together(groups: dict[tuple[str, str], list[str]]) -> list[str]:
-    """What ``check`` cannot say of several lists or forms of one unit and period given at once:
-    ``process`` decides each after the ones before it were recorded (superseding, the A-quota
-    over a decider's forms, letter §2.5.a; a person on a list and a form, §2.6); ``check``
-    records nothing between them."""
+    """What ``check`` cannot say of several lists or forms of one period given at once:
+    ``process`` decides each after the ones before it were recorded (superseding; a person on
+    two lists; the A-quota over a decider's forms, letter §2.5.a; a person on a list and a form,
+    §2.6); ``check`` records nothing between them. The units with several files are named:
+    there a later file most often changes what an earlier one gets."""
     from ..periods import period_title
 
-    notes = []
+    by_period: dict[str, list[tuple[str, int]]] = {}
     for (period, unit), names in sorted(groups.items()):
-        if len(names) > 1:
-            shown = ", ".join(names[:3]) + (f" và {len(names) - 3} tệp khác" if len(names) > 3 else "")
-            notes.append(TOGETHER.format(unit=unit, period=period_title(period), files=shown))
+        by_period.setdefault(period, []).append((unit, len(names)))
+    notes = []
+    for period, units in by_period.items():
+        count = sum(n for _, n in units)
+        if count < 2:
+            continue
+        note = TOGETHER.format(period=period_title(period), count=count)
+        several = [f"{unit} ({n} tệp)" for unit, n in units if n > 1]
+        notes.append(note + (SAME_UNIT.format(units=", ".join(several)) if several else ""))
     return notes
 
 
@@ -271,7 +279,7 @@ def check_files(
                     form.path.name, now, rec.outcome, rec.kind, rec.period, rec.unit_code, rec.block
                 )
             if rec.outcome != REJECTED and rec.kind in LIST_KINDS and rec.period and rec.unit_code:
-                together.setdefault((rec.period, rec.unit_code), []).append(fs_text(form.path.name))
+                together.setdefault((rec.period, rec.unit_code), []).append(form.path.name)
         if ledger is not None and not has_registry:
             has_registry = ledger.current_registry() is not None
     finally:
