@@ -615,30 +615,27 @@ def test_the_people_of_a_file_are_looked_up_by_person_and_period(tmp_path: Path)
     assert not any("ix_lists_period_unit" in st for st in steps), steps
 
 
-def test_a_version_6_ledger_gets_each_evaluations_period(tmp_path: Path) -> None:
+def test_a_version_6_ledger_gets_each_evaluations_period(any_ledger: Ledger) -> None:
     """Migration 7 (issue 19): rows recorded before it get their list's period, the (person,
     period) index replaces the person-code one, and each period's people are found."""
-    led = open_ledger(load_settings(cwd=tmp_path, env={}))
-    record_list(led, "e6" * 32, [row("P1", "80", "B"), row("P2", "80", "B")])
-    record_list(led, "e7" * 32, [row("P1", "80", "B")], period="2022-02", unit_code="PTP", unit_name="Phòng Tư pháp")
-    url = led.engine.url.render_as_string(hide_password=False)
-    led.close()
-    old = make_engine(url)
-    with old.begin() as conn:  # back to version 6: no period beside the rows, the person-code index
+    record_list(any_ledger, "e6" * 32, [row("P1", "80", "B"), row("P2", "80", "B")])
+    record_list(
+        any_ledger, "e7" * 32, [row("P1", "80", "B")], period="2022-02", unit_code="PTP", unit_name="Phòng Tư pháp"
+    )
+    with any_ledger.engine.begin() as conn:  # back to version 6: no period beside the rows, the person-code index
         conn.execute(text("DELETE FROM schema_version WHERE version >= 7"))
         conn.execute(text("DROP INDEX ix_evaluations_person_period"))
         conn.execute(text("ALTER TABLE evaluations DROP COLUMN period"))
         conn.execute(text("CREATE INDEX ix_evaluations_person_code ON evaluations (person_code)"))
-    old.dispose()
-    led = Ledger(url)
-    assert led.version == max(v for v, _, _ in migrate_mod.MIGRATIONS) >= 7
-    with led.engine.connect() as conn:
-        periods = conn.execute(text("SELECT e.person_code, e.period FROM evaluations e ORDER BY e.id")).all()
-    assert [tuple(r) for r in periods] == [("P1", "2022-01"), ("P2", "2022-01"), ("P1", "2022-02")]
-    assert {i["name"] for i in inspect(led.engine).get_indexes("evaluations")} == {
-        "ix_evaluations_list_id",
-        "ix_evaluations_person_period",
-    }
-    assert led.people_listed("2022-02", persons=["P1", "P2"]) == {"P1": "Phòng Tư pháp, Trần Văn Hùng"}
-    assert sorted(led.people_listed("2022-01", persons=["P1", "P2"])) == ["P1", "P2"]
-    led.close()
+    led = _second(any_ledger)  # opening migrates
+    try:
+        assert led.version == max(v for v, _, _ in migrate_mod.MIGRATIONS) >= 7
+        with led.engine.connect() as conn:
+            periods = conn.execute(text("SELECT e.person_code, e.period FROM evaluations e ORDER BY e.id")).all()
+            indexes = {i["name"] for i in inspect(conn).get_indexes("evaluations")}
+        assert [tuple(r) for r in periods] == [("P1", "2022-01"), ("P2", "2022-01"), ("P1", "2022-02")]
+        assert indexes == {"ix_evaluations_list_id", "ix_evaluations_person_period"}
+        assert led.people_listed("2022-02", persons=["P1", "P2"]) == {"P1": "Phòng Tư pháp, Trần Văn Hùng"}
+        assert sorted(led.people_listed("2022-01", persons=["P1", "P2"])) == ["P1", "P2"]
+    finally:
+        led.close()
