@@ -22,6 +22,7 @@ SUPPORTED_VERSIONS = {"00": {"1.0"}, "01": {"1.0"}, "02": {"1.0"}}
 KIND_REGISTRY = "00"
 KIND_INDIVIDUAL = "01"
 KIND_UNIT_LIST = "02"
+LIST_KINDS = (KIND_INDIVIDUAL, KIND_UNIT_LIST)  # the kinds that evaluate people (not the registry)
 
 FILE_NAMES = {
     KIND_REGISTRY: "danh_muc.xlsx",

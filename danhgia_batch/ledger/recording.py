@@ -23,6 +23,7 @@ from sqlalchemy import JSON, Connection, bindparam, insert, text, update
 
 from ..errors import LedgerError
 from ..issues import Issue, make_issue
+from ..layout import LIST_KINDS
 from ..models import EvaluationRow, QuotaVerdict
 from ..verdict import (
     NEW_LIST,
@@ -48,7 +49,6 @@ from .retry import retrying, transient
 
 # decoded evaluation rows of this many lists kept for the quota regrouping (a school's group is ~110)
 EVALUATION_CACHE = 256
-LIST_KINDS = ("01", "02")
 _OTHER = {"01": "02", "02": "01"}
 
 _RECORD_FILE = (  # only while this run holds the claim (another process may have taken it over)

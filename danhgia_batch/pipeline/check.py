@@ -10,6 +10,7 @@ ledger is made and :attr:`CheckResult.not_checked` says which could not be.
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..issues import Issue, Severity
-from ..layout import KIND_INDIVIDUAL, KIND_UNIT_LIST
+from ..layout import LIST_KINDS
 from ..settings import Settings
 from ..textsafe import fs_text
 from ..verdict import FileFacts
@@ -121,7 +122,6 @@ def _inbox_path(path: Path, inbox: Path) -> str:
     return fs_text(path.relative_to(inbox) if path.is_relative_to(inbox) else path)
 
 
-LIST_KINDS = (KIND_INDIVIDUAL, KIND_UNIT_LIST)
 TOGETHER = (
     "Các danh sách, phiếu {period} trong lệnh này ({count} tệp) được xét riêng từng tệp với sổ cái "
     "như hiện có: tệp sau thay thế tệp trước, một người có ở hai tệp, tỷ lệ loại A trên các phiếu "
@@ -130,7 +130,7 @@ TOGETHER = (
 SAME_UNIT = " Cùng đơn vị: {units}."
 
 
-def _together(groups: dict[tuple[str, str], list[str]]) -> list[str]:
+def _together(groups: Counter[tuple[str, str]]) -> list[str]:
     """What ``check`` cannot say of several lists or forms of one period given at once:
     ``process`` decides each after the ones before it were recorded (superseding; a person on
     two lists; the A-quota over a decider's forms, letter §2.5.a; a person on a list and a form,
@@ -139,8 +139,8 @@ def _together(groups: dict[tuple[str, str], list[str]]) -> list[str]:
     from ..periods import period_title
 
     by_period: dict[str, list[tuple[str, int]]] = {}
-    for (period, unit), names in sorted(groups.items()):
-        by_period.setdefault(period, []).append((unit, len(names)))
+    for (period, unit), n in sorted(groups.items()):
+        by_period.setdefault(period, []).append((unit, n))
     notes = []
     for period, units in by_period.items():
         count = sum(n for _, n in units)
@@ -248,7 +248,7 @@ def check_files(
         hashes = len(paths) > 1 or ledger is not None
         forms = {str(f.path): f for f in reader(paths, settings)}
         earlier: dict[str, _Earlier] = {}  # bytes → the first file of this call with them
-        together: dict[tuple[str, str], list[str]] = {}  # (period, unit) → its lists and forms here
+        together: Counter[tuple[str, str]] = Counter()  # (period, unit) → its lists and forms here
         for path in paths:  # in the order given, as ``process`` claims them
             form = forms.get(str(path))
             if form is None or str(path) in by_path:  # (a path given twice is checked once)
@@ -279,7 +279,7 @@ def check_files(
                     form.path.name, now, rec.outcome, rec.kind, rec.period, rec.unit_code, rec.block
                 )
             if rec.outcome != REJECTED and rec.kind in LIST_KINDS and rec.period and rec.unit_code:
-                together.setdefault((rec.period, rec.unit_code), []).append(form.path.name)
+                together[rec.period, rec.unit_code] += 1
         if ledger is not None and not has_registry:
             has_registry = ledger.current_registry() is not None
     finally:
