@@ -333,3 +333,19 @@ LIST_HEADER_02: dict[str, object] = {
 def die_at_once(*_args: object) -> None:
     """A child process's job that ends its process at once (a writer killed by the system)."""
     os._exit(70)
+
+
+GATE_SECONDS = 120.0  # bound on the wait of :func:`unit_writer_behind_gate` (a failure, not a timing)
+
+
+def unit_writer_behind_gate(settings: Any, *args: Any) -> Any:
+    """The unit writer process's job, held until ``<workdir>/gate`` exists, then done for real:
+    a writer busy for as long as a test needs (the test's code in this process opens the gate)."""
+    import time
+
+    from danhgia_batch.pipeline import effects
+
+    deadline = time.monotonic() + GATE_SECONDS
+    while not (settings.workdir / "gate").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return effects.write_unit_outputs_apart(settings, *args)

@@ -14,6 +14,7 @@ from helpers import valid_row
 
 from danhgia_batch.ledger import open_ledger
 from danhgia_batch.pipeline import BatchResult, period_status, process_inbox, publish_period, reopen_period
+from danhgia_batch.pipeline.finish import Finisher
 from danhgia_batch.settings import Settings
 
 Fill = Callable[..., Path]
@@ -309,13 +310,23 @@ def test_a_big_run_writes_unit_workbooks_in_its_writer_process_once_per_unit(
     settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 19: a unit's workbooks are written once its lists stop arriving, by the run's
-    writer process; its lists are archived only after them. This process's own writer is
-    broken here, so every workbook in the outbox was written by the writer process."""
+    writer process while it is free; its lists are archived only after them. A unit whose lists
+    stop arriving while the writer is busy waits, and at the end of the run this process writes
+    it beside the writer's last job (instead of waiting for the writer, then for a queue). Here
+    the writer's job is held until this process has written its own units."""
+    from helpers import unit_writer_behind_gate
+
     from danhgia_batch.pipeline import effects
     from danhgia_batch.pipeline import process as proc
 
-    def broken_here(*args: Any, **kwargs: Any) -> list[Path]:
-        raise PermissionError(13, "written here instead of by the writer process")
+    real = effects.write_unit_outputs
+    here: list[set[tuple[str, str]]] = []
+
+    def written_here(settings: Settings, ledger: Any, units: set[tuple[str, str]], **kw: Any) -> list[Path]:
+        here.append(set(units))
+        paths = real(settings, ledger, units, **kw)
+        (settings.workdir / "gate").touch()  # the writer's job goes on only now: this one ran beside it
+        return paths
 
     first = rows_of(fill_template, ("PNV001", "Nguyễn Văn An", 70), ("PNV002", "Lê Thị Mai", 75))
     drop(settings, fill_template("02", first), "a1.xlsx")
@@ -325,7 +336,8 @@ def test_a_big_run_writes_unit_workbooks_in_its_writer_process_once_per_unit(
     drop(settings, fill_template("02", [valid_row(score=80, final_grade="A")]), "z.xlsx")  # rejected, last
     monkeypatch.setattr(proc, "CHUNK", 1)
     monkeypatch.setattr(proc, "APART_MIN_FILES", 1)
-    monkeypatch.setattr(effects, "write_unit_outputs", broken_here)
+    monkeypatch.setattr(effects, "write_unit_outputs", written_here)
+    monkeypatch.setattr(effects, "write_unit_outputs_apart", unit_writer_behind_gate)
     result = process_inbox(settings)
     assert result.problem is None and result.exit_code == 1  # the rejected file, nothing else
     assert sorted((f.name, f.outcome) for f in result.files) == [
@@ -335,6 +347,8 @@ def test_a_big_run_writes_unit_workbooks_in_its_writer_process_once_per_unit(
         ("z.xlsx", "rejected"),
     ]
     assert inbox_files(settings) == [] and all(f.archived for f in result.files)
+    # PNV's lists stopped with b1, the writer free: its job; VPQ's with z, the writer held: here
+    assert here == [{("2022-01", "VPQ")}]
     pnv = settings.outbox / "2022-01" / "CHINH_QUYEN" / "PNV" / "danh_sach_tong_hop_pnv_2022-01.xlsx"
     assert pnv in result.outputs and "75" in texts(pnv) and "70" not in texts(pnv)
     unit_lists = [p for p in result.outputs if p.name.startswith("danh_sach_tong_hop_")]
@@ -343,6 +357,38 @@ def test_a_big_run_writes_unit_workbooks_in_its_writer_process_once_per_unit(
         "danh_sach_tong_hop_vpq_2022-01.xlsx",
     ]
     assert {"Trần Thị Hoa"} <= texts(next(p for p in unit_lists if "vpq" in p.name))
+
+
+def test_a_unit_whose_folder_has_no_file_left_is_written_without_waiting_for_the_next_chunk(
+    settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: a unit's lists stop arriving when its unit folder has no file left in the run,
+    so its workbooks are written with the chunk of its last list (the writer process's first
+    job, given before the next chunk is read), not after a chunk without them."""
+    from danhgia_batch.pipeline import process as proc
+
+    given: list[tuple[set[tuple[str, str]], list[str]]] = []
+    real_start = Finisher._start_units
+
+    def start_units(self: Finisher, units: set[tuple[str, str]], **kw: Any) -> set[tuple[str, str]]:
+        with open_ledger(settings) as led:  # what the run has recorded when the writer is given units
+            recorded = sorted(f.name for f in led.files() if f.state in ("recorded", "done"))
+        if units - set(self._unit_jobs):
+            given.append((set(units) - set(self._unit_jobs), recorded))
+        return real_start(self, units, **kw)
+
+    drop(settings, fill_template("02", rows_of(fill_template, *TEAM)), "PNV/a1.xlsx")
+    vpq = [valid_row(person_code="VPQ001", full_name="Trần Thị Hoa", score=85)]
+    drop(settings, fill_template("02", vpq, unit_code="VPQ", unit_name="Văn phòng Quận ủy"), "VPQ/b1.xlsx")
+    monkeypatch.setattr(proc, "CHUNK", 1)
+    monkeypatch.setattr(proc, "APART_MIN_FILES", 1)
+    monkeypatch.setattr(Finisher, "_start_units", start_units)
+    result = process_inbox(settings)
+    assert result.problem is None and result.exit_code == 0 and inbox_files(settings) == []
+    # PNV/ had no file left after a1: given to the writer with a1's chunk, before b1 was recorded
+    assert given[0] == ({("2022-01", "PNV")}, ["a1.xlsx"])
+    unit_lists = sorted(p.name for p in result.outputs if p.name.startswith("danh_sach_tong_hop_"))
+    assert unit_lists == ["danh_sach_tong_hop_pnv_2022-01.xlsx", "danh_sach_tong_hop_vpq_2022-01.xlsx"]
 
 
 def test_a_writer_process_that_dies_leaves_the_unit_workbooks_to_this_one(

@@ -241,6 +241,23 @@ def unit_staff(ledger: Ledger, units: set[tuple[str, str]]) -> dict[str, StaffSl
 _APART: dict[str, Ledger] = {}  # the writer process's own ledger, kept between its jobs
 
 
+def _apart_ledger(settings: Settings) -> Ledger:
+    from ..ledger import open_ledger, open_ledger_read_only
+
+    ledger = _APART.get(settings.ledger_url)
+    if ledger is None:  # it only reads: no write lock, never in the deciding process's way
+        ledger = _APART[settings.ledger_url] = open_ledger_read_only(settings) or open_ledger(settings)
+    return ledger
+
+
+def warm_unit_writer(settings: Settings) -> None:
+    """The unit writer process's first job, given when a run begins (issue 19): its imports and
+    its ledger connection are made while the files are read, not when the first units are ready."""
+    from ..reports import unit  # noqa: F401  (xlsxwriter and the report modules)
+
+    _apart_ledger(settings)
+
+
 def write_unit_outputs_apart(
     settings: Settings, units: set[tuple[str, str]], staff: dict[str, StaffSlice] | None = None
 ) -> list[Path]:
@@ -248,11 +265,7 @@ def write_unit_outputs_apart(
     through that process's own connection to the ledger (the lists are committed before).
     ``staff`` (:func:`unit_staff`): the registry's people of ``units``, so that this process
     loads only the registry's units (a city's 170,000 people cost ~80 MB per process)."""
-    from ..ledger import open_ledger, open_ledger_read_only
-
-    ledger = _APART.get(settings.ledger_url)
-    if ledger is None:  # it only reads: no write lock, never in the deciding process's way
-        ledger = _APART[settings.ledger_url] = open_ledger_read_only(settings) or open_ledger(settings)
+    ledger = _apart_ledger(settings)
     try:
         return write_unit_outputs(settings, ledger, units, pool_min=len(units) + 1, staff=staff)
     except OSError:  # a full disk, a read-only outbox: the run's environment problem, as in-process

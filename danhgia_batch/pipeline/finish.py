@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -107,6 +108,10 @@ class Finisher:
         self.apart = False
         self._unit_pool: ProcessPoolExecutor | None = None
         self._unit_jobs: dict[tuple[str, str], _UnitJob] = {}
+        # files of the run not yet taken into a chunk, per unit folder (None: outside one); set
+        # by ``process_inbox``. A unit whose folder has none left is written without waiting
+        # for a chunk without its lists. ``None``: unknown (every touched unit waits)
+        self.coming: Counter[str | None] | None = None
 
     def close(self) -> None:
         if self._writers is not None:
@@ -155,6 +160,15 @@ class Finisher:
         except Exception as exc:  # they stay marked in the ledger: the next run rewrites them
             self.problem(exc, self.settings.outbox)
 
+    def _may_come(self, item: Item) -> bool:
+        """Whether more lists of ``item``'s unit may come later in this run: files still to be
+        taken from its unit folder, or from outside any unit folder (their units are unknown)."""
+        coming = self.coming
+        if coming is None or coming[None] > 0:
+            return True
+        folder = item.file.unit_folder
+        return coming[folder] > 0 if folder is not None else any(n > 0 for n in coming.values())
+
     def _writing(self, item: Item) -> bool:
         job = self._error_jobs.get(item.file.id)
         return job is not None and not job.done()
@@ -164,27 +178,30 @@ class Finisher:
 
         Unless ``last``, a rejected file whose error workbook is still being written waits for
         the next call, and so does a list of a unit that this chunk recorded lists of (with
-        ``write``): the unit's workbooks are written once, when a chunk brings none of its
-        lists (a school's individual forms arrive together, issue 19). Either stays recorded in
-        the ledger meanwhile: a crash leaves it to the next run's ``finish_unfinished``, like
-        any recorded file, and its outputs are still written before its original moves.
+        ``write``) while more of its lists may come (:meth:`_may_come`): the unit's workbooks
+        are written once, when its lists stop arriving (a school's individual forms arrive
+        together, issue 19); with ``apart``, also a list of a unit waiting for the busy writer
+        process. Either stays recorded in the ledger meanwhile: a crash leaves it to the next
+        run's ``finish_unfinished``, like any recorded file, and its outputs are still written
+        before its original moves.
         """
         touched = _units_of(items)
         for unit in touched:  # lists of the unit arrived after its job began: it is written again
             self._unit_jobs.pop(unit, None)
         items, self._later = [*self._later, *items], []
-        if last:
-            self._finish_units_apart()
-        else:
+        if not last:
             writing = [i for i in items if i.file.state == "recorded" and self._writing(i)]
             # the unit's outputs are written once, when its lists stop arriving (issue 19)
-            held = [i for i in items if write and _unit_of(i) in touched]
+            held = [i for i in items if write and _unit_of(i) in touched and self._may_come(i)]
             later = {id(i) for i in writing}
             if len(held) <= HOLD_MAX:  # bounded: a unit spread over the whole inbox is written more often
                 later |= {id(i) for i in held}
             if write and self.apart:
-                self._start_units(_units_of(i for i in items if id(i) not in later))
-                later |= {id(i) for i in items if self._unit_busy(_unit_of(i))}
+                # a unit waiting for the writer process keeps its lists too, within the bound
+                waiting = self._start_units(
+                    _units_of(i for i in items if id(i) not in later), may_wait=len(items) <= HOLD_MAX
+                )
+                later |= {id(i) for i in items if _unit_of(i) in waiting or self._unit_busy(_unit_of(i))}
             self._later = [i for i in items if id(i) in later]
             items = [i for i in items if id(i) not in later]
         recorded = [i for i in items if i.file.state == "recorded" and i.result.outcome != SKIPPED]
@@ -200,6 +217,8 @@ class Finisher:
         if write and units:
             failed = self._unit_outputs(units)
             stopped |= {i.file.id for i in recorded if _unit_of(i) in failed}
+        if last:  # after this process wrote its own units beside the writer's last jobs
+            self._finish_units_apart()
         recorded = [i for i in recorded if i.file.id not in stopped]
         for item in recorded:
             effects.step_done("outputs", item.file)
@@ -220,11 +239,30 @@ class Finisher:
         self._unit_pool.shutdown(wait=True)
         self._unit_pool = None
 
-    def _start_units(self, units: set[tuple[str, str]]) -> None:
-        """Give the writer process the units not given yet (one job for them all)."""
+    def start_apart(self) -> None:
+        """Start the writer process now (``apart``): its imports and ledger connection overlap
+        the reading of the first chunks (issue 19). A failure only means a later start."""
+        if not self.apart or self._unit_pool is not None:
+            return
+        try:
+            self._unit_pool = ProcessPoolExecutor(1, mp_context=context())
+            self._unit_pool.submit(effects.warm_unit_writer, self.settings)
+        except Exception:  # the next _start_units tries again, or this process writes the units
+            log.exception("the unit writer process could not be started")
+
+    def _start_units(self, units: set[tuple[str, str]], *, may_wait: bool = False) -> set[tuple[str, str]]:
+        """Give the writer process the units not given yet (one job for them all); return the
+        units left waiting for it.
+
+        With ``may_wait``, units wait while the writer is busy with an earlier job: the writer
+        has at most one job at a time, so that at the end of the run this process writes the
+        waiting units beside the writer's last job instead of waiting for a queue of them
+        (district month: 1.4 s idle before the roll-ups, issue 19)."""
         units = {u for u in units if u not in self._unit_jobs}
         if not units:
-            return
+            return set()
+        if may_wait and any(not job.future.done() for job in self._unit_jobs.values()):
+            return units
         try:
             if self._unit_pool is None:
                 self._unit_pool = ProcessPoolExecutor(1, mp_context=context())
@@ -233,10 +271,11 @@ class Finisher:
         except Exception:  # the writer process died (a broken pool): this process writes them
             log.exception("the unit writer process is gone; unit workbooks are written here")
             self.apart = False
-            return
+            return set()
         shared = _UnitJob(job)
         for unit in units:
             self._unit_jobs[unit] = shared
+        return set()
 
     def _unit_busy(self, unit: tuple[str, str] | None) -> bool:
         job = self._unit_jobs.get(unit) if unit is not None else None
@@ -244,7 +283,11 @@ class Finisher:
 
     def _unit_outputs(self, units: set[tuple[str, str]]) -> set[tuple[str, str]]:
         """Write (or take from the writer process) the workbooks of ``units``; return the units
-        whose workbooks could not be written (an environment problem, noted)."""
+        whose workbooks could not be written (an environment problem, noted).
+
+        The units without a job are written here first, while the writer process works on its
+        jobs (at the end of a run this process would otherwise wait for the writer, then write
+        the last units alone: issue 19); then the jobs' results are taken."""
         jobs: dict[int, tuple[_UnitJob, set[tuple[str, str]]]] = {}
         here: set[tuple[str, str]] = set()
         for unit in units:
@@ -253,7 +296,8 @@ class Finisher:
                 here.add(unit)
             else:
                 jobs.setdefault(id(job), (job, set()))[1].add(unit)
-        failed: set[tuple[str, str]] = set()
+        failed = self._write_here(here, beside=bool(jobs)) if here else set()
+        here = set()
         for job, done in jobs.values():
             try:
                 paths = job.future.result()
@@ -266,13 +310,19 @@ class Finisher:
             except Exception:  # the writer process failed (or died): this process writes them
                 log.exception("the unit writer process failed; writing %d unit(s) here", len(done))
                 here |= done
-        if here:
-            try:
-                self.result.outputs += effects.write_unit_outputs(self.settings, self.ledger, here)
-            except Exception as exc:  # a full disk, or a report open in Excel on Windows: next run
-                self.problem(exc, self.settings.outbox)
-                failed |= here
-        return failed
+        return failed | (self._write_here(here) if here else set())
+
+    def _write_here(self, units: set[tuple[str, str]], *, beside: bool = False) -> set[tuple[str, str]]:
+        """Write the workbooks of ``units`` in this process (``beside`` the writer process's
+        jobs: without a pool of its own, two more processes would only compete for the cores);
+        return ``units`` if they could not be written (the problem noted), else nothing."""
+        pool_min = len(units) + 1 if beside else effects.POOL_MIN_UNITS
+        try:
+            self.result.outputs += effects.write_unit_outputs(self.settings, self.ledger, units, pool_min=pool_min)
+        except Exception as exc:  # a full disk, or a report open in Excel on Windows: next run
+            self.problem(exc, self.settings.outbox)
+            return set(units)
+        return set()
 
     def _move(
         self, recorded: list[Item], error_files: dict[int, list[str]], stopped: set[int]

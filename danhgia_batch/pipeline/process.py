@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -111,10 +112,13 @@ def process_inbox(
         backfill_results(led, settings)
         run = _Run(settings, led, result, period=period, write=write, advance=advance, reader=read)
         run.finisher.apart = write and len(found) >= APART_MIN_FILES
+        run.finisher.start_apart()
         try:
             run.finish_unfinished()
+            coming = run.finisher.coming = Counter(_folder_of(p, root) for p, root in found)
             for start in range(0, len(found), CHUNK):
                 run.ahead = [p for p, _ in found[start + CHUNK : start + 2 * CHUNK]]
+                coming.subtract(_folder_of(p, root) for p, root in found[start : start + CHUNK])
                 run.chunk(found[start : start + CHUNK])
             run.finish_later()
             if write:  # block and district roll-ups once per run (marked in the ledger, crash-safe)
@@ -126,6 +130,12 @@ def process_inbox(
         _pdf_copies(settings, result, progress)
     log.info("process: %s", result.counts)
     return result
+
+
+def _folder_of(path: Path, root: Path | None) -> str | None:
+    """The unit folder a file of the run is recorded with (``None`` outside one)."""
+    folder = unit_folder(path, root) if root is not None else None
+    return fs_text(folder) if folder is not None else None
 
 
 def _pdf_copies(settings: Settings, result: BatchResult, progress: Progress | None) -> None:
