@@ -344,3 +344,46 @@ def test_allowed_a_never_exceeds_the_letter(settings: Settings, rows: list, base
     if total and len(ranked) < 5:
         kept = next(f for f in findings if f.group == UNIT_SCOPE).keep_count
         assert kept <= 1 and (issues == []) == (sum(r.final_grade == "A" for r in rows) <= 1)
+
+
+def _walked_max(good: int, n: int, quota: QuotaSettings) -> int:
+    """The true maximum of A by the rule's own definition, walked down from ``good``."""
+    m = good
+    while m > 0 and m > quota_limit(good - m, m, n, quota):
+        m -= 1
+    return m
+
+
+def _walked_moves(a: int, b: int, n: int, quota: QuotaSettings) -> int:
+    """The fewest demotions after which a group complies, walked up from none."""
+    return next(k for k in range(a + 1) if a - k <= quota_limit(b + k, a - k, n, quota))
+
+
+QUOTAS = [
+    QuotaSettings(ratio=ratio, base=base, rounding=rounding, small_group_size=size, small_group_max_a=one)
+    for ratio in (0.1, 0.2, 1 / 3, 1.0)
+    for base in ("good_only", "good_or_better")
+    for rounding in ("floor", "round", "ceil")
+    for size, one in ((5, 1), (0, 0), (8, 2))
+]
+
+
+@pytest.mark.parametrize("quota", QUOTAS, ids=lambda q: f"{q.ratio:.2f}-{q.base}-{q.rounding}-{q.small_group_size}")
+def test_the_maximum_and_the_moves_are_those_of_the_rule_walked_step_by_step(
+    settings: Settings, quota: QuotaSettings
+) -> None:
+    """Issue 19: the maximum of A is found by bisection and the suggestion's moves from it; both
+    are the rule's own (letter §2.5.a), walked one step at a time, for every group up to 25."""
+    from danhgia_batch.rules import max_allowed
+
+    settings = dataclasses.replace(settings, quota=dataclasses.replace(quota, small_unit_total=False))
+    for good in range(26):
+        for n in {good, good + 3, 4}:
+            assert max_allowed(good, n, quota) == _walked_max(good, n, quota), (good, n)
+        for a in range(good + 1):
+            b, n = good - a, good + 2
+            rows = [make_row(i, "A", str(99 - i)) for i in range(a)]
+            rows += [make_row(a + i, "B", "75") for i in range(b)]
+            rows += [make_row(good + i, "C", "60") for i in range(2)]
+            finding = check_quota(rows, settings)[0][0]
+            assert (finding.moves, finding.limit) == (_walked_moves(a, b, n, quota), _walked_max(good, n, quota))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -44,8 +45,10 @@ def parts_from_json(data: Mapping[str, Any] | None) -> dict[str, Decimal]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def norm_text(value: str) -> str:
-    """Names compared for 'the same decider': NFC, spacing collapsed, casefolded."""
+    """Names compared for 'the same decider': NFC, spacing collapsed, casefolded (cached: a
+    school's forms compare each decider name once per recorded form, issue 19)."""
     return " ".join(unicodedata.normalize("NFC", value or "").split()).casefold()
 
 

@@ -72,12 +72,18 @@ def max_allowed(good_or_better: int, ranked_size: int, quota: Any) -> int:
 
     The largest ``m`` with ``m ≤ quota_limit(#B = good_or_better − m, #A = m)``. The set of
     such ``m`` is closed downwards (fewer A never lowers the limit), so a group complies
-    exactly when its A count is at most this.
+    exactly when its A count is at most this, and it is found by bisection (``m = 0`` always
+    qualifies): a school's individual forms are regrouped once per new form, and a walk down
+    from ``good_or_better`` cost each of them a step per person (issue 19).
     """
-    m = good_or_better
-    while m > 0 and m > quota_limit(good_or_better - m, m, ranked_size, quota):
-        m -= 1
-    return m
+    lo, hi = 0, max(good_or_better, 0)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if mid <= quota_limit(good_or_better - mid, mid, ranked_size, quota):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 @dataclass
@@ -134,7 +140,10 @@ def _finding(group: str, rows: list[EvaluationRow], quota: Any, unit_limit: int 
         return unit_limit if unit_limit is not None else quota_limit(b + k, a - k, n, quota)
 
     ranked = sorted(a_rows, key=_score, reverse=True)  # stable: equal scores keep list order
-    k = next(k for k in range(a + 1) if a - k <= allowed(k))
+    # the fewest demotions k with a − k ≤ allowed(k): after k of them a − k A and b + k B,
+    # so a − k is at most the true maximum of A (max_allowed, closed downwards)
+    limit = unit_limit if unit_limit is not None else max_allowed(a + b, n, quota)
+    k = a - min(a, max(limit, 0))
     keep_n = a - k
     keep, demote, tie = ranked[:keep_n], ranked[keep_n:], []
     if 0 < keep_n < a and _score(ranked[keep_n - 1]) == _score(ranked[keep_n]):
@@ -146,7 +155,7 @@ def _finding(group: str, rows: list[EvaluationRow], quota: Any, unit_limit: int 
     return QuotaFinding(
         group=group,
         count_a=a,
-        limit=unit_limit if unit_limit is not None else max_allowed(a + b, n, quota),
+        limit=limit,
         base_kind=quota.base,
         base_count=base_count,
         ranked_size=n,
