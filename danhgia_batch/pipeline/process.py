@@ -120,9 +120,11 @@ def process_inbox(
                 run.ahead = [p for p, _ in found[start + CHUNK : start + 2 * CHUNK]]
                 coming.subtract(_folder_of(p, root) for p, root in found[start : start + CHUNK])
                 run.chunk(found[start : start + CHUNK])
+            # every file is read: the readers' memory is free for the last unit workbooks (written
+            # here beside the writer process's last job) and the roll-ups (issue 19)
+            stop_reader(read)
             run.finish_later()
             if write:  # block and district roll-ups once per run (marked in the ledger, crash-safe)
-                stop_reader(read)  # every file is read: the readers' memory is free for them (issue 19)
                 run.rollups()
         finally:
             run.close()
