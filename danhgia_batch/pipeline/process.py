@@ -52,9 +52,11 @@ log = logging.getLogger(__name__)
 
 # files claimed, read, recorded and finished together: several workers share an inbox, and a
 # killed one leaves at most this many behind (issue 17 ¶5). Each chunk pays fixed costs (two
-# pandera validations of ~6 ms, a ledger transaction, the readers' round trip): 64 instead of 16
-# took 5-6 % off the mini city's wall time and 7-9 % off its CPU (issue 19, benchmarks/README)
-CHUNK = 64
+# pandera validations of ~6 ms, a ledger transaction, the readers' round trip), and holds its
+# files' rows and decisions in memory: 64 instead of 16 took 5-6 % off the mini city's wall
+# time, but the city month's process tree, at its 500 MB limit, measured 501-505 MB with 32 or
+# 64 against 496 MB with 16 (issue 19, benchmarks/README, "eighth pass")
+CHUNK = 16
 CLAIM_BATCH = 16  # claims taken in one ledger transaction (short: other watchers wait for it)
 # from this many files, unit workbooks are written by a writer process beside this one (issue 19);
 # the watcher's few files of an event are quicker without starting it

@@ -18,8 +18,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..models import FormResult
-from ..safe import MAX_BATCH, Pool, batches, validate_read
+from ..safe import Pool, batches, validate_read
 from ..settings import Settings
+
+PREFETCH_BATCH = 8  # files a worker reads ahead at once (as many as with chunks of 16)
 
 
 def read_forms(paths: Sequence[Path], settings: Settings, *, workers: int | None = None) -> Iterator[FormResult]:
@@ -65,10 +67,12 @@ class RunReader(Pool):
         self._drop_dead()
         self._ahead.update(keys)
         self.size = self.workers
-        # one batch per worker: every file is read now (queued batches would wait for the
-        # caller to come back); the results wait in the pipes
+        # one batch per worker: its files are read now (queued batches wait for the caller to
+        # come back); the results wait in the pipes. At most PREFETCH_BATCH files each: a
+        # worker holds its batch's results until the caller takes them (a city month's
+        # process tree is at its 500 MB limit, issue 19)
         ahead = list(keys)
-        size = min(MAX_BATCH, math.ceil(len(ahead) / self.workers))
+        size = min(PREFETCH_BATCH, math.ceil(len(ahead) / self.workers))
         self.queue.extend(ahead[i : i + size] for i in range(0, len(ahead), size))
         self._dispatch()
 
