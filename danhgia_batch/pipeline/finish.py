@@ -297,7 +297,7 @@ class Finisher:
             else:
                 jobs.setdefault(id(job), (job, set()))[1].add(unit)
         failed = self._write_here(here, beside=bool(jobs)) if here else set()
-        here = set()
+        again: set[tuple[str, str]] = set()  # units of a failed job: written here after all
         for job, done in jobs.values():
             try:
                 paths = job.future.result()
@@ -309,8 +309,8 @@ class Finisher:
                 failed |= done
             except Exception:  # the writer process failed (or died): this process writes them
                 log.exception("the unit writer process failed; writing %d unit(s) here", len(done))
-                here |= done
-        return failed | (self._write_here(here) if here else set())
+                again |= done
+        return failed | (self._write_here(again) if again else set())
 
     def _write_here(self, units: set[tuple[str, str]], *, beside: bool = False) -> set[tuple[str, str]]:
         """Write the workbooks of ``units`` in this process (``beside`` the writer process's

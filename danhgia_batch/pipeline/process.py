@@ -57,10 +57,10 @@ log = logging.getLogger(__name__)
 # time, but the city month's process tree, at its 500 MB limit, measured 501-505 MB with 32 or
 # 64 against 496 MB with 16 (issue 19, benchmarks/README, "eighth pass")
 CHUNK = 16
-CLAIM_BATCH = 16  # claims taken in one ledger transaction (short: other watchers wait for it)
+CLAIM_BATCH = CHUNK  # claims taken in one ledger transaction (short: other watchers wait for it)
 # from this many files, unit workbooks are written by a writer process beside this one (issue 19);
 # the watcher's few files of an event are quicker without starting it
-APART_MIN_FILES = 48
+APART_MIN_FILES = 3 * CHUNK
 
 
 def process_inbox(
@@ -293,12 +293,11 @@ class _Run:
             return None
         # stored and shown as valid UTF-8 (issue 17 ¶1); effects.source_of finds the file again
         rel = fs_text(path.relative_to(self.inbox) if root == self.inbox else path)
-        folder = unit_folder(path, root) if root is not None else None
         return {
             "sha256": sha,
             "name": fs_text(path.name),
             "inbox_path": rel,
-            "unit_folder": fs_text(folder) if folder is not None else None,
+            "unit_folder": _folder_of(path, root),
             "size": st.st_size,
             "mtime_ns": st.st_mtime_ns,
         }
