@@ -232,7 +232,7 @@ def test_fuzzed_inbox_loses_nothing_and_crashes_nothing(fill_template: Callable[
     result = process_inbox(fast)
 
     assert result.problem is None and result.odd == []
-    by_source = {f.source: f for f in result.files}
+    by_source = {f.on_disk: f for f in result.files}
     assert sorted(map(str, by_source)) == sorted(map(str, kinds))  # one result per file
     for path, kind in kinds.items():
         f = by_source[path]

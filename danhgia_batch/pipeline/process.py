@@ -23,9 +23,10 @@ from __future__ import annotations
 import errno
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,10 @@ log = logging.getLogger(__name__)
 # files claimed, read, recorded and finished together: several workers share an inbox, and a
 # killed one leaves at most this many behind (issue 17 ¶5). Each chunk pays fixed costs (two
 # pandera validations of ~6 ms, a ledger transaction, the readers' round trip), and holds its
-# files' rows and decisions in memory: 64 instead of 16 took 5-6 % off the mini city's wall
-# time, but the city month's process tree, at its 500 MB limit, measured 501-505 MB with 32 or
-# 64 against 496 MB with 16 (issue 19, benchmarks/README, "eighth pass")
+# files' rows and decisions in memory. 64 took 10 % off the city month's CPU and fits its 500 MB
+# now that finished files' Paths are not kept (482 MB), but with claims of 16 per transaction
+# it left a fuzzed file "skipped" (tests/test_fuzz.py): 16 until that is understood (issue 19,
+# benchmarks/README, "ninth pass")
 CHUNK = 16
 CLAIM_BATCH = CHUNK  # claims taken in one ledger transaction (short: other watchers wait for it)
 # from this many files, unit workbooks are written by a writer process beside this one (issue 19);
@@ -118,10 +120,13 @@ def process_inbox(
         try:
             run.finish_unfinished()
             coming = run.finisher.coming = Counter(_folder_of(p, root) for p, root in found)
-            for start in range(0, len(found), CHUNK):
-                run.ahead = [p for p, _ in found[start + CHUNK : start + 2 * CHUNK]]
-                coming.subtract(_folder_of(p, root) for p, root in found[start : start + CHUNK])
-                run.chunk(found[start : start + CHUNK])
+            pending = deque(found)  # taken chunk by chunk: a finished file's Path is not kept (issue 19)
+            del found
+            while pending:
+                batch = [pending.popleft() for _ in range(min(CHUNK, len(pending)))]
+                run.ahead = [p for p, _ in islice(pending, CHUNK)]
+                coming.subtract(_folder_of(p, root) for p, root in batch)
+                run.chunk(batch)
             # every file is read: the readers' memory is free for the last unit workbooks (written
             # here beside the writer process's last job) and the roll-ups (issue 19)
             stop_reader(read)

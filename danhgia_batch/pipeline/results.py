@@ -33,12 +33,21 @@ class FileResult:
     superseded: list[int] = field(default_factory=list)
     resumed: bool = False  # finished after a previous run died half-way
     finished: bool = True  # False: recorded, but its outputs or move failed (it stays in the inbox)
-    source: Path | None = field(default=None, repr=False, compare=False)  # the path on disk (``path`` is display text)
+    # the path on disk, kept only when ``path`` (display text) does not name it (an undecodable
+    # name, issue 17 ¶1): a city month's Path objects were 25 MB of its run (issue 19)
+    source: Path | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # the same few codes for thousands of files: one string each (issue 19: memory of a city run)
         self.outcome, self.kind, self.period = _shared(self.outcome), _shared(self.kind), _shared(self.period)
         self.unit_code, self.block = _shared(self.unit_code), _shared(self.block)
+        if self.source is not None and str(self.source) == self.path:
+            self.source = None
+
+    @property
+    def on_disk(self) -> Path:
+        """The file's path on disk (``path`` is its display text)."""
+        return self.source if self.source is not None else Path(self.path)
 
     def to_dict(self) -> dict[str, Any]:
         return {
