@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import logging
+import shutil
+import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -349,3 +354,37 @@ def unit_writer_behind_gate(settings: Any, *args: Any) -> Any:
     while not (settings.workdir / "gate").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     return effects.write_unit_outputs_apart(settings, *args)
+
+
+def stuck_file(path: Path) -> Path:
+    """A path whose reader never gets past ``open``: a FIFO nobody writes to.
+
+    A reader worker sent this path hangs until the parent's deadline kills it, however fast or
+    busy the machine is, so a wall-clock limit is certain to be hit (a real file read in a
+    millisecond-long limit is a race: the answer may be back before the parent looks)."""
+    os.mkfifo(path)
+    return path
+
+
+@contextmanager
+def stalled_once(path: Path, real: Path) -> Iterator[Path]:
+    """``path`` hangs its first reader (a :func:`stuck_file`) and holds ``real``'s bytes for the
+    retry: the FIFO is swapped for the real file when the reader pool logs, in this process,
+    that it will read ``path`` again (after killing the first attempt, before handing out the
+    retry), so which attempt hangs never depends on timing."""
+    stuck_file(path)
+
+    class Swap(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if path.exists() and stat.S_ISFIFO(path.lstat().st_mode) and str(path) in record.getMessage():
+                spare = path.with_name(path.name + ".real")
+                shutil.copyfile(real, spare)
+                os.replace(spare, path)
+
+    logger = logging.getLogger("danhgia_batch.safe")
+    handler = Swap(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield path
+    finally:
+        logger.removeHandler(handler)

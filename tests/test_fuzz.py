@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import valid_row
+from helpers import stuck_file, valid_row
 
 from danhgia_batch.intake import zip_incomplete
 from danhgia_batch.issues import CATALOGUE
@@ -135,10 +135,10 @@ def test_million_row_sheet_does_not_hang_the_parent(
     assert [i.code for i in form.issues] in (["file-too-many-cells"], ["file-too-large"])
 
 
-def test_timeout_is_reported_per_file(fill_template: Callable[..., Path], settings: Settings) -> None:
-    good = fill_template("02")
+def test_timeout_is_reported_per_file(settings: Settings, tmp_path: Path) -> None:
+    hung = [stuck_file(tmp_path / f"treo{i}.xlsx") for i in range(2)]
     hasty = dataclasses.replace(settings, reader=dataclasses.replace(settings.reader, timeout_seconds=0.001))
-    results = list(read_forms([good, good], hasty, workers=1))
+    results = list(read_forms(hung, hasty, workers=1))
     assert [i.code for r in results for i in r.issues] == ["file-timeout", "file-timeout"]
 
 

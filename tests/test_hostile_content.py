@@ -16,7 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import valid_row
+from helpers import stalled_once, stuck_file, valid_row
 from openpyxl.workbook.defined_name import DefinedName
 
 from danhgia_batch.issues import Issue, Severity
@@ -163,24 +163,25 @@ def _reader(settings: Settings, **limits: float) -> Settings:
 
 
 def test_wall_clock_limit_retries_once_and_logs_a_slow_server(
-    fill_template: Fill, settings: Settings, caplog: pytest.LogCaptureFixture
+    fill_template: Fill, settings: Settings, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    good = fill_template("02")
-    busy = _reader(settings, timeout_seconds=0.001, retry_timeout_seconds=120)  # no file reads in 1 ms
-    with caplog.at_level(logging.WARNING, logger="danhgia_batch.safe"):
-        (form,) = read_forms([good], busy, workers=1)
+    busy = _reader(settings, timeout_seconds=0.001, retry_timeout_seconds=120)
+    with (
+        stalled_once(tmp_path / "cham.xlsx", fill_template("02")) as slow,
+        caplog.at_level(logging.WARNING, logger="danhgia_batch.safe"),
+    ):
+        (form,) = read_forms([slow], busy, workers=1)
     assert form.kind == "02" and form.errors == []  # was: file-timeout, an error workbook to the clerk
     warned = [r.getMessage() for r in caplog.records if r.name == "danhgia_batch.safe" and r.levelno >= logging.WARNING]
-    # the first attempt's timeout, then "the server was slow"; nothing else, whatever the timing
+    # the first attempt's timeout, then "the server was slow"; nothing else
     assert len(warned) == 2, warned
-    assert "đọc lại một lần" in warned[0] and str(good) in warned[0]
-    assert warned[1].startswith("Máy chủ chậm") and str(good) in warned[1]
+    assert "đọc lại một lần" in warned[0] and str(slow) in warned[0]
+    assert warned[1].startswith("Máy chủ chậm") and str(slow) in warned[1]
 
 
-def test_wall_clock_limit_rejects_after_the_retry(fill_template: Fill, settings: Settings) -> None:
-    good = fill_template("02")
+def test_wall_clock_limit_rejects_after_the_retry(settings: Settings, tmp_path: Path) -> None:
     stuck = _reader(settings, timeout_seconds=0.001, retry_timeout_seconds=0.001)
-    (form,) = read_forms([good], stuck, workers=1)
+    (form,) = read_forms([stuck_file(tmp_path / "treo.xlsx")], stuck, workers=1)
     assert [i.code for i in form.issues] == ["file-timeout"]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Sender, valid_row
+from helpers import Sender, stuck_file, valid_row
 from watchdog.events import FileCreatedEvent
 
 from danhgia_batch.ledger import Ledger
@@ -165,7 +165,7 @@ def test_warm_reader_keeps_its_workers_and_replaces_dead_ones(
         (after,) = reader([good], settings)
         assert after.errors == [] and after.rows == first.rows and pid not in _pids(reader)
         reader.timeout = 0.001  # a worker that overruns is killed and replaced, the file reported
-        (late,) = reader([good], settings)
+        (late,) = reader([stuck_file(good.with_name("treo.xlsx"))], settings)
         assert [i.code for i in late.issues] == ["file-timeout"] and reader.slots == []
         reader.timeout = settings.reader.timeout_seconds
         (fine,) = reader([good], settings)
