@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-import logging
 import shutil
 import stat
 import tempfile
