@@ -107,6 +107,28 @@ def test_identical_bytes_are_a_duplicate_and_not_processed_again(settings: Setti
     assert inbox_files(settings) == []
 
 
+@pytest.mark.parametrize("rejected_before", [False, True])
+def test_every_copy_of_rejected_bytes_in_one_run_is_taken(
+    settings: Settings, fill_template: Fill, rejected_before: bool
+) -> None:
+    """Bytes that are rejected are read again when they come back (the answer may differ): a
+    third copy in the same run waits for the second's new attempt instead of being left behind."""
+    bad = fill_template("02", [valid_row(score=80, final_grade="A")])  # grade above the band
+    if rejected_before:
+        drop(settings, bad, "PNV/ds.xlsx")
+        assert only(process_inbox(settings)).outcome == "rejected"
+    for name in ("lan_1.xlsx", "lan_2.xlsx", "lan_3.xlsx", "lan_4.xlsx"):
+        drop(settings, bad, f"PNV/{name}")
+    result = process_inbox(settings)
+    assert sorted((Path(f.path).name, f.outcome) for f in result.files) == [
+        (f"lan_{n}.xlsx", "rejected") for n in range(1, 5)
+    ]
+    assert all("grade-above-band" in codes(f) and f.error_files for f in result.files)
+    assert inbox_files(settings) == []
+    with open_ledger(settings) as led:
+        assert [f.state for f in led.files()] == ["done"] * (5 if rejected_before else 4)
+
+
 def test_a_corrected_list_supersedes_the_previous_one(settings: Settings, fill_template: Fill) -> None:
     drop(settings, fill_template("02", rows_of(fill_template, ("PNV001", "Nguyễn Văn An", 80))), "PNV/v1.xlsx")
     process_inbox(settings)

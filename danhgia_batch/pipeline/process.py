@@ -54,15 +54,13 @@ log = logging.getLogger(__name__)
 # files claimed, read, recorded and finished together: several workers share an inbox, and a
 # killed one leaves at most this many behind (issue 17 ¶5). Each chunk pays fixed costs (two
 # pandera validations of ~6 ms, a ledger transaction, the readers' round trip), and holds its
-# files' rows and decisions in memory. 64 took 10 % off the city month's CPU and fits its 500 MB
-# now that finished files' Paths are not kept (482 MB), but with claims of 16 per transaction
-# it left a fuzzed file "skipped" (tests/test_fuzz.py): 16 until that is understood (issue 19,
-# benchmarks/README, "ninth pass")
-CHUNK = 16
-CLAIM_BATCH = CHUNK  # claims taken in one ledger transaction (short: other watchers wait for it)
+# files' rows and decisions in memory: 64 against 16 takes ~10 % off the city month's CPU and
+# stays within its 500 MB (issue 19, benchmarks/README, "tenth pass")
+CHUNK = 64
+CLAIM_BATCH = 16  # claims taken in one ledger transaction (short: other watchers wait for it)
 # from this many files, unit workbooks are written by a writer process beside this one (issue 19);
 # the watcher's few files of an event are quicker without starting it
-APART_MIN_FILES = 3 * CHUNK
+APART_MIN_FILES = 48
 
 
 def process_inbox(
@@ -244,15 +242,23 @@ class _Run:
             else:
                 to_read.append(item)
         ready += self._read_and_record(to_read)
-        again: list[Item] = []
-        for path, root in copies:  # the original is recorded now: the copy is a duplicate
-            item = self._claim(path, root, None)
-            if item is not None and item.claim.duplicate_of is not None:
-                self._record_duplicate(item)
-                ready.append(item)
-            elif item is not None:  # the original was rejected: the copy is read on its own
-                again.append(item)
-        ready += self._read_and_record(again)
+        while copies:  # the original is recorded now: each copy is a duplicate, or read again
+            again: list[Item] = []
+            later: list[tuple[Path, Path | None]] = []  # copies of a copy this round reads again
+            for path, root in copies:
+                item = self._claim(path, root, later)
+                if item is not None and item.claim.duplicate_of is not None:
+                    self._record_duplicate(item)
+                    ready.append(item)
+                elif item is not None:  # the original was rejected: the copy is read on its own
+                    again.append(item)
+            ready += self._read_and_record(again)
+            if not again and len(later) == len(copies):  # held by nothing this run reads: never so
+                for path, _root in later:
+                    self.result.files.append(skipped(path))
+                    self.advance()
+                later = []
+            copies = later
         self._finish(ready)
 
     def _record_duplicate(self, item: Item) -> None:
