@@ -255,8 +255,7 @@ class _Run:
             ready += self._read_and_record(again)
             if not again and len(later) == len(copies):  # held by nothing this run reads: never so
                 for path, _root in later:
-                    self.result.files.append(skipped(path))
-                    self.advance()
+                    self._skip(path)
                 later = []
             copies = later
         self._finish(ready)
@@ -313,7 +312,7 @@ class _Run:
             "mtime_ns": st.st_mtime_ns,
         }
 
-    def _claim(self, path: Path, root: Path | None, copies: list[tuple[Path, Path | None]] | None) -> Item | None:
+    def _claim(self, path: Path, root: Path | None, copies: list[tuple[Path, Path | None]]) -> Item | None:
         args = self._claim_args(path, root)
         if args is None:
             return None
@@ -325,11 +324,11 @@ class _Run:
         root: Path | None,
         args: dict[str, Any],
         claim: Claim,
-        copies: list[tuple[Path, Path | None]] | None,
+        copies: list[tuple[Path, Path | None]],
     ) -> Item | None:
         rel, sha = args["inbox_path"], args["sha256"]
         mine = claim.file is not None and claim.file.claimed_by == self.ledger.worker
-        if claim.action == "busy" and mine and copies is not None and claim.file and claim.file.inbox_path != rel:
+        if claim.action == "busy" and mine and claim.file and claim.file.inbox_path != rel:
             copies.append((path, root))
             return None
         derived = claim.file is not None and claim.file.claim_key != sha  # "dup:…" or "again:…"
@@ -340,10 +339,14 @@ class _Run:
             self.ledger.unclaim(claim.file.id)
             claim = Claim("busy", claim.file)
         if claim.action == "busy" or claim.file is None:
-            self.result.files.append(skipped(path))
-            self.advance()
+            self._skip(path)
             return None
         return Item(path, claim, claim.file, _file_result(claim.file, path))
+
+    def _skip(self, path: Path) -> None:
+        """Leave ``path`` in the inbox for a later run (another live process holds its bytes)."""
+        self.result.files.append(skipped(path))
+        self.advance()
 
     def _read_and_record(self, items: list[Item]) -> list[Item]:
         if not items:
