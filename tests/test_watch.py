@@ -5,7 +5,9 @@ The real thing (a ``danhgia watch`` subprocess) is in test_watch_e2e.py.
 
 from __future__ import annotations
 
+import io
 import os
+import random
 import signal
 import threading
 import time
@@ -279,6 +281,65 @@ def test_stable_but_incomplete_zip_is_held_and_a_non_zip_is_handed_over(
     clock.advance(LOCK_WAIT)
     assert tracker.poll(wait_holds=False) == []  # --once leaves them for the next run
     assert set(tracker.poll()) == {truncated, preallocated}
+
+
+def _zipfile_refuses(path: Path) -> bool:
+    """The oracle: an empty or pre-allocated file, or a zip that zipfile cannot list (a file of
+    another kind is not a zip in progress: the reader says what it is)."""
+    head = path.read_bytes()[:4]
+    if not head or head == b"\0\0\0\0":
+        return True
+    if head not in intake.ZIP_MAGIC:
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            zf.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return True
+    return False
+
+
+def test_a_copy_in_progress_is_incomplete_exactly_when_zipfile_cannot_list_it(tmp_path: Path) -> None:
+    # issue 19: zip_incomplete reads the end record and walks the central directory itself;
+    # a copy in progress (every length of a sequential copy, or the whole length with a hole
+    # of zeros anywhere, as a pre-allocating copier leaves it) is judged as zipfile judges it
+    with zipfile.ZipFile(tmp_path / "whole.xlsx", "w", zipfile.ZIP_DEFLATED) as zf:  # a workbook's parts
+        for n, part in enumerate(("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/styles.xml")):
+            zf.writestr(part, f"<x>{'cell ' * 40 * n}</x>")
+        for n in range(1, 9):
+            zf.writestr(f"xl/worksheets/sheet{n}.xml", "<sheetData>" + '<c r="A1"/>' * n * 30 + "</sheetData>")
+    whole = (tmp_path / "whole.xlsx").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(whole)) as zf:
+        directory_at = zf.start_dir
+        assert len(zf.infolist()) == 12
+    assert directory_at > 0 and whole.endswith(b"\0\0") and b"PK\x05\x06" in whole[-22:]
+    rnd = random.Random(19)
+    cuts = [*range(len(whole) - 200, len(whole) + 1), *range(directory_at - 50, directory_at + 50)]
+    cuts += rnd.sample(range(1, len(whole)), min(300, len(whole) - 1))
+    copies = [whole[:n] for n in cuts]
+    for _ in range(300):
+        start = rnd.randrange(4, len(whole))
+        end = min(len(whole), start + rnd.choice((1, 4, 46, 512, 4096)))
+        copies.append(whole[:start] + b"\0" * (end - start) + whole[end:])
+    target = tmp_path / "dang_chep.xlsx"
+    disagree = []
+    for n, data in enumerate(copies):
+        target.write_bytes(data)
+        if zip_incomplete(target, len(data)) != _zipfile_refuses(target):
+            disagree.append(n)
+    assert disagree == []
+    assert not zip_incomplete(tmp_path / "whole.xlsx", len(whole))
+    with open(tmp_path / "whole.xlsx", "rb") as fh:  # and without zipfile
+        assert intake._directory_in_place(fh, len(whole))
+    # the ends the fast path leaves to zipfile: a comment after the end record, bytes before the zip
+    commented = tmp_path / "ghi_chu.xlsx"
+    with zipfile.ZipFile(io.BytesIO(whole)) as src, zipfile.ZipFile(commented, "w") as dst:
+        dst.comment = b"ghi chu"
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+    assert not zip_incomplete(commented, commented.stat().st_size)
+    commented.write_bytes(commented.read_bytes()[:-3])
+    assert zip_incomplete(commented, commented.stat().st_size) == _zipfile_refuses(commented)
 
 
 def test_ready_files_come_in_arrival_order(tmp_path: Path, tracker: SettleTracker, clock: FakeClock) -> None:

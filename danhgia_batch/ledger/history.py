@@ -11,7 +11,7 @@ missing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, select, union
@@ -109,50 +109,91 @@ def trend(
         )
     )
     expected = _expected(conn, wanted)
-    out: dict[str | None, list[TrendPoint]] = {
-        b: [_point(p, b, None, lists, late_files, rejected, grades, expected.get(p, [])) for p in wanted]
-        for b in blocks
-    }
+    rows = {p: _PeriodRows() for p in wanted}
+    for name, found in (("lists", lists), ("rejected", rejected), ("grades", grades)):
+        for row in found:
+            getattr(rows[row.period], name).append(row)
+    out: dict[str | None, list[TrendPoint]] = {}
+    for b in blocks:
+        out[b] = []
+        for p in wanted:
+            mine = rows[p].of_block(b)
+            units = [(code, ub) for code, ub in expected.get(p, []) if not b or ub == b]
+            out[b].append(_point(p, mine, late_files, units))
+    # an area's rows are gathered from its units' rows: one pass over a period's rows, not one
+    # per area (126 wards × 12 periods had scanned every row; issue 19)
+    by_unit = {p: rows[p].by_unit() for p in wanted} if areas else {}
+    expected_of = {p: dict(expected.get(p, [])) for p in wanted} if areas else {}
     for key, codes in (areas or {}).items():
-        units = frozenset(codes)
-        out[key] = [_point(p, None, units, lists, late_files, rejected, grades, expected.get(p, [])) for p in wanted]
+        area = sorted(set(codes))
+        out[key] = []
+        for p in wanted:
+            mine = _PeriodRows.join(by_unit[p].get(c) for c in area)
+            units = [(c, expected_of[p][c]) for c in area if c in expected_of[p]]
+            out[key].append(_point(p, mine, late_files, units))
     return out
 
 
-def _point(
-    period: str,
-    block: str | None,
-    units: frozenset[str] | None,
-    lists: list[Any],
-    late_files: set[int],
-    rejected: list[Any],
-    grades: list[Any],
-    expected: list[tuple[str, str]],
-) -> TrendPoint:
-    def mine(r: Any) -> bool:
-        return bool(r.period == period and (not block or r.block == block) and (units is None or r.unit_code in units))
+class _PeriodRows:
+    """The trend's rows of one period: its lists, rejected files and grade counts."""
 
+    __slots__ = ("grades", "lists", "rejected")
+
+    def __init__(self) -> None:
+        self.lists: list[Any] = []
+        self.rejected: list[Any] = []
+        self.grades: list[Any] = []
+
+    def of_block(self, block: str | None) -> _PeriodRows:
+        """These rows, or those of ``block`` (``None``: all of them)."""
+        if not block:
+            return self
+        out = _PeriodRows()
+        out.lists = [r for r in self.lists if r.block == block]
+        out.rejected = [r for r in self.rejected if r.block == block]
+        out.grades = [r for r in self.grades if r.block == block]
+        return out
+
+    def by_unit(self) -> dict[str, _PeriodRows]:
+        """These rows by unit code (the grade counts are by unit when the trend has areas)."""
+        out: dict[str, _PeriodRows] = defaultdict(_PeriodRows)
+        for r in self.lists:
+            out[r.unit_code].lists.append(r)
+        for r in self.rejected:
+            out[r.unit_code].rejected.append(r)
+        for r in self.grades:
+            out[r.unit_code].grades.append(r)
+        return dict(out)
+
+    @staticmethod
+    def join(parts: Iterable[_PeriodRows | None]) -> _PeriodRows:
+        out = _PeriodRows()
+        for part in parts:
+            if part is not None:
+                out.lists += part.lists
+                out.rejected += part.rejected
+                out.grades += part.grades
+        return out
+
+
+def _point(period: str, rows: _PeriodRows, late_files: set[int], expected: list[tuple[str, str]]) -> TrendPoint:
+    """The point of ``period`` from its rows and expected units, already narrowed to a block or
+    an area."""
     statuses: dict[str, set[str]] = defaultdict(set)
     late: set[str] = set()
-    for r in filter(mine, lists):
+    for r in rows.lists:
         statuses[r.unit_code].add(r.status)
         if r.file_id in late_files:
             late.add(r.unit_code)
     states: Counter[str] = Counter(dict.fromkeys(STATES, 0))
     for st in statuses.values():
         states["valid" if st == {s.VALID} else "invalid"] += 1
-    rejected_units = {r.unit_code for r in filter(mine, rejected)} - set(statuses)
+    rejected_units = {r.unit_code for r in rows.rejected} - set(statuses)
     states["rejected"] += len(rejected_units)
     seen = set(statuses) | rejected_units
-    states["missing"] += len(
-        {
-            code
-            for code, b in expected
-            if (not block or b == block) and (units is None or code in units) and code not in seen
-        }
-    )
+    states["missing"] += len({code for code, _block in expected if code not in seen})
     counted: Counter[str] = Counter(dict.fromkeys(GRADES, 0))
-    for r in filter(mine, grades):
+    for r in rows.grades:
         if r.final_grade in counted:
             counted[r.final_grade] += int(r.n)
     return TrendPoint(period, dict(states), len(late), dict(counted))
