@@ -652,6 +652,10 @@ class RegimeCatalogue:
     in_force: tuple[str, ...] = DEFAULT_USE
     # work-folder files with mistakes that judge nothing (not named in regimes.use): (file, mistakes)
     broken: tuple[tuple[str, str], ...] = ()
+    # regime_for's answers: every form of a month asks the same few questions (issue 19)
+    _chosen: dict[tuple[str, str | None, str | None], Regime | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def get(self, rid: str) -> Regime | None:
         return self.regimes.get(rid)
@@ -662,8 +666,11 @@ class RegimeCatalogue:
     def regime_for(self, period: str, category: str | None = None, block: str | None = None) -> Regime | None:
         """The regime in force for ``period``, ``category`` and ``block`` (most specific, then
         latest ``valid_from``); ``None`` when none covers them."""
-        found = [g for g in self.active() if g.covers(period, category, block)]
-        return max(found, key=lambda g: (g.specificity, g.id)) if found else None
+        key = (period, category, block)
+        if key not in self._chosen:
+            found = [g for g in self.active() if g.covers(period, category, block)]
+            self._chosen[key] = max(found, key=lambda g: (g.specificity, g.id)) if found else None
+        return self._chosen[key]
 
     def framework(self, fid: str, version: str) -> Framework | None:
         """A framework defined inside a regime file."""
