@@ -13,6 +13,7 @@ import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -200,12 +201,27 @@ def test_cpu_seconds_are_per_file(fill_template: Fill, settings: Settings) -> No
     assert sorted(f.path for f in forms) == sorted(files) and all(f.errors == [] for f in forms)
 
 
-def test_process_keeps_a_slow_good_file(fill_template: Fill, settings: Settings) -> None:
+def test_process_keeps_a_slow_good_file(
+    fill_template: Fill, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     settings.inbox.mkdir(parents=True)
-    shutil.copy(fill_template("02"), settings.inbox / "ds.xlsx")
+    good = fill_template("02")
+    shutil.copy(good, settings.inbox / "ds.xlsx")
     busy = _reader(settings, timeout_seconds=0.001, retry_timeout_seconds=120)
-    (f,) = process_inbox(busy).files
+
+    def first_read_hangs(paths: list[Path], s: Settings) -> list[Any]:
+        # claimed as the clerk sent it; then its first read hangs until the wall-clock limit
+        (path,) = paths
+        path.unlink()
+        with stalled_once(path, good):
+            return list(read_forms(paths, s, workers=1))
+
+    with caplog.at_level(logging.WARNING, logger="danhgia_batch.safe"):
+        (f,) = process_inbox(busy, reader=first_read_hangs).files
+    assert any("đọc lại một lần" in r.getMessage() for r in caplog.records)  # the retry happened
     assert f.outcome == "accepted" and f.error_files == []
+    assert [i.code for i in f.issues if i.severity is Severity.ERROR] == []
+    assert f.archived and Path(f.archived).read_bytes() == good.read_bytes()
 
 
 @pytest.mark.parametrize(
