@@ -304,7 +304,7 @@ def _directory_in_place(fh: BinaryIO, size: int) -> bool:
     for _ in range(entries):
         if directory[at : at + 4] != _CENTRAL_SIGNATURE or at + _CENTRAL_SIZE > cd_size:
             return False
-        name, extra, note = _CENTRAL.unpack_from(directory, at)[-3:]
+        name, extra, note = _CENTRAL.unpack_from(directory, at)
         at += _CENTRAL_SIZE + name + extra + note
     return at == cd_size
 

@@ -331,7 +331,7 @@ def test_a_copy_in_progress_is_incomplete_exactly_when_zipfile_cannot_list_it(tm
     assert not zip_incomplete(tmp_path / "whole.xlsx", len(whole))
     with open(tmp_path / "whole.xlsx", "rb") as fh:  # and without zipfile
         assert intake._directory_in_place(fh, len(whole))
-    # the ends the fast path leaves to zipfile: a comment after the end record, bytes before the zip
+    # an end the fast path leaves to zipfile: a comment after the end record
     commented = tmp_path / "ghi_chu.xlsx"
     with zipfile.ZipFile(io.BytesIO(whole)) as src, zipfile.ZipFile(commented, "w") as dst:
         dst.comment = b"ghi chu"

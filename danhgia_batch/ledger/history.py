@@ -117,20 +117,18 @@ def trend(
     for b in blocks:
         out[b] = []
         for p in wanted:
-            mine = rows[p].of_block(b)
-            units = [(code, ub) for code, ub in expected.get(p, []) if not b or ub == b]
-            out[b].append(_point(p, mine, late_files, units))
+            units = {code for code, ub in expected.get(p, []) if not b or ub == b}
+            out[b].append(_point(p, rows[p].of_block(b), late_files, units))
     # an area's rows are gathered from its units' rows: one pass over a period's rows, not one
     # per area (126 wards × 12 periods had scanned every row; issue 19)
     by_unit = {p: rows[p].by_unit() for p in wanted} if areas else {}
-    expected_of = {p: dict(expected.get(p, [])) for p in wanted} if areas else {}
+    expected_codes = {p: {code for code, _block in expected.get(p, [])} for p in wanted} if areas else {}
     for key, codes in (areas or {}).items():
-        area = sorted(set(codes))
+        area = set(codes)
         out[key] = []
         for p in wanted:
             mine = _PeriodRows.join(by_unit[p].get(c) for c in area)
-            units = [(c, expected_of[p][c]) for c in area if c in expected_of[p]]
-            out[key].append(_point(p, mine, late_files, units))
+            out[key].append(_point(p, mine, late_files, area & expected_codes[p]))
     return out
 
 
@@ -176,9 +174,9 @@ class _PeriodRows:
         return out
 
 
-def _point(period: str, rows: _PeriodRows, late_files: set[int], expected: list[tuple[str, str]]) -> TrendPoint:
-    """The point of ``period`` from its rows and expected units, already narrowed to a block or
-    an area."""
+def _point(period: str, rows: _PeriodRows, late_files: set[int], expected: set[str]) -> TrendPoint:
+    """The point of ``period`` from its rows and the codes of its expected units, already
+    narrowed to a block or an area."""
     statuses: dict[str, set[str]] = defaultdict(set)
     late: set[str] = set()
     for r in rows.lists:
@@ -191,7 +189,7 @@ def _point(period: str, rows: _PeriodRows, late_files: set[int], expected: list[
     rejected_units = {r.unit_code for r in rows.rejected} - set(statuses)
     states["rejected"] += len(rejected_units)
     seen = set(statuses) | rejected_units
-    states["missing"] += len({code for code, _block in expected if code not in seen})
+    states["missing"] += len(expected - seen)
     counted: Counter[str] = Counter(dict.fromkeys(GRADES, 0))
     for r in rows.grades:
         if r.final_grade in counted:
