@@ -383,3 +383,106 @@ def test_the_bytes_the_preflight_checked_are_the_bytes_read(
     monkeypatch.setattr(form_mod, "preflight", swap_once_checked)
     form = form_mod.read_form_here(path, settings)
     assert [r.person_code for r in form.rows] == ["PNV001"]
+
+
+def _members_read_by_zipfile(data: bytes) -> dict[str, bytes | str]:
+    """What zipfile gives for each member of ``data``: its bytes, or the error's name."""
+    import io
+
+    out: dict[str, bytes | str] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            try:
+                out[info.filename] = zf.read(info)
+            except Exception as exc:
+                out[info.filename] = type(exc).__name__
+    return out
+
+
+def _mutations(data: bytes, rng: Any) -> list[bytes]:
+    """Copies of the zip ``data`` with one member's local header, data or central entry hurt."""
+    import struct
+
+    out = []
+    cds = [m.start() for m in re.finditer(rb"PK\x01\x02", data)]
+    locals_ = [m.start() for m in re.finditer(rb"PK\x03\x04", data)]
+    for _ in range(120):
+        b = bytearray(data)
+        how = rng.randrange(7)
+        lh = rng.choice(locals_)
+        cd = rng.choice(cds)
+        if how == 0:  # a byte of a member's compressed data
+            name_len, extra_len = struct.unpack_from("<HH", b, lh + 26)
+            at = lh + 30 + name_len + extra_len + rng.randrange(8)
+            b[at] ^= 1 << rng.randrange(8)
+        elif how == 1:  # the CRC in the directory
+            b[cd + 16 + rng.randrange(4)] ^= 1 << rng.randrange(8)
+        elif how == 2:  # a letter of the name in the local header
+            b[lh + 30] ^= 0x20
+        elif how == 3:  # a flag bit (encryption, patched data, strong encryption, ...)
+            b[cd + 8] |= rng.choice([0x01, 0x20, 0x40, 0x10])
+        elif how == 4:  # the method in the directory (stored, bzip2, lzma, unknown)
+            struct.pack_into("<H", b, cd + 10, rng.choice([0, 12, 14, 99]))
+        elif how == 5:  # the declared compressed or uncompressed size
+            struct.pack_into("<I", b, cd + rng.choice([20, 24]), rng.randrange(1, 4000))
+        else:  # the local header's extra-field length
+            struct.pack_into("<H", b, lh + 28, rng.randrange(1, 64))
+        out.append(bytes(b))
+    return out
+
+
+def test_a_member_read_in_memory_is_what_zipfile_reads(good: Path) -> None:
+    """The pre-flight inflates the members of an in-memory zip itself (issue 19): it must
+    give zipfile's bytes, or step aside (``None``) for zipfile to read or refuse the member.
+    Oracle: zipfile, over one-field mutations of every kind of a real template's zip."""
+    import io
+    import random
+
+    from danhgia_batch.read.preflight import _inflate_clean
+
+    data = good.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:  # the plain case is taken, not left to zipfile
+        assert all(_inflate_clean(data, i) == zf.read(i) for i in zf.infolist())
+    rng = random.Random(19)
+    taken = stepped_aside = 0
+    for hurt in _mutations(data, rng):
+        try:
+            infos = zipfile.ZipFile(io.BytesIO(hurt)).infolist()
+        except zipfile.BadZipFile:
+            continue
+        by_zipfile = _members_read_by_zipfile(hurt)
+        for info in infos:
+            mine = _inflate_clean(hurt, info)
+            if mine is None:
+                stepped_aside += 1
+            else:
+                taken += 1
+                assert mine == by_zipfile[info.filename], info.filename
+    assert taken and stepped_aside  # both ways were exercised
+
+
+def test_the_preflight_decides_as_with_zipfile_alone(
+    tmp_path: Path, good: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same verdict (sheets, bounds, formulas, or the rejection) with the members inflated
+    in memory as with zipfile reading every one of them."""
+    import random
+
+    from danhgia_batch.read import preflight as pf
+
+    def outcome(path: Path) -> object:
+        try:
+            c = preflight(path, LIMITS)
+        except Rejected as rej:
+            return (rej.issue.code, rej.issue.message)
+        return [(s.name, s.part, s.max_row, s.max_col, sorted(s.formulas)) for s in c.sheets], c.defined_names
+
+    rng = random.Random(335)
+    hurts = [good.read_bytes(), *_mutations(good.read_bytes(), rng)[:60]]
+    fast = []
+    for n, data in enumerate(hurts):
+        (tmp_path / f"{n}.xlsx").write_bytes(data)
+        fast.append(outcome(tmp_path / f"{n}.xlsx"))
+    monkeypatch.setattr(pf, "_inflate_clean", lambda content, info: None)
+    assert [outcome(tmp_path / f"{n}.xlsx") for n in range(len(hurts))] == fast
+    assert any(isinstance(o, tuple) and o[0] == "file-corrupt" for o in fast)  # some were refused

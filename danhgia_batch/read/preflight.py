@@ -22,7 +22,9 @@ import functools
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,50 +151,160 @@ def _check_ole2(path: Path, limit: int) -> Rejected:
     return _reject("file-not-xlsx", detail="tệp Excel 97-2003 (.xls)")
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], scan: SheetInfo | None) -> bytes:
-    """Read a member with streamed caps; for worksheets scan cells instead of keeping the text.
+ONE_READ = 1 << 20  # a member up to this size (uncompressed) is read whole, then checked
+
+
+class _Members:
+    """The members of an open zip, read under one uncompressed budget (``[remaining, cap]``),
+    each at most once: a part looked at twice (the content types, the relationships) is
+    kept from its first read."""
+
+    def __init__(
+        self, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], cap: int, content: bytes | None = None
+    ) -> None:
+        self.zf = zf
+        self.infos = infos
+        self.content = content  # the zip's bytes when it was read into memory
+        self.budget = [cap, cap]
+        self._kept: dict[str, bytes] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.infos
+
+    def read(self, name: str) -> bytes:
+        """The bytes of member ``name`` (checked for a DTD, counted against the budget)."""
+        if name not in self._kept:
+            self._kept[name] = _read_member(self.zf, self.infos[name], self.budget, None, self.content)
+        return self._kept[name]
+
+    def check(self, name: str, scan: SheetInfo | None) -> None:
+        """Check member ``name`` unless :meth:`read` did (its bytes are not kept), scanning its
+        cells into ``scan`` if given."""
+        if scan is None and name in self._kept:
+            return
+        _read_member(self.zf, self.infos[name], self.budget, scan, self.content)
+
+
+def _read_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], scan: SheetInfo | None, content: bytes | None = None
+) -> bytes:
+    """Read a member with caps; for worksheets scan cells instead of keeping the text.
 
     ``budget`` is ``[remaining, cap]`` of the uncompressed allowance, shared by all members.
-    Every chunk is searched for a DTD (a prolog may be padded past the first chunk).
-    Returns the member's bytes (nothing for worksheets).
+    A member of at most :data:`ONE_READ` declared bytes is read whole (zipfile never gives
+    more than the declared size, already counted against the cap by :func:`_check_members`);
+    a larger one is streamed in chunks, each searched for a DTD (a prolog may be padded past
+    the first chunk). Returns the member's bytes (nothing for worksheets).
     """
-    out: list[bytes] = []
-    carry = b""
-    tail = b""  # the end of the previous chunk, for a DOCTYPE split across two
-    total = 0
     try:
-        with zf.open(info) as fh:
-            while True:
-                chunk = fh.read(CHUNK)
-                if not chunk:
-                    break
-                total += len(chunk)
-                budget[0] -= len(chunk)
-                if budget[0] < 0 or total > info.file_size + CHUNK:
-                    detail = f"phần {info.filename} giải nén lớn hơn khai báo hoặc vượt giới hạn"
-                    raise _reject("file-too-large", detail=detail, limit=_mb(budget[1]))
-                if _has_dtd(tail + chunk[:DTD_OVERLAP]) or _has_dtd(chunk):
-                    raise _reject("file-unsafe-xml", detail=f"DOCTYPE/ENTITY trong {info.filename}")
-                tail = chunk[-DTD_OVERLAP:]
-                if scan is None:
-                    out.append(chunk)
-                    continue
-                data = carry + chunk
-                # cut after the last closing tag: never inside a tag, never between <c> and its <f>
-                last = data.rfind(b"</")
-                cut = data.find(b">", last) + 1 if last >= 0 else 0
-                if cut:
-                    _scan_cells(data[:cut], scan)
-                carry = data[cut:]
-                if len(carry) > 4 * CHUNK:  # no closing tag for long: scan all but the tail
-                    _scan_cells(carry[:-CHUNK], scan)
-                    carry = carry[-CHUNK:]
+        if info.file_size <= ONE_READ:
+            return _read_whole(zf, info, budget, scan, content)
+        return _read_streamed(zf, info, budget, scan)
     except Rejected:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
         raise _reject("file-corrupt", detail=f"phần {info.filename}: {type(exc).__name__}") from exc
     except Exception as exc:  # zlib.error and other decompressor failures
         raise _reject("file-corrupt", detail=f"phần {info.filename}: {type(exc).__name__}") from exc
+
+
+def _over_budget(info: zipfile.ZipInfo, budget: list[int]) -> Rejected:
+    detail = f"phần {info.filename} giải nén lớn hơn khai báo hoặc vượt giới hạn"
+    return _reject("file-too-large", detail=detail, limit=_mb(budget[1]))
+
+
+def _read_whole(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], scan: SheetInfo | None, content: bytes | None
+) -> bytes:
+    data = _inflate_clean(content, info) if content is not None else None
+    if data is None:
+        data = zf.read(info)
+    budget[0] -= len(data)
+    if budget[0] < 0 or len(data) > info.file_size + CHUNK:
+        raise _over_budget(info, budget)
+    if _has_dtd(data):
+        raise _reject("file-unsafe-xml", detail=f"DOCTYPE/ENTITY trong {info.filename}")
+    if scan is None:
+        return data
+    if data:  # a whole part is a piece that ends at a tag's end or at the part's end
+        _scan_cells(data, scan)
+    return b""
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then the name's and the extra field's lengths
+_PLAIN_FLAGS = 0x800 | 0x8 | 0x6  # UTF-8 name, data descriptor, deflate options: nothing else
+
+
+def _inflate_clean(content: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """Member ``info`` of the in-memory zip ``content``, inflated with zlib directly (a
+    fraction of zipfile's per-member cost, issue 19), or ``None`` to let zipfile read it.
+
+    Only the plain case is taken here: stored or deflated, no flag beyond UTF-8 names, a data
+    descriptor and deflate options; a local header whose name is the directory's; exactly the
+    declared size and CRC, and the end of the deflate stream. Anything else (encryption, other
+    methods, a truncated, padded or corrupt member) is zipfile's to read, or to refuse.
+    """
+    if info.flag_bits & ~_PLAIN_FLAGS or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    at = info.header_offset
+    if at < 0 or at + _LOCAL_HEADER.size > len(content):
+        return None
+    sig, name_len, extra_len = _LOCAL_HEADER.unpack_from(content, at)
+    name = content[at + _LOCAL_HEADER.size : at + _LOCAL_HEADER.size + name_len]
+    if (
+        sig != b"PK\x03\x04"
+        or name.decode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace") != info.orig_filename
+    ):
+        return None
+    start = at + _LOCAL_HEADER.size + name_len + extra_len
+    raw = content[start : start + info.compress_size]
+    if len(raw) != info.compress_size:
+        return None
+    if info.compress_type == zipfile.ZIP_STORED:
+        data = raw
+    else:
+        inflater = zlib.decompressobj(-15)
+        try:
+            data = inflater.decompress(raw, info.file_size + 1)
+        except zlib.error:
+            return None
+        if not inflater.eof:
+            return None
+    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        return None
+    return data
+
+
+def _read_streamed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], scan: SheetInfo | None) -> bytes:
+    out: list[bytes] = []
+    carry = b""
+    tail = b""  # the end of the previous chunk, for a DOCTYPE split across two
+    total = 0
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            if not chunk:
+                break
+            total += len(chunk)
+            budget[0] -= len(chunk)
+            if budget[0] < 0 or total > info.file_size + CHUNK:
+                raise _over_budget(info, budget)
+            if _has_dtd(tail + chunk[:DTD_OVERLAP]) or _has_dtd(chunk):
+                raise _reject("file-unsafe-xml", detail=f"DOCTYPE/ENTITY trong {info.filename}")
+            tail = chunk[-DTD_OVERLAP:]
+            if scan is None:
+                out.append(chunk)
+                continue
+            data = carry + chunk
+            # cut after the last closing tag: never inside a tag, never between <c> and its <f>
+            last = data.rfind(b"</")
+            cut = data.find(b">", last) + 1 if last >= 0 else 0
+            if cut:
+                _scan_cells(data[:cut], scan)
+            carry = data[cut:]
+            if len(carry) > 4 * CHUNK:  # no closing tag for long: scan all but the tail
+                _scan_cells(carry[:-CHUNK], scan)
+                carry = carry[-CHUNK:]
     if scan is not None:
         if carry:  # (an empty piece changes nothing)
             _scan_cells(carry, scan)
@@ -480,13 +592,13 @@ def _relationship(path: list[str]) -> str:
     return "rel" if path[-1] == _RELATIONSHIP else ""
 
 
-def _rels(zf: zipfile.ZipFile, part: str, members: dict[str, zipfile.ZipInfo], budget: list[int]) -> dict[str, str]:
+def _rels(members: _Members, part: str) -> dict[str, str]:
     """Relationship id → target part name for ``part`` (empty when the rels part is missing)."""
     folder, name = posixpath.split(part)
     rels_name = posixpath.join(folder, "_rels", name + ".rels")
     if rels_name not in members:
         return {}
-    return _parse_rels(_read_member(zf, members[rels_name], budget, None), rels_name, folder)
+    return _parse_rels(members.read(rels_name), rels_name, folder)
 
 
 def _parse_rels(data: bytes, rels_name: str, folder: str) -> dict[str, str]:
@@ -500,8 +612,8 @@ def _parse_rels(data: bytes, rels_name: str, folder: str) -> dict[str, str]:
     return out
 
 
-def _workbook_part(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], budget: list[int]) -> str:
-    for target in _rels(zf, "", members, budget).values():
+def _workbook_part(members: _Members) -> str:
+    for target in _rels(members, "").values():
         if target.endswith(".xml") and "workbook" in posixpath.basename(target).lower():
             return target
     return "xl/workbook.xml"
@@ -571,16 +683,16 @@ def _check_members(zf: zipfile.ZipFile, limits: ReaderSettings) -> dict[str, zip
     return {i.filename: i for i in infos}
 
 
-def _check_kind(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], budget: list[int]) -> None:
+def _check_kind(members: _Members) -> None:
     if "mimetype" in members:
-        mime = _read_member(zf, members["mimetype"], budget, None)[:200]
+        mime = members.read("mimetype")[:200]
         if b"opendocument" in mime:
             raise _reject("file-not-xlsx", detail="bảng tính OpenDocument (.ods)")
     if "[Content_Types].xml" not in members:
         raise _reject("file-not-xlsx", detail="tệp nén không phải bảng tính Excel")
-    types = _read_member(zf, members["[Content_Types].xml"], budget, None)
+    types = members.read("[Content_Types].xml")
     _parse_xml(types, "[Content_Types].xml")
-    if any(n.lower().endswith("vbaproject.bin") for n in members) or b"macroEnabled" in types:
+    if any(n.lower().endswith("vbaproject.bin") for n in members.infos) or b"macroEnabled" in types:
         raise _reject("file-macro")
     if b"wordprocessingml" in types and b"spreadsheetml" not in types:
         raise _reject("file-not-xlsx", detail="tài liệu Word (.docx)")
@@ -625,7 +737,7 @@ def preflight(path: Path, limits: ReaderSettings) -> Container:
     if not head.startswith(ZIP_MAGICS):
         raise _sniff_foreign(head)
     with _open_zip(path if content is None else io.BytesIO(content)) as zf:
-        container = _scan_zip(zf, limits)
+        container = _scan_zip(zf, limits, content)
     container.content = content
     return container
 
@@ -637,28 +749,27 @@ def _part_key(name: str) -> str:
     return posixpath.normpath(name.replace("\\", "/")).lstrip("/").lower()
 
 
-def _scan_zip(zf: zipfile.ZipFile, limits: ReaderSettings) -> Container:
-    members = _check_members(zf, limits)
-    budget = [limits.max_uncompressed_mb << 20, limits.max_uncompressed_mb << 20]
-    _check_kind(zf, members, budget)
-    part = _workbook_part(zf, members, budget)
+def _scan_zip(zf: zipfile.ZipFile, limits: ReaderSettings, content: bytes | None = None) -> Container:
+    members = _Members(zf, _check_members(zf, limits), limits.max_uncompressed_mb << 20, content)
+    _check_kind(members)
+    part = _workbook_part(members)
     if part not in members:
         raise _reject("file-corrupt", detail="thiếu phần workbook.xml")
-    data = _read_member(zf, members[part], budget, None)
+    data = members.read(part)
     if STRICT_NS in data[:2048]:
         raise _reject("file-strict-ooxml")
     container = Container()
-    _parse_workbook(data, part, _rels(zf, part, members, budget), container)
+    _parse_workbook(data, part, _rels(members, part), container)
     if not container.sheets:
         raise _reject("file-no-sheets")
     by_part: dict[str, SheetInfo] = {}
     for s in container.sheets:
         by_part.setdefault(_part_key(s.part), s)
-    for name, info in members.items():
+    for name in members.infos:
         sheet = by_part.get(_part_key(name))  # a sheet part is scanned whatever its name
-        if sheet is None and (name == part or not name.endswith((".xml", ".rels", ".vml"))):
+        if sheet is None and not name.endswith((".xml", ".rels", ".vml")):
             continue
-        _read_member(zf, info, budget, sheet)
+        members.check(name, sheet)
     for s in container.sheets:  # sheets sharing a part share its scan
         first = by_part[_part_key(s.part)]
         if first is not s:
