@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -290,6 +291,78 @@ def test_claim_timeout_comes_from_its_own_setting(tmp_path: Path, timeout_minute
             beat = utcnow() - timedelta(minutes=3)
             conn.execute(update(s.files).values(claimed_by="other-host:1:abc", heartbeat=beat))
         assert claim(second, "e" * 64).action == action
+
+
+def _claim_scene(led: Ledger, holder: Ledger) -> list[dict[str, Any]]:
+    """A ledger holding every kind of earlier claim, and a chunk of files meeting each of them."""
+    record_list(led, "d" * 64, [row("P1", "80", "B")])  # recorded and archived
+    bad = claim(led, "r" * 64, "PNV/bad.xlsx")
+    led.record(bad.file.id, Record("rejected", issues=[make_issue("table-empty")]))
+    led.mark_done(bad.file.id, None)  # rejected and archived
+    assert claim(holder, "h" * 64, "PNV/held.xlsx").action == "process"  # held by a live run
+    files = [
+        ("n" * 64, "PNV/new1.xlsx"),
+        ("s" * 64, "PNV/same1.xlsx"),
+        ("d" * 64, "PNV/copy.xlsx"),
+        ("s" * 64, "PNV/same2.xlsx"),  # the same bytes as an earlier file of the chunk
+        ("r" * 64, "PNV/bad_again.xlsx"),
+        ("h" * 64, "PNV/held_copy.xlsx"),
+        ("m" * 64, "PNV/new2.xlsx"),
+    ]
+    return [
+        {"sha256": sha, "name": Path(p).name, "inbox_path": p, "unit_folder": "PNV", "size": 10, "mtime_ns": 7}
+        for sha, p in files
+    ]
+
+
+def _note_statement(seen: list[str], conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+    seen.append(statement)
+
+
+def _answers(claims: list[Any]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            c.action,
+            c.file.claim_key.split(":")[0] if c.file else None,
+            c.file.inbox_path if c.file else None,
+            c.file.state if c.file else None,
+            c.duplicate_of.inbox_path if c.duplicate_of else None,
+        )
+        for c in claims
+    ]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_claims_of_a_chunk_answer_as_one_claim_after_another(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """claim_many inserts a chunk's new bytes in one statement (issue 19); the answers are
+    those of :meth:`Ledger.claim` called for each file in turn, whatever each file meets."""
+    if engine == "sqlite":
+        urls = [f"sqlite:///{tmp_path / f'{n}.sqlite3'}" for n in range(2)]
+    else:
+        make = request.getfixturevalue("pg_urls")
+        urls = [make(), make()]
+    from sqlalchemy import event
+
+    answers, inserts = [], []
+    for n, url in enumerate(urls):
+        led, holder = Ledger(url), Ledger(url)
+        try:
+            files = _claim_scene(led, holder)
+            seen: list[str] = []
+            event.listen(led.engine, "before_cursor_execute", functools.partial(_note_statement, seen))
+            got = led.claim_many(files) if n == 0 else [led.claim(**f) for f in files]
+            answers.append(_answers(got))
+            inserts.append(sum(q.lstrip().upper().startswith("INSERT") for q in seen))
+        finally:
+            holder.close()
+            led.close()
+    assert answers[0] == answers[1]
+    assert inserts[0] == inserts[1] - 2  # the three new bytes in one statement
+    assert [a[0] for a in answers[0]] == ["process", "process", "process", "busy", "process", "busy", "process"]
+    assert answers[0][2][1:] == ("dup", "PNV/copy.xlsx", "claimed", f"{'d' * 64}.xlsx")
+    assert answers[0][4][1] == "again"
 
 
 def test_identical_bytes_after_recording_are_a_duplicate(any_ledger: Ledger) -> None:

@@ -37,14 +37,41 @@ class ClaimsMixin(LedgerBase):
 
     @retrying
     def claim_many(self, files: Sequence[dict[str, Any]]) -> list[c.Claim]:
-        """:meth:`claim` of several files (dicts of its arguments) in one transaction."""
+        """:meth:`claim` of several files (dicts of its arguments) in one transaction.
+
+        The new bytes (the usual case) are inserted by one statement; a file whose bytes are
+        already claimed (by an earlier file of the same call too) is then claimed as
+        :meth:`claim` does, in order: the same answers as one :meth:`claim` after another."""
         with self.engine.begin() as conn:
-            return [
-                self._claim(
-                    conn, f["sha256"], f["name"], f["inbox_path"], f["unit_folder"], f["size"], f.get("mtime_ns", 0)
+            rows = [
+                self._claim_values(
+                    self._base(f["sha256"], f["name"], f["inbox_path"], f["unit_folder"], f["size"]), f["sha256"]
                 )
                 for f in files
             ]
+            inserted = c.insert_claims(conn, rows)
+            out = []
+            for f, row in zip(files, rows, strict=True):
+                new = inserted.pop((row["claim_key"], row["inbox_path"]), None)
+                if new is not None:
+                    out.append(c.Claim("process", new))
+                else:
+                    args = (f["sha256"], f["name"], f["inbox_path"], f["unit_folder"], f["size"], f.get("mtime_ns", 0))
+                    out.append(self._claim(conn, *args))
+            return out
+
+    @staticmethod
+    def _base(sha256: str, name: str, inbox_path: str, unit_folder: str | None, size: int) -> dict[str, Any]:
+        return {
+            "sha256": sha256,
+            "name": name,
+            "inbox_path": inbox_path,
+            "unit_folder": unit_folder,
+            "size": size,
+            "state": s.STATE_CLAIMED,
+            "issue_count": 0,
+            "attempts": 1,
+        }
 
     def _claim(
         self,
@@ -56,16 +83,7 @@ class ClaimsMixin(LedgerBase):
         size: int,
         mtime_ns: int,
     ) -> c.Claim:
-        base = {
-            "sha256": sha256,
-            "name": name,
-            "inbox_path": inbox_path,
-            "unit_folder": unit_folder,
-            "size": size,
-            "state": s.STATE_CLAIMED,
-            "issue_count": 0,
-            "attempts": 1,
-        }
+        base = self._base(sha256, name, inbox_path, unit_folder, size)
         new = c.insert_claim(conn, self._claim_values(base, sha256))
         if new is not None:
             return c.Claim("process", new)

@@ -121,21 +121,38 @@ class Claim:
 _INSERT_CLAIM: dict[str, Insert] = {}  # dialect name → INSERT … ON CONFLICT DO NOTHING RETURNING *, built once
 
 
-def insert_claim(conn: Connection, values: dict[str, Any]) -> FileRecord | None:
-    """INSERT a claim row and return it; ``None`` when its ``claim_key`` exists (ON CONFLICT DO NOTHING)."""
+def _upsert_claim(conn: Connection) -> Insert | None:
+    """INSERT … ON CONFLICT (claim_key) DO NOTHING RETURNING * for SQLite and PostgreSQL (built
+    once per dialect; only the dialect in use is imported), ``None`` for any other engine."""
     name = conn.dialect.name
     stmt = _INSERT_CLAIM.get(name)
-    if stmt is None:
-        if name in ("postgresql", "sqlite"):
-            mod = import_module(f"sqlalchemy.dialects.{name}")  # (only the dialect in use is imported)
-            stmt = mod.insert(s.files).on_conflict_do_nothing(index_elements=["claim_key"]).returning(*s.files.c)
-            _INSERT_CLAIM[name] = stmt
-        else:  # any other engine: check first (inside the write transaction)
-            if conn.execute(select(s.files.c.id).where(s.files.c.claim_key == values["claim_key"])).first():
-                return None
-            stmt = insert(s.files).returning(*s.files.c)
+    if stmt is None and name in ("postgresql", "sqlite"):
+        mod = import_module(f"sqlalchemy.dialects.{name}")
+        stmt = mod.insert(s.files).on_conflict_do_nothing(index_elements=["claim_key"]).returning(*s.files.c)
+        _INSERT_CLAIM[name] = stmt
+    return stmt
+
+
+def insert_claim(conn: Connection, values: dict[str, Any]) -> FileRecord | None:
+    """INSERT a claim row and return it; ``None`` when its ``claim_key`` exists (ON CONFLICT DO NOTHING)."""
+    stmt = _upsert_claim(conn)
+    if stmt is None:  # any other engine: check first (inside the write transaction)
+        if conn.execute(select(s.files.c.id).where(s.files.c.claim_key == values["claim_key"])).first():
+            return None
+        stmt = insert(s.files).returning(*s.files.c)
     row = conn.execute(stmt, values).first()
     return FileRecord.from_row(row) if row else None
+
+
+def insert_claims(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], FileRecord]:
+    """INSERT several claim rows in one statement (SQLAlchemy's "insertmanyvalues" batches an
+    executemany with RETURNING); the rows inserted, by ``(claim_key, inbox_path)``. A row whose
+    ``claim_key`` exists is not inserted, nor is any on another engine than SQLite or
+    PostgreSQL: the caller claims those one by one (:func:`insert_claim` and what follows)."""
+    stmt = _upsert_claim(conn)
+    if stmt is None or not rows:
+        return {}
+    return {(r.claim_key, r.inbox_path): r for r in map(FileRecord.from_row, conn.execute(stmt, list(rows)))}
 
 
 def insert_ignore(conn: Connection, values: dict[str, Any]) -> int | None:
