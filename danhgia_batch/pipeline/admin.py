@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +138,14 @@ class UnitStatus:
     def submitted(self) -> bool:
         return self.lists > 0
 
+    def to_dict(self) -> dict[str, Any]:
+        """``dataclasses.asdict`` and ``submitted``, without its deep copy of every value (a
+        city's dashboards ask for 130 pages × 126 units × their fields: issue 19)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["warnings"], out["grades"] = list(self.warnings), dict(self.grades)
+        out["submitted"] = self.submitted
+        return out
+
 
 @dataclass
 class BlockStatus:
@@ -186,7 +194,7 @@ class StatusResult:
                     "label": b.label,
                     "counts": {s: b.count(s) for s in ("valid", "invalid", "rejected", "missing")},
                     "grades": b.grades,
-                    "units": [{**asdict(u), "submitted": u.submitted} for u in b.units],
+                    "units": [u.to_dict() for u in b.units],
                 }
                 for b in self.blocks
             ],

@@ -84,7 +84,8 @@ def _header(page: DashboardPage, settings: Settings, title: str, here: Path) -> 
     else:
         nav += [link(dashboard_path(settings, period, b), here, block_label(settings, b)) for b in page.blocks]
     if page.area is not None:  # its own roll-up only
-        books = [p for p in page.rollups if p.with_suffix(".html") == page_path(page, settings)]
+        mine = page_path(page, settings)
+        books = [p for p in page.rollups if p.with_suffix(".html") == mine]
     else:  # this page's own roll-up workbooks (an area with a page of its own is linked from its row)
         own = {area_dashboard_path(settings, period, a.name).with_suffix(".xlsx") for a, _ in page.areas}
         books = [p for p in page.rollups if p.parent == here and p not in own]
