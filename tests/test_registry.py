@@ -170,6 +170,18 @@ def test_unit_size_counts_active_cbccvc_and_ldhd(registry: Registry, unit: str, 
     assert unit_size(registry, unit) == size
 
 
+def test_unit_size_is_counted_again_when_people_change(registry: Registry) -> None:
+    """The size of a unit is kept once counted (every form of a school asks), and counted
+    again once the registry's people change."""
+    before = unit_size(registry, "PTP")
+    assert unit_size(registry, " ptp ") == before  # the same unit however typed
+    base = next(p for p in registry.people_of("PTP") if p.category == "CBCC")
+    for n in range(3):
+        code = f"NEW{n}"
+        registry.people[code] = replace(base, code=code, active=n != 2)
+    assert unit_size(registry, "PTP") == before + 2  # the inactive one does not count
+
+
 def test_missing_people_are_active_people_not_evaluated(registry: Registry) -> None:
     ptp = [p.code for p in registry.people_of("PTP")]
     missing = missing_people(registry, "PTP", set(ptp[:4]))

@@ -59,6 +59,7 @@ class Registry:
     _indexed: int = field(default=-1, init=False, repr=False, compare=False)
     _periods: dict[str, Registry] = field(default_factory=dict, init=False, repr=False, compare=False)
     _admins: dict[tuple[str, str], Unit] | None = field(default=None, init=False, repr=False, compare=False)
+    _sizes: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def _index(self) -> dict[str, list[Person]]:
         if self._indexed != len(self.people):
@@ -66,6 +67,7 @@ class Registry:
             for p in self.people.values():
                 by_unit.setdefault(norm_code(p.unit_code), []).append(p)
             self._by_unit, self._indexed = by_unit, len(self.people)
+            self._sizes = {}
         return self._by_unit
 
     def unit(self, unit_code: str) -> Unit | None:
@@ -160,7 +162,13 @@ def unit_size(registry: Registry, unit_code: str) -> int:
     Active people of the unit itself whose category is CBCC, VC or LĐHĐ; KCT do not count
     (see :data:`SIZE_CATEGORIES`). 0 for a unit not in the registry.
     """
-    return sum(1 for p in registry.people_of(unit_code) if norm_code(p.category) in SIZE_CATEGORIES)
+    index = registry._index()  # (first: it forgets the sizes when the people changed)
+    key = norm_code(unit_code)
+    size = registry._sizes.get(key)
+    if size is None:  # counted once per unit: every form of a school asks (issue 19)
+        size = sum(1 for p in index.get(key, []) if p.active and norm_code(p.category) in SIZE_CATEGORIES)
+        registry._sizes[key] = size
+    return size
 
 
 def missing_people(registry: Registry, unit_code: str, evaluated: set[str]) -> list[Person]:
