@@ -406,9 +406,10 @@ def _mutations(data: bytes, rng: Any) -> list[bytes]:
     out = []
     cds = [m.start() for m in re.finditer(rb"PK\x01\x02", data)]
     locals_ = [m.start() for m in re.finditer(rb"PK\x03\x04", data)]
-    for _ in range(120):
+    utf8 = [at for at in locals_ if struct.unpack_from("<H", data, at + 6)[0] & 0x800] or locals_
+    for _ in range(160):
         b = bytearray(data)
-        how = rng.randrange(7)
+        how = rng.randrange(8)
         lh = rng.choice(locals_)
         cd = rng.choice(cds)
         if how == 0:  # a byte of a member's compressed data
@@ -425,22 +426,25 @@ def _mutations(data: bytes, rng: Any) -> list[bytes]:
             struct.pack_into("<H", b, cd + 10, rng.choice([0, 12, 14, 99]))
         elif how == 5:  # the declared compressed or uncompressed size
             struct.pack_into("<I", b, cd + rng.choice([20, 24]), rng.randrange(1, 4000))
-        else:  # the local header's extra-field length
+        elif how == 6:  # the local header's extra-field length
             struct.pack_into("<H", b, lh + 28, rng.randrange(1, 64))
+        else:  # the local header's UTF-8 flag, on a member whose name is not ASCII
+            b[rng.choice(utf8) + 7] ^= 0x08
         out.append(bytes(b))
     return out
 
 
-def test_a_member_read_in_memory_is_what_zipfile_reads(good: Path) -> None:
+def test_a_member_read_in_memory_is_what_zipfile_reads(tmp_path: Path, good: Path) -> None:
     """The pre-flight inflates the members of an in-memory zip itself (issue 19): it must
     give zipfile's bytes, or step aside (``None``) for zipfile to read or refuse the member.
-    Oracle: zipfile, over one-field mutations of every kind of a real template's zip."""
+    Oracle: zipfile, over one-field mutations of every kind of a real template's zip (with a
+    member named in Vietnamese: its local header's UTF-8 flag decides how zipfile reads it)."""
     import io
     import random
 
     from danhgia_batch.read.preflight import _inflate_clean
 
-    data = good.read_bytes()
+    data = rewrite(good, tmp_path / "named.xlsx", {}, {"xl/media/ảnh_đơn_vị.xml": b"<a/>"}).read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:  # the plain case is taken, not left to zipfile
         assert all(_inflate_clean(data, i) == zf.read(i) for i in zf.infolist())
     rng = random.Random(19)

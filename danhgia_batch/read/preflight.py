@@ -231,7 +231,8 @@ def _read_whole(
     return b""
 
 
-_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then the name's and the extra field's lengths
+# a local file header: signature, flags, then the name's and the extra field's lengths
+_LOCAL_HEADER = struct.Struct("<4s2xH18xHH")
 _PLAIN_FLAGS = 0x800 | 0x8 | 0x6  # UTF-8 name, data descriptor, deflate options: nothing else
 
 
@@ -249,12 +250,13 @@ def _inflate_clean(content: bytes, info: zipfile.ZipInfo) -> bytes | None:
     at = info.header_offset
     if at < 0 or at + _LOCAL_HEADER.size > len(content):
         return None
-    sig, name_len, extra_len = _LOCAL_HEADER.unpack_from(content, at)
+    sig, local_flags, name_len, extra_len = _LOCAL_HEADER.unpack_from(content, at)
     name = content[at + _LOCAL_HEADER.size : at + _LOCAL_HEADER.size + name_len]
-    if (
-        sig != b"PK\x03\x04"
-        or name.decode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace") != info.orig_filename
-    ):
+    try:  # decoded as zipfile decodes it: by the local header's own UTF-8 flag
+        local_name = name.decode("utf-8" if local_flags & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None
+    if sig != b"PK\x03\x04" or local_name != info.orig_filename:
         return None
     start = at + _LOCAL_HEADER.size + name_len + extra_len
     raw = content[start : start + info.compress_size]
