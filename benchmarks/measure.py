@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,27 @@ def measure_check(scale: Scale) -> dict[str, Any]:
     return _timed(cmd, cwd=run, ok=(0, 1))
 
 
+def rejected_inputs(scale: Scale) -> list[Path]:
+    """The inputs the product rejected, as the processed ledger (left by a (b) run) names them."""
+    import sqlite3
+
+    ledger = scale.folder / "processed.sqlite3"
+    with closing(sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)) as db:
+        rows = db.execute("SELECT inbox_path FROM files WHERE outcome = 'rejected' ORDER BY id").fetchall()
+    inputs = scale.folder / "inputs"
+    return [p for (name,) in rows if (p := inputs / name).is_file()]
+
+
+def measure_copies(scale: Scale) -> dict[str, Any]:
+    """(o): ``benchmarks/copyfloor.py``, openpyxl's load and save of each rejected input in a
+    plain 2-process pool: the least the error workbooks of (b) and (d) can cost with openpyxl."""
+    files = rejected_inputs(scale)
+    listing = scale.folder / "runs" / "o.txt"
+    listing.parent.mkdir(parents=True, exist_ok=True)
+    listing.write_text("".join(f"{p}\n" for p in files), "utf-8")
+    return _timed(_script("copyfloor.py", listing, Path("2"))) | {"files": len(files)}
+
+
 def measure_import_pandas(scale: Scale) -> dict[str, Any]:
     return _timed([sys.executable, "-c", "import pandas"])
 
@@ -359,6 +381,7 @@ MEASURES: dict[str, Callable[..., dict[str, Any]]] = {
     "h": measure_history,
     "c": measure_reports,
     "c0": measure_plain,
+    "o": measure_copies,
     "d": lambda scale: measure_process(scale, reports=True),
     "e": measure_watcher,
 }
