@@ -480,6 +480,39 @@ def test_a_file_still_open_or_being_copied_is_left_for_later(
     assert only(process_inbox(settings)).outcome == "accepted"
 
 
+def test_each_chunk_is_settled_when_its_turn_comes(
+    settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 19: a chunk is settled just before its claims, not every file before the first
+    # is read: a file the clerk opens in Excel while an earlier chunk is being processed is
+    # left for later, and still counted in the run's progress
+    from danhgia_batch.pipeline import process as proc
+
+    first = drop(settings, fill_template("02"), "PNV/a.xlsx")
+    later = drop(settings, fill_template("02", prepared_by="Người khác"), "VPQ/b.xlsx")
+    monkeypatch.setattr(proc, "CHUNK", 1)
+    chunk = proc._Run.chunk
+    taken: list[list[str]] = []
+
+    def opened_in_excel_meanwhile(run: Any, batch: Any) -> None:
+        taken.append([p.name for p, _ in batch])
+        chunk(run, batch)
+        (later.parent / f"~${later.name}").write_bytes(b"owner")  # the clerk opens b.xlsx now
+
+    monkeypatch.setattr(proc._Run, "chunk", opened_in_excel_meanwhile)
+    seen: list[tuple[int, int]] = []
+    result = process_inbox(settings, progress=lambda _step, done, total: seen.append((done, total)))
+    assert taken == [["a.xlsx"], []]  # b.xlsx was settled when its turn came: held, never claimed
+    assert sorted((Path(f.path).name, f.outcome) for f in result.files) == [
+        ("a.xlsx", "accepted"),
+        ("b.xlsx", "skipped"),
+    ]
+    assert not first.exists() and later.is_file()
+    assert seen[-1] == (2, 2)  # the held file counts as done in the run's progress
+    with open_ledger(settings) as led:
+        assert [f.name for f in led.files()] == ["a.xlsx"]
+
+
 def test_a_zip_unreadable_and_unchanged_past_the_limit_is_rejected_not_held_forever(
     settings: Settings, fill_template: Fill, monkeypatch: pytest.MonkeyPatch
 ) -> None:
