@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DanhgiaError, LedgerError
-from ..intake import sha256_file, unit_folder, wait_until_settled
+from ..intake import GONE, sha256_file, unit_folder, wait_until_settled
 from ..issues import make_issue
 from ..layout import KIND_REGISTRY
 from ..ledger import Claim, ClaimLost, FileRecord, Ledger, Record, Recorded, open_ledger
@@ -125,7 +125,10 @@ def process_inbox(
                 # no longer waits ~14 s for every file's check before the first is read (issue 19)
                 unsettled = _settle([p for p, _ in batch], settle)
                 for path in sorted(unsettled):
-                    run.skip(path)
+                    if unsettled[path] == GONE:  # moved since the scan (finish_unfinished, another
+                        run.advance()  # process): nothing to leave, as when a claim finds it gone
+                    else:
+                        run.skip(path)
                 run.chunk([(p, root) for p, root in batch if p not in unsettled])
             # every file is read: the readers' memory is free for the last unit workbooks (written
             # here beside the writer process's last job) and the roll-ups (issue 19)
@@ -161,7 +164,7 @@ def _wait(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def _settle(paths: list[Path], seconds: float) -> set[Path]:
+def _settle(paths: list[Path], seconds: float) -> dict[Path, str]:
     """SPEC §9: the files not settled yet (:func:`~danhgia_batch.intake.unsettled_reason`),
     to be left in the inbox for a later run (neither claimed nor rejected).
 
@@ -172,7 +175,7 @@ def _settle(paths: list[Path], seconds: float) -> set[Path]:
     unsettled = wait_until_settled(paths, seconds, timeout=seconds, sleep=lambda s: _wait(s))
     for path, reason in unsettled.items():
         log.info("process: %s not settled (%s), left for a later run", fs_text(path), reason)
-    return set(unsettled)
+    return unsettled
 
 
 @contextmanager
