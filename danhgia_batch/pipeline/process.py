@@ -174,6 +174,8 @@ def _settle(paths: list[Path], seconds: float) -> dict[Path, str]:
     """
     unsettled = wait_until_settled(paths, seconds, timeout=seconds, sleep=lambda s: _wait(s))
     for path, reason in unsettled.items():
+        if reason == GONE:  # moved since the scan: dropped by the caller, not left for later
+            continue
         log.info("process: %s not settled (%s), left for a later run", fs_text(path), reason)
     return unsettled
 
